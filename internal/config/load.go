@@ -1,0 +1,168 @@
+package config
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+//go:embed builtin
+var builtinFS embed.FS
+
+// Builtin returns Warden's embedded default configuration tree.
+func Builtin() fs.FS {
+	sub, err := fs.Sub(builtinFS, "builtin")
+	if err != nil {
+		panic(fmt.Sprintf("embedded defaults: %v", err)) // cannot happen: the directory is embedded
+	}
+	return sub
+}
+
+// CompatVersion is the fail2ban version whose configuration behaviour Warden
+// follows; it is what %(fail2ban_version)s expands to.
+const CompatVersion = "1.0.2"
+
+// Options controls Load.
+type Options struct {
+	// Dir is the user's configuration directory, laid over the defaults.
+	Dir string
+	// Builtin is the base layer; nil means Warden's embedded defaults.
+	Builtin fs.FS
+	// NoBuiltin reads Dir alone.
+	NoBuiltin bool
+	// OnlyJail, when set, resolves that jail alone and treats it as enabled.
+	OnlyJail string
+}
+
+// Config is a resolved configuration.
+type Config struct {
+	Jails    []*Jail
+	Problems Errors   // errors: the configuration should not be used as is
+	Warnings []string // worth telling, not fatal
+	Files    []string // jail files read, in order
+	streams  map[string][]cmd
+}
+
+// Loader holds the state of one load.
+type Loader struct {
+	files    *files
+	r        *reader
+	basedir  string
+	problems Errors
+	warnings []string
+}
+
+func (l *Loader) where() string {
+	var places []string
+	if l.files.root != "" {
+		places = append(places, l.files.root)
+	}
+	for _, ly := range l.files.layers {
+		if ly.prefix == "builtin:" {
+			places = append(places, "the built-in defaults")
+		}
+	}
+	return strings.Join(places, " or ")
+}
+
+// Load reads the jail configuration of opt.Dir over the defaults and
+// resolves every enabled jail. A returned error means nothing could be read
+// at all; problems with single files or jails are in Config.Problems.
+func Load(opt Options) (*Config, error) {
+	b := opt.Builtin
+	if b == nil && !opt.NoBuiltin {
+		b = Builtin()
+	}
+	l := &Loader{files: newFiles(opt.Dir, b), basedir: opt.Dir}
+	l.r = newReader(l.files)
+	if l.basedir == "" {
+		l.basedir = "/etc/warden"
+	}
+	jm, ok := l.r.readBase("jail")
+	if !ok {
+		if len(l.r.errs) > 0 {
+			return &Config{Problems: l.r.errs}, nil
+		}
+		return nil, fmt.Errorf("no jail.conf, jail.local or jail.d/ found in %s", l.where())
+	}
+	jm.defaults.set("fail2ban_version", value{s: CompatVersion})
+	jm.defaults.set("fail2ban_confpath", value{s: l.basedir})
+	c := &Config{Files: jm.files, streams: map[string][]cmd{}}
+	var results []*jailResult
+	sections := jm.sections()
+	if opt.OnlyJail != "" {
+		if jm.secs[opt.OnlyJail] == nil {
+			return nil, fmt.Errorf("jail %q is not defined", opt.OnlyJail)
+		}
+		sections = []string{opt.OnlyJail}
+		jm.secs[opt.OnlyJail].set("enabled", value{s: "true"})
+	}
+	for _, name := range sections {
+		if name == "INCLUDES" {
+			continue
+		}
+		j := l.readJail(jm, name)
+		if j.err != nil {
+			l.problems = append(l.problems, j.err)
+			continue
+		}
+		if j.enabled {
+			results = append(results, j)
+		}
+	}
+	for _, j := range results {
+		stream, warns, err := j.convert()
+		for _, w := range warns {
+			l.warnings = append(l.warnings, fmt.Sprintf("jail [%s]: %s", j.name, w))
+		}
+		if err != nil {
+			f, ln := jm.where(j.name, "filter")
+			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err})
+			continue
+		}
+		c.streams[j.name] = stream
+		jail, errs := fold(stream)
+		for _, e := range errs {
+			f, ln := jm.where(j.name, e.opt)
+			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg)})
+		}
+		jail.Filter = j.filter
+		if j.fargs != nil {
+			jail.FilterArgs = j.fargs.vals
+		}
+		if v, err := jm.get(j.name, "port", nil); err == nil {
+			jail.Port = v
+		}
+		if v, err := jm.get(j.name, "protocol", nil); err == nil {
+			jail.Protocol = v
+		}
+		for i, a := range j.actions {
+			if i < len(jail.Actions) {
+				jail.Actions[i].File = a.file
+				jail.Actions[i].Native = a.native
+				jail.Actions[i].Python = a.python
+			}
+		}
+		jail.Source = sourceOf(jm, j.name)
+		l.validate(jm, jail)
+		c.Jails = append(c.Jails, jail)
+	}
+	c.Problems = append(append(Errors{}, l.r.errs...), l.problems...)
+	sort.SliceStable(c.Problems, func(a, b int) bool {
+		if c.Problems[a].File != c.Problems[b].File {
+			return c.Problems[a].File < c.Problems[b].File
+		}
+		return c.Problems[a].Line < c.Problems[b].Line
+	})
+	c.Warnings = l.warnings
+	return c, nil
+}
+
+func sourceOf(m *merged, jail string) string {
+	if s := m.secs[jail]; s != nil && s.file != "" {
+		return fmt.Sprintf("%s:%d", s.file, s.line)
+	}
+	return ""
+}

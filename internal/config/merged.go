@@ -1,0 +1,502 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// maxInterpolationDepth is Python ConfigParser's limit on nested %(name)s.
+const maxInterpolationDepth = 10
+
+var (
+	// %(section/option)s references, as fail2ban maps them before interpolating.
+	sectionOptRef = regexp.MustCompile(`%\(([\p{L}\p{N}_\-]+/([^)]+))\)s`)
+	// section/option names accepted by get_ex.
+	sectionOptName = regexp.MustCompile(`^([\p{L}\p{N}_\-]+)/([^\s>]+)$`)
+	// conditional section names such as Init?family=inet6.
+	conditionalName = regexp.MustCompile(`^([\p{L}\p{N}_]+)(\?.+)$`)
+)
+
+var (
+	errNoSection = errors.New("no such section")
+	errNoOption  = errors.New("no such option")
+)
+
+// merged is the union of several files read in order, as fail2ban's
+// SafeConfigParserWithIncludes builds it: later files override earlier ones,
+// and overridden values stay reachable as KNOWN/<section>.
+type merged struct {
+	defaults *section
+	secs     map[string]*section
+	order    []string
+	files    []string // shown names of the files read, in order
+}
+
+func newMerged() *merged {
+	return &merged{defaults: newSection("DEFAULT", "", 0), secs: map[string]*section{}}
+}
+
+func (m *merged) addSection(s *section) {
+	m.secs[s.name] = s
+	m.order = append(m.order, s.name)
+}
+
+// sections lists section names in order, without the KNOWN/ copies.
+func (m *merged) sections() []string {
+	out := make([]string, 0, len(m.order))
+	for _, n := range m.order {
+		if !strings.HasPrefix(n, "KNOWN/") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (m *merged) merge(f *iniFile) {
+	for _, k := range f.defaults.keys {
+		m.defaults.set(k, f.defaults.vals[k])
+	}
+	for _, s := range f.sections {
+		name := s.name
+		if c := conditionalName.FindStringSubmatch(name); c != nil {
+			name = c[1]
+			cs := newSection(name, s.file, s.line)
+			for _, k := range s.keys {
+				cs.set(k+c[2], s.vals[k])
+			}
+			s = cs
+		}
+		old := m.secs[name]
+		if old == nil {
+			c := s.clone()
+			c.name = name
+			m.addSection(c)
+			continue
+		}
+		known := m.secs["KNOWN/"+name]
+		for _, k := range old.keys {
+			if _, over := s.vals[k]; over {
+				if known == nil {
+					known = newSection("KNOWN/"+name, old.file, old.line)
+					m.addSection(known)
+				}
+				known.set(k, old.vals[k])
+			}
+		}
+		for _, k := range s.keys {
+			old.set(k, s.vals[k])
+		}
+	}
+}
+
+// chain is the lookup map of one interpolation: values mapped while
+// interpolating, then caller variables, the section, and [DEFAULT].
+type chain struct {
+	extra map[string]value
+	vars  map[string]string
+	sec   *section
+	defs  *section
+}
+
+func (c *chain) lookup(k string) (value, bool) {
+	if v, ok := c.extra[k]; ok {
+		return v, true
+	}
+	if v, ok := c.vars[k]; ok {
+		return value{s: v}, true
+	}
+	if c.sec != nil {
+		if v, ok := c.sec.vals[k]; ok {
+			return v, true
+		}
+	}
+	v, ok := c.defs.vals[k]
+	return v, ok
+}
+
+// lowerKeys copies vars with lower-cased names, as ConfigParser does.
+func lowerKeys(vars map[string]string) map[string]string {
+	if len(vars) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(vars))
+	for k, v := range vars {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+func (m *merged) hasOption(sec, opt string) bool {
+	if _, ok := m.defaults.vals[opt]; ok {
+		return true
+	}
+	s := m.secs[sec]
+	if s == nil {
+		return false
+	}
+	_, ok := s.vals[opt]
+	return ok
+}
+
+// raw returns an option's value without interpolation.
+func (m *merged) raw(sec, opt string, vars map[string]string) (value, error) {
+	c, err := m.chainFor(sec, vars)
+	if err != nil {
+		return value{}, err
+	}
+	v, ok := c.lookup(strings.ToLower(opt))
+	if !ok {
+		return value{}, errNoOption
+	}
+	return v, nil
+}
+
+func (m *merged) chainFor(sec string, vars map[string]string) (*chain, error) {
+	c := &chain{vars: lowerKeys(vars), defs: m.defaults}
+	if sec != "DEFAULT" {
+		c.sec = m.secs[sec]
+		if c.sec == nil {
+			return nil, errNoSection
+		}
+	}
+	return c, nil
+}
+
+// get returns an option's value after %(name)s interpolation, with fail2ban's
+// additions: %(__name__)s and %(section/option)s, %(known/option)s.
+func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
+	opt = strings.ToLower(opt)
+	c, err := m.chainFor(sec, vars)
+	if err != nil {
+		return "", err
+	}
+	v, ok := c.lookup(opt)
+	if !ok {
+		return "", errNoOption
+	}
+	if !strings.Contains(v.s, "%") {
+		return v.s, nil
+	}
+	if _, named := c.lookup("__name__"); !named {
+		c.extra = map[string]value{"__name__": {s: sec}}
+		m.mapSectionOptions(sec, v.s, c)
+	}
+	var b strings.Builder
+	if err := m.interpolate(&b, sec, opt, v, v.s, c, 1); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// mapSectionOptions makes %(section/option)s references in rest resolvable.
+func (m *merged) mapSectionOptions(sec, rest string, c *chain) {
+	if !strings.Contains(rest, "/") {
+		return
+	}
+	for _, g := range sectionOptRef.FindAllStringSubmatch(rest, -1) {
+		sopt, opt := g[1], g[2]
+		if _, ok := c.lookup(sopt); ok {
+			continue
+		}
+		secName := sopt[:len(sopt)-len(opt)-1]
+		var (
+			v     value
+			found bool
+		)
+		switch strings.ToLower(secName) {
+		case "default":
+		case "known":
+			if ks := m.secs["KNOWN/"+sec]; ks != nil {
+				v, found = ks.vals[opt]
+			}
+		default:
+			s := m.secs[secName]
+			if s == nil {
+				continue
+			}
+			v, found = s.vals[opt]
+		}
+		if !found {
+			v, found = m.defaults.vals[opt]
+			if !found {
+				continue
+			}
+		}
+		c.extra[sopt] = v
+	}
+}
+
+func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, rest string, c *chain, depth int) error {
+	if depth > maxInterpolationDepth {
+		return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: interpolation loops or nests deeper than %d levels", opt, sec, maxInterpolationDepth)}
+	}
+	for rest != "" {
+		p := strings.IndexByte(rest, '%')
+		if p < 0 {
+			b.WriteString(rest)
+			return nil
+		}
+		b.WriteString(rest[:p])
+		rest = rest[p:]
+		switch {
+		case strings.HasPrefix(rest, "%%"):
+			b.WriteByte('%')
+			rest = rest[2:]
+		case strings.HasPrefix(rest, "%("):
+			end := strings.IndexByte(rest, ')')
+			if end <= 2 || end+1 >= len(rest) || rest[end+1] != 's' {
+				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: bad interpolation reference %q", opt, sec, truncate(rest, 40))}
+			}
+			name := strings.ToLower(rest[2:end])
+			rest = rest[end+2:]
+			v, ok := c.lookup(name)
+			if !ok {
+				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: %%(%s)s refers to an undefined option", opt, sec, name)}
+			}
+			if strings.Contains(v.s, "%") {
+				if err := m.interpolate(b, sec, opt, orig, v.s, c, depth+1); err != nil {
+					return err
+				}
+			} else {
+				b.WriteString(v.s)
+			}
+		default:
+			return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: '%%' must be followed by '%%' or '(' (write %%%% for a literal %%), found %q", opt, sec, truncate(rest, 40))}
+		}
+	}
+	return nil
+}
+
+// getEx is get with "section/option" names resolved first (known/ looks in
+// KNOWN/<section> and then in the section itself).
+func (m *merged) getEx(sec, opt string, vars map[string]string) (string, error) {
+	if strings.Contains(opt, "/") {
+		if g := sectionOptName.FindStringSubmatch(opt); g != nil {
+			var try []string
+			switch strings.ToLower(g[1]) {
+			case "known":
+				try = []string{"KNOWN/" + sec, sec}
+			case "default":
+				try = []string{"DEFAULT"}
+			default:
+				try = []string{g[1]}
+			}
+			for _, s := range try {
+				v, err := m.get(s, g[2], nil)
+				if err == nil {
+					return v, nil
+				}
+				if !errors.Is(err, errNoSection) && !errors.Is(err, errNoOption) {
+					return "", err
+				}
+			}
+		}
+	}
+	return m.get(sec, opt, vars)
+}
+
+// ownOptions lists the options written in a section, without [DEFAULT].
+func (m *merged) ownOptions(sec string) []string {
+	s := m.secs[sec]
+	if s == nil {
+		return nil
+	}
+	return s.keys
+}
+
+// where returns the place an option's raw value was written, or the
+// section header when it comes from elsewhere.
+func (m *merged) where(sec, opt string) (string, int) {
+	if s := m.secs[sec]; s != nil {
+		if v, ok := s.vals[opt]; ok {
+			return v.file, v.line
+		}
+		return s.file, s.line
+	}
+	if v, ok := m.defaults.vals[opt]; ok {
+		return v.file, v.line
+	}
+	return "", 0
+}
+
+// reader parses files once and builds merged views by fail2ban's rules.
+type reader struct {
+	files  *files
+	parsed map[string]*parsedFile
+	cache  map[string]*merged
+	errs   Errors
+	seenEr map[string]bool
+}
+
+type parsedFile struct {
+	f   *iniFile
+	ok  bool
+	err error
+}
+
+func newReader(f *files) *reader {
+	return &reader{files: f, parsed: map[string]*parsedFile{}, cache: map[string]*merged{}, seenEr: map[string]bool{}}
+}
+
+func (r *reader) report(err error) {
+	for _, e := range asErrors(err) {
+		k := e.Error()
+		if !r.seenEr[k] {
+			r.seenEr[k] = true
+			r.errs = append(r.errs, e)
+		}
+	}
+}
+
+// parse reads and parses one file; a missing file is not an error.
+func (r *reader) parse(ref string) (*iniFile, bool) {
+	if p, ok := r.parsed[ref]; ok {
+		return p.f, p.ok
+	}
+	p := &parsedFile{}
+	r.parsed[ref] = p
+	data, shown, err := r.files.read(ref)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false
+	case err != nil:
+		p.err = &Error{File: shown, Msg: "cannot read file", Err: err}
+		r.report(p.err)
+		return nil, false
+	}
+	f, err := parseINI(shown, data)
+	if err != nil {
+		p.err = err
+		r.report(err)
+		return nil, false
+	}
+	p.f, p.ok = f, true
+	return f, true
+}
+
+// withLocal adds, after each file, its .local twin when it exists.
+func (r *reader) withLocal(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, n)
+		ext := path.Ext(path.Base(n))
+		if strings.HasPrefix(path.Base(n), ".") && ext == path.Base(n) {
+			ext = ""
+		}
+		local := strings.TrimSuffix(n, ext) + ".local"
+		if !contains(names, local) && r.files.isFile(local) {
+			out = append(out, local)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// includes expands [INCLUDES] before/after recursively.
+func (r *reader) includes(names []string, seen []string) []string {
+	var out []string
+	for _, n := range r.withLocal(names) {
+		out = append(out, r.includesOf(n, seen)...)
+	}
+	return out
+}
+
+func (r *reader) includesOf(ref string, seen []string) []string {
+	f, ok := r.parse(ref)
+	if !ok {
+		return nil
+	}
+	dir := path.Dir(ref)
+	if filepath.IsAbs(ref) {
+		dir = filepath.Dir(ref)
+	}
+	var before, after []string
+	if inc := f.section("INCLUDES"); inc != nil {
+		single := newMerged()
+		single.merge(f)
+		for _, which := range []string{"before", "after"} {
+			if _, has := inc.vals[which]; !has {
+				continue
+			}
+			v, err := single.get("INCLUDES", which, nil)
+			if err != nil {
+				r.report(err)
+				continue
+			}
+			for _, n := range strings.Split(v, "\n") {
+				if n == "" {
+					continue
+				}
+				target := n
+				if !filepath.IsAbs(n) {
+					target = path.Join(dir, n)
+				}
+				if contains(seen, target) {
+					continue
+				}
+				s := append(append([]string(nil), seen...), ref)
+				list := r.includes([]string{target}, s)
+				if which == "before" {
+					before = append(before, list...)
+				} else {
+					after = append(after, list...)
+				}
+			}
+		}
+	}
+	return append(append(before, ref), after...)
+}
+
+// readBase reads base.conf, base.d/*.conf, base.local, base.d/*.local with
+// their includes, merged in that order. It is cached per base name.
+func (r *reader) readBase(base string) (*merged, bool) {
+	if m, ok := r.cache[base]; ok {
+		return m, m != nil
+	}
+	names := []string{base + ".conf"}
+	names = append(names, r.files.glob(base+".d", ".conf")...)
+	names = append(names, base+".local")
+	names = append(names, r.files.glob(base+".d", ".local")...)
+	var existing []string
+	for _, n := range names {
+		if r.files.isFile(n) {
+			existing = append(existing, n)
+		}
+	}
+	if len(existing) == 0 {
+		r.cache[base] = nil
+		return nil, false
+	}
+	m := r.readFiles(existing)
+	if len(m.files) == 0 {
+		m = nil
+	}
+	r.cache[base] = m
+	return m, m != nil
+}
+
+func (r *reader) readFiles(names []string) *merged {
+	m := newMerged()
+	for _, n := range r.includes(names, nil) {
+		f, ok := r.parse(n)
+		if !ok {
+			continue
+		}
+		m.files = append(m.files, f.path)
+		m.merge(f)
+	}
+	return m
+}

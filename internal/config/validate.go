@@ -1,0 +1,64 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// nativeActions are the in-process actions Warden implements.
+var nativeActions = map[string]bool{"nftables": true, "abuseipdb": true}
+
+// validate checks a resolved jail for what fail2ban would only find out when
+// starting it: unknown backends and DNS modes, native actions Warden does not
+// have, missing log files.
+func (l *Loader) validate(jm *merged, j *Jail) {
+	at := func(opt string) (string, int) { return jm.where(j.Name, opt) }
+	problem := func(opt, format string, args ...any) {
+		f, ln := at(opt)
+		l.problems = append(l.problems, errorf(f, ln, "jail [%s]: "+format, append([]any{j.Name}, args...)...))
+	}
+	b := j.Backend
+	if i := strings.IndexByte(b, '['); i >= 0 {
+		b = b[:i]
+	}
+	switch b {
+	case "auto", "polling", "pyinotify", "gamin", "systemd":
+	default:
+		problem("backend", "unknown backend %q (use auto, polling, pyinotify or systemd)", j.Backend)
+	}
+	switch j.UseDNS {
+	case "", "yes", "no", "warn", "raw":
+	default:
+		problem("usedns", "usedns = %q: use yes, no, warn or raw", j.UseDNS)
+	}
+	if j.MaxRetry < 0 {
+		problem("maxretry", "maxretry must not be negative")
+	}
+	for _, a := range j.Actions {
+		if a.Native != "" && !nativeActions[a.Native] {
+			problem("action", "action %q asks for native implementation %q, which Warden does not have", a.Name, a.Native)
+		}
+		if a.Native == "abuseipdb" {
+			if k, _ := a.Params["abuseipdb_apikey"].(string); strings.TrimSpace(k) == "" {
+				f, ln := at("action")
+				l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: action %q has no abuseipdb_apikey; nothing will be reported", f, ln, j.Name, a.Name))
+			}
+		}
+	}
+	if !strings.HasPrefix(j.Backend, "systemd") {
+		found := 0
+		for _, p := range j.LogPath {
+			m, err := filepath.Glob(p)
+			if err != nil {
+				problem("logpath", "logpath %q: %v", p, err)
+				continue
+			}
+			found += len(m)
+		}
+		if found == 0 {
+			f, ln := at("logpath")
+			l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: no log file found for logpath %s (yet)", f, ln, j.Name, strings.Join(j.LogPath, ", ")))
+		}
+	}
+}
