@@ -182,10 +182,6 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 	if !strings.Contains(v.s, "%") {
 		return v.s, nil
 	}
-	if _, named := c.lookup("__name__"); !named {
-		c.extra = map[string]value{"__name__": {s: sec}}
-		m.mapSectionOptions(sec, v.s, c)
-	}
 	var b strings.Builder
 	if err := m.interpolate(&b, sec, opt, v, v.s, c, 1); err != nil {
 		return "", err
@@ -235,6 +231,15 @@ func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, re
 	if depth > maxInterpolationDepth {
 		return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: interpolation loops or nests deeper than %d levels", opt, sec, maxInterpolationDepth)}
 	}
+	// Each level sees __name__ and the %(section/option)s references of
+	// its own text, on top of what the levels above it mapped.
+	extra := make(map[string]value, len(c.extra)+1)
+	for k, v := range c.extra {
+		extra[k] = v
+	}
+	extra["__name__"] = value{s: sec}
+	c = &chain{extra: extra, vars: c.vars, sec: c.sec, defs: c.defs}
+	m.mapSectionOptions(sec, rest, c)
 	for rest != "" {
 		p := strings.IndexByte(rest, '%')
 		if p < 0 {

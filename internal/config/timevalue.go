@@ -42,7 +42,9 @@ func ParseTime(s string) (float64, error) {
 func isASCIIDigit(c byte) bool  { return c >= '0' && c <= '9' }
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isWordByte(c byte) bool    { return isASCIIDigit(c) || isASCIILetter(c) || c == '_' || c >= 0x80 }
-func isBlankByte(c byte) bool   { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isBlankByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // expandTimeUnits rewrites unit words into multiplications: "1h 30m" becomes
 // "1*3600+30*60".

@@ -1,0 +1,156 @@
+// Package f2btest gives tests the reference implementation: the Debian
+// fail2ban 1.0.2 package, downloaded with apt-get and unpacked (never
+// installed) into a cache shared by all test packages.
+package f2btest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Version is the fail2ban release the compatibility tests compare against.
+const Version = "1.0.2"
+
+// Require reports a missing prerequisite: a failure when CI=true, a skip
+// elsewhere.
+func Require(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("prerequisite missing (CI=true): %s", msg)
+	}
+	t.Skipf("prerequisite missing: %s", msg)
+}
+
+// CacheDir is where the package is unpacked: $WARDEN_F2B_CACHE, or the
+// user cache directory.
+func CacheDir() (string, error) {
+	if d := os.Getenv("WARDEN_F2B_CACHE"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "warden", "fail2ban-"+Version), nil
+}
+
+// Root returns the directory holding the unpacked package (etc/fail2ban,
+// usr/lib/python3/dist-packages/fail2ban, usr/bin/fail2ban-client ...),
+// fetching it on first use.
+func Root(t testing.TB) string {
+	t.Helper()
+	root, err := Fetch()
+	if err != nil {
+		Require(t, "fail2ban %s package: %v", Version, err)
+	}
+	return root
+}
+
+// Fetch downloads and unpacks the package if the cache lacks it.
+func Fetch() (string, error) {
+	dir, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	root := filepath.Join(dir, "root")
+	marker := filepath.Join(root, "usr", "bin", "fail2ban-client")
+	if _, err := os.Stat(marker); err == nil {
+		return root, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create cache: %w", err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("lock cache: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("lock cache: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // released on close anyway
+	if _, err := os.Stat(marker); err == nil {
+		return root, nil
+	}
+	tmp, err := os.MkdirTemp(dir, "fetch-")
+	if err != nil {
+		return "", fmt.Errorf("fetch: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	dl := exec.Command("apt-get", "download", "fail2ban")
+	dl.Dir = tmp
+	if out, err := dl.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("apt-get download fail2ban: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	debs, _ := filepath.Glob(filepath.Join(tmp, "fail2ban_*.deb"))
+	if len(debs) != 1 {
+		return "", errors.New("apt-get download fail2ban produced no .deb")
+	}
+	if !strings.Contains(filepath.Base(debs[0]), "_"+Version+"-") {
+		return "", fmt.Errorf("apt offers %s, the tests need fail2ban %s", filepath.Base(debs[0]), Version)
+	}
+	x := filepath.Join(tmp, "root")
+	if out, err := exec.Command("dpkg", "-x", debs[0], x).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("dpkg -x: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	os.RemoveAll(root)
+	if err := os.Rename(x, root); err != nil {
+		return "", fmt.Errorf("install cache: %w", err)
+	}
+	return root, nil
+}
+
+// PythonPath is the PYTHONPATH that makes the unpacked fail2ban importable.
+func PythonPath(root string) string {
+	return filepath.Join(root, "usr", "lib", "python3", "dist-packages")
+}
+
+// Command runs one of the package's programs (fail2ban-client,
+// fail2ban-regex, fail2ban-server) with python3 and the package on
+// PYTHONPATH.
+func Command(root, program string, args ...string) *exec.Cmd {
+	c := exec.Command("python3", append([]string{filepath.Join(root, "usr", "bin", program)}, args...)...)
+	c.Env = append(os.Environ(), "PYTHONPATH="+PythonPath(root))
+	return c
+}
+
+// Python runs a python3 script with the package on PYTHONPATH.
+func Python(root, script string, args ...string) *exec.Cmd {
+	c := exec.Command("python3", append([]string{"-c", script}, args...)...)
+	c.Env = append(os.Environ(), "PYTHONPATH="+PythonPath(root))
+	return c
+}
+
+// CopyTree copies the package's /etc/fail2ban to a fresh directory under
+// dst and returns its path.
+func CopyTree(t testing.TB, root string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "fail2ban")
+	src := filepath.Join(root, "etc", "fail2ban")
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy fail2ban tree: %v", err)
+	}
+	return dst
+}
