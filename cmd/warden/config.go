@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -45,6 +46,9 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fset.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("config %s: unexpected argument %q", args[0], fset.Arg(0))}
 	}
+	// A one-shot command that allocates a few megabytes: collecting garbage
+	// less often makes it markedly faster.
+	debug.SetGCPercent(400)
 	cfg, err := loadConfig(*dir, *jail, stderr)
 	if err != nil {
 		return err

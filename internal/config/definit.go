@@ -65,6 +65,7 @@ func (d *defInit) load(jailOpts *vals, all bool) error {
 		present[k] = true
 		p[k] = d.init.vals[k]
 	}
+	p = lowerKeys(p)
 	d.o = newOpts()
 	if d.m.secs["Definition"] == nil {
 		return fmt.Errorf("no [Definition] section")
@@ -167,6 +168,9 @@ func (d *defInit) combined(ignore ...string) (*vals, []string, error) {
 		ign[k] = true
 	}
 	for _, k := range c.keys {
+		if strings.IndexByte(k, '?') < 0 {
+			continue
+		}
 		if g := conditionalName.FindStringSubmatch(k); g != nil {
 			ign[g[1]] = true
 		}

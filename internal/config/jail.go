@@ -103,6 +103,10 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		j.enabled = true
 	}
 	if !j.enabled {
+		if len(errs) > 0 {
+			j.err = errs[0]
+			l.problems = append(l.problems, errs[1:]...)
+		}
 		return j
 	}
 	fail := func(opt string, format string, args ...any) *jailResult {

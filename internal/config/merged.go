@@ -157,7 +157,7 @@ func (m *merged) raw(sec, opt string, vars map[string]string) (value, error) {
 }
 
 func (m *merged) chainFor(sec string, vars map[string]string) (*chain, error) {
-	c := &chain{vars: lowerKeys(vars), defs: m.defaults}
+	c := &chain{vars: vars, defs: m.defaults}
 	if sec != "DEFAULT" {
 		c.sec = m.secs[sec]
 		if c.sec == nil {
@@ -168,7 +168,8 @@ func (m *merged) chainFor(sec string, vars map[string]string) (*chain, error) {
 }
 
 // get returns an option's value after %(name)s interpolation, with fail2ban's
-// additions: %(__name__)s and %(section/option)s, %(known/option)s.
+// additions: %(__name__)s and %(section/option)s, %(known/option)s. The
+// names in vars must be lower case (see lowerKeys).
 func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 	opt = strings.ToLower(opt)
 	c, err := m.chainFor(sec, vars)
@@ -233,13 +234,15 @@ func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, re
 	}
 	// Each level sees __name__ and the %(section/option)s references of
 	// its own text, on top of what the levels above it mapped.
-	extra := make(map[string]value, len(c.extra)+1)
-	for k, v := range c.extra {
-		extra[k] = v
+	if c.extra == nil || (strings.Contains(rest, "/") && strings.Contains(rest, "%(")) {
+		extra := make(map[string]value, len(c.extra)+1)
+		for k, v := range c.extra {
+			extra[k] = v
+		}
+		extra["__name__"] = value{s: sec}
+		c = &chain{extra: extra, vars: c.vars, sec: c.sec, defs: c.defs}
+		m.mapSectionOptions(sec, rest, c)
 	}
-	extra["__name__"] = value{s: sec}
-	c = &chain{extra: extra, vars: c.vars, sec: c.sec, defs: c.defs}
-	m.mapSectionOptions(sec, rest, c)
 	for rest != "" {
 		p := strings.IndexByte(rest, '%')
 		if p < 0 {

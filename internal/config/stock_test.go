@@ -217,3 +217,54 @@ func TestStockJailsMatchFail2ban(t *testing.T) {
 		}
 	})
 }
+
+// TestAllStockJailsMatchFail2ban enables all 91 stock jails at once, as the
+// benchmark does, and compares every one.
+func TestAllStockJailsMatchFail2ban(t *testing.T) {
+	requirePython(t)
+	root := f2btest.Root(t)
+	dir := f2btest.CopyTree(t, root)
+	names := stockJails(t, dir)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "[%s]\nenabled = true\n", n)
+	}
+	writeFile(t, filepath.Join(dir, "jail.local"), b.String())
+	want := runF2BDump(t, root, dir)
+	got, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Jails) != len(names) {
+		t.Fatalf("warden enabled %d jails, want %d; problems: %v", len(got.Jails), len(names), got.Problems)
+	}
+	for _, n := range names {
+		compareJail(t, n, want, got)
+	}
+}
+
+// BenchmarkResolveAllStockJails measures resolving the whole stock tree with
+// its 91 jails enabled (fail2ban-client -d takes about 0.3 s on it; see
+// bench/config.sh for the side-by-side run).
+func BenchmarkResolveAllStockJails(b *testing.B) {
+	root, err := f2btest.Fetch()
+	if err != nil {
+		b.Skipf("fail2ban package: %v", err)
+	}
+	dir := f2btest.CopyTree(b, root)
+	names := stockJails(&testing.T{}, dir)
+	var sb strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&sb, "[%s]\nenabled = true\n", n)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		c, err := Load(Options{Dir: dir})
+		if err != nil || len(c.Jails) != len(names) {
+			b.Fatalf("load: %v, %d jails", err, len(c.Jails))
+		}
+	}
+}

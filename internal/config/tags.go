@@ -89,11 +89,15 @@ func substituteTags(tags *opts, ignore map[string]bool, extra func(string) (stri
 			}
 			orig := out.vals[tag]
 			val := orig
+			name, at := nextTag(val, 0)
+			if at < 0 {
+				done[tag] = !strings.Contains(val, "<")
+				continue
+			}
 			rc := counts[tag]
 			if rc == nil {
 				rc = map[string]int{}
 			}
-			name, at := nextTag(val, 0)
 			for at >= 0 {
 				if ignore[name] {
 					name, at = nextTag(val, at+len(name)+2)

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardenipd/warden/internal/f2btest"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestSeedConfig is the canonical user story: a Proxmox filter and jail,
+// alone in a directory, load on Warden's built-in defaults.
+func TestSeedConfig(t *testing.T) {
+	out, errs, code := runCLI(t, "config", "check", "--config", "testdata/seed")
+	if code != 0 {
+		t.Fatalf("config check exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if !strings.Contains(out, "1 jail(s) enabled: proxmox") {
+		t.Errorf("check output: %q", out)
+	}
+	out, errs, code = runCLI(t, "config", "dump", "--config", "testdata/seed", "--json")
+	if code != 0 {
+		t.Fatalf("config dump exit %d: %s", code, errs)
+	}
+	var d struct {
+		Jails []struct {
+			Name      string   `json:"name"`
+			Filter    string   `json:"filter"`
+			FailRegex []string `json:"failregex"`
+			LogPath   []string `json:"logpath"`
+			MaxRetry  int      `json:"maxretry"`
+			BanTime   float64  `json:"bantime"`
+			FindTime  float64  `json:"findtime"`
+			Port      string   `json:"port"`
+			Actions   []struct {
+				Name   string         `json:"name"`
+				Native string         `json:"native"`
+				Params map[string]any `json:"params"`
+			} `json:"actions"`
+		} `json:"jails"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("dump is not JSON: %v\n%s", err, out)
+	}
+	if len(d.Jails) != 1 {
+		t.Fatalf("jails: %+v", d.Jails)
+	}
+	j := d.Jails[0]
+	if j.Name != "proxmox" || j.MaxRetry != 3 || j.BanTime != 3600 || j.FindTime != 600 || j.Port != "https,http,8006" {
+		t.Errorf("jail = %+v", j)
+	}
+	if len(j.FailRegex) != 1 || j.FailRegex[0] != `pvedaemon\[.*authentication failure; rhost=<HOST> user=.* msg=.*` {
+		t.Errorf("failregex = %q", j.FailRegex)
+	}
+	if len(j.Actions) != 2 {
+		t.Fatalf("actions = %+v", j.Actions)
+	}
+	fw, ab := j.Actions[0], j.Actions[1]
+	if fw.Native != "nftables" || fw.Params["port"] != "https,http,8006" || fw.Params["name"] != "proxmox" {
+		t.Errorf("firewall action = %+v", fw)
+	}
+	if ab.Name != "abuseipdb" || ab.Native != "abuseipdb" || ab.Params["abuseipdb_category"] != "18,21" || ab.Params["abuseipdb_apikey"] != "VOTRE_API_ABUSEIPDB" {
+		t.Errorf("abuseipdb action = %+v", ab)
+	}
+}
+
+func TestConfigCheckReportsProblems(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte("[web]\nenabled = true\nfilter = missing\nbantime = 1 fortnight\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "config", "check", "--config", dir)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d; stdout %q", code, exitFailure, out)
+	}
+	want := filepath.Join(dir, "jail.local") + `:3: jail [web]: filter "missing" not found`
+	if !strings.Contains(errs, want) {
+		t.Errorf("stderr %q does not contain %q", errs, want)
+	}
+	if strings.Contains(errs, "goroutine") || strings.Contains(errs, "panic") {
+		t.Errorf("stack trace in output: %s", errs)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"config"}, {"config", "check", "--nope"}, {"config", "check", "extra"}} {
+		if _, _, code := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if _, _, code := runCLI(t, "config", "check", "--config", "/nonexistent/warden"); code != exitFailure {
+		t.Errorf("missing --config dir: exit %d, want %d", code, exitFailure)
+	}
+}
+
+// TestBuiltinDefaultsAlone is the quick start: no configuration directory.
+func TestBuiltinDefaultsAlone(t *testing.T) {
+	empty := t.TempDir()
+	out, errs, code := runCLI(t, "config", "check", "--config", empty)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "configuration OK") {
+		t.Errorf("stdout %q", out)
+	}
+}
+
+// TestFail2banTreeUnchanged points --config at the Debian fail2ban tree.
+func TestFail2banTreeUnchanged(t *testing.T) {
+	root := f2btest.Root(t)
+	dir := f2btest.CopyTree(t, root)
+	out, errs, code := runCLI(t, "config", "check", "--config", dir)
+	if code != 0 || !strings.Contains(out, "1 jail(s) enabled: sshd") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine, then runs the
+# whole suite: formatting, vet, and the tests with the race detector.
+# The compatibility tests download the Debian fail2ban 1.0.2 package with
+# `apt-get download` (never installed) and run it with python3 as the oracle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# System packages the tests use.
+PKGS=(python3 ca-certificates)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# apt-get download needs current package lists whatever is installed.
+$SUDO apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+export PATH="$PATH:$(go env GOROOT)/bin"
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+echo "== go vet"
+go vet ./...
+echo "== go test -race"
+set +e
+go test -race -count=1 -timeout 15m ./... 2>&1 | tee /tmp/warden-test.log
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -c '^ok ' /tmp/warden-test.log || true)
+failed=$(grep -c '^FAIL' /tmp/warden-test.log || true)
+echo "packages: $passed passed, $failed failed"
+exit "$status"
