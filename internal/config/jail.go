@@ -43,15 +43,18 @@ type actionRef struct {
 
 // jailResult is one jail section read.
 type jailResult struct {
-	name    string
-	enabled bool
-	err     *Error
-	opts    *vals
-	filter  string
-	fargs   *opts
-	fdef    *defInit
-	actions []*actionRef
-	stream  []cmd
+	name     string
+	enabled  bool
+	err      *Error
+	problems Errors // further problems, after err
+	stream   []cmd
+	warns    []string
+	convErr  error
+	opts     *vals
+	filter   string
+	fargs    *opts
+	fdef     *defInit
+	actions  []*actionRef
 }
 
 // readOpts reads options of a section the way fail2ban's getOptions does:
@@ -105,7 +108,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 	if !j.enabled {
 		if len(errs) > 0 {
 			j.err = errs[0]
-			l.problems = append(l.problems, errs[1:]...)
+			j.problems = append(j.problems, errs[1:]...)
 		}
 		return j
 	}
@@ -116,7 +119,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 	}
 	if len(errs) > 0 {
 		j.err = errs[0]
-		l.problems = append(l.problems, errs[1:]...)
+		j.problems = append(j.problems, errs[1:]...)
 		return j
 	}
 	backend := first.m["backend"].s
@@ -155,6 +158,9 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		if err != nil {
 			return fail("filter", "filter %q: %v", ref.Name, locate(err, fm))
 		}
+		// The filter's values become known/ options of this jail's section,
+		// in a copy private to this jail.
+		jm = jm.viewFor(name)
 		sec := jm.secs[name]
 		for _, k := range comb.keys {
 			if !strings.HasPrefix(k, "known/") && k != "__name__" {
@@ -166,7 +172,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 	opts, errs := readOpts(jm, name, jailOpts, map[string]pyv{"enabled": {kind: 'b'}, "backend": pyStr("auto"), "filter": pyStr(""), "action": pyStr("")})
 	if len(errs) > 0 {
 		j.err = errs[0]
-		l.problems = append(l.problems, errs[1:]...)
+		j.problems = append(j.problems, errs[1:]...)
 		return j
 	}
 	j.opts = opts

@@ -4,8 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 //go:embed builtin
@@ -90,7 +93,6 @@ func Load(opt Options) (*Config, error) {
 	jm.defaults.set("fail2ban_version", value{s: CompatVersion})
 	jm.defaults.set("fail2ban_confpath", value{s: l.basedir})
 	c := &Config{Files: jm.files, streams: map[string][]cmd{}}
-	var results []*jailResult
 	sections := jm.sections()
 	if opt.OnlyJail != "" {
 		if jm.secs[opt.OnlyJail] == nil {
@@ -99,21 +101,46 @@ func Load(opt Options) (*Config, error) {
 		sections = []string{opt.OnlyJail}
 		jm.secs[opt.OnlyJail].set("enabled", value{s: "true"})
 	}
+	var names []string
 	for _, name := range sections {
-		if name == "INCLUDES" {
-			continue
-		}
-		j := l.readJail(jm, name)
-		if j.err != nil {
-			l.problems = append(l.problems, j.err)
-			continue
-		}
-		if j.enabled {
-			results = append(results, j)
+		if name != "INCLUDES" {
+			names = append(names, name)
 		}
 	}
+	// Jails are resolved in parallel; each reads shared, settled state and
+	// writes only its own result.
+	results := make([]*jailResult, len(names))
+	var (
+		wg   sync.WaitGroup
+		next atomic.Int64
+	)
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(names) {
+					return
+				}
+				j := l.readJail(jm, names[i])
+				if j.err == nil && j.enabled {
+					j.stream, j.warns, j.convErr = j.convert()
+				}
+				results[i] = j
+			}
+		}()
+	}
+	wg.Wait()
 	for _, j := range results {
-		stream, warns, err := j.convert()
+		if j.err != nil {
+			l.problems = append(l.problems, j.err)
+		}
+		l.problems = append(l.problems, j.problems...)
+		if j.err != nil || !j.enabled {
+			continue
+		}
+		stream, warns, err := j.stream, j.warns, j.convErr
 		for _, w := range warns {
 			l.warnings = append(l.warnings, fmt.Sprintf("jail [%s]: %s", j.name, w))
 		}

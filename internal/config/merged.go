@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // maxInterpolationDepth is Python ConfigParser's limit on nested %(name)s.
@@ -332,8 +333,24 @@ func (m *merged) where(sec, opt string) (string, int) {
 	return "", 0
 }
 
+// viewFor returns a copy of m in which section sec may be changed without
+// affecting m or other views.
+func (m *merged) viewFor(sec string) *merged {
+	s := m.secs[sec]
+	if s == nil {
+		return m
+	}
+	secs := make(map[string]*section, len(m.secs))
+	for k, v := range m.secs {
+		secs[k] = v
+	}
+	secs[sec] = s.clone()
+	return &merged{defaults: m.defaults, secs: secs, order: m.order, files: m.files}
+}
+
 // reader parses files once and builds merged views by fail2ban's rules.
 type reader struct {
+	mu     sync.Mutex // guards everything below; readBase is the entry point
 	files  *files
 	parsed map[string]*parsedFile
 	cache  map[string]*merged
@@ -471,6 +488,8 @@ func (r *reader) includesOf(ref string, seen []string) []string {
 // readBase reads base.conf, base.d/*.conf, base.local, base.d/*.local with
 // their includes, merged in that order. It is cached per base name.
 func (r *reader) readBase(base string) (*merged, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if m, ok := r.cache[base]; ok {
 		return m, m != nil
 	}
