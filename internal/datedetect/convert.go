@@ -1,0 +1,487 @@
+package datedetect
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// civil is a naive (zone-less) date and time, like Python's naive
+// datetime with second precision.
+type civil struct {
+	year, month, day, hour, min, sec int
+}
+
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func (c civil) valid() bool {
+	return c.year >= 1 && c.year <= 9999 && c.month >= 1 && c.month <= 12 &&
+		c.day >= 1 && c.day <= daysIn(c.year, c.month) &&
+		c.hour >= 0 && c.hour <= 23 && c.min >= 0 && c.min <= 59 && c.sec >= 0 && c.sec <= 59
+}
+
+// seconds counts seconds of c on a proleptic calendar treated as UTC
+// (Unix time if c were in UTC). Fields must be in range.
+func (c civil) seconds() int64 {
+	return daysFromCivil(c.year, c.month, c.day)*86400 + int64(c.hour*3600+c.min*60+c.sec)
+}
+
+// daysFromCivil returns days since 1970-01-01 of a proleptic Gregorian
+// date.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// civilFromSeconds inverts seconds; ok is false outside years 1..9999.
+func civilFromSeconds(s int64) (civil, bool) {
+	t := time.Unix(s, 0).UTC()
+	c := civil{t.Year(), int(t.Month()), t.Day(), t.Hour(), t.Minute(), t.Second()}
+	return c, c.year >= 1 && c.year <= 9999
+}
+
+// pyInt parses text like Python's int(str): surrounding whitespace,
+// optional sign, decimal digits of any script, single underscores
+// between digits.
+func pyInt(s string) (int, bool) {
+	if n := len(s); n > 0 && n <= 9 {
+		v := 0
+		for i := 0; i < n; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				v = -1
+				break
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v >= 0 {
+			return v, true
+		}
+	}
+	s = strings.TrimFunc(s, func(r rune) bool { return isSpace(r, false) })
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	v, n := 0, 0
+	prevUnderscore := true
+	for _, r := range s {
+		if r == '_' {
+			if prevUnderscore {
+				return 0, false
+			}
+			prevUnderscore = true
+			continue
+		}
+		d := digitValue(r)
+		if d < 0 {
+			return 0, false
+		}
+		prevUnderscore = false
+		n++
+		if n > 15 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if prevUnderscore {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// digitValue returns the value of a decimal digit of any script, or -1.
+// Every range of Unicode category Nd is a run of whole 0..9 sequences.
+func digitValue(r rune) int {
+	if r < utf8.RuneSelf {
+		if '0' <= r && r <= '9' {
+			return int(r - '0')
+		}
+		return -1
+	}
+	if !unicode.IsDigit(r) {
+		return -1
+	}
+	for _, rg := range unicode.Nd.R16 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if rune(rg.Lo) <= r && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	return -1
+}
+
+// asciiDigits rewrites decimal digits of any script to ASCII.
+func asciiDigits(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			var b strings.Builder
+			for _, r := range s {
+				if d := digitValue(r); d >= 0 {
+					b.WriteByte(byte('0' + d))
+				} else {
+					b.WriteRune(r)
+				}
+			}
+			return b.String()
+		}
+	}
+	return s
+}
+
+// zoneOffset converts a zone spec such as "CEST", "+0200", "UTC-04:30"
+// or "CET+01" to minutes east of UTC. errUnknownZone is returned for a
+// well-formed but unknown abbreviation.
+func zoneOffset(z string, m *machine) (int, error) {
+	if ok, _ := m.search(reZoneSpec, z, 0, len(z)); !ok {
+		return 0, errBadZone
+	}
+	c := m.caps
+	abbr := groupText(z, c, 1)
+	off := groupText(z, c, 2)
+	base, ok := zoneOffsets[abbr]
+	if !ok && abbr != "" {
+		return 0, errUnknownZone
+	}
+	if off == "" {
+		return base, nil
+	}
+	sign := 1
+	if off[0] == '-' {
+		sign = -1
+	}
+	rs := []rune(off)
+	num := func(a, b int) int {
+		v, _ := pyInt(string(rs[a:b]))
+		return v
+	}
+	switch {
+	case len(rs) <= 3:
+		v, _ := pyInt(off)
+		return base + v*60, nil
+	case rs[3] != ':':
+		return base + sign*(num(1, 3)*60+num(3, 5)), nil
+	default:
+		return base + sign*(num(1, 3)*60+num(4, 6)), nil
+	}
+}
+
+// clock captures "now" for one conversion, as fail2ban's MyTime does.
+type clock struct {
+	now   time.Time
+	naive int64 // now as naive local wall-clock seconds (floor)
+	year  int
+	month int
+	day   int
+}
+
+func newClock(now time.Time, loc *time.Location, cache *clock) clock {
+	r := now.Round(time.Microsecond)
+	if cache != nil && cache.year != 0 && cache.now.Unix() == r.Unix() && cache.now.Round(time.Microsecond).Unix() == r.Unix() {
+		c := *cache
+		c.now = now
+		return c
+	}
+	l := r.In(loc)
+	return clock{
+		now:   now,
+		naive: civil{l.Year(), int(l.Month()), l.Day(), l.Hour(), l.Minute(), l.Second()}.seconds(),
+		year:  l.Year(),
+		month: int(l.Month()),
+		day:   l.Day(),
+	}
+}
+
+func unixFloat(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}
+
+// strptime converts the fields of a pattern template match to Unix time,
+// following fail2ban's rules: missing year means this year (or last year
+// if that lies more than a day ahead), missing date means today (or
+// yesterday), an explicit zone wins over the default one, fractional
+// seconds are dropped.
+func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (float64, error) {
+	var (
+		year, month, day, tzoff        int
+		haveYear, haveMonth, haveDay   bool
+		haveTZ, haveJulian, haveWeek   bool
+		haveWeekday                    bool
+		hour, minute, second           int
+		weekday, julian, week, weekKey int
+	)
+	for _, f := range t.fields {
+		s, e := caps[2*f.group], caps[2*f.group+1]
+		if s < 0 || e < 0 {
+			continue
+		}
+		val := line[s:e]
+		var ok bool
+		switch f.key {
+		case 'y':
+			if year, ok = pyInt(val); ok && year <= 2000 {
+				year += 2000
+			}
+			haveYear = true
+		case 'Y':
+			year, ok = pyInt(val)
+			haveYear = true
+		case 'm':
+			month, ok = pyInt(val)
+			haveMonth = true
+		case 'B', 'b':
+			names := monthAbbr
+			if f.key == 'B' {
+				names = monthFull
+			}
+			month, ok = nameIndex(names, val)
+			month++
+			haveMonth = true
+		case 'd':
+			day, ok = pyInt(val)
+			haveDay = true
+		case 'H':
+			hour, ok = pyInt(val)
+		case 'I':
+			if hour, ok = pyInt(val); ok {
+				ampm := ""
+				if g := t.prog.group("p"); g > 0 {
+					ps, pe := caps[2*g], caps[2*g+1]
+					if ps < 0 || pe < 0 {
+						// fail2ban calls .lower() on None here
+						return 0, ErrLineRejected
+					}
+					ampm = strings.ToLower(line[ps:pe])
+				}
+				switch ampm {
+				case "", "am":
+					if hour == 12 {
+						hour = 0
+					}
+				case "pm":
+					if hour != 12 {
+						hour += 12
+					}
+				}
+			}
+		case 'M':
+			minute, ok = pyInt(val)
+		case 'S':
+			second, ok = pyInt(val)
+		case 'f', 'p':
+			ok = true
+		case 'A', 'a':
+			names := dayAbbr
+			if f.key == 'A' {
+				names = dayFull
+			}
+			weekday, ok = nameIndex(names, val)
+			haveWeekday = true
+		case 'w':
+			if weekday, ok = pyInt(val); ok {
+				weekday--
+				if weekday < 0 {
+					weekday = 6
+				}
+			}
+			haveWeekday = true
+		case 'j':
+			julian, ok = pyInt(val)
+			haveJulian = true
+		case 'U', 'W':
+			week, ok = pyInt(val)
+			weekKey = int(f.key)
+			haveWeek = true
+		case 'z', 'Z':
+			if val == "Z" || val == "UTC" || val == "GMT" {
+				tzoff, ok = 0, true
+			} else {
+				off, err := zoneOffset(val, &d.zm)
+				if err == errUnknownZone {
+					return 0, ErrLineRejected
+				}
+				tzoff, ok = off, err == nil
+			}
+			haveTZ = true
+		default:
+			ok = true
+		}
+		if !ok {
+			return 0, ErrInvalidDate
+		}
+	}
+
+	assumeYear := false
+	if !haveYear {
+		year = clk.year
+		assumeYear = true
+	}
+	if !haveMonth || !haveDay {
+		if !haveJulian && haveWeek && haveWeekday {
+			julian = julianFromWeek(year, week, weekday, weekKey == 'W')
+			haveJulian = true
+		}
+		if haveJulian {
+			if year < 1 || year > 9999 {
+				return 0, ErrInvalidDate
+			}
+			base := civil{year, 1, 1, 0, 0, 0}.seconds()
+			c, ok := civilFromSeconds(base + int64(julian-1)*86400)
+			if !ok {
+				return 0, ErrInvalidDate
+			}
+			year, month, day = c.year, c.month, c.day
+			haveMonth, haveDay = true, true
+		}
+	}
+	assumeToday := false
+	if !haveMonth && !haveDay {
+		month, day = clk.month, clk.day
+		assumeToday = true
+	} else if !haveMonth || !haveDay {
+		// fail2ban passes None to datetime() and raises TypeError
+		return 0, ErrLineRejected
+	}
+
+	c := civil{year, month, day, hour, minute, second}
+	if !c.valid() {
+		return 0, ErrInvalidDate
+	}
+	if !haveTZ && d.defaultTZ != nil {
+		tzoff, haveTZ = *d.defaultTZ, true
+	}
+	secs := c.seconds()
+	if haveTZ {
+		secs -= int64(tzoff) * 60
+		if _, ok := civilFromSeconds(secs); !ok {
+			return 0, ErrLineRejected // OverflowError in fail2ban
+		}
+	}
+	if assumeToday && secs > clk.naive {
+		secs -= 86400
+		if _, ok := civilFromSeconds(secs); !ok {
+			return 0, ErrLineRejected
+		}
+	}
+	if assumeYear && secs > clk.naive+86400 {
+		// fail2ban keeps the (possibly zone-shifted) time of day but puts
+		// back the original month and day
+		cur, _ := civilFromSeconds(secs)
+		prev := civil{year - 1, month, day, cur.hour, cur.min, cur.sec}
+		if !prev.valid() {
+			return 0, ErrInvalidDate
+		}
+		secs = prev.seconds()
+	}
+	if haveTZ {
+		return float64(secs), nil
+	}
+	cur, _ := civilFromSeconds(secs)
+	lt := time.Date(cur.year, time.Month(cur.month), cur.day, cur.hour, cur.min, cur.sec, 0, d.loc)
+	return float64(lt.Unix()), nil
+}
+
+// nameIndex finds the lower-cased val in names (Python's list.index of
+// str.lower()).
+func nameIndex(names []string, val string) (int, bool) {
+	for i := 0; i < len(val); i++ {
+		if val[i] >= utf8.RuneSelf {
+			val = strings.ToLower(val)
+			break
+		}
+	}
+	for i, n := range names {
+		if len(n) == len(val) && strings.EqualFold(n, val) && asciiOnly(val) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// julianFromWeek is the day of the year for a week number (%U: weeks
+// start on Sunday, %W: on Monday) and a weekday (0 = Monday).
+func julianFromWeek(year, week, weekday int, mondayFirst bool) int {
+	first := (int(time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC).Weekday()) + 6) % 7
+	if !mondayFirst {
+		first = (first + 1) % 7
+		weekday = (weekday + 1) % 7
+	}
+	week0 := (7 - first) % 7
+	if week == 0 {
+		return 1 + weekday - first
+	}
+	return 1 + week0 + 7*(week-1) + weekday
+}
+
+// epochValue converts the text of an Epoch template match.
+func epochValue(v string, long bool) (float64, error) {
+	v = asciiDigits(v)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, ErrInvalidDate
+	}
+	if long && utf8.RuneCountInString(v) >= 13 {
+		if utf8.RuneCountInString(v) >= 16 && !strings.Contains(v, ".") {
+			f /= 1000000
+		} else {
+			f /= 1000
+		}
+	}
+	return f, nil
+}
+
+// tai64nValue converts "@4000000037c219bf2ef02e94" to Unix seconds the
+// way fail2ban does: the hex digits 2..16 of the label, no leap seconds.
+func tai64nValue(v string) (float64, error) {
+	if len(v) < 17 {
+		return 0, ErrInvalidDate
+	}
+	n, err := strconv.ParseInt(v[2:17], 16, 64)
+	if err != nil {
+		return 0, ErrInvalidDate
+	}
+	return float64(n), nil
+}

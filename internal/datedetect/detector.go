@@ -1,0 +1,448 @@
+package datedetect
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Errors reported in Match.Err.
+var (
+	// ErrInvalidDate means a template matched but its text is not a valid
+	// date (for example February 30). fail2ban then treats the line as
+	// having no date, but still cuts the matched text out of it.
+	ErrInvalidDate = errors.New("invalid date")
+	// ErrLineRejected means fail2ban would raise an unexpected exception
+	// for this line (unknown zone abbreviation, empty line matched by an
+	// empty template, and similar); the caller should drop the line.
+	ErrLineRejected = errors.New("line rejected by date detection")
+
+	errBadZone     = errors.New("unknown or unsupported time zone")
+	errUnknownZone = errors.New("unknown time zone abbreviation")
+)
+
+// Options configures a Detector.
+type Options struct {
+	// DatePattern is fail2ban's datepattern setting after configuration
+	// interpolation ("%%" already reduced to "%"): empty for the default
+	// templates, or one or more patterns separated by newlines. Special
+	// values: {^LN-BEG}, {DEFAULT}, {NONE}, EPOCH, LEPOCH, TAI64N, and
+	// patterns containing {DATE}, {EPOCH} or {LEPOCH}.
+	DatePattern string
+	// LogTimeZone is fail2ban's logtimezone setting, e.g. "UTC",
+	// "UTC+0200", "+0200", "CET". Empty means unset: dates without an
+	// explicit zone are read in Location.
+	LogTimeZone string
+	// Location is the zone of the process, used for dates without zone
+	// information and for "today"/"this year". Nil means time.Local.
+	Location *time.Location
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// Startup fixes the years %ExY accepts (2000 up to the decade three
+	// years ahead), which fail2ban computes from the wall clock when it
+	// starts, independently of its test clock. Zero means Now() at New.
+	Startup time.Time
+}
+
+// Match describes the date found in a line.
+type Match struct {
+	// Time is the date as Unix seconds. Only epoch templates keep a
+	// fraction. When the date text is empty (as with {NONE}) Time is
+	// the current time. Meaningless when Err is not nil.
+	Time float64
+	// Start and End delimit the date text in the line, in bytes. Both
+	// are -1 if the template's date group did not take part in the match.
+	Start, End int
+	// Template is the name of the template that matched.
+	Template string
+	// Err is nil, ErrInvalidDate or ErrLineRejected.
+	Err error
+}
+
+// Empty reports whether the match has no date text, in which case fail2ban
+// uses the last known date (if recent) or the current time.
+func (m Match) Empty() bool { return m.Start < 0 || m.Start >= m.End }
+
+// StripDate returns line without the date text of m, which is what
+// fail2ban applies its failregex to.
+func StripDate(line string, m Match) string {
+	if m.Start < 0 || m.End < 0 {
+		return line
+	}
+	if m.Start == m.End {
+		return line
+	}
+	return line[:m.Start] + line[m.End:]
+}
+
+// slot is a template with this detector's usage statistics.
+type slot struct {
+	t        *template
+	hits     int     // wins
+	found    int     // successful searches (fail2ban counts these per template)
+	lastUsed float64 // Unix time of the last win, 0 if never
+	distance int
+}
+
+func (s *slot) weight() float64 {
+	d := s.distance
+	if d < 1 {
+		d = 1
+	}
+	return float64(s.hits) * s.t.weight / float64(d)
+}
+
+// edge is a position with the characters around it; noChar stands for
+// Python's empty string.
+type edge struct {
+	pos         int
+	before, at  rune
+	initialized bool
+}
+
+const (
+	noChar      rune = -1
+	farPosition      = 0x7fffffff
+	unusedTime       = 300
+)
+
+// Detector finds dates in log lines like fail2ban's DateDetector. It
+// reorders its templates by use, so results depend on the lines seen
+// before: feed each log (jail) its own Detector. A Detector is not safe
+// for concurrent use.
+type Detector struct {
+	loc       *time.Location
+	now       func() time.Time
+	defaultTZ *int
+	slots     []*slot
+
+	lastStart   edge
+	lastEnd     edge
+	lastIdx     int
+	firstUnused int
+
+	m       machine
+	zm      machine // for zone specs
+	scratch []int
+	clk     clock // last clock, reused within the same second
+	ascii   bool  // current line is pure ASCII (byte offsets == code points)
+}
+
+// New builds a Detector.
+func New(opts Options) (*Detector, error) {
+	d := &Detector{loc: opts.Location, now: opts.Now}
+	if d.loc == nil {
+		d.loc = time.Local
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if opts.LogTimeZone != "" {
+		off, err := zoneOffset(opts.LogTimeZone, &d.zm)
+		if err != nil {
+			return nil, fmt.Errorf("parse logtimezone %q: %w", opts.LogTimeZone, err)
+		}
+		d.defaultTZ = &off
+	}
+	startup := opts.Startup
+	if startup.IsZero() {
+		startup = d.now()
+	}
+	b, err := newBuilder(newCodeTable(startup.In(d.loc)))
+	if err != nil {
+		return nil, err
+	}
+	ts, err := b.templatesFor(opts.DatePattern)
+	if err != nil {
+		return nil, fmt.Errorf("parse datepattern: %w", err)
+	}
+	for _, t := range ts {
+		d.slots = append(d.slots, &slot{t: t, distance: farPosition})
+	}
+	d.lastStart = edge{pos: 1, before: noChar, at: noChar}
+	d.lastEnd = edge{pos: farPosition, before: noChar, at: noChar}
+	d.lastIdx = farPosition
+	return d, nil
+}
+
+// Templates returns the template names in their current order.
+func (d *Detector) Templates() []string {
+	out := make([]string, len(d.slots))
+	for i, s := range d.slots {
+		out[i] = s.t.name
+	}
+	return out
+}
+
+// charAt is Python's line[i:i+1] as a rune (noChar when empty).
+func charAt(line string, i int) rune {
+	if i < 0 || i >= len(line) {
+		return noChar
+	}
+	r, _ := decodeAt(line, i)
+	return r
+}
+
+// charBefore is Python's line[i-1:i] (noChar when empty).
+func charBefore(line string, i int) rune {
+	if i <= 0 || i > len(line) {
+		return noChar
+	}
+	r, _ := utf8.DecodeLastRuneInString(line[:i])
+	return r
+}
+
+func decodeAt(s string, i int) (rune, int) {
+	if s[i] < utf8.RuneSelf {
+		return rune(s[i]), 1
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// toCP converts a byte offset in line to a code-point index (fail2ban's
+// positions are Python string indexes).
+func (d *Detector) toCP(line string, b int) int {
+	if d.ascii || b <= 0 {
+		return b
+	}
+	if b > len(line) {
+		return utf8.RuneCountInString(line) + b - len(line)
+	}
+	return utf8.RuneCountInString(line[:b])
+}
+
+// toByte converts a code-point index to a byte offset in line; indexes
+// past the end keep their distance to it.
+func (d *Detector) toByte(line string, cp int) int {
+	if d.ascii || cp <= 0 {
+		return cp
+	}
+	n := 0
+	for i := range line {
+		if n == cp {
+			return i
+		}
+		n++
+	}
+	return len(line) + cp - n
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
+
+// search runs slot i's template on line[pos:end] and records a hit.
+func (d *Detector) search(s *slot, line string, pos, end int) bool {
+	ok, _ := d.m.search(s.t.prog, line, pos, end)
+	if ok {
+		s.found++
+	}
+	return ok
+}
+
+// matchTime picks the template for line; it mirrors fail2ban's
+// DateDetector.matchTime, including its template reordering.
+func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
+	n := len(d.slots)
+	if n == 0 {
+		return 0, false, nil
+	}
+	const none = -1
+	found := none
+	foundStart := farPosition
+	ignore := farPosition
+	idx := none
+	var s *slot
+
+	i := d.lastIdx
+	matched := false
+	if i < n {
+		s = d.slots[i]
+		if s.t.anchored() {
+			matched = d.search(s, line, 0, len(line))
+			ignore = i
+		} else {
+			dist, endpos := d.toByte(line, d.lastStart.pos), d.toByte(line, d.lastEnd.pos)
+			if (charBefore(line, dist) == d.lastStart.before ||
+				(charAt(line, dist) == d.lastStart.at && !isAlnum(d.lastStart.at))) &&
+				(charAt(line, endpos) == d.lastEnd.at ||
+					(charBefore(line, endpos) == d.lastEnd.before && !isAlnum(d.lastEnd.before))) {
+				matched = d.search(s, line, dist, endpos)
+			} else {
+				matched = d.search(s, line, 0, len(line))
+				ignore = i
+			}
+		}
+		if matched {
+			dist, endpos := d.toCP(line, d.m.caps[0]), d.toCP(line, d.m.caps[1])
+			if n == 1 || s.t.anchored() || (dist == d.lastStart.pos && endpos == d.lastEnd.pos) {
+				idx = i
+			} else {
+				found, foundStart = i, dist
+				matched = false
+			}
+		}
+	}
+	var foundCaps []int
+	if found != none {
+		foundCaps = append(d.scratch[:0], d.m.caps...)
+	}
+	if !matched {
+		for j := 0; j < n; j++ {
+			if j == ignore {
+				continue
+			}
+			s = d.slots[j]
+			if !d.search(s, line, 0, len(line)) {
+				continue
+			}
+			dist := d.toCP(line, d.m.caps[0])
+			if j+1 >= n || s.t.anchored() {
+				idx = j
+				break
+			}
+			if dist == 0 && s.hits > 0 && d.slots[j+1].found == 0 {
+				idx = j
+				break
+			}
+			if dist > s.distance || dist > d.lastStart.pos {
+				if dist < foundStart {
+					found, foundStart = j, dist
+					foundCaps = append(d.scratch[:0], d.m.caps...)
+				}
+				continue
+			}
+			idx = j
+			break
+		}
+		if idx == none && found != none {
+			idx = found
+			d.m.caps = append(d.m.caps[:0], foundCaps...)
+		}
+	}
+	if idx == none {
+		return 0, false, nil
+	}
+	if foundCaps != nil {
+		d.scratch = foundCaps
+	}
+	s = d.slots[idx]
+	bdist, bend := d.m.caps[0], d.m.caps[1]
+	dist, endpos := d.toCP(line, bdist), d.toCP(line, bend)
+	s.hits++
+	s.lastUsed = unixFloat(clk.now)
+	s.distance = dist
+	if d.firstUnused == idx {
+		d.firstUnused++
+	}
+	if bdist >= len(line) {
+		// fail2ban indexes line[distance] here and raises
+		return idx, true, ErrLineRejected
+	}
+	var endBefore rune
+	if bend == 0 {
+		r, _ := utf8.DecodeLastRuneInString(line)
+		endBefore = r
+	} else {
+		endBefore = charBefore(line, bend)
+	}
+	d.lastStart = edge{pos: dist, before: charBefore(line, bdist), at: charAt(line, bdist)}
+	d.lastEnd = edge{pos: endpos, before: endBefore, at: charAt(line, bend)}
+	if idx != 0 && idx != d.lastIdx {
+		idx = d.reorder(idx)
+	}
+	d.lastIdx = idx
+	return idx, true, nil
+}
+
+// reorder moves the template at num towards the front when it has been
+// winning, as fail2ban does, and returns its new index.
+func (d *Detector) reorder(num int) int {
+	if num == 0 {
+		return num
+	}
+	s := d.slots[num]
+	untime := s.lastUsed - unusedTime
+	w := s.weight()
+	pos := num / 2
+	if d.firstUnused < num {
+		pos = d.firstUnused
+	}
+	movable := func() bool {
+		p := d.slots[pos]
+		return w > p.weight() || untime > p.lastUsed
+	}
+	if !movable() {
+		if pos == num-1 {
+			return num
+		}
+		pos = num - 1
+		if !movable() {
+			return num
+		}
+	}
+	copy(d.slots[pos+1:num+1], d.slots[pos:num])
+	d.slots[pos] = s
+	for d.firstUnused < len(d.slots) && d.slots[d.firstUnused].hits > 0 {
+		d.firstUnused++
+	}
+	return pos
+}
+
+// Detect finds the date in line. It returns false when no template
+// matches. A Match with a non-nil Err still carries the span, which
+// fail2ban cuts from the line either way (except for ErrLineRejected,
+// where the line is dropped).
+func (d *Detector) Detect(line string) (Match, bool) {
+	clk := newClock(d.now(), d.loc, &d.clk)
+	d.clk = clk
+	d.ascii = isASCII(line)
+	idx, ok, err := d.matchTime(line, &clk)
+	if !ok {
+		return Match{Start: -1, End: -1}, false
+	}
+	s := d.slots[idx]
+	caps := d.m.caps
+	m := Match{Template: s.t.name, Start: caps[2], End: caps[3]}
+	if m.Start < 0 || m.End < 0 {
+		m.Start, m.End = -1, -1
+	}
+	if err != nil {
+		m.Err = err
+		return m, true
+	}
+	if m.Empty() {
+		m.Time = unixFloat(clk.now)
+		return m, true
+	}
+	m.Time, m.Err = d.convert(line, s.t, caps, &clk)
+	return m, true
+}
+
+func (d *Detector) convert(line string, t *template, caps []int, clk *clock) (float64, error) {
+	switch t.kind {
+	case kindEpoch:
+		g := t.epochGroup
+		if 2*g+1 >= len(caps) || caps[2*g] < 0 {
+			return 0, ErrLineRejected
+		}
+		return epochValue(line[caps[2*g]:caps[2*g+1]], t.longEpoch)
+	case kindTAI64N:
+		return tai64nValue(line[caps[2]:caps[3]])
+	}
+	return d.strptime(line, t, caps, clk)
+}
+
+// String describes the detector's templates, for debugging.
+func (d *Detector) String() string {
+	return "datedetect.Detector[" + strings.Join(d.Templates(), ", ") + "]"
+}

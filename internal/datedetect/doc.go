@@ -1,0 +1,25 @@
+// Package datedetect finds and parses the timestamp of a log line exactly
+// as fail2ban 1.0.2's DateDetector does: the same default templates in the
+// same order, the same "last used template first" shortcut and hit-based
+// template reordering, the same anchoring rules ({^LN-BEG}, {DATE},
+// {UNB}, "**" markers), the special templates {NONE}, EPOCH, LEPOCH and
+// TAI64N, custom datepatterns with fail2ban's strptime directives
+// (including the %Ex… extensions), year and day inference relative to
+// "now", and logtimezone handling.
+//
+// Templates are Python regular expressions; they run on a small
+// backtracking engine in this package that follows Python's re semantics
+// (look-arounds, back-references, conditionals, Unicode \d \w \s and
+// Python's case folding), because Go's regexp cannot express them.
+//
+// Time is injected (Options.Now, Options.Location); the package never
+// reads the wall clock itself except as the default of Options.Now.
+//
+// Known differences from fail2ban, all outside what real logs contain:
+// fail2ban shares template hit counters between all detectors of a
+// process (here each Detector counts alone); local times inside a
+// daylight-saving transition are resolved by Go's time.Date rather than
+// the C library's mktime; a datepattern containing a stray %s or %r is
+// rejected (fail2ban inserts a dictionary dump into the regex); Unicode
+// tables follow Go's version rather than Python's.
+package datedetect
