@@ -1,0 +1,376 @@
+package pyre
+
+import (
+	"slices"
+	"sort"
+)
+
+const (
+	maxRune      = 0x10FFFF
+	surrogateLo  = 0xD800
+	surrogateHi  = 0xDFFF
+	bmpLimit     = 0x10000
+	asciiLimit   = 0x80
+	pyWhitespace = " \t\n\r\v\f"
+)
+
+// rng is an inclusive range of code points.
+type rng struct{ lo, hi rune }
+
+// runePair maps one code point to another.
+type runePair struct{ from, to rune }
+
+// charSet is a sorted list of disjoint, non-adjacent ranges.
+type charSet []rng
+
+// normalize sorts and merges the ranges of s in place and returns it.
+func normalize(s charSet) charSet {
+	if len(s) < 2 {
+		return s
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i].lo < s[j].lo })
+	out := s[:1]
+	for _, r := range s[1:] {
+		last := &out[len(out)-1]
+		if r.lo <= last.hi+1 {
+			if r.hi > last.hi {
+				last.hi = r.hi
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// union returns the union of a and b as a new set.
+func union(a, b charSet) charSet {
+	out := make(charSet, 0, len(a)+len(b))
+	out = append(out, a...)
+	out = append(out, b...)
+	return normalize(out)
+}
+
+// negate returns the complement of s over [0, maxRune].
+func negate(s charSet) charSet {
+	out := make(charSet, 0, len(s)+1)
+	next := rune(0)
+	for _, r := range s {
+		if r.lo > next {
+			out = append(out, rng{next, r.lo - 1})
+		}
+		next = r.hi + 1
+	}
+	if next <= maxRune {
+		out = append(out, rng{next, maxRune})
+	}
+	return out
+}
+
+// contains reports whether c is in s.
+func (s charSet) contains(c rune) bool {
+	i := sort.Search(len(s), func(i int) bool { return s[i].hi >= c })
+	return i < len(s) && s[i].lo <= c
+}
+
+// withoutSurrogates removes the surrogate block, which can never occur in
+// decoded Go strings and which Go's regexp syntax rejects.
+func (s charSet) withoutSurrogates() charSet {
+	out := make(charSet, 0, len(s)+1)
+	for _, r := range s {
+		if r.hi < surrogateLo || r.lo > surrogateHi {
+			out = append(out, r)
+			continue
+		}
+		if r.lo < surrogateLo {
+			out = append(out, rng{r.lo, surrogateLo - 1})
+		}
+		if r.hi > surrogateHi {
+			out = append(out, rng{surrogateHi + 1, r.hi})
+		}
+	}
+	return out
+}
+
+func single(c rune) charSet { return charSet{{c, c}} }
+
+// category identifies one of Python's class escapes.
+type category uint8
+
+const (
+	catDigit category = iota
+	catNotDigit
+	catSpace
+	catNotSpace
+	catWord
+	catNotWord
+)
+
+var asciiDigit = charSet{{'0', '9'}}
+var asciiSpace = charSet{{'\t', '\r'}, {' ', ' '}}
+var asciiWord = charSet{{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}
+
+// categorySet returns the characters matched by a class escape.
+func categorySet(c category, ascii bool) charSet {
+	var base []rng
+	switch c {
+	case catDigit, catNotDigit:
+		base = uniDigit
+		if ascii {
+			base = asciiDigit
+		}
+	case catSpace, catNotSpace:
+		base = uniSpace
+		if ascii {
+			base = asciiSpace
+		}
+	default:
+		base = uniWord
+		if ascii {
+			base = asciiWord
+		}
+	}
+	switch c {
+	case catNotDigit, catNotSpace, catNotWord:
+		return negate(base)
+	}
+	return slices.Clone(charSet(base))
+}
+
+// caseMode holds the case-insensitivity helpers of one flag combination,
+// mirroring re._compiler._compile.
+type caseMode struct {
+	ascii bool
+}
+
+func (m caseMode) lower(c rune) rune {
+	if m.ascii {
+		if c >= 'A' && c <= 'Z' {
+			return c + ('a' - 'A')
+		}
+		return c
+	}
+	i := sort.Search(len(uniLower), func(i int) bool { return uniLower[i].from >= c })
+	if i < len(uniLower) && uniLower[i].from == c {
+		return uniLower[i].to
+	}
+	return c
+}
+
+// upper is only needed for non-BMP characters (RANGE_UNI_IGNORE).
+func (m caseMode) upper(c rune) rune {
+	i := sort.Search(len(uniUpperAstral), func(i int) bool { return uniUpperAstral[i].from >= c })
+	if i < len(uniUpperAstral) && uniUpperAstral[i].from == c {
+		return uniUpperAstral[i].to
+	}
+	return c
+}
+
+func (m caseMode) iscased(c rune) bool {
+	if m.ascii {
+		return c < asciiLimit && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+	}
+	return charSet(uniCased).contains(c)
+}
+
+func (m caseMode) fixes(lo rune) []rune {
+	if m.ascii {
+		return nil
+	}
+	var out []rune
+	for _, p := range uniExtraCases {
+		if p.from == lo {
+			out = append(out, p.to)
+		}
+	}
+	return out
+}
+
+// lowerPairs lists all (c, lower(c)) with lower(c) != c.
+func (m caseMode) lowerPairs() []runePair {
+	if m.ascii {
+		out := make([]runePair, 0, 26)
+		for c := 'A'; c <= 'Z'; c++ {
+			out = append(out, runePair{c, c + ('a' - 'A')})
+		}
+		return out
+	}
+	return uniLower
+}
+
+// preimage returns {x : lower(x) in t}.
+func (m caseMode) preimage(t charSet) charSet {
+	pairs := m.lowerPairs()
+	// Remove the characters that are not their own lowercase.
+	moved := make(charSet, 0, len(pairs))
+	for _, p := range pairs {
+		moved = append(moved, rng{p.from, p.from})
+	}
+	moved = normalize(moved)
+	out := intersect(t, negate(moved))
+	for _, p := range pairs {
+		if t.contains(p.to) {
+			out = append(out, rng{p.from, p.from})
+		}
+	}
+	return normalize(out)
+}
+
+// intersect returns a ∩ b.
+func intersect(a, b charSet) charSet {
+	var out charSet
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		lo := max(a[i].lo, b[j].lo)
+		hi := min(a[i].hi, b[j].hi)
+		if lo <= hi {
+			out = append(out, rng{lo, hi})
+		}
+		if a[i].hi < b[j].hi {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// literalSet returns the characters a literal matches under the flags.
+func literalSet(c rune, fl Flags) charSet {
+	if fl&IgnoreCase == 0 {
+		return single(c)
+	}
+	m := caseMode{ascii: fl&ASCII != 0}
+	if !m.iscased(c) {
+		return single(c)
+	}
+	lo := m.lower(c)
+	t := charSet{{lo, lo}}
+	for _, k := range m.fixes(lo) {
+		t = append(t, rng{k, k})
+	}
+	return m.preimage(normalize(t))
+}
+
+// classItem is one element of a parsed character class.
+type classItem struct {
+	kind   classItemKind
+	lo, hi rune
+	cat    category
+}
+
+type classItemKind uint8
+
+const (
+	itemLiteral classItemKind = iota
+	itemRange
+	itemCategory
+)
+
+// classSet resolves a parsed character class to the set of characters it
+// matches, following re._compiler._optimize_charset and the IN,
+// IN_IGNORE and IN_UNI_IGNORE opcodes of _sre.
+func classSet(items []classItem, neg bool, fl Flags) charSet {
+	ascii := fl&ASCII != 0
+	var t charSet
+	if fl&IgnoreCase == 0 {
+		for _, it := range items {
+			switch it.kind {
+			case itemLiteral:
+				t = append(t, rng{it.lo, it.lo})
+			case itemRange:
+				t = append(t, rng{it.lo, it.hi})
+			case itemCategory:
+				t = append(t, categorySet(it.cat, ascii)...)
+			}
+		}
+		t = normalize(t)
+		if neg {
+			return negate(t)
+		}
+		return t
+	}
+	m := caseMode{ascii: ascii}
+	hascased := false
+	var extra charSet // tested against lower(x): fixed-up literals and ranges
+	for _, it := range items {
+		switch it.kind {
+		case itemLiteral:
+			if it.lo >= bmpLimit {
+				hascased = true
+				extra = append(extra, rng{it.lo, it.lo})
+				continue
+			}
+			lo := m.lower(it.lo)
+			extra = append(extra, rng{lo, lo})
+			for _, k := range m.fixes(lo) {
+				extra = append(extra, rng{k, k})
+			}
+			if m.iscased(it.lo) {
+				hascased = true
+			}
+		case itemRange:
+			hi := it.hi
+			if hi >= bmpLimit {
+				hascased = true
+				hi = bmpLimit - 1
+				// RANGE_UNI_IGNORE: lower(x) in range, or upper(lower(x)) in range.
+				extra = append(extra, rng{it.lo, it.hi})
+				for _, p := range uniUpperAstral {
+					if p.to >= it.lo && p.to <= it.hi {
+						extra = append(extra, rng{p.from, p.from})
+					}
+				}
+			}
+			if it.lo <= hi {
+				extra = append(extra, m.fixupRange(it.lo, hi)...)
+				if !hascased && len(intersect(charSet{{it.lo, hi}}, m.casedSet())) > 0 {
+					hascased = true
+				}
+			}
+		case itemCategory:
+			extra = append(extra, categorySet(it.cat, ascii)...)
+		}
+	}
+	t = normalize(extra)
+	if hascased {
+		t = m.preimage(t)
+	}
+	if neg {
+		return negate(t)
+	}
+	return t
+}
+
+func (m caseMode) casedSet() charSet {
+	if m.ascii {
+		return charSet{{'A', 'Z'}, {'a', 'z'}}
+	}
+	return uniCased
+}
+
+// fixupRange returns {lower(c) : c in [lo,hi]} plus the extra cases of
+// each such lowercase.
+func (m caseMode) fixupRange(lo, hi rune) charSet {
+	r := charSet{{lo, hi}}
+	var out charSet
+	var moved charSet
+	for _, p := range m.lowerPairs() {
+		if p.from >= lo && p.from <= hi {
+			moved = append(moved, rng{p.from, p.from})
+			out = append(out, rng{p.to, p.to})
+		}
+	}
+	out = append(out, intersect(r, negate(normalize(moved)))...)
+	out = normalize(out)
+	if m.ascii {
+		return out
+	}
+	var fixes charSet
+	for _, p := range uniExtraCases {
+		if out.contains(p.from) {
+			fixes = append(fixes, rng{p.to, p.to})
+		}
+	}
+	return union(out, fixes)
+}

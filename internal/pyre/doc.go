@@ -1,0 +1,35 @@
+// Package pyre compiles regular expressions written in Python 3's re
+// dialect (str patterns, as used by fail2ban filters) into Go matchers
+// with Python's matching semantics.
+//
+// A pattern is parsed with the rules of CPython 3.11's re parser
+// (accepting and rejecting the same patterns) into a tree in which every
+// character class, case-insensitive literal, \d, \w, \s and . is resolved
+// to an explicit set of code points computed from CPython's own
+// predicates (see tables_gen.go). The tree is then emitted twice:
+//
+//   - as Go regexp (RE2) syntax, when that is exact: no lookaround,
+//     backreference, conditional, atomic group or possessive repeat, no
+//     repeat over a subpattern that can match empty, and counts <= 1000.
+//     Lookbehinds whose outcome is fixed by the preceding pattern (as in
+//     fail2ban's IPv6 expansion) are removed first. Python's $ (without
+//     MULTILINE) and \b/\B have no exact RE2 form for every input, so such
+//     patterns use RE2 only for inputs where it is exact (no "\n" before
+//     the last character; ASCII and non-empty input for \b/\B) and the
+//     backtracking engine otherwise;
+//   - as github.com/dlclark/regexp2 syntax (a backtracking engine), used
+//     for everything else, with a per-match timeout (ErrTimeout) and a
+//     stack limit (ErrBacktrackLimit).
+//
+// Offsets are byte offsets into the input, as in package regexp. Inputs
+// are decoded as UTF-8; each invalid byte is treated as U+FFFD.
+//
+// Known differences from Python: \N{name} escapes are rejected as
+// unsupported; case-insensitive backreferences compare with Go's simple
+// case folding instead of Python's lowercase mapping (this only matters
+// for a few non-ASCII characters such as 'ſ', 'ı' or 'µ'); repeat counts
+// above 2^30 are treated as unbounded by the backtracking engine; Unicode
+// tables follow the Python version that generated tables_gen.go.
+package pyre
+
+//go:generate sh -c "python3 internal/gentables/gentables.py > tables_gen.go"

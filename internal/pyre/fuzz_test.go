@@ -1,0 +1,58 @@
+package pyre
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// FuzzTranslate checks that parsing and translation never panic, and
+// that whenever a pattern has an RE2 translation, both engines report the
+// same spans.
+func FuzzTranslate(f *testing.F) {
+	for _, p := range semanticPatterns {
+		f.Add(p, "foo bar\n")
+	}
+	f.Add(`(?:[0-9a-f]{1,4}::?|::){1,7}(?:[0-9a-f]{1,4}|(?<=:):)`, "fe80::1")
+	f.Add(`^\s*(\S+) from (\d+\.\d+)$`, "user from 1.2\n")
+	f.Fuzz(func(t *testing.T, pattern, input string) {
+		if len(pattern) > 128 || len(input) > 128 {
+			return
+		}
+		_, _, _ = Translate(pattern)
+		re, err := CompileOptions(pattern, Options{Timeout: 20 * time.Millisecond})
+		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) {
+				// Only regexp2 refusing our translation is acceptable
+				// besides parse errors; report it.
+				t.Fatalf("Compile(%q): non-syntax error %v", pattern, err)
+			}
+			return
+		}
+		if re.Engine() != EngineRE2 {
+			_, _ = re.Search(input)
+			return
+		}
+		bt, err := CompileOptions(pattern, Options{Timeout: 20 * time.Millisecond, ForceBacktrack: true})
+		if err != nil {
+			t.Fatalf("backtrack compile %q: %v", pattern, err)
+		}
+		for _, s := range []string{input, input + "\n", ""} {
+			for _, anchored := range []bool{false, true} {
+				want, err := bt.find(nil, s, anchored)
+				if err != nil {
+					return // timeout or stack limit: nothing to compare
+				}
+				got, err := re.find(nil, s, anchored)
+				if err != nil {
+					t.Fatalf("pattern %q input %q: %v", pattern, s, err)
+				}
+				if !spansEqual(got, want) {
+					t.Fatalf("pattern %q input %q anchored %v: re2 %v (%s), backtrack %v (%s)",
+						pattern, s, anchored, got, re.RE2(), want, bt.Backtrack())
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pyre
+
+const raceEnabled = false

@@ -1,0 +1,419 @@
+package pyre
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2/v2"
+)
+
+// DefaultTimeout bounds one match on the backtracking engine. regexp2
+// checks its deadline against a clock that ticks about every 100ms, so
+// smaller values are not meaningfully more precise.
+const DefaultTimeout = 100 * time.Millisecond
+
+// DefaultBacktrackStack is the default backtracking stack limit, in
+// regexp2 stack slots.
+const DefaultBacktrackStack = 1 << 20
+
+// Engine names returned by Regexp.Engine.
+const (
+	EngineRE2       = "re2"
+	EngineBacktrack = "backtrack"
+)
+
+var (
+	// ErrTimeout is returned when a backtracking match runs longer than
+	// the Regexp's timeout. The result for that input is unknown; callers
+	// should skip (and count) the input.
+	ErrTimeout = errors.New("pyre: match timeout")
+	// ErrBacktrackLimit is returned when a backtracking match exceeds its
+	// stack limit. As with ErrTimeout the result is unknown.
+	ErrBacktrackLimit = errors.New("pyre: backtracking stack limit exceeded")
+)
+
+// Options configure CompileOptions.
+type Options struct {
+	// Flags are Python re flags, as passed to re.compile.
+	Flags Flags
+	// Timeout bounds each backtracking match. Zero means DefaultTimeout;
+	// a negative value disables the bound.
+	Timeout time.Duration
+	// BacktrackStack bounds the backtracking stack (regexp2 slots). Zero
+	// means DefaultBacktrackStack; negative means unbounded.
+	BacktrackStack int
+	// ForceBacktrack disables the RE2 translation (for tests and
+	// benchmarks).
+	ForceBacktrack bool
+}
+
+// Regexp is a compiled Python regular expression. It is safe for
+// concurrent use.
+type Regexp struct {
+	pattern   string
+	flags     Flags
+	names     []string
+	index     map[string]int
+	numSubexp int
+	timeout   time.Duration
+	stack     int
+	// foldBackref: a case-insensitive backreference, whose folding
+	// differs from Python's for a few non-ASCII characters.
+	foldBackref bool
+
+	// RE2 path: nil if the pattern has no exact RE2 translation.
+	re2Src   string
+	re2      *regexp.Regexp
+	guard    guard
+	re2Match lazyRE2 // \A-anchored variant for Match
+
+	// Backtracking path; compiled lazily when the RE2 path exists.
+	btSrc   string
+	bt      lazyBT
+	btMatch lazyBT
+
+	runes sync.Pool // *[]rune buffers for regexp2
+}
+
+type lazyRE2 struct {
+	once sync.Once
+	re   *regexp.Regexp
+	err  error
+}
+
+type lazyBT struct {
+	once sync.Once
+	re   *regexp2.Regexp
+	err  error
+}
+
+// Compile parses a Python re pattern (a str pattern, flags 0).
+func Compile(pattern string) (*Regexp, error) {
+	return CompileOptions(pattern, Options{})
+}
+
+// CompileFlags is like Python's re.compile(pattern, flags).
+func CompileFlags(pattern string, flags Flags) (*Regexp, error) {
+	return CompileOptions(pattern, Options{Flags: flags})
+}
+
+// MustCompile is like Compile but panics on error.
+func MustCompile(pattern string) *Regexp {
+	re, err := Compile(pattern)
+	if err != nil {
+		panic(err)
+	}
+	return re
+}
+
+// CompileOptions compiles pattern with opts.
+func CompileOptions(pattern string, opts Options) (*Regexp, error) {
+	tree, p, err := parse(pattern, opts.Flags)
+	if err != nil {
+		return nil, err
+	}
+	re := &Regexp{
+		pattern:     pattern,
+		flags:       p.flags,
+		names:       p.names,
+		index:       p.groupNames,
+		numSubexp:   p.numGroups() - 1,
+		timeout:     opts.Timeout,
+		stack:       opts.BacktrackStack,
+		foldBackref: p.foldBackref,
+	}
+	if re.timeout == 0 {
+		re.timeout = DefaultTimeout
+	}
+	if re.stack == 0 {
+		re.stack = DefaultBacktrackStack
+	}
+	if !opts.ForceBacktrack {
+		t := cloneTree(tree)
+		elideLookbehinds(t, unknownCtx)
+		e := &re2Emitter{}
+		if e.emit(t) {
+			src := e.b.String()
+			if r, err := regexp.Compile(src); err == nil && r.NumSubexp() == re.numSubexp {
+				re.re2, re.re2Src, re.guard = r, src, e.guard
+			}
+		}
+	}
+	be := &btEmitter{parser: p}
+	be.emit(tree)
+	re.btSrc = be.b.String()
+	if re.re2 == nil {
+		// The backtracking engine is the only one: compile it now so
+		// that errors surface at Compile time.
+		if _, err := re.backtrack(false); err != nil {
+			return nil, err
+		}
+	}
+	return re, nil
+}
+
+// translateTree is shared by Translate and CompileOptions.
+func translateTree(tree *node) (string, guard, bool) {
+	e := &re2Emitter{}
+	if !e.emit(tree) {
+		return "", 0, false
+	}
+	return e.b.String(), e.guard, true
+}
+
+// Translate returns the Go regexp (RE2) equivalent of a Python pattern
+// compiled with flags 0. ok is false when the pattern has no RE2
+// equivalent that is exact for every input; the returned string is then
+// empty. Some translations are only exact for single-line ASCII input
+// (see Regexp.Engine); Translate still reports them as ok.
+func Translate(pattern string) (re2 string, ok bool, err error) {
+	tree, _, err := parse(pattern, 0)
+	if err != nil {
+		return "", false, err
+	}
+	t := cloneTree(tree)
+	elideLookbehinds(t, unknownCtx)
+	src, _, ok := translateTree(t)
+	if ok {
+		if _, err := regexp.Compile(src); err != nil {
+			return "", false, nil
+		}
+	}
+	return src, ok, nil
+}
+
+func (re *Regexp) compileBT(src string) (*regexp2.Regexp, error) {
+	r, err := regexp2.Compile(src, regexp2.OptionMaxBacktrackingStackSize(re.stack))
+	if err != nil {
+		return nil, fmt.Errorf("pyre: compile %q for the backtracking engine: %w", re.pattern, err)
+	}
+	if re.timeout > 0 {
+		r.MatchTimeout = re.timeout
+	}
+	return r, nil
+}
+
+func (re *Regexp) backtrack(anchored bool) (*regexp2.Regexp, error) {
+	l := &re.bt
+	src := re.btSrc
+	if anchored {
+		l = &re.btMatch
+		src = `\A(?:` + src + `)`
+	}
+	l.once.Do(func() { l.re, l.err = re.compileBT(src) })
+	return l.re, l.err
+}
+
+func (re *Regexp) re2Anchored() *regexp.Regexp {
+	l := &re.re2Match
+	l.once.Do(func() { l.re, l.err = regexp.Compile(`\A(?:` + re.re2Src + `)`) })
+	if l.err != nil {
+		return nil
+	}
+	return l.re
+}
+
+// String returns the source pattern.
+func (re *Regexp) String() string { return re.pattern }
+
+// Flags returns the effective flags, including inline global flags.
+func (re *Regexp) Flags() Flags { return re.flags }
+
+// NumSubexp returns the number of capturing groups.
+func (re *Regexp) NumSubexp() int { return re.numSubexp }
+
+// SubexpNames returns the group names, indexed by group number; unnamed
+// groups (and group 0) have "". The slice must not be modified.
+func (re *Regexp) SubexpNames() []string { return re.names }
+
+// SubexpIndex returns the number of the group with the given name, or -1.
+func (re *Regexp) SubexpIndex(name string) int {
+	if i, ok := re.index[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// Engine reports which engine matches typical input: EngineRE2 when an
+// exact RE2 translation exists (inputs that violate its guards, such as
+// non-ASCII input for a pattern using \b, or an inner newline for one
+// using $, still go to the backtracking engine), else EngineBacktrack.
+func (re *Regexp) Engine() string {
+	if re.re2 != nil {
+		return EngineRE2
+	}
+	return EngineBacktrack
+}
+
+// RE2 returns the RE2 translation, or "" if there is none.
+func (re *Regexp) RE2() string { return re.re2Src }
+
+// Backtrack returns the regexp2 translation.
+func (re *Regexp) Backtrack() string { return re.btSrc }
+
+// guardsHold reports whether the RE2 translation is exact for s.
+func (re *Regexp) guardsHold(s string) bool {
+	g := re.guard
+	if g == 0 {
+		return true
+	}
+	if g&guardNonEmpty != 0 && len(s) == 0 {
+		return false
+	}
+	if g&guardASCII != 0 {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return false
+			}
+		}
+	}
+	if g&guardNoInnerNewline != 0 && len(s) > 1 {
+		for i := 0; i < len(s)-1; i++ {
+			if s[i] == '\n' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// MatchString reports whether s contains a match (Python re.search).
+func (re *Regexp) MatchString(s string) (bool, error) {
+	if re.re2 != nil && re.guardsHold(s) {
+		return re.re2.MatchString(s), nil
+	}
+	loc, err := re.btFind(nil, s, false)
+	return loc != nil, err
+}
+
+// Search is Python's re.search: it returns the spans of the leftmost
+// match as byte offsets, 2*(NumSubexp()+1) ints with -1 for groups that
+// did not participate, or nil if there is no match.
+func (re *Regexp) Search(s string) ([]int, error) { return re.find(nil, s, false) }
+
+// Match is Python's re.match: like Search but the match must start at
+// the beginning of s.
+func (re *Regexp) Match(s string) ([]int, error) { return re.find(nil, s, true) }
+
+// FindStringSubmatchIndex is Search, named as in package regexp.
+func (re *Regexp) FindStringSubmatchIndex(s string) ([]int, error) { return re.find(nil, s, false) }
+
+// AppendSearch is Search appending the spans to dst[:0]; it returns nil
+// when there is no match. With a large enough dst the backtracking path
+// does not allocate; the RE2 path allocates one slice per match.
+func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.find(dst, s, false) }
+
+// AppendMatch is Match appending the spans to dst[:0].
+func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.find(dst, s, true) }
+
+func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
+	if re.re2 != nil && re.guardsHold(s) {
+		r := re.re2
+		if anchored {
+			if r = re.re2Anchored(); r == nil {
+				return re.btFind(dst, s, anchored)
+			}
+		}
+		loc := r.FindStringSubmatchIndex(s)
+		if loc == nil {
+			return nil, nil
+		}
+		if dst == nil {
+			return loc, nil
+		}
+		return append(dst[:0], loc...), nil
+	}
+	return re.btFind(dst, s, anchored)
+}
+
+func (re *Regexp) getRunes(s string) *[]rune {
+	bp, _ := re.runes.Get().(*[]rune)
+	if bp == nil {
+		bp = new([]rune)
+	}
+	buf := (*bp)[:0]
+	for _, c := range s {
+		buf = append(buf, c)
+	}
+	*bp = buf
+	return bp
+}
+
+func (re *Regexp) btFind(dst []int, s string, anchored bool) ([]int, error) {
+	bt, err := re.backtrack(anchored)
+	if err != nil {
+		return nil, err
+	}
+	bp := re.getRunes(s)
+	defer re.runes.Put(bp)
+	runes := *bp
+	n := 2 * (re.numSubexp + 1)
+	var out []int
+	matched := false
+	err = bt.FindRunesMatches(runes, 0, func(v regexp2.MatchView) bool {
+		matched = true
+		if cap(dst) >= n {
+			out = dst[:n]
+		} else {
+			out = make([]int, n)
+		}
+		for g := 0; g <= re.numSubexp; g++ {
+			idx, length, ok := v.GroupRange(g)
+			if !ok {
+				out[2*g], out[2*g+1] = -1, -1
+				continue
+			}
+			out[2*g], out[2*g+1] = idx, idx+length
+		}
+		return false
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, regexp2.ErrBacktrackingStackLimit):
+			return nil, fmt.Errorf("match %q: %w", re.pattern, ErrBacktrackLimit)
+		default:
+			// regexp2 returns an unexported timeout error type.
+			return nil, fmt.Errorf("match %q: %w (%v)", re.pattern, ErrTimeout, err)
+		}
+	}
+	if !matched {
+		return nil, nil
+	}
+	if len(runes) != len(s) {
+		runeToByte(out, s)
+	}
+	return out, nil
+}
+
+// runeToByte converts rune offsets in loc to byte offsets in s, in
+// one pass over s and without allocating. Converted entries are parked as
+// -(byteOffset+2) so they cannot be converted twice.
+func runeToByte(loc []int, s string) {
+	maxIdx := -1
+	for _, v := range loc {
+		maxIdx = max(maxIdx, v)
+	}
+	ri, bi := 0, 0
+	for ri <= maxIdx {
+		for k, v := range loc {
+			if v == ri {
+				loc[k] = -(bi + 2)
+			}
+		}
+		if bi >= len(s) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[bi:])
+		bi += size
+		ri++
+	}
+	for k, v := range loc {
+		if v <= -2 {
+			loc[k] = -(v + 2)
+		}
+	}
+}
