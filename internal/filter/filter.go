@@ -1,0 +1,683 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/wardenipd/warden/internal/datedetect"
+	"github.com/wardenipd/warden/internal/pyre"
+)
+
+// ErrSkipped wraps the reason a line could not be examined (a regex ran out
+// of time on it, or its date could not be read); the caller counts it.
+var ErrSkipped = errors.New("line skipped")
+
+// DefaultTimeout bounds one regex match on one line.
+const DefaultTimeout = 100 * time.Millisecond
+
+// Options configure a Filter. The regexes are fail2ban's, after config
+// interpolation and before tag expansion.
+type Options struct {
+	PrefRegex   string
+	FailRegex   []string
+	IgnoreRegex []string
+	MaxLines    int    // lines in the multi-line buffer; 0 or 1: single lines
+	DatePattern string // "" for the default templates
+	LogTimeZone string
+	UseDNS      string // yes, warn, no, raw; "" means warn
+
+	// Location is the zone of dates without one; nil is time.Local.
+	Location *time.Location
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// DateStartup is when the program started (it bounds the years %ExY
+	// accepts); zero means Now() at New.
+	DateStartup time.Time
+	// Resolve turns a host name into addresses when UseDNS is yes or
+	// warn; nil means no DNS look-ups at all.
+	Resolve func(host string) []string
+	// Timeout bounds each regex match; 0 is DefaultTimeout.
+	Timeout time.Duration
+
+	// CheckAllRegex reports every failregex that matches a line, not only
+	// the first (fail2ban-regex's default and the sample tests).
+	CheckAllRegex bool
+	// ReturnRawHost keeps host names as written instead of resolving them.
+	ReturnRawHost bool
+	// IgnorePending drops failures that have no address yet.
+	IgnorePending bool
+	// CheckFindTime enables the daemon's time checks: with InOperation,
+	// dates far from now are taken as now; without, lines older than
+	// FindTime are dropped.
+	CheckFindTime bool
+	InOperation   bool
+	FindTime      float64
+}
+
+// Failure is one failure found in a line.
+type Failure struct {
+	Regex  int            // index of the failregex that matched
+	ID     string         // the failure id: normalised address, or raw id
+	HasID  bool           // false for a pending failure (no id yet)
+	Time   float64        // Unix seconds
+	Fields map[string]any // the named groups and fail2ban's extras
+}
+
+// NoFail reports whether the match is a <F-NOFAIL> one: it is not a
+// failure of its own.
+func (f Failure) NoFail() bool { return truthy(f.Fields["nofail"]) }
+
+// Matches returns the log lines of the failure.
+func (f Failure) Matches() []string {
+	ls, _ := f.Fields["matches"].([]tline)
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.text()
+	}
+	return out
+}
+
+// Users returns the users gathered for the failure, sorted.
+func (f Failure) Users() []string {
+	u, _ := f.Fields["users"].(*orderedSet)
+	if u == nil {
+		return nil
+	}
+	out := append([]string(nil), u.items...)
+	sort.Strings(out)
+	return out
+}
+
+// PublicFields returns the fields that are strings, without internals.
+func (f Failure) PublicFields() map[string]string {
+	out := map[string]string{}
+	for k, v := range f.Fields {
+		if s, ok := v.(string); ok {
+			switch k {
+			case "mlfid", "content":
+				continue
+			}
+			out[k] = s
+		}
+	}
+	return out
+}
+
+type orderedSet struct{ items []string }
+
+func (s *orderedSet) add(v string) {
+	for _, x := range s.items {
+		if x == v {
+			return
+		}
+	}
+	s.items = append(s.items, v)
+}
+
+type mlfEntry struct {
+	fields  map[string]any
+	expires float64
+}
+
+// Filter examines the lines of one log for one jail. It keeps state
+// between lines (multi-line buffer, last date, connections by <F-MLFID>)
+// and must be used from one goroutine.
+type Filter struct {
+	opt      Options
+	pref     *regex
+	fail     []*regex
+	ignore   []*regex
+	dates    *datedetect.Detector
+	now      func() time.Time
+	bufSize  int
+	buffer   []tline
+	lastText string
+	lastDate float64
+	mlf      map[string]*mlfEntry
+	mlfOrder []string
+	scratch  []int
+
+	// Last holds what the last ProcessLine saw, for tools such as warden
+	// regex: the prefregex match and the ignoreregex that hit.
+	Last LineInfo
+}
+
+// LineInfo describes the last line processed.
+type LineInfo struct {
+	PrefMatched bool
+	Ignored     []int // indexes of ignoreregexes that matched
+	Stripped    string
+	DateText    string
+	HadDate     bool
+}
+
+const (
+	mlfMaxCount = 100
+	mlfMaxAge   = 5 * 60
+)
+
+// New compiles a filter.
+func New(opt Options) (*Filter, error) {
+	if opt.UseDNS == "" {
+		opt.UseDNS = "warn"
+	}
+	switch opt.UseDNS {
+	case "yes", "warn", "no", "raw":
+	default:
+		return nil, fmt.Errorf("usedns %q: use yes, warn, no or raw", opt.UseDNS)
+	}
+	if opt.Timeout == 0 {
+		opt.Timeout = DefaultTimeout
+	}
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]*mlfEntry{}}
+	var err error
+	if opt.PrefRegex != "" {
+		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false, opt.Timeout); err != nil {
+			return nil, fmt.Errorf("prefregex: %w", err)
+		}
+	}
+	for i, s := range opt.FailRegex {
+		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1, opt.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("failregex %d: %w", i+1, err)
+		}
+		if !hasFailureID(r) && (f.pref == nil || !hasFailureID(f.pref)) {
+			return nil, fmt.Errorf("failregex %d: no failure-id group (<HOST>, <ADDR>, <F-ID>...) in %q", i+1, s)
+		}
+		f.fail = append(f.fail, r)
+	}
+	for i, s := range opt.IgnoreRegex {
+		r, err := compileRegex(s, opt.UseDNS, false, opt.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("ignoreregex %d: %w", i+1, err)
+		}
+		f.ignore = append(f.ignore, r)
+	}
+	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
+	if err != nil {
+		return nil, fmt.Errorf("datepattern: %w", err)
+	}
+	return f, nil
+}
+
+func hasFailureID(r *regex) bool {
+	for _, n := range r.names {
+		switch n {
+		case "fid", "ip4", "ip6", "dns", "mlfid":
+			return true
+		}
+	}
+	return false
+}
+
+// FailRegex returns the failregexes after tag expansion.
+func (f *Filter) FailRegex() []string {
+	out := make([]string, len(f.fail))
+	for i, r := range f.fail {
+		out[i] = r.src
+	}
+	return out
+}
+
+// IgnoreRegex returns the ignoreregexes after tag expansion.
+func (f *Filter) IgnoreRegex() []string {
+	out := make([]string, len(f.ignore))
+	for i, r := range f.ignore {
+		out[i] = r.src
+	}
+	return out
+}
+
+// Templates lists the date templates in their current order.
+func (f *Filter) Templates() []string { return f.dates.Templates() }
+
+func (f *Filter) nowSec() float64 {
+	t := f.now()
+	return float64(t.UnixNano()) / 1e9
+}
+
+// ProcessLine examines one log line and returns the failures it holds.
+func (f *Filter) ProcessLine(line string) ([]Failure, error) {
+	f.Last = LineInfo{}
+	now := f.nowSec()
+	var (
+		tl     tline
+		date   float64
+		dated  bool
+		noDate bool
+	)
+	m, found := f.dates.Detect(line)
+	if found && errors.Is(m.Err, datedetect.ErrLineRejected) {
+		return nil, fmt.Errorf("%w: %v", ErrSkipped, m.Err)
+	}
+	if found && m.Start >= 0 {
+		text := line[m.Start:m.End]
+		tl = tline{line[:m.Start], text, line[m.End:]}
+		switch {
+		case text != "":
+			if m.Err == nil {
+				date, dated = m.Time, true
+				f.lastText, f.lastDate = text, date
+			}
+		case f.lastDate != 0 && f.lastDate > now-60:
+			tl = tline{"", f.lastText, line}
+			date, dated = f.lastDate, true
+		default:
+			date, dated = now, true
+		}
+	} else {
+		tl = tline{"", "", line}
+	}
+	if !dated {
+		noDate = true
+		if f.lastDate != 0 && f.lastDate > now-60 {
+			tl = tline{"", f.lastText, line}
+			date, dated = f.lastDate, true
+		} else if f.opt.CheckFindTime && f.opt.InOperation {
+			date, dated = now, true
+		}
+	}
+	f.Last.Stripped, f.Last.DateText, f.Last.HadDate = tl.stripped(), tl.date, dated && !noDate
+	return f.checkTime(tl, date, dated, noDate, now)
+}
+
+// checkTime applies the daemon's time checks, then looks for failures.
+func (f *Filter) checkTime(tl tline, date float64, dated, noDate bool, now float64) ([]Failure, error) {
+	if f.opt.CheckFindTime && dated {
+		if f.opt.InOperation {
+			if d := math.Trunc(date - now); d > 60 || d < -60 {
+				date = now
+				f.lastDate = date
+			}
+		} else if date < now-f.opt.FindTime {
+			return nil, nil
+		}
+	}
+	return f.findFailure(tl, date, dated, noDate)
+}
+
+// ProcessDated examines a line whose date is already known (a journal
+// entry): timeText is shown as its date.
+func (f *Filter) ProcessDated(line, timeText string, date float64) ([]Failure, error) {
+	f.Last = LineInfo{}
+	tl := tline{"", timeText, line}
+	f.lastText, f.lastDate = timeText, date
+	f.Last.Stripped, f.Last.DateText, f.Last.HadDate = line, timeText, true
+	return f.checkTime(tl, date, true, false, f.nowSec())
+}
+
+func (f *Filter) ignored(buf string, org []tline, fr *hit) (int, error) {
+	if fr != nil && f.bufSize > 1 {
+		org = fr.matched
+		buf = joinLines(org)
+	}
+	found := -1
+	for i, r := range f.ignore {
+		h, err := r.search(buf, org, f.scratch)
+		if err != nil {
+			return -1, err
+		}
+		if h == nil {
+			continue
+		}
+		found = i
+		f.Last.Ignored = append(f.Last.Ignored, i)
+		if !f.opt.CheckAllRegex || f.bufSize > 1 {
+			if fr != nil {
+				f.buffer = fr.unmatched
+			}
+		}
+		if !f.opt.CheckAllRegex {
+			break
+		}
+	}
+	return found, nil
+}
+
+func skipErr(err error) error {
+	if errors.Is(err, pyre.ErrTimeout) || errors.Is(err, pyre.ErrBacktrackLimit) {
+		return fmt.Errorf("%w: %v", ErrSkipped, err)
+	}
+	return err
+}
+
+func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Failure, error) {
+	var out []Failure
+	defcidr := cidrUnspec
+	if f.opt.UseDNS == "raw" || f.opt.ReturnRawHost {
+		defcidr = cidrRaw
+	}
+	var org []tline
+	if f.bufSize > 1 {
+		f.buffer = append(f.buffer, tl)
+		if len(f.buffer) > f.bufSize {
+			f.buffer = append([]tline(nil), f.buffer[len(f.buffer)-f.bufSize:]...)
+		}
+		org = f.buffer
+	} else {
+		f.buffer = []tline{tl}
+		org = f.buffer
+	}
+	buf := joinLines(org)
+	haveBuf := true
+	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
+		i, err := f.ignored(buf, org, nil)
+		if err != nil {
+			return nil, skipErr(err)
+		}
+		if i >= 0 {
+			return nil, nil
+		}
+	}
+	var pre map[string]any
+	if f.pref != nil {
+		h, err := f.pref.search(buf, org, f.scratch)
+		if err != nil {
+			return nil, skipErr(err)
+		}
+		if h == nil {
+			return nil, nil
+		}
+		f.Last.PrefMatched = true
+		pre = h.groups()
+		repl := pre["content"]
+		delete(pre, "content")
+		if s, ok := repl.(string); ok && s != "" {
+			f.buffer = []tline{{"", "", s}}
+			haveBuf = false
+		}
+	}
+	for idx, fr := range f.fail {
+		if !haveBuf {
+			buf = joinLines(f.buffer)
+			haveBuf = true
+		}
+		h, err := fr.search(buf, org, f.scratch)
+		if err != nil {
+			return out, skipErr(err)
+		}
+		if h == nil {
+			continue
+		}
+		fail := h.groups()
+		if len(f.ignore) > 0 {
+			i, err := f.ignored(buf, org, h)
+			if err != nil {
+				return out, skipErr(err)
+			}
+			if i >= 0 {
+				haveBuf = false
+				if !f.opt.CheckAllRegex {
+					break
+				}
+				continue
+			}
+		}
+		if noDate && !dated && f.opt.CheckFindTime {
+			continue
+		}
+		if !f.opt.CheckAllRegex || f.bufSize > 1 {
+			f.buffer = h.unmatched
+			haveBuf = false
+		}
+		cidr := defcidr
+		raw := defcidr == cidrRaw
+		if len(pre) > 0 {
+			merged := make(map[string]any, len(pre)+len(fail))
+			for k, v := range pre {
+				merged[k] = v
+			}
+			for k, v := range fail {
+				merged[k] = v
+			}
+			fail = merged
+		}
+		mlfid, hasMLF := fail["mlfid"].(string)
+		if hasMLF {
+			fail = f.mergeFailure(mlfid, fail, h)
+			if truthy(fail["nofail"]) && !f.opt.CheckAllRegex {
+				return out, nil
+			}
+		} else {
+			fail["matches"] = appendLines(fail["matches"], h.matched)
+		}
+		fid, hasFid := fail["fid"].(string)
+		ip, hasIP := fail["ip4"].(string)
+		if hasIP {
+			cidr = cidrOf(fail["cidr"], famIPv4)
+			raw = true
+		} else if ip, hasIP = fail["ip6"].(string); hasIP {
+			cidr = cidrOf(fail["cidr"], famIPv6)
+			raw = true
+		} else if ip, hasIP = fail["dns"].(string); !hasIP {
+			if !hasFid && !hasMLF {
+				id, ok := failID(h)
+				if !ok {
+					continue
+				}
+				fid, hasFid = id, true
+			}
+			ip, hasIP = fid, hasFid
+			raw = true
+		}
+		var ids []string
+		switch {
+		case !hasIP:
+			fail["mlfpending"] = 1
+			if !f.opt.CheckAllRegex && f.opt.IgnorePending {
+				return out, nil
+			}
+			ids = []string{""}
+		case raw:
+			if !hasFid || fid == ip {
+				fid = normIP(ip, cidr)
+			} else {
+				fail["ip"] = normIP(ip, cidr)
+				fid = normIP(fid, defcidr)
+			}
+			ids = []string{fid}
+		default:
+			ids = f.textToIP(ip)
+		}
+		if f.opt.CheckAllRegex && hasMLF {
+			fail = cloneFields(fail)
+		}
+		for _, id := range ids {
+			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, Fields: fail})
+		}
+		if !f.opt.CheckAllRegex {
+			break
+		}
+	}
+	return out, nil
+}
+
+// failID is the first of fid, ip4, ip6, dns that took part in the match.
+func failID(h *hit) (string, bool) {
+	for _, n := range []string{"fid", "ip4", "ip6", "dns"} {
+		i := h.r.re.SubexpIndex(n)
+		if v, ok := h.group(i); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func cidrOf(v any, def int) int {
+	if s, ok := v.(string); ok && s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+// textToIP returns the addresses for a host: itself if it is an address,
+// else (with usedns yes or warn and a resolver) what DNS says.
+func (f *Filter) textToIP(host string) []string {
+	if ip, ok := plainIP(host); ok {
+		return []string{normIP(ip, cidrUnspec)}
+	}
+	if (f.opt.UseDNS == "yes" || f.opt.UseDNS == "warn") && f.opt.Resolve != nil {
+		var out []string
+		for _, a := range f.opt.Resolve(host) {
+			out = append(out, normIP(a, cidrUnspec))
+		}
+		return out
+	}
+	return nil
+}
+
+func appendLines(v any, lines []tline) []tline {
+	prev, _ := v.([]tline)
+	out := make([]tline, 0, len(prev)+len(lines))
+	return append(append(out, prev...), lines...)
+}
+
+func cloneFields(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func (f *Filter) mlfGet(id string, now float64) *mlfEntry {
+	e := f.mlf[id]
+	if e == nil {
+		return nil
+	}
+	if e.expires > now {
+		return e
+	}
+	f.mlfUnset(id)
+	return nil
+}
+
+func (f *Filter) mlfUnset(id string) {
+	if _, ok := f.mlf[id]; !ok {
+		return
+	}
+	delete(f.mlf, id)
+	for i, k := range f.mlfOrder {
+		if k == id {
+			f.mlfOrder = append(f.mlfOrder[:i], f.mlfOrder[i+1:]...)
+			break
+		}
+	}
+}
+
+func (f *Filter) mlfSet(id string, e *mlfEntry, now float64) {
+	if len(f.mlf) >= mlfMaxCount {
+		for len(f.mlfOrder) > 0 {
+			k := f.mlfOrder[0]
+			f.mlfOrder = f.mlfOrder[1:]
+			old := f.mlf[k]
+			delete(f.mlf, k)
+			if old != nil && old.expires > now && len(f.mlf) < mlfMaxCount {
+				break
+			}
+		}
+	}
+	e.expires = now + mlfMaxAge
+	if _, ok := f.mlf[id]; !ok {
+		f.mlfOrder = append(f.mlfOrder, id)
+	}
+	f.mlf[id] = e
+}
+
+func addUser(fields map[string]any, user any) *orderedSet {
+	u, _ := fields["users"].(*orderedSet)
+	if s, ok := user.(string); ok && s != "" {
+		if u == nil {
+			u = &orderedSet{}
+			fields["users"] = u
+		}
+		u.add(s)
+	}
+	return u
+}
+
+// mergeFailure correlates the lines of one connection (<F-MLFID>): what a
+// connection said earlier (user, pending failures, "no failure" markers)
+// is merged into what it says now, as fail2ban's _mergeFailure does.
+func (f *Filter) mergeFailure(mlfid string, fail map[string]any, h *hit) map[string]any {
+	now := f.nowSec()
+	prev := f.mlfGet(mlfid, now)
+	var users *orderedSet
+	flags := 0
+	if truthy(fail["mlfgained"]) {
+		flags |= 8 | 1
+		if !truthy(fail["nofail"]) {
+			fail["nofail"] = fail["mlfgained"]
+		}
+	} else if truthy(fail["nofail"]) {
+		flags |= 1
+	}
+	forget := truthy(fail["mlfforget"])
+	delete(fail, "mlfforget")
+	if forget {
+		flags |= 2
+	}
+	if prev != nil {
+		g := prev.fields
+		users = addUser(g, fail["user"])
+		if truthy(g["nofail"]) {
+			flags |= 4
+		}
+		delete(g, "nofail")
+		if truthy(g["mlfgained"]) {
+			flags |= 4
+		}
+		delete(g, "mlfgained")
+		if flags&8 != 0 {
+			delete(g, "mlfpending")
+		}
+		if flags&4 == 0 && !truthy(g["mlfpending"]) {
+			delete(g, "matches")
+		}
+		for k, v := range fail {
+			if v != nil {
+				g[k] = v
+			}
+		}
+		fail = g
+		if flags&2 != 0 {
+			f.mlfUnset(mlfid)
+		}
+	} else if flags&2 == 0 {
+		users = addUser(fail, fail["user"])
+		f.mlfSet(mlfid, &mlfEntry{fields: fail}, now)
+	}
+	pending := truthy(fail["mlfpending"])
+	delete(fail, "mlfpending")
+	if pending || (users != nil && len(users.items) > 1) {
+		delete(fail, "nofail")
+		delete(fail, "mlfgained")
+		flags &^= 8 | 1
+	}
+	switch {
+	case flags&1 == 0:
+		m, _ := fail["nofail-matches"].([]tline)
+		delete(fail, "nofail-matches")
+		m = appendLines(m, nil)
+		if prevM, ok := fail["matches"].([]tline); ok {
+			m = append(m, prevM...)
+		}
+		if flags&8 == 0 {
+			m = append(m, h.matched...)
+		}
+		fail["matches"] = m
+	case flags&3 == 1:
+		fail["nofail-matches"] = appendLines(fail["nofail-matches"], h.matched)
+	}
+	return fail
+}
