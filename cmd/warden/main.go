@@ -58,6 +58,8 @@ const usage = `Warden: a fail2ban-compatible intrusion-prevention daemon.
 Usage:
   warden config check [--config DIR]        check the configuration, list problems as FILE:LINE: message
   warden config dump [--config DIR] --json  print the resolved enabled jails as JSON
+  warden regex [options] LOG FILTER [IGNOREREGEX]
+                                            test a filter against a log, like fail2ban-regex
   warden version                            print the version
   warden help                               this text
 
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	case "config":
 		return runConfig(ctx, args[1:], stdout, stderr)
+	case "regex":
+		return runRegex(ctx, args[1:], stdin, stdout, stderr)
 	}
 	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
 }

@@ -153,6 +153,33 @@ type LineInfo struct {
 	Stripped    string
 	DateText    string
 	HadDate     bool
+	Template    string // the date template that matched, if any
+}
+
+// LineKey identifies a buffered line (see Buffered).
+type LineKey struct{ pre, date, post string }
+
+// Buffered returns the lines held in the multi-line buffer.
+func (f *Filter) Buffered() []LineKey {
+	out := make([]LineKey, len(f.buffer))
+	for i, l := range f.buffer {
+		out[i] = LineKey(l)
+	}
+	return out
+}
+
+// Text returns the line as read.
+func (k LineKey) Text() string { return k.pre + k.date + k.post }
+
+// MaxLines is the size of the multi-line buffer.
+func (f *Filter) MaxLines() int { return f.bufSize }
+
+// PrefRegex returns the prefregex after tag expansion, or "".
+func (f *Filter) PrefRegex() string {
+	if f.pref == nil {
+		return ""
+	}
+	return f.pref.src
 }
 
 const (
@@ -259,6 +286,7 @@ func (f *Filter) ProcessLine(line string) ([]Failure, error) {
 		return nil, fmt.Errorf("%w: %v", ErrSkipped, m.Err)
 	}
 	if found && m.Start >= 0 {
+		f.Last.Template = m.Template
 		text := line[m.Start:m.End]
 		tl = tline{line[:m.Start], text, line[m.End:]}
 		switch {

@@ -1,0 +1,687 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/filter"
+)
+
+const regexUsage = `Usage: warden regex [options] LOG FILTER [IGNOREREGEX]
+
+Tests a filter against a log, as fail2ban-regex does.
+  LOG     a log file, - for standard input, or a log line itself
+  FILTER  a filter name with options (sshd[mode=aggressive]), a filter file,
+          or a failregex itself
+  IGNOREREGEX  an ignoreregex
+
+Options:
+  -c, --config DIR        configuration directory (default /etc/warden over the built-in defaults)
+  --json                  print each failure as a JSON object, one per line
+  -d, --datepattern PAT   date pattern, instead of the filter's
+  -L, --maxlines N        lines in the multi-line buffer, instead of the filter's
+  --timezone, --TZ ZONE   time zone of dates without one (e.g. UTC, +0200)
+  -e, --encoding ENC      log encoding: utf-8 (default), latin-1, ascii
+  -r, --raw               report host names as written, never resolve them
+  --usedns MODE           yes, warn, no or raw; with yes or warn, host names are resolved with DNS
+  --no-check-all          stop at the first failregex that matches a line
+  --print-all-matched, --print-all-missed, --print-all-ignored
+  --print-no-missed, --print-no-ignored
+  --no-progress           no progress bar on a terminal
+`
+
+type regexOpts struct {
+	config, datePattern, timezone, encoding, usedns string
+	maxLines                                        int
+	asJSON, raw, noCheckAll, noProgress             bool
+	printAllMatched, printAllMissed, printAllIgn    bool
+	printNoMissed, printNoIgnored                   bool
+	args                                            []string
+}
+
+// parseRegexArgs accepts options anywhere among the arguments, as
+// fail2ban-regex does.
+func parseRegexArgs(args []string) (*regexOpts, error) {
+	o := &regexOpts{encoding: "utf-8"}
+	strOpts := map[string]*string{"-c": &o.config, "--config": &o.config, "-d": &o.datePattern, "--datepattern": &o.datePattern,
+		"--timezone": &o.timezone, "--TZ": &o.timezone, "-e": &o.encoding, "--encoding": &o.encoding, "--usedns": &o.usedns}
+	boolOpts := map[string]*bool{"--json": &o.asJSON, "-r": &o.raw, "--raw": &o.raw, "--no-check-all": &o.noCheckAll,
+		"--no-progress": &o.noProgress, "--print-all-matched": &o.printAllMatched, "--print-all-missed": &o.printAllMissed,
+		"--print-all-ignored": &o.printAllIgn, "--print-no-missed": &o.printNoMissed, "--print-no-ignored": &o.printNoIgnored}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			o.args = append(o.args, args[i+1:]...)
+			break
+		}
+		if a == "-" || !strings.HasPrefix(a, "-") {
+			o.args = append(o.args, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if p, ok := boolOpts[name]; ok && !hasVal {
+			*p = true
+			continue
+		}
+		if name == "-L" || name == "--maxlines" || strOpts[name] != nil {
+			if !hasVal {
+				if i+1 >= len(args) {
+					return nil, &usageError{msg: fmt.Sprintf("regex: option %s needs a value", name)}
+				}
+				i++
+				val = args[i]
+			}
+			if name == "-L" || name == "--maxlines" {
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 0 {
+					return nil, &usageError{msg: fmt.Sprintf("regex: %s wants a whole number, got %q", name, val)}
+				}
+				o.maxLines = n
+				continue
+			}
+			*strOpts[name] = val
+			continue
+		}
+		if name == "-h" || name == "--help" {
+			return nil, flagHelp
+		}
+		return nil, &usageError{msg: fmt.Sprintf("regex: unknown option %s", a)}
+	}
+	if len(o.args) < 2 || len(o.args) > 3 {
+		return nil, &usageError{msg: "regex: give LOG and FILTER (and optionally IGNOREREGEX)"}
+	}
+	switch o.usedns {
+	case "", "yes", "warn", "no", "raw":
+	default:
+		return nil, &usageError{msg: fmt.Sprintf("regex: --usedns %q: use yes, warn, no or raw", o.usedns)}
+	}
+	return o, nil
+}
+
+var flagHelp = errors.New("help")
+
+// filterNameRE tells a filter reference from a literal regex, as
+// fail2ban-regex does.
+var filterNameRE = regexp.MustCompile(`(?s)^/{0,3}[\w/_\-.]+(?:\[.*\])?$`)
+
+// resolveFilterArg returns the filter named by arg, or nil when arg is a
+// literal failregex.
+func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, error) {
+	if !filterNameRE.MatchString(arg) {
+		return nil, nil, nil
+	}
+	ref, err := config.ParseRef(arg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wrong filter name or options %q: %w", arg, err)
+	}
+	name := ref.Name
+	tail := name
+	if len(tail) > 6 {
+		tail = tail[len(tail)-6:]
+	}
+	tries := []string{name, name + ".conf", name + ".local"}
+	if strings.Contains(tail, ".") {
+		tries = []string{name}
+	}
+	opts := config.FilterOptions{Options: config.Options{Dir: cfgDir}, Args: ref.Args, Backend: "auto"}
+	for _, try := range tries {
+		if strings.Contains(try, "/") {
+			if st, err := os.Stat(try); err == nil && st.Mode().IsRegular() {
+				def, err := config.LoadFilter(try, opts)
+				return def, ref.Args, err
+			}
+			continue
+		}
+		stem := strings.TrimSuffix(strings.TrimSuffix(try, ".conf"), ".local")
+		if stem == try && len(tries) > 1 {
+			continue // a bare name: tried as name.conf and name.local
+		}
+		def, err := config.LoadFilter(stem, opts)
+		if err == nil {
+			return def, ref.Args, nil
+		}
+		var ce config.Errors
+		if errors.As(err, &ce) || !strings.Contains(err.Error(), "not found") {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, nil
+}
+
+type regexStat struct {
+	re   string
+	hits int
+}
+
+type regexRun struct {
+	o          *regexOpts
+	f          *filter.Filter
+	fail, ign  []regexStat
+	prefHits   int
+	templates  map[string]int
+	tested     int
+	matched    int
+	ignored    int
+	missed     int
+	skipped    int
+	incomplete bool
+	matchedL   []string
+	missedL    []string
+	ignoredL   []string
+	out        *bufio.Writer
+	limit      int
+}
+
+func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, err := parseRegexArgs(args)
+	if errors.Is(err, flagHelp) {
+		fmt.Fprint(stdout, regexUsage)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	debug.SetGCPercent(400)
+	cfgDir := o.config
+	if cfgDir == "" {
+		if st, err := os.Stat(defaultConfigDir); err == nil && st.IsDir() {
+			cfgDir = defaultConfigDir
+		}
+	}
+	logArg, fltArg := o.args[0], o.args[1]
+	w := bufio.NewWriterSize(stdout, 64<<10)
+	defer w.Flush()
+	say := func(format string, a ...any) {
+		if !o.asJSON {
+			fmt.Fprintf(w, format+"\n", a...)
+		}
+	}
+	say("\nRunning tests\n=============\n")
+	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !o.asJSON && !o.noCheckAll, IgnorePending: o.asJSON,
+		ReturnRawHost: o.raw, Location: time.Local}
+	def, fargs, err := resolveFilterArg(fltArg, cfgDir)
+	if err != nil {
+		return err
+	}
+	if def != nil {
+		say("Use   failregex filter file : %s, basedir: %s", def.Name, displayDir(cfgDir))
+		if len(fargs) > 0 {
+			say("Use   filter options : %v", fargs)
+		}
+		fo.PrefRegex, fo.FailRegex, fo.IgnoreRegex = def.PrefRegex, def.FailRegex, def.IgnoreRegex
+		fo.MaxLines, fo.DatePattern = def.MaxLines, def.DatePattern
+	} else {
+		say("Use      failregex line : %s", shortstr(fltArg, 53))
+		fo.FailRegex = []string{fltArg}
+	}
+	if len(o.args) == 3 {
+		say("Use   ignoreregex line : %s", shortstr(o.args[2], 53))
+		fo.IgnoreRegex = []string{o.args[2]}
+	}
+	if o.maxLines > 0 {
+		fo.MaxLines = o.maxLines
+		say("Use         maxlines : %d", o.maxLines)
+	}
+	if o.datePattern != "" {
+		fo.DatePattern = o.datePattern
+		say("Use      datepattern : %s", o.datePattern)
+	}
+	if o.timezone != "" {
+		fo.LogTimeZone = o.timezone
+	}
+	if o.usedns != "" {
+		fo.UseDNS = o.usedns
+		if o.usedns == "yes" || o.usedns == "warn" {
+			fo.Resolve = resolveHost
+		}
+	}
+	f, err := filter.New(fo)
+	if err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	r := &regexRun{o: o, f: f, templates: map[string]int{}, out: w, limit: max(f.MaxLines(), 20)}
+	if o.maxLines == 0 && f.MaxLines() <= 1 {
+		r.limit = 20
+	}
+	for _, s := range f.FailRegex() {
+		r.fail = append(r.fail, regexStat{re: s})
+	}
+	for _, s := range f.IgnoreRegex() {
+		r.ign = append(r.ign, regexStat{re: s})
+	}
+	src, size, closeFn, err := openLog(logArg, stdin, f.MaxLines())
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	switch {
+	case src == nil:
+		say("Use      single line : %s", shortstr(strings.ReplaceAll(logArg, "\n", `\n`), 53))
+	case logArg == "-":
+		say("Use         log file : standard input")
+	default:
+		say("Use         log file : %s", logArg)
+	}
+	if src != nil {
+		say("Use         encoding : %s", o.encoding)
+	}
+	say("")
+	var prog *progress
+	if !o.noProgress && size > 1<<20 && isTerminal(stderr) {
+		prog = newProgress(stderr, size)
+	}
+	start := time.Now()
+	if src == nil {
+		lines := []string{logArg}
+		if f.MaxLines() > 1 || strings.Contains(logArg, "\n") {
+			lines = strings.Split(logArg, "\n")
+		}
+		for _, l := range lines {
+			r.line(l)
+		}
+	} else if err := r.read(ctx, src, logArg == "-", prog); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if prog != nil {
+		prog.done()
+	}
+	if !o.asJSON {
+		r.summary(elapsed)
+	}
+	return nil
+}
+
+func displayDir(d string) string {
+	if d == "" {
+		return "built-in defaults"
+	}
+	return d
+}
+
+func resolveHost(host string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
+// openLog opens LOG: standard input, a file, or (nil reader) a literal line.
+func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(), error) {
+	if arg == "-" {
+		return stdin, 0, func() {}, nil
+	}
+	st, err := os.Stat(arg)
+	if err == nil && st.Mode().IsRegular() {
+		fh, err := os.Open(arg)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("open log: %w", err)
+		}
+		return fh, st.Size(), func() { fh.Close() }, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrInvalid) && !strings.Contains(err.Error(), "file name too long") {
+		return nil, 0, nil, fmt.Errorf("open log: %w", err)
+	}
+	return nil, 0, func() {}, nil
+}
+
+// read processes the lines of src. When complete is false, a last line
+// without a line end is left out, as fail2ban does with files (it waits
+// for the line to be finished).
+func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
+	br := bufio.NewReaderSize(src, 256<<10)
+	var (
+		pending []byte
+		n       int64
+		count   int
+	)
+	latin1 := false
+	switch strings.ToLower(strings.ReplaceAll(r.o.encoding, "_", "-")) {
+	case "utf-8", "utf8":
+	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
+		latin1 = true
+	case "ascii", "us-ascii":
+	default:
+		return fmt.Errorf("unsupported encoding %q (use utf-8, latin-1 or ascii)", r.o.encoding)
+	}
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			pending = append(pending, chunk...)
+			continue
+		}
+		if len(pending) > 0 {
+			chunk = append(pending, chunk...)
+			pending = pending[:0]
+		}
+		if err == io.EOF {
+			if len(chunk) > 0 {
+				if !complete {
+					r.incomplete = true
+					return nil
+				}
+				r.line(decodeLine(chunk, latin1))
+			}
+			return nil
+		}
+		if len(chunk) > 0 {
+			n += int64(len(chunk))
+			r.line(decodeLine(chunk, latin1))
+		}
+		if err != nil {
+			return fmt.Errorf("read log: %w", err)
+		}
+		count++
+		if count&0xffff == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if prog != nil {
+				prog.update(n, r.tested)
+			}
+		}
+	}
+}
+
+// decodeLine makes text of a raw line: invalid UTF-8 bytes become U+FFFD,
+// as fail2ban's "replace" fallback does.
+func decodeLine(b []byte, latin1 bool) string {
+	if latin1 {
+		rs := make([]rune, len(b))
+		for i, c := range b {
+			rs[i] = rune(c)
+		}
+		return string(rs)
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		sb.WriteRune(r)
+		b = b[size:]
+	}
+	return sb.String()
+}
+
+func (r *regexRun) line(raw string) {
+	line := strings.TrimRight(raw, "\r\n")
+	if line == "" || line[0] == '#' {
+		return
+	}
+	var before []filter.LineKey
+	multi := r.f.MaxLines() > 1
+	if multi && !r.o.asJSON {
+		before = r.f.Buffered()
+	}
+	fullBuffer := len(before) >= r.f.MaxLines()
+	found, err := r.f.ProcessLine(line)
+	if err != nil {
+		r.skipped++
+		if errors.Is(err, filter.ErrSkipped) {
+			return
+		}
+		return
+	}
+	info := r.f.Last
+	var ret []filter.Failure
+	isIgnored := len(info.Ignored) > 0
+	for _, m := range found {
+		if !r.o.asJSON && m.Regex < len(r.fail) {
+			r.fail[m.Regex].hits++
+		}
+		if !m.NoFail() {
+			ret = append(ret, m)
+		} else {
+			isIgnored = true
+		}
+	}
+	if r.o.asJSON {
+		if len(ret) > 0 && !isIgnored {
+			for _, m := range ret {
+				r.emit(m, line)
+			}
+		}
+		return
+	}
+	if info.PrefMatched {
+		r.prefHits++
+	}
+	for _, i := range info.Ignored {
+		if i < len(r.ign) {
+			r.ign[i].hits++
+		}
+	}
+	if info.Template != "" {
+		r.templates[info.Template]++
+	}
+	if multi {
+		after := r.f.Buffered()
+		from := 0
+		if fullBuffer {
+			from = 1
+		}
+		for _, b := range before[min(from, len(before)):] {
+			if containsKey(after, b) {
+				continue
+			}
+			for i, l := range r.missedL {
+				if l == b.Text() {
+					r.missedL = append(r.missedL[:i], r.missedL[i+1:]...)
+					break
+				}
+			}
+			if r.o.printAllMatched {
+				r.matchedL = append(r.matchedL, b.Text())
+			}
+			r.matched++
+			r.missed--
+		}
+	}
+	switch {
+	case isIgnored:
+		r.ignored++
+		if !r.o.printNoIgnored && (r.o.printAllIgn || r.ignored <= r.limit+1) {
+			r.ignoredL = append(r.ignoredL, line)
+		}
+	case len(ret) > 0:
+		r.matched++
+		if r.o.printAllMatched {
+			r.matchedL = append(r.matchedL, line)
+		}
+	default:
+		r.missed++
+		if !r.o.printNoMissed && (r.o.printAllMissed || r.missed <= r.limit+1) {
+			r.missedL = append(r.missedL, line)
+		}
+	}
+	r.tested++
+}
+
+func containsKey(list []filter.LineKey, k filter.LineKey) bool {
+	for _, x := range list {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonFailure is one line of `warden regex --json`.
+type jsonFailure struct {
+	IP     string         `json:"ip"`
+	Time   json.Number    `json:"time"`
+	Line   string         `json:"line"`
+	Fields map[string]any `json:"fields"`
+}
+
+func (r *regexRun) emit(m filter.Failure, line string) {
+	fields := map[string]any{}
+	for k, v := range m.PublicFields() {
+		switch k {
+		case "nofail", "mlfforget", "mlfgained":
+			continue
+		}
+		fields[k] = v
+	}
+	if u := m.Users(); len(u) > 0 {
+		fields["users"] = u
+	}
+	b, err := json.Marshal(jsonFailure{IP: m.ID, Time: json.Number(strconv.FormatFloat(m.Time, 'f', -1, 64)), Line: line, Fields: fields})
+	if err != nil {
+		return
+	}
+	r.out.Write(b)
+	r.out.WriteByte('\n')
+}
+
+func shortstr(s string, l int) string {
+	if utf8.RuneCountInString(s) > l {
+		return string([]rune(s)[:l-3]) + "..."
+	}
+	return s
+}
+
+func (r *regexRun) printList(items []string, header string) {
+	if len(items) == 0 {
+		return
+	}
+	if header != "" {
+		fmt.Fprintf(r.out, "|- %s\n", header)
+	}
+	fmt.Fprintf(r.out, "|  %s\n`-\n", strings.Join(items, "\n|  "))
+}
+
+func (r *regexRun) summary(elapsed time.Duration) {
+	w := r.out
+	fmt.Fprint(w, "\nResults\n=======\n")
+	if p := r.f.PrefRegex(); p != "" {
+		fmt.Fprintf(w, "\nPrefregex: %d total\n", r.prefHits)
+		r.printList([]string{p}, "")
+	}
+	regexes := func(title string, list []regexStat) {
+		total := 0
+		var out []string
+		for i, s := range list {
+			total += s.hits
+			if s.hits > 0 {
+				out = append(out, fmt.Sprintf("%2d) [%d] %s", i+1, s.hits, s.re))
+			}
+		}
+		fmt.Fprintf(w, "\n%s: %d total\n", title, total)
+		r.printList(out, " #) [# of hits] regular expression")
+	}
+	regexes("Failregex", r.fail)
+	regexes("Ignoreregex", r.ign)
+	fmt.Fprint(w, "\nDate template hits:\n")
+	type th struct {
+		name string
+		hits int
+	}
+	var ts []th
+	for n, h := range r.templates {
+		ts = append(ts, th{n, h})
+	}
+	sort.Slice(ts, func(i, j int) bool {
+		return ts[i].hits > ts[j].hits || ts[i].hits == ts[j].hits && ts[i].name < ts[j].name
+	})
+	var out []string
+	for _, t := range ts {
+		out = append(out, fmt.Sprintf("[%d] %s", t.hits, t.name))
+	}
+	r.printList(out, "[# of hits] date format")
+	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed\n", r.tested, r.ignored, r.matched, r.missed)
+	if r.incomplete {
+		fmt.Fprint(w, "Note: the last line has no line end and was not processed (fail2ban waits for it to be finished)\n")
+	}
+	if r.skipped > 0 {
+		fmt.Fprintf(w, "Skipped: %d line(s) could not be examined (regex time bound or unreadable date)\n", r.skipped)
+	}
+	secs := elapsed.Seconds()
+	rate := ""
+	if secs > 0 && r.tested > 0 {
+		rate = fmt.Sprintf(", %.0f lines/s", float64(r.tested)/secs)
+	}
+	fmt.Fprintf(w, "[processed in %.2f sec%s]\n\n", secs, rate)
+	lines := func(kind string, l []string, count int, all bool) {
+		if count == 0 {
+			return
+		}
+		header := fmt.Sprintf("%s line(s):", strings.ToUpper(kind[:1])+kind[1:])
+		if count < r.limit || all {
+			trimmed := make([]string, len(l))
+			for i, s := range l {
+				trimmed[i] = strings.TrimRight(s, " \t\r\n")
+			}
+			r.printList(trimmed, header)
+			return
+		}
+		fmt.Fprintf(w, "%s too many to print.  Use --print-all-%s to print all %d lines\n", header, kind, count)
+	}
+	if r.o.printAllMatched {
+		lines("matched", r.matchedL, r.matched, true)
+	}
+	if !r.o.printNoIgnored {
+		lines("ignored", r.ignoredL, r.ignored, r.o.printAllIgn)
+	}
+	if !r.o.printNoMissed {
+		lines("missed", r.missedL, r.missed, r.o.printAllMissed)
+	}
+}
+
+// progress draws a progress bar on a terminal.
+type progress struct {
+	w     io.Writer
+	total int64
+	last  time.Time
+	start time.Time
+}
+
+func newProgress(w io.Writer, total int64) *progress {
+	return &progress{w: w, total: total, start: time.Now()}
+}
+
+func (p *progress) update(done int64, lines int) {
+	now := time.Now()
+	if now.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = now
+	frac := float64(done) / float64(p.total)
+	if frac > 1 {
+		frac = 1
+	}
+	const width = 30
+	n := int(frac * width)
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %d lines", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100, lines)
+}
+
+func (p *progress) done() { fmt.Fprint(p.w, "\r\033[K") }
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardenipd/warden/internal/f2btest"
+)
+
+type rowFailure struct {
+	IP     *string        `json:"ip"`
+	Time   float64        `json:"time"`
+	Fields map[string]any `json:"fields"`
+}
+
+func buildWarden(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "warden")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func parseRows(t *testing.T, out []byte) []rowFailure {
+	t.Helper()
+	var rows []rowFailure
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var r rowFailure
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// TestRegexJSONMatchesFail2banRow runs `warden regex --json` and the real
+// `fail2ban-regex -o row` on each stock filter's sample log and requires the
+// same failures: same addresses, same times, same order, and the same value
+// for every field Warden reports. Both run with -r (no DNS: there is no
+// network here) and TZ=UTC.
+func TestRegexJSONMatchesFail2banRow(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		f2btest.Require(t, "python3: %v", err)
+	}
+	root := f2btest.Root(t)
+	bin := buildWarden(t)
+	script, _ := filepath.Abs("testdata/f2b_rows.py")
+	etc := filepath.Join(root, "etc", "fail2ban")
+	logs := filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs")
+	ents, err := os.ReadDir(filepath.Join(etc, "filter.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "TZ=UTC", "PYTHONPATH="+f2btest.PythonPath(root))
+	start := time.Now()
+	sem := make(chan struct{}, 2)
+	var mu sync.Mutex
+	total, filters := 0, 0
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".conf")
+		if !ok || name == "common" {
+			continue
+		}
+		logFile := filepath.Join(logs, name)
+		if _, err := os.Stat(logFile); err != nil {
+			continue
+		}
+		filters++
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			py := exec.Command("python3", script, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filepath.Join(etc, "filter.d", name+".conf"))
+			py.Env = env
+			want, err := py.Output()
+			if err != nil {
+				t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
+			}
+			w := exec.Command(bin, "regex", "--json", "-r", "--config", etc, logFile, name)
+			w.Env = env
+			got, err := w.Output()
+			if err != nil {
+				t.Fatalf("warden regex: %v %s", err, exitStderr(err))
+			}
+			wr, gr := parseRows(t, want), parseRows(t, got)
+			mu.Lock()
+			total += len(wr)
+			mu.Unlock()
+			if len(wr) != len(gr) {
+				t.Errorf("%d failures, fail2ban found %d", len(gr), len(wr))
+			}
+			for i := 0; i < len(wr) && i < len(gr); i++ {
+				wi, gi := "", ""
+				if wr[i].IP != nil {
+					wi = *wr[i].IP
+				}
+				if gr[i].IP != nil {
+					gi = *gr[i].IP
+				}
+				// A line without a date is dated "now": the two runs differ by the time between them.
+				nowish := func(x float64) bool { return x >= float64(start.Unix()-1) && x <= float64(time.Now().Unix()+1) }
+				sameTime := wr[i].Time == gr[i].Time || nowish(wr[i].Time) && nowish(gr[i].Time)
+				if wi != gi || !sameTime {
+					t.Errorf("failure %d: %s at %v, fail2ban: %s at %v", i, gi, gr[i].Time, wi, wr[i].Time)
+					break
+				}
+				for k, v := range gr[i].Fields {
+					if wv, ok := wr[i].Fields[k]; !ok || !reflect.DeepEqual(norm(wv), norm(v)) {
+						t.Errorf("failure %d (%s): field %s = %v, fail2ban: %v", i, gi, k, v, wv)
+					}
+				}
+			}
+		})
+	}
+	t.Cleanup(func() { t.Logf("%d filters, %d failures compared", filters, total) })
+}
+
+func norm(v any) any {
+	if l, ok := v.([]any); ok {
+		s := make([]string, len(l))
+		for i, x := range l {
+			s[i], _ = x.(string)
+		}
+		return s
+	}
+	return v
+}
+
+func exitStderr(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}
