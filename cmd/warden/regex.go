@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -185,6 +184,7 @@ type regexRun struct {
 	ignoredL   []string
 	out        *bufio.Writer
 	limit      int
+	buf        []byte
 }
 
 func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -526,32 +526,81 @@ func containsKey(list []filter.LineKey, k filter.LineKey) bool {
 	return false
 }
 
-// jsonFailure is one line of `warden regex --json`.
-type jsonFailure struct {
-	IP     string         `json:"ip"`
-	Time   json.Number    `json:"time"`
-	Line   string         `json:"line"`
-	Fields map[string]any `json:"fields"`
-}
-
+// emit writes one failure as a line of JSON:
+// {"ip": ..., "time": ..., "line": ..., "fields": {...}}.
 func (r *regexRun) emit(m filter.Failure, line string) {
-	fields := map[string]any{}
-	for k, v := range m.PublicFields() {
+	b := r.buf[:0]
+	b = append(b, `{"ip":`...)
+	b = appendJSONString(b, m.ID)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendFloat(b, m.Time, 'f', -1, 64)
+	b = append(b, `,"line":`...)
+	b = appendJSONString(b, line)
+	b = append(b, `,"fields":{`...)
+	fields := m.PublicFields()
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
 		switch k {
 		case "nofail", "mlfforget", "mlfgained":
 			continue
 		}
-		fields[k] = v
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, fields[k])
 	}
 	if u := m.Users(); len(u) > 0 {
-		fields["users"] = u
+		if len(keys) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"users":[`...)
+		for i, x := range u {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, x)
+		}
+		b = append(b, ']')
 	}
-	b, err := json.Marshal(jsonFailure{IP: m.ID, Time: json.Number(strconv.FormatFloat(m.Time, 'f', -1, 64)), Line: line, Fields: fields})
-	if err != nil {
-		return
-	}
+	b = append(b, "}}\n"...)
 	r.out.Write(b)
-	r.out.WriteByte('\n')
+	r.buf = b
+}
+
+// appendJSONString appends s as a JSON string (valid UTF-8 assumed, as
+// lines are decoded before).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func shortstr(s string, l int) string {

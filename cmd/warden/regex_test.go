@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -145,4 +147,82 @@ func exitStderr(err error) string {
 		return string(ee.Stderr)
 	}
 	return ""
+}
+
+// craftedSSHD are sshd lines an attacker can produce by choosing a user
+// name that looks like the rest of a log line.
+var craftedSSHD = []string{
+	"Failed password for invalid user x from 6.6.6.6 port 1 from 192.0.2.1 port 22 ssh2",
+	"Failed password for x from 6.6.6.6 port 1 ssh2 from 192.0.2.2 port 22 ssh2",
+	"Failed publickey for invalid user x from 6.6.6.6 port 1 from 192.0.2.3 port 22 ssh2: RSA SHA256:abc",
+	"Invalid user x from 6.6.6.6 port 1 from 192.0.2.4 port 4242",
+	"Invalid user x from 6.6.6.6 from 192.0.2.5",
+	"input_userauth_request: invalid user x from 6.6.6.6 port 1 [preauth]",
+	"User x from 6.6.6.6 from 192.0.2.6 not allowed because not listed in AllowUsers",
+	"Failed none for invalid user  from 6.6.6.6 port 1 from 192.0.2.7 port 5 ssh2",
+	"Failed password for invalid user ::ffff:6.6.6.6 from ::ffff:192.0.2.8 port 22 ssh2",
+	"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=192.0.2.9  user=x rhost=6.6.6.6",
+	"Authentication failure for x from 6.6.6.6 port 1 from 192.0.2.10",
+	"Failed password for invalid user x from 6.6.6.6 port 1 ssh2 from 192.0.2.11 port 22 ssh2",
+	"Disconnecting invalid user x 6.6.6.6 port 1 192.0.2.12 port 22: Change of username or service not allowed: (x,ssh-connection) -> (y,ssh-connection) [preauth]",
+	"Connection closed by invalid user x 6.6.6.6 port 1 192.0.2.13 port 22 [preauth]",
+	"Accepted password for x from 6.6.6.6 port 1 from 192.0.2.14 port 22 ssh2",
+	"error: maximum authentication attempts exceeded for invalid user x from 6.6.6.6 port 1 from 192.0.2.15 port 22 ssh2 [preauth]",
+	"Received disconnect from 192.0.2.16 port 22:11: x from 6.6.6.6 port 1 [preauth]",
+	"User x from 6.6.6.6 not allowed because account is locked from 192.0.2.17",
+}
+
+// TestCraftedUserNames feeds lines with attacker-chosen user names to
+// warden regex and to the real fail2ban-regex, in each sshd mode, and
+// requires the same hosts: an injected address is never banned unless
+// fail2ban would ban it too.
+func TestCraftedUserNames(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		f2btest.Require(t, "python3: %v", err)
+	}
+	root := f2btest.Root(t)
+	bin := buildWarden(t)
+	script, _ := filepath.Abs("testdata/f2b_rows.py")
+	etc := filepath.Join(root, "etc", "fail2ban")
+	var b strings.Builder
+	for i, l := range craftedSSHD {
+		fmt.Fprintf(&b, "Nov 25 13:%02d:%02d bastion sshd[%d]: %s\n", i/60, i%60, 1000+i, l)
+	}
+	logFile := filepath.Join(t.TempDir(), "auth.log")
+	if err := os.WriteFile(logFile, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "TZ=UTC", "PYTHONPATH="+f2btest.PythonPath(root))
+	for _, mode := range []string{"normal", "ddos", "extra", "aggressive"} {
+		t.Run(mode, func(t *testing.T) {
+			py := exec.Command("python3", script, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filepath.Join(etc, "filter.d", "sshd.conf")+"[mode="+mode+"]")
+			py.Env = env
+			want, err := py.Output()
+			if err != nil {
+				t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
+			}
+			w := exec.Command(bin, "regex", "--json", "-r", "--config", etc, logFile, "sshd[mode="+mode+"]")
+			w.Env = env
+			got, err := w.Output()
+			if err != nil {
+				t.Fatalf("warden regex: %v %s", err, exitStderr(err))
+			}
+			var wh, gh []string
+			for _, r := range parseRows(t, want) {
+				wh = append(wh, *r.IP)
+			}
+			for _, r := range parseRows(t, got) {
+				gh = append(gh, *r.IP)
+				if strings.Contains(*r.IP, "6.6.6.6") && !slices.Contains(wh, *r.IP) {
+					t.Errorf("injected address %s reported", *r.IP)
+				}
+			}
+			if !reflect.DeepEqual(gh, wh) {
+				t.Errorf("hosts %q, fail2ban %q", gh, wh)
+			}
+			if len(wh) == 0 {
+				t.Errorf("no failure at all: the crafted log no longer exercises the filter")
+			}
+		})
+	}
 }

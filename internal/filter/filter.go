@@ -87,9 +87,11 @@ func (f Failure) Users() []string {
 	if u == nil {
 		return nil
 	}
-	out := append([]string(nil), u.items...)
-	sort.Strings(out)
-	return out
+	if u.sorted == nil {
+		u.sorted = append([]string(nil), u.items...)
+		sort.Strings(u.sorted)
+	}
+	return u.sorted
 }
 
 // PublicFields returns the fields that are strings, without internals.
@@ -107,15 +109,24 @@ func (f Failure) PublicFields() map[string]string {
 	return out
 }
 
-type orderedSet struct{ items []string }
+// orderedSet is the set of users of a connection; Users sorts it once
+// per change.
+type orderedSet struct {
+	items  []string
+	index  map[string]struct{}
+	sorted []string
+}
 
 func (s *orderedSet) add(v string) {
-	for _, x := range s.items {
-		if x == v {
-			return
-		}
+	if s.index == nil {
+		s.index = map[string]struct{}{}
 	}
+	if _, ok := s.index[v]; ok {
+		return
+	}
+	s.index[v] = struct{}{}
 	s.items = append(s.items, v)
+	s.sorted = nil
 }
 
 type mlfEntry struct {
