@@ -1,0 +1,111 @@
+package filter
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzProcessLine feeds arbitrary lines to an sshd-like filter with a
+// prefregex, <F-MLFID> correlation and a multi-line buffer: it must never
+// panic, and a failure's id must always occur in the text it was found in.
+func FuzzProcessLine(f *testing.F) {
+	for _, s := range []string{
+		"Jan 23 21:59:59 host sshd[1]: Failed password for x from 192.0.2.1 port 22 ssh2",
+		"Jan 23 21:59:59 host sshd[1]: Invalid user x from 6.6.6.6 port 1 from ::ffff:192.0.2.1",
+		"2005-01-23T21:59:59 host sshd[2]: Accepted password for u from 2001:db8::1 port 2",
+		"\xff\xfe sshd[3]: Connection closed by 192.0.2.3 [preauth]",
+		"1124013600 sshd[4]: Received disconnect from 192.0.2.4 port 2:11: bye",
+	} {
+		f.Add(s)
+	}
+	flt, err := New(Options{
+		PrefRegex: `^<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
+		FailRegex: []string{
+			`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
+			`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
+			`^<F-MLFFORGET><F-MLFGAINED>Accepted \w+</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER> from <HOST>`,
+			`^<F-NOFAIL><F-MLFFORGET>Connection closed</F-MLFFORGET></F-NOFAIL> by <HOST>`,
+			`^Received disconnect from <ADDR>(?: port \d+)?:\s*<SKIPLINES>`,
+		},
+		IgnoreRegex:   []string{`from 192\.0\.2\.250`},
+		MaxLines:      3,
+		Now:           func() time.Time { return time.Unix(1124013600, 0) },
+		Location:      time.UTC,
+		Timeout:       50 * time.Millisecond,
+		CheckAllRegex: true,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var recent []string
+	f.Fuzz(func(t *testing.T, line string) {
+		recent = append(recent, line)
+		if len(recent) > 3 {
+			recent = recent[1:]
+		}
+		found, err := flt.ProcessLine(line)
+		if err != nil {
+			return
+		}
+		for _, fl := range found {
+			if !fl.HasID {
+				continue
+			}
+			id := fl.ID
+			if i := strings.IndexByte(id, '/'); i >= 0 {
+				id = id[:i]
+			}
+			seen := false
+			for _, l := range recent {
+				if strings.Contains(strings.ToLower(l), strings.ToLower(strings.TrimPrefix(id, "::ffff:"))) || fl.Fields["ip4"] != nil && strings.Contains(l, fl.Fields["ip4"].(string)) || fl.Fields["ip6"] != nil {
+					seen = true
+				}
+			}
+			if !seen {
+				t.Fatalf("failure id %q not in the recent lines %q", fl.ID, recent)
+			}
+		}
+	})
+}
+
+func TestExpandTags(t *testing.T) {
+	for in, want := range map[string]string{
+		"<HOST>":                        tagHOST,
+		"<F-USER>x</F-USER>":            "(?P<user>x)",
+		"</F-USER>":                     "</F-USER>",
+		"<F-ID/>":                       `(?P<fid>\S+)`,
+		"<f-user>":                      "<f-user>",
+		"a<b":                           "a<b",
+		"<F-ALT_USER>\\S+</F-ALT_USER>": `(?P<alt_user>\S+)`,
+	} {
+		if got := ExpandTags(in, "warn"); got != want {
+			t.Errorf("ExpandTags(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ExpandTags("<HOST>", "no"); got != tagADDR {
+		t.Errorf("usedns=no: <HOST> = %q, want the address-only pattern", got)
+	}
+}
+
+func TestNormIP(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		cidr int
+		want string
+	}{
+		{"192.0.2.1", famIPv4, "192.0.2.1"},
+		{"2001:DB8::1", famIPv6, "2001:db8::1"},
+		{"::ffff:192.0.2.1", famIPv6, "192.0.2.1"},
+		{"::1.2.3.4", cidrUnspec, "::1.2.3.4"},
+		{"192.0.2.77/24", cidrUnspec, "192.0.2.0/24"},
+		{"[2001:db8::5]", cidrUnspec, "2001:db8::5"},
+		{"999.1.1.1", famIPv4, "999.1.1.1"},
+		{"host.example", cidrRaw, "host.example"},
+		{"2001:db8:0:0:1:0:0:1", famIPv6, "2001:db8::1:0:0:1"},
+	} {
+		if got := normIP(tc.in, tc.cidr); got != tc.want {
+			t.Errorf("normIP(%q, %d) = %q, want %q", tc.in, tc.cidr, got, tc.want)
+		}
+	}
+}
