@@ -150,7 +150,10 @@ type Filter struct {
 	lastDate float64
 	mlf      map[string]*mlfEntry
 	mlfOrder []string
-	scratch  []int
+	scratch  []int    // match spans of the prefregex and failregexes
+	scratchI []int    // match spans of the ignoreregexes
+	single   [1]tline // the buffer when lines are examined one by one
+	content  [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -360,9 +363,12 @@ func (f *Filter) ignored(buf string, org []tline, fr *hit) (int, error) {
 	}
 	found := -1
 	for i, r := range f.ignore {
-		h, err := r.search(buf, org, f.scratch)
+		h, err := r.search(buf, org, f.scratchI)
 		if err != nil {
 			return -1, err
+		}
+		if h != nil {
+			f.scratchI = h.loc[:0]
 		}
 		if h == nil {
 			continue
@@ -402,7 +408,8 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 		}
 		org = f.buffer
 	} else {
-		f.buffer = []tline{tl}
+		f.single[0] = tl
+		f.buffer = f.single[:]
 		org = f.buffer
 	}
 	buf := joinLines(org)
@@ -425,12 +432,14 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 		if h == nil {
 			return nil, nil
 		}
+		f.scratch = h.loc[:0]
 		f.Last.PrefMatched = true
 		pre = h.groups()
 		repl := pre["content"]
 		delete(pre, "content")
 		if s, ok := repl.(string); ok && s != "" {
-			f.buffer = []tline{{"", "", s}}
+			f.content[0] = tline{"", "", s}
+			f.buffer = f.content[:]
 			haveBuf = false
 		}
 	}
@@ -446,6 +455,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 		if h == nil {
 			continue
 		}
+		f.scratch = h.loc[:0]
 		fail := h.groups()
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)

@@ -109,3 +109,37 @@ func TestNormIP(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchesKeepWholeLines checks that a failure carries the lines as
+// read (with their dates), also when a prefregex cut the content out, and
+// that <F-MLFID> gathers the lines of one connection.
+func TestMatchesKeepWholeLines(t *testing.T) {
+	f, err := New(Options{
+		PrefRegex: `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
+		FailRegex: []string{`^Failed password for <F-USER>\S+</F-USER> from <HOST>`, `^<F-NOFAIL>Connection from</F-NOFAIL> <HOST>`},
+		Location:  time.UTC, Now: func() time.Time { return time.Unix(1124013600, 0) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1 := "Jan 23 21:59:58 host sshd[7]: Connection from 192.0.2.1 port 5"
+	l2 := "Jan 23 21:59:59 host sshd[7]: Failed password for root from 192.0.2.1 port 5 ssh2"
+	// A no-failure match of a connection reports nothing (unless all
+	// regexes are checked), as in fail2ban.
+	if got, err := f.ProcessLine(l1); err != nil || len(got) != 0 {
+		t.Fatalf("first line: %+v, %v; want nothing", got, err)
+	}
+	got, err := f.ProcessLine(l2)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("second line: %+v, %v", got, err)
+	}
+	if m := got[0].Matches(); len(m) != 2 || m[0] != l1 || m[1] != l2 {
+		t.Errorf("matches = %q, want both lines of the connection as read", m)
+	}
+	if got[0].ID != "192.0.2.1" || got[0].Fields["user"] != "root" {
+		t.Errorf("failure = %+v", got[0])
+	}
+	if want := float64(time.Date(2005, 1, 23, 21, 59, 59, 0, time.UTC).Unix()); got[0].Time != want {
+		t.Errorf("time = %v, want %v", got[0].Time, want)
+	}
+}
