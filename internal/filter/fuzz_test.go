@@ -20,7 +20,7 @@ func FuzzProcessLine(f *testing.F) {
 		f.Add(s)
 	}
 	flt, err := New(Options{
-		PrefRegex: `^<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
+		PrefRegex: `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
 		FailRegex: []string{
 			`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
 			`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
