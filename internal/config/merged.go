@@ -349,26 +349,36 @@ func (m *merged) viewFor(sec string) *merged {
 }
 
 // reader parses files once and builds merged views by fail2ban's rules.
+// It may be used by several goroutines: each file is parsed, and each base
+// name merged, exactly once.
 type reader struct {
-	mu     sync.Mutex // guards everything below; readBase is the entry point
-	files  *files
+	files *files
+
+	mu     sync.Mutex // guards the maps and errs
 	parsed map[string]*parsedFile
-	cache  map[string]*merged
+	cache  map[string]*baseEntry
 	errs   Errors
 	seenEr map[string]bool
 }
 
 type parsedFile struct {
-	f   *iniFile
-	ok  bool
-	err error
+	once sync.Once
+	f    *iniFile
+	ok   bool
+}
+
+type baseEntry struct {
+	once sync.Once
+	m    *merged
 }
 
 func newReader(f *files) *reader {
-	return &reader{files: f, parsed: map[string]*parsedFile{}, cache: map[string]*merged{}, seenEr: map[string]bool{}}
+	return &reader{files: f, parsed: map[string]*parsedFile{}, cache: map[string]*baseEntry{}, seenEr: map[string]bool{}}
 }
 
 func (r *reader) report(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, e := range asErrors(err) {
 		k := e.Error()
 		if !r.seenEr[k] {
@@ -380,28 +390,30 @@ func (r *reader) report(err error) {
 
 // parse reads and parses one file; a missing file is not an error.
 func (r *reader) parse(ref string) (*iniFile, bool) {
-	if p, ok := r.parsed[ref]; ok {
-		return p.f, p.ok
+	r.mu.Lock()
+	p := r.parsed[ref]
+	if p == nil {
+		p = &parsedFile{}
+		r.parsed[ref] = p
 	}
-	p := &parsedFile{}
-	r.parsed[ref] = p
-	data, shown, err := r.files.read(ref)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, false
-	case err != nil:
-		p.err = &Error{File: shown, Msg: "cannot read file", Err: err}
-		r.report(p.err)
-		return nil, false
-	}
-	f, err := parseINI(shown, data)
-	if err != nil {
-		p.err = err
-		r.report(err)
-		return nil, false
-	}
-	p.f, p.ok = f, true
-	return f, true
+	r.mu.Unlock()
+	p.once.Do(func() {
+		data, shown, err := r.files.read(ref)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return
+		case err != nil:
+			r.report(&Error{File: shown, Msg: "cannot read file", Err: err})
+			return
+		}
+		f, err := parseINI(shown, data)
+		if err != nil {
+			r.report(err)
+			return
+		}
+		p.f, p.ok = f, true
+	})
+	return p.f, p.ok
 }
 
 // withLocal adds, after each file, its .local twin when it exists.
@@ -489,10 +501,17 @@ func (r *reader) includesOf(ref string, seen []string) []string {
 // their includes, merged in that order. It is cached per base name.
 func (r *reader) readBase(base string) (*merged, bool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if m, ok := r.cache[base]; ok {
-		return m, m != nil
+	e := r.cache[base]
+	if e == nil {
+		e = &baseEntry{}
+		r.cache[base] = e
 	}
+	r.mu.Unlock()
+	e.once.Do(func() { e.m = r.readBaseOnce(base) })
+	return e.m, e.m != nil
+}
+
+func (r *reader) readBaseOnce(base string) *merged {
 	names := []string{base + ".conf"}
 	names = append(names, r.files.glob(base+".d", ".conf")...)
 	names = append(names, base+".local")
@@ -504,15 +523,13 @@ func (r *reader) readBase(base string) (*merged, bool) {
 		}
 	}
 	if len(existing) == 0 {
-		r.cache[base] = nil
-		return nil, false
+		return nil
 	}
 	m := r.readFiles(existing)
 	if len(m.files) == 0 {
-		m = nil
+		return nil
 	}
-	r.cache[base] = m
-	return m, m != nil
+	return m
 }
 
 func (r *reader) readFiles(names []string) *merged {
