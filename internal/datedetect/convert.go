@@ -1,6 +1,7 @@
 package datedetect
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -167,6 +168,9 @@ func asciiDigits(s string) string {
 // or "CET+01" to minutes east of UTC. errUnknownZone is returned for a
 // well-formed but unknown abbreviation.
 func zoneOffset(z string, m *machine) (int, error) {
+	if off, ok := numericZone(z); ok {
+		return off, nil
+	}
 	if ok, _ := m.search(reZoneSpec, z, 0, len(z)); !ok {
 		return 0, errBadZone
 	}
@@ -198,6 +202,30 @@ func zoneOffset(z string, m *machine) (int, error) {
 	default:
 		return base + sign*(num(1, 3)*60+num(4, 6)), nil
 	}
+}
+
+// numericZone is zoneOffset for the common ASCII forms +hh, +hhmm and
+// +hh:mm (hh from 00 to 19, as reZoneSpec allows); ok is false for
+// anything else, which zoneOffset then parses in full.
+func numericZone(z string) (int, bool) {
+	n := len(z)
+	if (n != 3 && n != 5 && n != 6) || (z[0] != '+' && z[0] != '-') || (z[1] != '0' && z[1] != '1') || !isDigitByte(z[2]) {
+		return 0, false
+	}
+	h, mins := int(z[1]-'0')*10+int(z[2]-'0'), 0
+	switch {
+	case n == 5 && isDigitByte(z[3]) && isDigitByte(z[4]):
+		mins = int(z[3]-'0')*10 + int(z[4]-'0')
+	case n == 6 && z[3] == ':' && isDigitByte(z[4]) && isDigitByte(z[5]):
+		mins = int(z[4]-'0')*10 + int(z[5]-'0')
+	case n != 3:
+		return 0, false
+	}
+	off := h*60 + mins
+	if z[0] == '-' {
+		off = -off
+	}
+	return off, true
 }
 
 // clock captures "now" for one conversion, as fail2ban's MyTime does.
@@ -387,13 +415,13 @@ func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (f
 	secs := c.seconds()
 	if haveTZ {
 		secs -= int64(tzoff) * 60
-		if _, ok := civilFromSeconds(secs); !ok {
+		if !inCivilRange(secs) {
 			return 0, ErrLineRejected // OverflowError in fail2ban
 		}
 	}
 	if assumeToday && secs > clk.naive {
 		secs -= 86400
-		if _, ok := civilFromSeconds(secs); !ok {
+		if !inCivilRange(secs) {
 			return 0, ErrLineRejected
 		}
 	}
@@ -410,9 +438,55 @@ func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (f
 	if haveTZ {
 		return float64(secs), nil
 	}
-	cur, _ := civilFromSeconds(secs)
-	lt := time.Date(cur.year, time.Month(cur.month), cur.day, cur.hour, cur.min, cur.sec, 0, d.loc)
-	return float64(lt.Unix()), nil
+	return float64(d.localUnix(secs)), nil
+}
+
+// Years 1 to 9999 in the seconds of civil.seconds.
+var (
+	minCivilSeconds = daysFromCivil(1, 1, 1) * 86400
+	endCivilSeconds = daysFromCivil(10000, 1, 1) * 86400
+)
+
+// inCivilRange reports whether civilFromSeconds(s) succeeds.
+func inCivilRange(s int64) bool { return minCivilSeconds <= s && s < endCivilSeconds }
+
+// zoneSpan is the result of the location lookup time.Date does first:
+// the offset of the zone in effect at a Unix time and the interval
+// [start, end) of Unix times it covers.
+type zoneSpan struct {
+	valid      bool
+	off        int64
+	start, end int64
+}
+
+// localUnix is time.Date(civil of naive, d.loc).Unix() for naive seconds
+// as returned by civil.seconds. It repeats time.Date's algorithm (look up
+// the zone at naive as if it were UTC, subtract its offset, and look up
+// again if that leaves the zone), but keeps the first lookup, so that
+// lines from the same zone period skip both lookups.
+func (d *Detector) localUnix(naive int64) int64 {
+	z := &d.zone
+	if !z.valid || naive < z.start || naive >= z.end {
+		t := time.Unix(naive, 0).In(d.loc)
+		_, off := t.Zone()
+		s, e := t.ZoneBounds()
+		*z = zoneSpan{valid: true, off: int64(off), start: math.MinInt64, end: math.MaxInt64}
+		if !s.IsZero() {
+			z.start = s.Unix()
+		}
+		if !e.IsZero() {
+			z.end = e.Unix()
+		}
+	}
+	if z.off == 0 {
+		return naive
+	}
+	utc := naive - z.off
+	if utc >= z.start && utc < z.end {
+		return utc
+	}
+	_, off := time.Unix(utc, 0).In(d.loc).Zone()
+	return naive - int64(off)
 }
 
 // nameIndex finds the lower-cased val in names (Python's list.index of

@@ -127,7 +127,13 @@ type Detector struct {
 	zm      machine // for zone specs
 	scratch []int
 	clk     clock // last clock, reused within the same second
-	ascii   bool  // current line is pure ASCII (byte offsets == code points)
+	// asciiLen leading bytes of the current line are known to be ASCII
+	// (byte offsets == code points there); nonASCII: the byte after
+	// them is not.
+	asciiLen int
+	nonASCII bool
+	noFast   bool // tests: always use the regex engine
+	zone     zoneSpan
 }
 
 // New builds a Detector.
@@ -204,7 +210,7 @@ func decodeAt(s string, i int) (rune, int) {
 // toCP converts a byte offset in line to a code-point index (fail2ban's
 // positions are Python string indexes).
 func (d *Detector) toCP(line string, b int) int {
-	if d.ascii || b <= 0 {
+	if b <= 0 || d.asciiPrefix(line, b) {
 		return b
 	}
 	if b > len(line) {
@@ -216,7 +222,7 @@ func (d *Detector) toCP(line string, b int) int {
 // toByte converts a code-point index to a byte offset in line; indexes
 // past the end keep their distance to it.
 func (d *Detector) toByte(line string, cp int) int {
-	if d.ascii || cp <= 0 {
+	if cp <= 0 || d.asciiPrefix(line, cp) {
 		return cp
 	}
 	n := 0
@@ -229,19 +235,35 @@ func (d *Detector) toByte(line string, cp int) int {
 	return len(line) + cp - n
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
+// asciiPrefix reports whether line[:n] is ASCII (all of line when n
+// exceeds it), scanning only bytes earlier calls for this line have not.
+func (d *Detector) asciiPrefix(line string, n int) bool {
+	if n > len(line) {
+		n = len(line)
 	}
-	return true
+	for d.asciiLen < n && !d.nonASCII {
+		if line[d.asciiLen] >= utf8.RuneSelf {
+			d.nonASCII = true
+			break
+		}
+		d.asciiLen++
+	}
+	return n <= d.asciiLen
 }
 
 func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
 
 // search runs slot i's template on line[pos:end] and records a hit.
 func (d *Detector) search(s *slot, line string, pos, end int) bool {
+	if f := s.t.fast; f != nil && !d.noFast {
+		switch res, _ := f.search(&d.m, line, pos, end); res {
+		case fastMatch:
+			s.found++
+			return true
+		case fastNoMatch:
+			return false
+		}
+	}
 	ok, _ := d.m.search(s.t.prog, line, pos, end)
 	if ok {
 		s.found++
@@ -405,7 +427,7 @@ func (d *Detector) reorder(num int) int {
 func (d *Detector) Detect(line string) (Match, bool) {
 	clk := newClock(d.now(), d.loc, &d.clk)
 	d.clk = clk
-	d.ascii = isASCII(line)
+	d.asciiLen, d.nonASCII = 0, false
 	idx, ok, err := d.matchTime(line, &clk)
 	if !ok {
 		return Match{Start: -1, End: -1}, false

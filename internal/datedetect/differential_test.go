@@ -14,6 +14,8 @@ import (
 	"time"
 	_ "time/tzdata" // tests use Europe/Zurich regardless of the host
 	"unicode/utf8"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // The fail2ban test suite runs in CET/CEST with "now" fixed at
@@ -76,14 +78,14 @@ func runReference(t *testing.T, jobs []refJob) []refResult {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(py, filepath.Join("testdata", "reference.py"), tz,
-		filepath.Join(root, f2bPyPath), filepath.Join(root, "etc", "fail2ban"),
+		f2btest.PythonPath(root), filepath.Join(root, "etc", "fail2ban"),
 		fmt.Sprint(testNow), fmt.Sprint(testStartup.Unix()))
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		requireOrSkip(t, "run fail2ban reference: %v\n%s", err, stderr.String())
+		f2btest.Require(t, "run fail2ban reference: %v\n%s", err, stderr.String())
 	}
 	var res []refResult
 	if err := json.Unmarshal(out, &res); err != nil {
@@ -176,7 +178,7 @@ func sanitize(s string) string {
 // sampleLogs returns the non-comment lines of each fail2ban sample log.
 func sampleLogs(t *testing.T, root string) map[string][]string {
 	t.Helper()
-	dir := filepath.Join(root, f2bPyPath, "fail2ban", "tests", "files", "logs")
+	dir := filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatalf("read sample logs: %v", err)

@@ -263,7 +263,8 @@ type template struct {
 	longEpoch  bool
 	epochGroup int
 	prog       *program
-	fields     []field // strptime fields in group order
+	fields     []field      // strptime fields in group order
+	fast       *fastMatcher // exact matcher without the engine, or nil
 }
 
 func (t *template) anchored() bool { return t.flags&(flagLineBegin|flagLineEnd) != 0 }
@@ -360,6 +361,7 @@ func newPatternTemplate(ct codeTable, pattern string, begin beginMode, wordEnd b
 	if err := t.setRegex(regex, begin, wordEnd); err != nil {
 		return nil, fmt.Errorf("set datepattern %q: %w", pattern, err)
 	}
+	t.fast = newFastMatcher(ct, t)
 	return t, nil
 }
 

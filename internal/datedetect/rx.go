@@ -90,6 +90,8 @@ type machine struct {
 	steps int
 	limit int
 	abort bool
+
+	fastStack []fastOpt // option stack of fastMatcher.search
 }
 
 func (m *machine) reset(p *program, s string, end int) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // filterDatePattern reads the datepattern of a fail2ban filter file. It
@@ -48,7 +50,7 @@ var failJSONLine = regexp.MustCompile(`^#+ ?(failJSON|fileOptions|filterOptions|
 func TestSampleTimes(t *testing.T) {
 	root := fail2banRoot(t)
 	loc := zurich(t)
-	dir := filepath.Join(root, f2bPyPath, "fail2ban", "tests", "files", "logs")
+	dir := filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
