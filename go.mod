@@ -3,6 +3,6 @@ module github.com/wardenipd/warden
 go 1.26.8
 
 require (
-	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
+	github.com/dlclark/regexp2/v2 v2.13.0
+	go.uber.org/goleak v1.3.0
 )

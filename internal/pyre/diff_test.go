@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // semanticInputs exercise Unicode classes, case folding, newlines and
@@ -120,59 +122,13 @@ func TestRandomAgainstPython(t *testing.T) {
 	t.Logf("random corpus: %v", st)
 }
 
-// fail2banRoot returns an unpacked fail2ban Debian package. It honours
-// PYRE_FAIL2BAN_ROOT, else downloads the package once into the user cache
-// directory with apt-get download and dpkg -x.
-func fail2banRoot(t *testing.T) string {
-	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if root := os.Getenv("PYRE_FAIL2BAN_ROOT"); root != "" {
-		return root
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		unavailable("no cache dir: %v", err)
-	}
-	dir := filepath.Join(cache, "warden-test", "fail2ban")
-	root := filepath.Join(dir, "root")
-	if _, err := os.Stat(filepath.Join(root, "etc", "fail2ban", "filter.d")); err == nil {
-		return root
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		unavailable("create cache dir: %v", err)
-	}
-	dl := exec.Command("apt-get", "download", "fail2ban")
-	dl.Dir = dir
-	if out, err := dl.CombinedOutput(); err != nil {
-		unavailable("apt-get download fail2ban: %v\n%s", err, out)
-	}
-	debs, _ := filepath.Glob(filepath.Join(dir, "fail2ban_*.deb"))
-	if len(debs) == 0 {
-		unavailable("apt-get download fail2ban produced no .deb")
-	}
-	tmp := root + ".tmp"
-	_ = os.RemoveAll(tmp)
-	if out, err := exec.Command("dpkg", "-x", debs[0], tmp).CombinedOutput(); err != nil {
-		unavailable("dpkg -x: %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp, root); err != nil {
-		unavailable("install fail2ban tree: %v", err)
-	}
-	return root
-}
-
 // fail2banCorpus returns the effective regexes of fail2ban's stock filters.
 func fail2banCorpus(t *testing.T) []oracleCase {
 	t.Helper()
 	py := requirePython(t)
-	root := fail2banRoot(t)
+	root := f2btest.Root(t)
 	cmd := exec.Command(py, filepath.Join("testdata", "f2bcorpus.py"), root)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+f2btest.PythonPath(root))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("f2bcorpus.py: %v", err)

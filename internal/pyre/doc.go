@@ -24,6 +24,17 @@
 // Offsets are byte offsets into the input, as in package regexp. Inputs
 // are decoded as UTF-8; each invalid byte is treated as U+FFFD.
 //
+// Every search first checks a necessary condition computed at compile
+// time (see Regexp.MayMatch): literal text that every match contains, in
+// order. Most inputs a pattern cannot match are rejected by a few
+// strings.Index calls, without running an engine.
+//
+// Goroutines: pyre starts none itself. regexp2 keeps one process-wide
+// clock goroutine for its match timeouts, started by the first bounded
+// backtracking match and exiting about a second after the last one; tests
+// that use go.uber.org/goleak call StopTimeoutClock before checking (or
+// ignore github.com/dlclark/regexp2/v2.runClock).
+//
 // Known differences from Python: \N{name} escapes are rejected as
 // unsupported; case-insensitive backreferences compare with Go's simple
 // case folding instead of Python's lowercase mapping (this only matters

@@ -2,6 +2,7 @@ package pyre
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +55,25 @@ func FuzzTranslate(f *testing.F) {
 				}
 			}
 		}
+	})
+}
+
+// FuzzMayMatch checks that MayMatch never rejects an input in which the
+// engine, without the prefilter, finds a match.
+func FuzzMayMatch(f *testing.F) {
+	for _, p := range semanticPatterns {
+		f.Add(p, uint16(0), "foo bar\n")
+	}
+	f.Add(`^Failed (?:(?P<nofail>publickey)|\S+) for (?P<inv>invalid user )?(?P<user>\S+) from \S+`, uint16(0),
+		"Failed password for invalid user admin from 203.0.113.7 port 52022 ssh2")
+	f.Add(`^[iI](?:llegal|nvalid) user (?P<user>.*?) from`, uint16(0), "Invalid user ftp from 192.0.2.1")
+	f.Add(`(?i)^sk|x(?=ab)ab\b`, uint16(IgnoreCase), "\u017f\u212a xab")
+	f.Add(`^foo(?:bar)?baz`, uint16(Multiline), "x\nfoobaz")
+	f.Fuzz(func(t *testing.T, pattern string, flags uint16, input string) {
+		if len(pattern) > 128 || len(input) > 256 {
+			return
+		}
+		fl := Flags(flags) & (IgnoreCase | Multiline | DotAll | ASCII | Verbose)
+		_, _ = checkMayMatch(t, pattern, fl, []string{input, input + "\n", strings.ToUpper(input), strings.ToLower(input)})
 	})
 }

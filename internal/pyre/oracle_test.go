@@ -182,6 +182,9 @@ func compareWithOracle(t *testing.T, cases []oracleCase, res []oracleResult) dif
 				if err != nil || ok != (r.Search[j] != nil) {
 					fail("pattern %q input %q: MatchString = %v, %v; Python %v", c.Pattern, s, ok, err, r.Search[j] != nil)
 				}
+				if r.Search[j] != nil && !eng.MayMatch(s) {
+					fail("pattern %q input %q: Python matches, MayMatch is false (prefilter %s)", c.Pattern, s, eng.pf)
+				}
 			}
 		}
 	}

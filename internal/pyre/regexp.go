@@ -49,6 +49,9 @@ type Options struct {
 	// ForceBacktrack disables the RE2 translation (for tests and
 	// benchmarks).
 	ForceBacktrack bool
+	// NoPrefilter disables the literal prefilter (see MayMatch), for
+	// tests and benchmarks.
+	NoPrefilter bool
 }
 
 // Regexp is a compiled Python regular expression. It is safe for
@@ -64,6 +67,9 @@ type Regexp struct {
 	// foldBackref: a case-insensitive backreference, whose folding
 	// differs from Python's for a few non-ASCII characters.
 	foldBackref bool
+
+	// pf is the literal prefilter, nil if the pattern has none.
+	pf *prefilter
 
 	// RE2 path: nil if the pattern has no exact RE2 translation.
 	re2Src   string
@@ -90,6 +96,15 @@ type lazyBT struct {
 	re   *regexp2.Regexp
 	err  error
 }
+
+// StopTimeoutClock stops the backtracking engine's timeout clock and
+// waits for its goroutine to exit. The clock is one goroutine per process,
+// started by the first bounded backtracking match (never by Compile) and
+// exiting by itself about a second after the last such match ends; tests
+// that check for leaked goroutines (go.uber.org/goleak) call this first.
+// It must not be called while matches are running: their time bound would
+// stop advancing.
+func StopTimeoutClock() { regexp2.StopTimeoutClock() }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
 func Compile(pattern string) (*Regexp, error) {
@@ -131,6 +146,9 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	}
 	if re.stack == 0 {
 		re.stack = DefaultBacktrackStack
+	}
+	if !opts.NoPrefilter {
+		re.pf = newPrefilter(tree)
 	}
 	if !opts.ForceBacktrack {
 		t := cloneTree(tree)
@@ -281,8 +299,21 @@ func (re *Regexp) guardsHold(s string) bool {
 	return true
 }
 
+// MayMatch reports whether s may contain a match. It returns false only
+// when no match can exist: s lacks literal text that every match of the
+// pattern contains (in order, and at the start for a pattern anchored
+// with \A or ^ without MULTILINE). It costs a few string searches, never
+// runs a regexp engine and never fails; Search, Match and MatchString
+// call it first.
+func (re *Regexp) MayMatch(s string) bool {
+	return re.pf == nil || re.pf.mayMatch(s)
+}
+
 // MatchString reports whether s contains a match (Python re.search).
 func (re *Regexp) MatchString(s string) (bool, error) {
+	if !re.MayMatch(s) {
+		return false, nil
+	}
 	if re.re2 != nil && re.guardsHold(s) {
 		return re.re2.MatchString(s), nil
 	}
@@ -311,6 +342,9 @@ func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.f
 func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.find(dst, s, true) }
 
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
+	if !re.MayMatch(s) {
+		return nil, nil
+	}
 	if re.re2 != nil && re.guardsHold(s) {
 		r := re.re2
 		if anchored {

@@ -1,0 +1,46 @@
+package pyre
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the run if a goroutine outlives the tests, once the
+// backtracking engine's shared timeout clock is stopped.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		StopTimeoutClock()
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// TestNoGoroutinePerCompile checks that compiling starts no goroutine and
+// that matching starts at most the one shared clock, which
+// StopTimeoutClock ends.
+func TestNoGoroutinePerCompile(t *testing.T) {
+	StopTimeoutClock()
+	var res []*Regexp
+	for i := range 50 {
+		res = append(res, MustCompile(fmt.Sprintf(`(?<=a)b{%d}(\w)\1`, i+1)))
+	}
+	if err := goleak.Find(); err != nil {
+		t.Fatalf("after Compile: %v", err)
+	}
+	for _, re := range res {
+		if _, err := re.Search("abbbbbxx"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	StopTimeoutClock()
+	if err := goleak.Find(); err != nil {
+		t.Fatalf("after matching and StopTimeoutClock: %v", err)
+	}
+}

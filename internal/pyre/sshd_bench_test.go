@@ -1,0 +1,145 @@
+package pyre_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/f2btest"
+	"github.com/wardenipd/warden/internal/filter"
+	"github.com/wardenipd/warden/internal/pyre"
+)
+
+// sshdContent lines are what the stock sshd failregexes see: the log line
+// after the prefregex has taken the prefix off.
+const (
+	sshdHitBT    = "Failed password for invalid user admin from 203.0.113.7 port 52022 ssh2"
+	sshdHitRE2   = "Invalid user admin from 203.0.113.7 port 52022"
+	sshdMiss     = "pam_unix(sshd:session): session opened for user root by (uid=0)"
+	sshdFailedBT = 3 // index of ^Failed (?:<F-NOFAIL>publickey</F-NOFAIL>|\S+) for ...
+	sshdInvalid  = 5 // index of ^[iI](?:llegal|nvalid) user ...
+)
+
+// sshdRegexes compiles the stock sshd filter's prefregex and failregexes
+// after tag expansion.
+func sshdRegexes(tb testing.TB, opts pyre.Options) (pref *pyre.Regexp, fail []*pyre.Regexp, root string) {
+	tb.Helper()
+	root = f2btest.Root(tb)
+	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{
+		Dir:       filepath.Join(root, "etc", "fail2ban"),
+		NoBuiltin: true,
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	compile := func(src string) *pyre.Regexp {
+		re, err := pyre.CompileOptions(filter.ExpandTags(src, def.UseDNS), opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return re
+	}
+	for _, src := range def.FailRegex {
+		fail = append(fail, compile(src))
+	}
+	if len(fail) != 22 {
+		tb.Fatalf("sshd has %d failregexes, want 22", len(fail))
+	}
+	return compile(def.PrefRegex), fail, root
+}
+
+// sshdSampleContent returns the content group of every line of fail2ban's
+// sshd sample log that the prefregex accepts.
+func sshdSampleContent(tb testing.TB, pref *pyre.Regexp, root string) []string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs", "sshd"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	content := pref.SubexpIndex("content")
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		loc, err := pref.Search(line + "\n")
+		if err != nil || loc == nil || loc[2*content] < 0 {
+			continue
+		}
+		out = append(out, line[loc[2*content]:loc[2*content+1]]+"\n")
+	}
+	if len(out) < 100 {
+		tb.Fatalf("only %d sample lines", len(out))
+	}
+	return out
+}
+
+func benchOne(b *testing.B, re *pyre.Regexp, input string, want bool) {
+	dst := make([]int, 0, 2*(re.NumSubexp()+1))
+	b.ReportAllocs()
+	for b.Loop() {
+		loc, err := re.AppendSearch(dst, input)
+		if err != nil || (loc != nil) != want {
+			b.Fatalf("AppendSearch(%q) = %v, %v", input, loc, err)
+		}
+	}
+}
+
+func benchAll(b *testing.B, fail []*pyre.Regexp, lines []string) {
+	dst := make([]int, 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, line := range lines {
+			for _, re := range fail {
+				if _, err := re.AppendSearch(dst, line); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+}
+
+// BenchmarkStockSSHD measures the stock sshd failregexes on content lines,
+// with and without the literal prefilter.
+func BenchmarkStockSSHD(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		opts pyre.Options
+	}{{"prefilter", pyre.Options{}}, {"noprefilter", pyre.Options{NoPrefilter: true}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			pref, fail, root := sshdRegexes(b, mode.opts)
+			b.Run("failed-bt/hit", func(b *testing.B) { benchOne(b, fail[sshdFailedBT], sshdHitBT+"\n", true) })
+			b.Run("failed-bt/miss", func(b *testing.B) { benchOne(b, fail[sshdFailedBT], sshdMiss+"\n", false) })
+			b.Run("invalid-re2/hit", func(b *testing.B) { benchOne(b, fail[sshdInvalid], sshdHitRE2+"\n", true) })
+			b.Run("invalid-re2/miss", func(b *testing.B) { benchOne(b, fail[sshdInvalid], sshdMiss+"\n", false) })
+			b.Run("all22/hit-line", func(b *testing.B) { benchAll(b, fail, []string{sshdHitBT + "\n"}) })
+			b.Run("all22/miss-line", func(b *testing.B) { benchAll(b, fail, []string{sshdMiss + "\n"}) })
+			b.Run("all22/sample-log", func(b *testing.B) { benchAll(b, fail, sshdSampleContent(b, pref, root)) })
+			b.Run("prefregex/hit", func(b *testing.B) {
+				benchOne(b, pref, "Feb 25 14:34:10 belka sshd[31602]: "+sshdHitBT+"\n", true)
+			})
+		})
+	}
+}
+
+// TestStockSSHDPrefilters checks that every stock sshd failregex gets an
+// anchored prefilter, so that a line none of them can match costs a few
+// byte comparisons per regex.
+func TestStockSSHDPrefilters(t *testing.T) {
+	_, fail, _ := sshdRegexes(t, pyre.Options{})
+	for i, re := range fail {
+		if pf := re.PrefilterString(); !strings.HasPrefix(pf, `^"`) && !strings.HasPrefix(pf, `^(?i)"`) {
+			t.Errorf("failregex %d %q: prefilter %s, want an anchored one", i, re, pf)
+		}
+		if re.MayMatch(sshdMiss + "\n") {
+			t.Errorf("failregex %d %q: MayMatch(%q) = true", i, re, sshdMiss)
+		}
+	}
+}
