@@ -456,7 +456,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 			continue
 		}
 		f.scratch = h.loc[:0]
-		fail := h.groups()
+		fail := h.groupsOver(pre)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {
@@ -479,16 +479,6 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 		}
 		cidr := defcidr
 		raw := defcidr == cidrRaw
-		if len(pre) > 0 {
-			merged := make(map[string]any, len(pre)+len(fail))
-			for k, v := range pre {
-				merged[k] = v
-			}
-			for k, v := range fail {
-				merged[k] = v
-			}
-			fail = merged
-		}
 		mlfid, hasMLF := fail["mlfid"].(string)
 		if hasMLF {
 			fail = f.mergeFailure(mlfid, fail, h)

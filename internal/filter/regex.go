@@ -158,15 +158,19 @@ func (h *hit) group(i int) (string, bool) {
 
 // groups returns the named groups that took part in the match, with the
 // alt_ and tuple_ groups folded into their fields.
-func (h *hit) groups() map[string]any {
-	g := make(map[string]any, 8)
+func (h *hit) groups() map[string]any { return h.groupsOver(nil) }
+
+// groupsOver is groups on top of base (the prefregex's groups): the
+// match's own groups, even those that did not take part, replace base's.
+func (h *hit) groupsOver(base map[string]any) map[string]any {
+	g := make(map[string]any, len(base)+len(h.r.names))
 	for i, n := range h.r.names {
 		if n == "" {
 			continue
 		}
 		if v, ok := h.group(i); ok {
 			g[n] = v
-		} else if _, seen := g[n]; !seen {
+		} else {
 			g[n] = nil
 		}
 	}
@@ -182,6 +186,11 @@ func (h *hit) groups() map[string]any {
 			g[p[1]] = append(tt, v)
 		} else {
 			g[p[1]] = []any{t, v}
+		}
+	}
+	for k, v := range base {
+		if _, own := g[k]; !own {
+			g[k] = v
 		}
 	}
 	return g
