@@ -157,12 +157,12 @@ func (m *merged) raw(sec, opt string, vars map[string]string) (value, error) {
 	return v, nil
 }
 
-func (m *merged) chainFor(sec string, vars map[string]string) (*chain, error) {
-	c := &chain{vars: vars, defs: m.defaults}
+func (m *merged) chainFor(sec string, vars map[string]string) (chain, error) {
+	c := chain{vars: vars, defs: m.defaults}
 	if sec != "DEFAULT" {
 		c.sec = m.secs[sec]
 		if c.sec == nil {
-			return nil, errNoSection
+			return c, errNoSection
 		}
 	}
 	return c, nil
@@ -185,7 +185,7 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 		return v.s, nil
 	}
 	var b strings.Builder
-	if err := m.interpolate(&b, sec, opt, v, v.s, c, 1); err != nil {
+	if err := m.interpolate(&b, sec, opt, v, v.s, &c, 1); err != nil {
 		return "", err
 	}
 	return b.String(), nil

@@ -124,7 +124,7 @@ func substituteTags(tags *opts, ignore map[string]bool, extra func(string) (stri
 					name, at = nextTag(val, at+len(name)+2)
 					continue
 				}
-				val = strings.ReplaceAll(val, "<"+name+">", repl)
+				val = strings.ReplaceAll(val, val[at:at+len(name)+2], repl)
 				rc[name]++
 				name, at = nextTag(val, at)
 			}
