@@ -14,11 +14,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cache=${WARDEN_F2B_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warden/fail2ban-1.0.2}
-if [ ! -x "$cache/root/usr/bin/fail2ban-client" ]; then
-  mkdir -p "$cache/fetch" && (cd "$cache/fetch" && apt-get download fail2ban >/dev/null && dpkg -x fail2ban_*.deb "$cache/root")
-fi
-f2b=$cache/root
+. "$here/bench/lib.sh"
 pkg=$f2b/usr/lib/python3/dist-packages
 (cd "$here" && go build -o "$work/warden" ./cmd/warden)
 

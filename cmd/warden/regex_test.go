@@ -49,25 +49,55 @@ func parseRows(t *testing.T, out []byte) []rowFailure {
 	return rows
 }
 
+// regexOracle runs warden regex --json and the real fail2ban-regex -o row
+// (both with -r: no DNS, there is no network here; TZ=UTC) on the same input.
+type regexOracle struct {
+	root, bin, script, etc string
+	env                    []string
+}
+
+func newRegexOracle(t *testing.T) *regexOracle {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		f2btest.Require(t, "python3: %v", err)
+	}
+	root := f2btest.Root(t)
+	script, _ := filepath.Abs("testdata/f2b_rows.py")
+	return &regexOracle{root: root, bin: buildWarden(t), script: script, etc: filepath.Join(root, "etc", "fail2ban"),
+		env: append(os.Environ(), "TZ=UTC", "PYTHONPATH="+f2btest.PythonPath(root))}
+}
+
+// run returns fail2ban's and Warden's failures for logFile with the filter
+// name[args] (args is "" or "[k=v]").
+func (o *regexOracle) run(t *testing.T, logFile, name, args string) (want, got []rowFailure) {
+	t.Helper()
+	py := exec.Command("python3", o.script, filepath.Join(o.root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filepath.Join(o.etc, "filter.d", name+".conf")+args)
+	py.Env = o.env
+	w, err := py.Output()
+	if err != nil {
+		t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
+	}
+	wd := exec.Command(o.bin, "regex", "--json", "-r", "--config", o.etc, logFile, name+args)
+	wd.Env = o.env
+	g, err := wd.Output()
+	if err != nil {
+		t.Fatalf("warden regex: %v %s", err, exitStderr(err))
+	}
+	return parseRows(t, w), parseRows(t, g)
+}
+
 // TestRegexJSONMatchesFail2banRow runs `warden regex --json` and the real
 // `fail2ban-regex -o row` on each stock filter's sample log and requires the
 // same failures: same addresses, same times, same order, and the same value
 // for every field Warden reports. Both run with -r (no DNS: there is no
 // network here) and TZ=UTC.
 func TestRegexJSONMatchesFail2banRow(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
-	root := f2btest.Root(t)
-	bin := buildWarden(t)
-	script, _ := filepath.Abs("testdata/f2b_rows.py")
-	etc := filepath.Join(root, "etc", "fail2ban")
-	logs := filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs")
-	ents, err := os.ReadDir(filepath.Join(etc, "filter.d"))
+	o := newRegexOracle(t)
+	logs := filepath.Join(f2btest.PythonPath(o.root), "fail2ban", "tests", "files", "logs")
+	ents, err := os.ReadDir(filepath.Join(o.etc, "filter.d"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "TZ=UTC", "PYTHONPATH="+f2btest.PythonPath(root))
 	start := time.Now()
 	sem := make(chan struct{}, 2)
 	var mu sync.Mutex
@@ -86,19 +116,7 @@ func TestRegexJSONMatchesFail2banRow(t *testing.T) {
 			t.Parallel()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			py := exec.Command("python3", script, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filepath.Join(etc, "filter.d", name+".conf"))
-			py.Env = env
-			want, err := py.Output()
-			if err != nil {
-				t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
-			}
-			w := exec.Command(bin, "regex", "--json", "-r", "--config", etc, logFile, name)
-			w.Env = env
-			got, err := w.Output()
-			if err != nil {
-				t.Fatalf("warden regex: %v %s", err, exitStderr(err))
-			}
-			wr, gr := parseRows(t, want), parseRows(t, got)
+			wr, gr := o.run(t, logFile, name, "")
 			mu.Lock()
 			total += len(wr)
 			mu.Unlock()
@@ -177,13 +195,7 @@ var craftedSSHD = []string{
 // requires the same hosts: an injected address is never banned unless
 // fail2ban would ban it too.
 func TestCraftedUserNames(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
-	root := f2btest.Root(t)
-	bin := buildWarden(t)
-	script, _ := filepath.Abs("testdata/f2b_rows.py")
-	etc := filepath.Join(root, "etc", "fail2ban")
+	o := newRegexOracle(t)
 	var b strings.Builder
 	for i, l := range craftedSSHD {
 		fmt.Fprintf(&b, "Nov 25 13:%02d:%02d bastion sshd[%d]: %s\n", i/60, i%60, 1000+i, l)
@@ -192,26 +204,14 @@ func TestCraftedUserNames(t *testing.T) {
 	if err := os.WriteFile(logFile, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "TZ=UTC", "PYTHONPATH="+f2btest.PythonPath(root))
 	for _, mode := range []string{"normal", "ddos", "extra", "aggressive"} {
 		t.Run(mode, func(t *testing.T) {
-			py := exec.Command("python3", script, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filepath.Join(etc, "filter.d", "sshd.conf")+"[mode="+mode+"]")
-			py.Env = env
-			want, err := py.Output()
-			if err != nil {
-				t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
-			}
-			w := exec.Command(bin, "regex", "--json", "-r", "--config", etc, logFile, "sshd[mode="+mode+"]")
-			w.Env = env
-			got, err := w.Output()
-			if err != nil {
-				t.Fatalf("warden regex: %v %s", err, exitStderr(err))
-			}
+			want, got := o.run(t, logFile, "sshd", "[mode="+mode+"]")
 			var wh, gh []string
-			for _, r := range parseRows(t, want) {
+			for _, r := range want {
 				wh = append(wh, *r.IP)
 			}
-			for _, r := range parseRows(t, got) {
+			for _, r := range got {
 				gh = append(gh, *r.IP)
 				if strings.Contains(*r.IP, "6.6.6.6") && !slices.Contains(wh, *r.IP) {
 					t.Errorf("injected address %s reported", *r.IP)

@@ -48,6 +48,24 @@ func newDefInit(m *merged, specs []optSpec, args *opts) *defInit {
 	return &defInit{m: m, specs: specs, init: args, o: newOpts(), defCache: map[string]*string{}}
 }
 
+// autoLogtype sets the logtype argument from the jail's backend (file, or
+// journal for systemd backends) unless it is given or the filter sets it.
+func (d *defInit) autoLogtype(backend string) {
+	if _, has := d.init.vals["logtype"]; has {
+		return
+	}
+	if def := d.m.secs["Definition"]; def != nil {
+		if _, own := def.vals["logtype"]; own {
+			return
+		}
+	}
+	lt := "file"
+	if strings.HasPrefix(backend, "systemd") {
+		lt = "journal"
+	}
+	d.init.set("logtype", lt)
+}
+
 // load reads the options with pOpts (the jail's options) as variables; all
 // also reads every other option of [Definition].
 func (d *defInit) load(jailOpts *vals, all bool) error {

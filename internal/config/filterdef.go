@@ -74,19 +74,7 @@ func LoadFilter(name string, opt FilterOptions) (*FilterDef, error) {
 	}
 	d := newDefInit(fm, filterOpts, args)
 	if opt.Backend != "" {
-		if _, has := d.init.vals["logtype"]; !has {
-			own := false
-			if def := fm.secs["Definition"]; def != nil {
-				_, own = def.vals["logtype"]
-			}
-			if !own {
-				lt := "file"
-				if strings.HasPrefix(opt.Backend, "systemd") {
-					lt = "journal"
-				}
-				d.init.set("logtype", lt)
-			}
-		}
+		d.autoLogtype(opt.Backend)
 	}
 	if err := d.load(nil, false); err != nil {
 		return nil, fmt.Errorf("filter %q: %w", name, locate(err, fm))

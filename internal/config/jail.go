@@ -138,19 +138,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		}
 		j.filter, j.fargs = ref.Name, args.clone()
 		d := newDefInit(fm, filterOpts, args)
-		if _, has := d.init.vals["logtype"]; !has {
-			own := false
-			if def := fm.secs["Definition"]; def != nil {
-				_, own = def.vals["logtype"]
-			}
-			if !own {
-				lt := "file"
-				if strings.HasPrefix(backend, "systemd") {
-					lt = "journal"
-				}
-				d.init.set("logtype", lt)
-			}
-		}
+		d.autoLogtype(backend)
 		if err := d.load(first, true); err != nil {
 			return fail("filter", "filter %q: %v", ref.Name, locate(err, fm))
 		}
