@@ -395,7 +395,7 @@ func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog 
 				return ctx.Err()
 			}
 			if prog != nil {
-				prog.update(n, r.tested)
+				prog.update(n, count)
 			}
 		}
 	}
