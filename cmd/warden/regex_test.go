@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -222,6 +223,72 @@ func TestCraftedUserNames(t *testing.T) {
 			}
 			if len(wh) == 0 {
 				t.Errorf("no failure at all: the crafted log no longer exercises the filter")
+			}
+		})
+	}
+}
+
+var (
+	linesRE = regexp.MustCompile(`(?m)^Lines: (\d+) lines, (\d+) ignored, (\d+) matched, (\d+) missed$`)
+	hitsRE  = regexp.MustCompile(`(?m)^\|\s+(\d+)\) \[(\d+)\] `)
+)
+
+// summaryCounts extracts the line counts and the per-regex hits of a
+// fail2ban-regex style summary.
+func summaryCounts(out string) (lines string, hits []string) {
+	if m := linesRE.FindStringSubmatch(out); m != nil {
+		lines = strings.Join(m[1:], " ")
+	}
+	for _, m := range hitsRE.FindAllStringSubmatch(out, -1) {
+		hits = append(hits, m[1]+":"+m[2])
+	}
+	return lines, hits
+}
+
+// TestRegexSummaryMatchesFail2ban compares the summaries (checking every
+// failregex on every line, as fail2ban-regex does by default): the same
+// tested/ignored/matched/missed line counts and hits per regex, on each
+// stock filter's sample log.
+func TestRegexSummaryMatchesFail2ban(t *testing.T) {
+	o := newRegexOracle(t)
+	logs := filepath.Join(f2btest.PythonPath(o.root), "fail2ban", "tests", "files", "logs")
+	ents, err := os.ReadDir(filepath.Join(o.etc, "filter.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sem := make(chan struct{}, 2)
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".conf")
+		logFile := filepath.Join(logs, name)
+		if _, err := os.Stat(logFile); !ok || name == "common" || err != nil {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			py := exec.Command("python3", filepath.Join(o.root, "usr", "bin", "fail2ban-regex"), "-r", logFile, filepath.Join(o.etc, "filter.d", name+".conf"))
+			py.Env = o.env
+			want, err := py.Output()
+			if err != nil {
+				t.Fatalf("fail2ban-regex: %v %s", err, exitStderr(err))
+			}
+			wd := exec.Command(o.bin, "regex", "-r", "--config", o.etc, logFile, name)
+			wd.Env = o.env
+			got, err := wd.Output()
+			if err != nil {
+				t.Fatalf("warden regex: %v %s", err, exitStderr(err))
+			}
+			wl, wh := summaryCounts(string(want))
+			gl, gh := summaryCounts(string(got))
+			if wl == "" {
+				t.Fatalf("no Lines: in fail2ban-regex output:\n%s", want)
+			}
+			if gl != wl {
+				t.Errorf("lines tested/ignored/matched/missed = %s, fail2ban: %s", gl, wl)
+			}
+			if !reflect.DeepEqual(gh, wh) {
+				t.Errorf("hits per regex = %v, fail2ban: %v", gh, wh)
 			}
 		})
 	}
