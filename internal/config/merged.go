@@ -462,16 +462,24 @@ func (r *reader) includesOf(ref string, seen []string) []string {
 	}
 	var before, after []string
 	if inc := f.section("INCLUDES"); inc != nil {
-		single := newMerged()
-		single.merge(f)
+		var single *merged
 		for _, which := range []string{"before", "after"} {
-			if _, has := inc.vals[which]; !has {
+			raw, has := inc.vals[which]
+			if !has {
 				continue
 			}
-			v, err := single.get("INCLUDES", which, nil)
-			if err != nil {
-				r.report(err)
-				continue
+			v := raw.s
+			if strings.Contains(v, "%") {
+				// Include lists may use %(name)s, resolved within this file.
+				if single == nil {
+					single = newMerged()
+					single.merge(f)
+				}
+				var err error
+				if v, err = single.get("INCLUDES", which, nil); err != nil {
+					r.report(err)
+					continue
+				}
 			}
 			for _, n := range strings.Split(v, "\n") {
 				if n == "" {
