@@ -46,9 +46,7 @@ func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fset.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("config %s: unexpected argument %q", args[0], fset.Arg(0))}
 	}
-	// A one-shot command that allocates a few megabytes: collecting garbage
-	// less often makes it markedly faster.
-	debug.SetGCPercent(400)
+	oneShotGC()
 	cfg, err := loadConfig(*dir, *jail, stderr)
 	if err != nil {
 		return err
@@ -142,4 +140,12 @@ func listSuffix(names []string) string {
 		return ""
 	}
 	return ": " + strings.Join(names, ", ")
+}
+
+// oneShotGC tunes the garbage collector for a short command: no collection
+// until the heap reaches a soft limit far above what the command needs
+// (tens of megabytes), which makes it markedly faster.
+func oneShotGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(1 << 30)
 }

@@ -196,6 +196,7 @@ func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	// Little stays alive while lines stream through: collect less often.
 	debug.SetGCPercent(400)
 	cfgDir := o.config
 	if cfgDir == "" {
