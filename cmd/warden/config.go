@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/filter"
 )
 
 const (
@@ -113,8 +115,34 @@ func loadConfig(dir, jail string, stderr io.Writer) (*config.Config, error) {
 	return cfg, nil
 }
 
+// filterProblems compiles each jail's filter as the daemon would and
+// reports regexes and date patterns that do not compile, at their place.
+func filterProblems(cfg *config.Config) config.Errors {
+	var out config.Errors
+	for _, j := range cfg.Jails {
+		_, err := filter.New(filter.Options{PrefRegex: j.PrefRegex, FailRegex: j.FailRegex, IgnoreRegex: j.IgnoreRegex,
+			MaxLines: j.MaxLines, DatePattern: j.DatePattern, LogTimeZone: j.LogTimezone, UseDNS: j.UseDNS})
+		if err == nil {
+			continue
+		}
+		e := &config.Error{Msg: fmt.Sprintf("jail [%s]: %v", j.Name, err)}
+		var oe *filter.OptionError
+		if errors.As(err, &oe) {
+			if at, ok := j.Where[oe.Option]; ok {
+				if i := strings.LastIndexByte(at, ':'); i > 0 {
+					e.File = at[:i]
+					e.Line, _ = strconv.Atoi(at[i+1:])
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 func configCheck(cfg *config.Config, stdout, stderr io.Writer) error {
 	problems := append(config.Errors{}, cfg.Problems...)
+	problems = append(problems, filterProblems(cfg)...)
 	warnings := append([]string{}, cfg.Warnings...)
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)

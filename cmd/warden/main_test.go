@@ -126,3 +126,27 @@ func TestFail2banTreeUnchanged(t *testing.T) {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 }
+
+// TestConfigCheckBadRegex: a failregex that does not compile is reported
+// at the line of the filter file that holds it.
+func TestConfigCheckBadRegex(t *testing.T) {
+	dir := t.TempDir()
+	must := func(p, s string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(filepath.Join(dir, "filter.d", "bad.conf"), "[Definition]\n\nfailregex = ^ok from <HOST>$\n            ^broken (unclosed from <HOST>\n")
+	must(filepath.Join(dir, "jail.local"), "[bad]\nenabled = true\nlogpath = /dev/null\n")
+	_, errs, code := runCLI(t, "config", "check", "--config", dir)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d", code, exitFailure)
+	}
+	want := filepath.Join(dir, "filter.d", "bad.conf") + ":3: jail [bad]: failregex 2:"
+	if !strings.Contains(errs, want) || !strings.Contains(errs, "missing )") {
+		t.Errorf("stderr %q does not contain %q and the reason", errs, want)
+	}
+}

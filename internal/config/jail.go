@@ -425,3 +425,32 @@ func splitLogPath(p string) (string, string) {
 	}
 	return p, "head"
 }
+
+// filterWhere locates the filter options: in the jail section when the
+// jail sets them, else in the filter file.
+func (j *jailResult) filterWhere(jm *merged) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"failregex", "ignoreregex", "prefregex", "datepattern"} {
+		var f string
+		var ln int
+		if sec := jm.secs[j.name]; sec != nil {
+			if v, ok := sec.vals[k]; ok {
+				f, ln = v.file, v.line
+			}
+		}
+		if f == "" && j.fdef != nil {
+			for _, s := range []string{"Definition", "Init"} {
+				if sec := j.fdef.m.secs[s]; sec != nil {
+					if v, ok := sec.vals[k]; ok {
+						f, ln = v.file, v.line
+						break
+					}
+				}
+			}
+		}
+		if f != "" {
+			out[k] = fmt.Sprintf("%s:%d", f, ln)
+		}
+	}
+	return out
+}

@@ -173,6 +173,7 @@ func Load(opt Options) (*Config, error) {
 			}
 		}
 		jail.Source = sourceOf(jm, j.name)
+		jail.Where = j.filterWhere(jm)
 		l.validate(jm, jail)
 		c.Jails = append(c.Jails, jail)
 	}

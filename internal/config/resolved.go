@@ -36,6 +36,10 @@ type Jail struct {
 	// bantime.maxtime, ignorecache, ...), as fail2ban passes it on.
 	Other   map[string]any `json:"options,omitempty"`
 	Actions []Action       `json:"actions"`
+
+	// Where tells, for the filter options (failregex, ignoreregex,
+	// prefregex, datepattern), the FILE:LINE their value was written at.
+	Where map[string]string `json:"-"`
 }
 
 // Action is one action of a jail.

@@ -16,6 +16,22 @@ import (
 // of time on it, or its date could not be read); the caller counts it.
 var ErrSkipped = errors.New("line skipped")
 
+// OptionError is a filter option that does not compile.
+type OptionError struct {
+	Option string // failregex, ignoreregex, prefregex, datepattern, usedns
+	Index  int    // 1-based position in a regex list, 0 for single options
+	Err    error
+}
+
+func (e *OptionError) Error() string {
+	if e.Index > 0 {
+		return fmt.Sprintf("%s %d: %v", e.Option, e.Index, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Option, e.Err)
+}
+
+func (e *OptionError) Unwrap() error { return e.Err }
+
 // DefaultTimeout bounds one regex match on one line.
 const DefaultTimeout = 100 * time.Millisecond
 
@@ -209,7 +225,7 @@ func New(opt Options) (*Filter, error) {
 	switch opt.UseDNS {
 	case "yes", "warn", "no", "raw":
 	default:
-		return nil, fmt.Errorf("usedns %q: use yes, warn, no or raw", opt.UseDNS)
+		return nil, &OptionError{Option: "usedns", Err: fmt.Errorf("%q: use yes, warn, no or raw", opt.UseDNS)}
 	}
 	if opt.Timeout == 0 {
 		opt.Timeout = DefaultTimeout
@@ -222,29 +238,29 @@ func New(opt Options) (*Filter, error) {
 	var err error
 	if opt.PrefRegex != "" {
 		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false, opt.Timeout); err != nil {
-			return nil, fmt.Errorf("prefregex: %w", err)
+			return nil, &OptionError{Option: "prefregex", Err: err}
 		}
 	}
 	for i, s := range opt.FailRegex {
 		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1, opt.Timeout)
 		if err != nil {
-			return nil, fmt.Errorf("failregex %d: %w", i+1, err)
+			return nil, &OptionError{Option: "failregex", Index: i + 1, Err: err}
 		}
 		if !hasFailureID(r) && (f.pref == nil || !hasFailureID(f.pref)) {
-			return nil, fmt.Errorf("failregex %d: no failure-id group (<HOST>, <ADDR>, <F-ID>...) in %q", i+1, s)
+			return nil, &OptionError{Option: "failregex", Index: i + 1, Err: fmt.Errorf("no failure-id group (<HOST>, <ADDR>, <F-ID>...) in %q", s)}
 		}
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range opt.IgnoreRegex {
 		r, err := compileRegex(s, opt.UseDNS, false, opt.Timeout)
 		if err != nil {
-			return nil, fmt.Errorf("ignoreregex %d: %w", i+1, err)
+			return nil, &OptionError{Option: "ignoreregex", Index: i + 1, Err: err}
 		}
 		f.ignore = append(f.ignore, r)
 	}
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
 	if err != nil {
-		return nil, fmt.Errorf("datepattern: %w", err)
+		return nil, &OptionError{Option: "datepattern", Err: err}
 	}
 	return f, nil
 }
