@@ -6,7 +6,19 @@
 // (accepting and rejecting the same patterns) into a tree in which every
 // character class, case-insensitive literal, \d, \w, \s and . is resolved
 // to an explicit set of code points computed from CPython's own
-// predicates (see tables_gen.go). The tree is then emitted twice:
+// predicates (see tables_gen.go).
+//
+// Matching uses pyre's own engine by default (EngineSRE, sre_compile.go
+// and sre_match.go): a port of CPython's sre matcher compiled from the
+// tree to an instruction array. It keeps sre's control flow and its
+// bookkeeping of capture marks, so spans after backtracking, in repeats,
+// around lookarounds and in conditionals are Python's, quirks included.
+// It matches the UTF-8 input in place, does not allocate with
+// AppendSearch, and bounds each search by a step budget
+// (Options.MaxSteps, ErrBacktrackLimit) instead of a clock.
+//
+// Two translations of the tree remain available through Options.Engine,
+// for differential tests and benchmarks:
 //
 //   - as Go regexp (RE2) syntax, when that is exact: no lookaround,
 //     backreference, conditional, atomic group or possessive repeat, no
@@ -29,18 +41,21 @@
 // order. Most inputs a pattern cannot match are rejected by a few
 // strings.Index calls, without running an engine.
 //
-// Goroutines: pyre starts none itself. regexp2 keeps one process-wide
+// Goroutines: pyre starts none itself. With Options.Engine set to
+// EngineRE2 or EngineBacktrack, regexp2 keeps one process-wide
 // clock goroutine for its match timeouts, started by the first bounded
 // backtracking match and exiting about a second after the last one; tests
 // that use go.uber.org/goleak call StopTimeoutClock before checking (or
 // ignore github.com/dlclark/regexp2/v2.runClock).
 //
 // Known differences from Python: \N{name} escapes are rejected as
-// unsupported; case-insensitive backreferences compare with Go's simple
-// case folding instead of Python's lowercase mapping (this only matters
-// for a few non-ASCII characters such as 'ſ', 'ı' or 'µ'); repeat counts
-// above 2^30 are treated as unbounded by the backtracking engine; Unicode
-// tables follow the Python version that generated tables_gen.go.
+// unsupported; Unicode tables follow the Python version that generated
+// tables_gen.go; a search that exceeds its step budget returns
+// ErrBacktrackLimit where Python would eventually answer.
+// The regexp2 engine additionally compares case-insensitive
+// backreferences with Go's simple case folding instead of Python's
+// lowercase mapping (only a few non-ASCII characters such as 'ſ', 'ı' or
+// 'µ' differ) and treats repeat counts above 2^30 as unbounded.
 package pyre
 
 //go:generate sh -c "python3 internal/gentables/gentables.py > tables_gen.go"

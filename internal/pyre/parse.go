@@ -94,6 +94,7 @@ type node struct {
 	behind   bool // opLook
 	neg      bool // opLook
 	fold     bool // opBackref: IGNORECASE
+	ascii    bool // opBackref: ASCII (fold compares ASCII lowercase only)
 	subs     []*node
 }
 
@@ -667,7 +668,7 @@ func (p *parser) escape(c rune, fl Flags) (*node, error) {
 				return nil, err
 			}
 			p.foldBackref = p.foldBackref || fl&IgnoreCase != 0
-			return &node{op: opBackref, group: group, fold: fl&IgnoreCase != 0}, nil
+			return &node{op: opBackref, group: group, fold: fl&IgnoreCase != 0, ascii: fl&ASCII != 0}, nil
 		}
 		return nil, p.errorf(len(esc), "invalid group reference %d", group)
 	case isASCIILetter(c):
@@ -902,7 +903,7 @@ func (p *parser) parseGroup(fl Flags, verbose bool, nested int, first bool) (*no
 					return nil, false, err
 				}
 				p.foldBackref = p.foldBackref || fl&IgnoreCase != 0
-				return &node{op: opBackref, group: gid, fold: fl&IgnoreCase != 0}, false, nil
+				return &node{op: opBackref, group: gid, fold: fl&IgnoreCase != 0, ascii: fl&ASCII != 0}, false, nil
 			} else {
 				t, err := p.get()
 				if err != nil {

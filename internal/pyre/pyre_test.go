@@ -53,8 +53,11 @@ func TestAPI(t *testing.T) {
 	if got := re.SubexpIndex("nope"); got != -1 {
 		t.Errorf("SubexpIndex(nope) = %d, want -1", got)
 	}
-	if got, want := re.Engine(), EngineRE2; got != want {
+	if got, want := re.Engine(), EngineSRE; got != want {
 		t.Errorf("Engine() = %q, want %q", got, want)
+	}
+	if re2, err := CompileOptions(re.String(), Options{Engine: EngineRE2}); err != nil || re2.Engine() != EngineRE2 {
+		t.Errorf("Engine() with Options.Engine %q = %v, %v", EngineRE2, re2.Engine(), err)
 	}
 	s := "jos\u00e9 from 10.0.0.1\n"
 	loc, err := re.Search(s)
@@ -76,8 +79,11 @@ func TestAPI(t *testing.T) {
 		t.Errorf("Match on a later start = %v, want nil", loc)
 	}
 	bt := MustCompile(`(?<=a)b`)
-	if got, want := bt.Engine(), EngineBacktrack; got != want {
+	if got, want := bt.Engine(), EngineSRE; got != want {
 		t.Errorf("Engine() = %q, want %q", got, want)
+	}
+	if re2, err := CompileOptions(bt.String(), Options{Engine: EngineRE2}); err != nil || re2.Engine() != EngineBacktrack {
+		t.Errorf("Engine() with Options.Engine %q = %v, %v", EngineRE2, re2.Engine(), err)
 	}
 	if ok, err := bt.MatchString("\u00e9ab"); !ok || err != nil {
 		t.Errorf("MatchString = %v, %v", ok, err)
@@ -113,7 +119,7 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	re, err := CompileOptions(`^(?:(\w+)\s?\1?)*(?<=x)$`, Options{Timeout: 10 * time.Millisecond, BacktrackStack: -1})
+	re, err := CompileOptions(`^(?:(\w+)\s?\1?)*(?<=x)$`, Options{Timeout: 10 * time.Millisecond, BacktrackStack: -1, Engine: EngineBacktrack})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +130,7 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestBacktrackLimit(t *testing.T) {
-	re, err := CompileOptions(`(?=x)?(a|b)*?c`, Options{BacktrackStack: 64})
+	re, err := CompileOptions(`(?=x)?(a|b)*?c`, Options{BacktrackStack: 64, Engine: EngineBacktrack})
 	if err != nil {
 		t.Fatal(err)
 	}

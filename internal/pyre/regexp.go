@@ -11,7 +11,7 @@ import (
 	"github.com/dlclark/regexp2/v2"
 )
 
-// DefaultTimeout bounds one match on the backtracking engine. regexp2
+// DefaultTimeout bounds one match on the regexp2 engine. regexp2
 // checks its deadline against a clock that ticks about every 100ms, so
 // smaller values are not meaningfully more precise.
 const DefaultTimeout = 100 * time.Millisecond
@@ -20,9 +20,15 @@ const DefaultTimeout = 100 * time.Millisecond
 // regexp2 stack slots.
 const DefaultBacktrackStack = 1 << 20
 
-// Engine names returned by Regexp.Engine.
+// Engine names, for Options.Engine and Regexp.Engine.
 const (
-	EngineRE2       = "re2"
+	// EngineSRE is pyre's own backtracking matcher, a port of CPython's
+	// sre engine (see sre_match.go); the default for every pattern.
+	EngineSRE = "sre"
+	// EngineRE2 is Go's regexp package, for patterns with an exact
+	// translation (inputs that violate its guards use EngineBacktrack).
+	EngineRE2 = "re2"
+	// EngineBacktrack is github.com/dlclark/regexp2.
 	EngineBacktrack = "backtrack"
 )
 
@@ -31,8 +37,9 @@ var (
 	// the Regexp's timeout. The result for that input is unknown; callers
 	// should skip (and count) the input.
 	ErrTimeout = errors.New("pyre: match timeout")
-	// ErrBacktrackLimit is returned when a backtracking match exceeds its
-	// stack limit. As with ErrTimeout the result is unknown.
+	// ErrBacktrackLimit is returned when a match exceeds its step budget
+	// (Options.MaxSteps, sre engine) or its stack limit (regexp2). As
+	// with ErrTimeout the result is unknown.
 	ErrBacktrackLimit = errors.New("pyre: backtracking stack limit exceeded")
 )
 
@@ -40,14 +47,22 @@ var (
 type Options struct {
 	// Flags are Python re flags, as passed to re.compile.
 	Flags Flags
-	// Timeout bounds each backtracking match. Zero means DefaultTimeout;
-	// a negative value disables the bound.
+	// Timeout bounds each regexp2 match (EngineRE2, EngineBacktrack).
+	// Zero means DefaultTimeout; a negative value disables the bound.
 	Timeout time.Duration
 	// BacktrackStack bounds the backtracking stack (regexp2 slots). Zero
 	// means DefaultBacktrackStack; negative means unbounded.
 	BacktrackStack int
-	// ForceBacktrack disables the RE2 translation (for tests and
-	// benchmarks).
+	// Engine selects the matching engine: "" means EngineSRE. EngineRE2
+	// uses Go's regexp where its translation is exact and regexp2
+	// otherwise; EngineBacktrack uses regexp2 only. The other engines
+	// are kept for differential tests and benchmarks.
+	Engine string
+	// MaxSteps bounds each search on the sre engine, in steps (see
+	// DefaultMaxSteps). Zero means DefaultMaxSteps; a negative value
+	// disables the bound.
+	MaxSteps int
+	// ForceBacktrack is Engine: EngineBacktrack.
 	ForceBacktrack bool
 	// NoPrefilter disables the literal prefilter (see MayMatch), for
 	// tests and benchmarks.
@@ -64,6 +79,8 @@ type Regexp struct {
 	numSubexp int
 	timeout   time.Duration
 	stack     int
+	engine    string // EngineSRE, EngineRE2 or EngineBacktrack
+	maxSteps  int
 	// foldBackref: a case-insensitive backreference, whose folding
 	// differs from Python's for a few non-ASCII characters.
 	foldBackref bool
@@ -83,6 +100,10 @@ type Regexp struct {
 	btMatch lazyBT
 
 	runes sync.Pool // *[]rune buffers for regexp2
+
+	// sre engine.
+	sre      *sreProg
+	machines sync.Pool // *sreMachine
 }
 
 type lazyRE2 struct {
@@ -147,10 +168,26 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	if re.stack == 0 {
 		re.stack = DefaultBacktrackStack
 	}
+	re.maxSteps = opts.MaxSteps
+	if re.maxSteps == 0 {
+		re.maxSteps = DefaultMaxSteps
+	}
+	re.engine = opts.Engine
+	if opts.ForceBacktrack {
+		re.engine = EngineBacktrack
+	}
+	switch re.engine {
+	case "":
+		re.engine = EngineSRE
+	case EngineSRE, EngineRE2, EngineBacktrack:
+	default:
+		return nil, fmt.Errorf("pyre: unknown engine %q", opts.Engine)
+	}
 	if !opts.NoPrefilter {
 		re.pf = newPrefilter(tree)
 	}
-	if !opts.ForceBacktrack {
+	re.sre = compileSRE(tree, re.numSubexp, p.width)
+	if re.engine == EngineRE2 {
 		t := cloneTree(tree)
 		elideLookbehinds(t, unknownCtx)
 		e := &re2Emitter{}
@@ -164,9 +201,9 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	be := &btEmitter{parser: p}
 	be.emit(tree)
 	re.btSrc = be.b.String()
-	if re.re2 == nil {
-		// The backtracking engine is the only one: compile it now so
-		// that errors surface at Compile time.
+	if re.engine != EngineSRE && re.re2 == nil {
+		// regexp2 is the only engine: compile it now so that errors
+		// surface at Compile time.
 		if _, err := re.backtrack(false); err != nil {
 			return nil, err
 		}
@@ -256,18 +293,23 @@ func (re *Regexp) SubexpIndex(name string) int {
 	return -1
 }
 
-// Engine reports which engine matches typical input: EngineRE2 when an
-// exact RE2 translation exists (inputs that violate its guards, such as
+// Engine reports which engine matches typical input: EngineSRE by
+// default. With Options.Engine EngineRE2 it is EngineRE2 when an exact
+// RE2 translation exists (inputs that violate its guards, such as
 // non-ASCII input for a pattern using \b, or an inner newline for one
-// using $, still go to the backtracking engine), else EngineBacktrack.
+// using $, still go to regexp2), else EngineBacktrack.
 func (re *Regexp) Engine() string {
+	if re.engine == EngineSRE {
+		return EngineSRE
+	}
 	if re.re2 != nil {
 		return EngineRE2
 	}
 	return EngineBacktrack
 }
 
-// RE2 returns the RE2 translation, or "" if there is none.
+// RE2 returns the RE2 translation, or "" if there is none or the Regexp
+// was not compiled with Options.Engine EngineRE2.
 func (re *Regexp) RE2() string { return re.re2Src }
 
 // Backtrack returns the regexp2 translation.
@@ -314,6 +356,10 @@ func (re *Regexp) MatchString(s string) (bool, error) {
 	if !re.MayMatch(s) {
 		return false, nil
 	}
+	if re.engine == EngineSRE {
+		loc, err := re.sreFind(nil, s, false, false)
+		return loc != nil, err
+	}
 	if re.re2 != nil && re.guardsHold(s) {
 		return re.re2.MatchString(s), nil
 	}
@@ -334,8 +380,9 @@ func (re *Regexp) Match(s string) ([]int, error) { return re.find(nil, s, true) 
 func (re *Regexp) FindStringSubmatchIndex(s string) ([]int, error) { return re.find(nil, s, false) }
 
 // AppendSearch is Search appending the spans to dst[:0]; it returns nil
-// when there is no match. With a large enough dst the backtracking path
-// does not allocate; the RE2 path allocates one slice per match.
+// when there is no match. With a large enough dst (2*(NumSubexp()+1)) the
+// sre and regexp2 engines do not allocate; the RE2 path allocates one
+// slice per match.
 func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.find(dst, s, false) }
 
 // AppendMatch is Match appending the spans to dst[:0].
@@ -344,6 +391,9 @@ func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.fi
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
 	if !re.MayMatch(s) {
 		return nil, nil
+	}
+	if re.engine == EngineSRE {
+		return re.sreFind(dst, s, anchored, true)
 	}
 	if re.re2 != nil && re.guardsHold(s) {
 		r := re.re2
@@ -450,4 +500,30 @@ func runeToByte(loc []int, s string) {
 			loc[k] = -(v + 2)
 		}
 	}
+}
+
+// sreFind runs the sre engine. With spans false it only reports a match
+// (a non-nil, empty result).
+func (re *Regexp) sreFind(dst []int, s string, anchored, spans bool) ([]int, error) {
+	m, _ := re.machines.Get().(*sreMachine)
+	if m == nil {
+		m = newSREMachine(re.sre)
+	}
+	m.s, m.steps, m.limit = s, 0, re.maxSteps
+	start, ok, err := m.search(anchored)
+	var out []int
+	switch {
+	case err != nil:
+		err = fmt.Errorf("match %q: more than %d steps: %w", re.pattern, re.maxSteps, err)
+	case ok && spans:
+		out = m.spans(dst, start)
+	case ok:
+		out = dst[:0:0]
+		if out == nil {
+			out = []int{}
+		}
+	}
+	m.release()
+	re.machines.Put(m)
+	return out, err
 }

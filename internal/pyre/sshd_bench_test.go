@@ -107,12 +107,18 @@ func benchAll(b *testing.B, fail []*pyre.Regexp, lines []string) {
 }
 
 // BenchmarkStockSSHD measures the stock sshd failregexes on content lines,
-// with and without the literal prefilter.
+// with and without the literal prefilter, on the sre engine and (for
+// comparison) on Go's regexp with regexp2 and on regexp2 alone.
 func BenchmarkStockSSHD(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		opts pyre.Options
-	}{{"prefilter", pyre.Options{}}, {"noprefilter", pyre.Options{NoPrefilter: true}}} {
+	}{
+		{"prefilter", pyre.Options{}},
+		{"noprefilter", pyre.Options{NoPrefilter: true}},
+		{"re2+regexp2", pyre.Options{Engine: pyre.EngineRE2}},
+		{"regexp2", pyre.Options{Engine: pyre.EngineBacktrack}},
+	} {
 		b.Run(mode.name, func(b *testing.B) {
 			pref, fail, root := sshdRegexes(b, mode.opts)
 			b.Run("failed-bt/hit", func(b *testing.B) { benchOne(b, fail[sshdFailedBT], sshdHitBT+"\n", true) })

@@ -1,0 +1,1028 @@
+package pyre
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// This file is the sre engine's matcher: a port of SRE(match) and
+// SRE(search) from CPython's Modules/_sre/sre_lib.h. The control flow,
+// the capture marks (marks, lastmark) and where they are saved and
+// restored follow the C code step by step, so that captures after
+// backtracking, inside repeats and around lookarounds are Python's. The C
+// code's recursion through "contexts" is kept as an explicit stack of
+// frames; a child frame's jump kind says where its parent resumes.
+
+// DefaultMaxSteps is the default step budget of one search on the sre
+// engine. A step is one backtracking point (a context pushed) or about
+// eight characters scanned by a repeat or a search for a start position;
+// the default allows linear work on lines of tens of kilobytes and bounds
+// a hostile pattern and 64 KiB line to a few milliseconds.
+const DefaultMaxSteps = 1 << 18
+
+// growthSteps is the step charge per frame when the frame stack grows
+// (about doubling): a deep stack costs memory and copying, not only
+// steps.
+const growthSteps = 4
+
+// maxPooledFrames bounds the frame and trail capacity a pooled machine
+// keeps.
+const maxPooledFrames = 1 << 12
+
+// jump kinds: where a parent frame resumes when its child returns.
+const (
+	jumpNone uint8 = iota
+	jumpMaxUntil1
+	jumpMaxUntil2
+	jumpMaxUntil3
+	jumpMinUntil1
+	jumpMinUntil2
+	jumpMinUntil3
+	jumpRepeat
+	jumpRepeatOne
+	jumpMinRepeatOne
+	jumpBranch
+	jumpAssert
+	jumpAssertNot
+	jumpPossRepeat1
+	jumpPossRepeat2
+	jumpAtomic
+)
+
+// sreFrame is one SRE(match_context).
+type sreFrame struct {
+	pc, ptr  int
+	count    int // ctx->count; REPEAT_ONE: the position after min items
+	aux      int // ctx->u.rep (a repeat index), the current alternative, ...
+	lastmark int // LASTMARK_SAVE
+	mt       int // trail length at MARK_PUSH
+	lp       int // the repeat's saved last_ptr
+	jump     uint8
+}
+
+// sreRepeat is one SRE_REPEAT.
+type sreRepeat struct {
+	count   int
+	pc      int // the REPEAT opcode
+	prev    int
+	lastPtr int
+}
+
+// sreMachine is the matching state of one search; Regexp pools them.
+type sreMachine struct {
+	prog     *sreProg
+	s        string
+	marks    []int
+	lastmark int
+	repeat   int // innermost active repeat, -1 for none
+	reps     []sreRepeat
+	frames   []sreFrame
+	trail    []int // (mark index, old value) pairs, see match
+	sptr     int   // state->ptr
+	steps    int
+	limit    int
+}
+
+func newSREMachine(p *sreProg) *sreMachine {
+	return &sreMachine{
+		prog:   p,
+		marks:  make([]int, 2*p.ngroups),
+		frames: make([]sreFrame, 32),
+		trail:  make([]int, 0, 32),
+	}
+}
+
+// runeLen returns the length of the rune at s[p:], p < len(s).
+func runeLen(s string, p int) int {
+	if s[p] < utf8.RuneSelf {
+		return 1
+	}
+	_, n := utf8.DecodeRuneInString(s[p:])
+	return n
+}
+
+// prevRune returns the start of the rune before p, p > 0.
+func prevRune(s string, p int) int {
+	if s[p-1] < utf8.RuneSelf {
+		return p - 1
+	}
+	_, n := utf8.DecodeLastRuneInString(s[:p])
+	return p - n
+}
+
+// back steps n runes back from p; ok is false at the start of s.
+func back(s string, p, n int) (int, bool) {
+	for ; n > 0; n-- {
+		if p == 0 {
+			return 0, false
+		}
+		p = prevRune(s, p)
+	}
+	return p, true
+}
+
+// forward steps n runes forward from p; the caller knows they exist.
+func forward(s string, p, n int) int {
+	for ; n > 0; n-- {
+		p += runeLen(s, p)
+	}
+	return p
+}
+
+func isUniWord(r rune) bool { return charSet(uniWord).contains(r) }
+
+func isASCIIWordRune(r rune) bool { return r < utf8.RuneSelf && isWordASCII(r) }
+
+// at mirrors SRE(at).
+func (m *sreMachine) at(ptr int, kind assertKind) bool {
+	s := m.s
+	end := len(s)
+	switch kind {
+	case atBeginText:
+		return ptr == 0
+	case atBeginLine:
+		return ptr == 0 || s[ptr-1] == '\n'
+	case atEndTextOptNL:
+		return ptr == end || (ptr == end-1 && s[ptr] == '\n')
+	case atEndLine:
+		return ptr == end || s[ptr] == '\n'
+	case atEndText:
+		return ptr == end
+	}
+	if end == 0 {
+		return false
+	}
+	word := isUniWord
+	if kind == atASCIIBoundary || kind == atASCIINonBoundary {
+		word = isASCIIWordRune
+	}
+	var that, this bool
+	if ptr > 0 {
+		r, _ := utf8.DecodeLastRuneInString(s[:ptr])
+		if c := s[ptr-1]; c < utf8.RuneSelf {
+			that = isWordASCII(rune(c))
+		} else {
+			that = word(r)
+		}
+	}
+	if ptr < end {
+		if c := s[ptr]; c < utf8.RuneSelf {
+			this = isWordASCII(rune(c))
+		} else {
+			r, _ := utf8.DecodeRuneInString(s[ptr:])
+			this = word(r)
+		}
+	}
+	if kind == atBoundary || kind == atASCIIBoundary {
+		return this != that
+	}
+	return this == that
+}
+
+// one matches the single-character item at code[ipc:] at ptr and returns
+// the position after it, or -1.
+func (m *sreMachine) one(ipc, ptr int) int {
+	s := m.s
+	if ptr >= len(s) {
+		return -1
+	}
+	code := m.prog.code
+	c := s[ptr]
+	switch code[ipc] {
+	case sByte:
+		if c == byte(code[ipc+1]) {
+			return ptr + 1
+		}
+	case sRune:
+		if r, n := utf8.DecodeRuneInString(s[ptr:]); r == rune(code[ipc+1]) {
+			return ptr + n
+		}
+	case sSet:
+		set := m.prog.sets[code[ipc+1]]
+		if c < utf8.RuneSelf {
+			if set.hasByte(c) {
+				return ptr + 1
+			}
+			return -1
+		}
+		if r, n := utf8.DecodeRuneInString(s[ptr:]); set.has(r) {
+			return ptr + n
+		}
+	case sAny:
+		if c != '\n' {
+			return ptr + runeLen(s, ptr)
+		}
+	case sAnyAll:
+		return ptr + runeLen(s, ptr)
+	}
+	return -1
+}
+
+// count mirrors SRE(count): it matches the item at code[ipc:] up to
+// maxcount times from ptr and returns the end position and the count.
+func (m *sreMachine) count(ipc, ptr, maxcount int) (int, int) {
+	s := m.s
+	code := m.prog.code
+	p, n := ptr, 0
+	switch code[ipc] {
+	case sByte:
+		b := byte(code[ipc+1])
+		lim := len(s)
+		if maxcount < lim-p {
+			lim = p + maxcount
+		}
+		for p < lim && s[p] == b {
+			p++
+		}
+		n = p - ptr
+	case sAny, sAnyAll:
+		lim := len(s)
+		if code[ipc] == sAny {
+			if i := strings.IndexByte(s[p:], '\n'); i >= 0 {
+				lim = p + i
+			}
+		}
+		if maxcount >= lim-p {
+			n = utf8.RuneCountInString(s[p:lim])
+			p = lim
+			break
+		}
+		for p < lim && n < maxcount {
+			p += runeLen(s, p)
+			n++
+		}
+	case sSet:
+		set := m.prog.sets[code[ipc+1]]
+		for p < len(s) && n < maxcount {
+			if c := s[p]; c < utf8.RuneSelf {
+				if !set.hasByte(c) {
+					break
+				}
+				p++
+			} else {
+				r, size := utf8.DecodeRuneInString(s[p:])
+				if !set.has(r) {
+					break
+				}
+				p += size
+			}
+			n++
+		}
+	default:
+		for n < maxcount {
+			q := m.one(ipc, p)
+			if q < 0 {
+				break
+			}
+			p = q
+			n++
+		}
+	}
+	return p, n
+}
+
+// lastGuard returns the largest position q in [lo, hi], reachable from hi
+// by stepping back whole runes, at which guard g holds, and the steps the
+// scan cost.
+func (m *sreMachine) lastGuard(g *sreGuard, lo, hi int) (int, int, bool) {
+	s := m.s
+	if g.set == nil {
+		top := min(hi+1, len(s))
+		if top <= lo {
+			return 0, 0, false
+		}
+		i := strings.LastIndexByte(s[lo:top], g.b)
+		steps := (top - lo - max(i, 0)) >> 3
+		if i < 0 {
+			return 0, steps, false
+		}
+		return lo + i, steps, true
+	}
+	for q, steps := hi, 0; ; steps++ {
+		if g.ok(s, q) {
+			return q, steps, true
+		}
+		if q <= lo {
+			return 0, steps, false
+		}
+		q = prevRune(s, q)
+	}
+}
+
+// match mirrors SRE(match) from position start; it returns whether the
+// program matches there, with the end in m.sptr and captures in marks.
+//
+// Where the C code saves marks with MARK_PUSH and restores them with
+// MARK_POP, this port keeps an undo trail instead: a MARK that overwrites
+// a visible mark (index <= lastmark) records the old value, and a restore
+// unwinds the trail to its length at the save. Both restore every mark up
+// to the saved lastmark; marks above it may differ, but every restore
+// also resets lastmark, and a mark above lastmark is never read (MARK
+// clears the gap when lastmark grows). The repeat's last_ptr, which the C
+// code pushes on its data stack, is kept in the frame.
+func (m *sreMachine) match(start int) (bool, error) {
+	prog := m.prog
+	code := prog.code
+	s := m.s
+	end := len(s)
+	marks := m.marks
+	frames := m.frames[:cap(m.frames)]
+	reps := m.reps[:0]
+	trail := m.trail[:0]
+	var (
+		pc, ptr, fi, r, q, n int
+		ret                  bool
+		ok                   bool
+		kind                 uint8
+		f                    *sreFrame
+		rep                  *sreRepeat
+		err                  error
+	)
+	lastmark, repeat := -1, -1
+	steps, limit := m.steps, m.limit
+	if limit < 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	if len(frames) == 0 {
+		frames = make([]sreFrame, 32)
+	}
+	frames[0].jump = jumpNone
+	sptr := start
+
+entrance:
+	ptr = sptr
+	for {
+		switch code[pc] {
+		case sFailure:
+			goto fail
+		case sSuccess:
+			sptr = ptr
+			goto succeed
+		case sByte:
+			if ptr >= end || s[ptr] != byte(code[pc+1]) {
+				goto fail
+			}
+			ptr++
+			pc += 2
+		case sString:
+			lit := prog.strs[code[pc+1]]
+			if len(s)-ptr < len(lit) || s[ptr:ptr+len(lit)] != lit {
+				goto fail
+			}
+			ptr += len(lit)
+			pc += 2
+		case sSet:
+			if ptr >= end {
+				goto fail
+			}
+			if c := s[ptr]; c < 0x80 {
+				if prog.sets[code[pc+1]].ascii[c>>6]&(1<<(c&63)) == 0 {
+					goto fail
+				}
+				ptr++
+			} else if ptr = m.one(pc, ptr); ptr < 0 {
+				goto fail
+			}
+			pc += 2
+		case sRune, sAny, sAnyAll:
+			if ptr = m.one(pc, ptr); ptr < 0 {
+				goto fail
+			}
+			pc += 2
+		case sAt:
+			if !m.at(ptr, assertKind(code[pc+1])) {
+				goto fail
+			}
+			pc += 2
+		case sMark:
+			i := code[pc+1]
+			if i > lastmark {
+				for j := lastmark + 1; j < i; j++ {
+					marks[j] = -1
+				}
+				lastmark = i
+			} else {
+				trail = append(trail, i, marks[i])
+			}
+			marks[i] = ptr
+			pc += 2
+		case sJump:
+			pc = code[pc+1]
+		case sBranch:
+			f = &frames[fi]
+			f.lastmark, f.mt = lastmark, len(trail)
+			f.aux = pc + 1
+			goto branchTry
+		case sRepeatOne:
+			// <REPEAT_ONE> min max guard item tail
+			lo := code[pc+1]
+			if lo > end-ptr {
+				goto fail
+			}
+			q, n = m.count(pc+4, ptr, code[pc+2])
+			steps += (q - ptr) >> 3
+			if n < lo {
+				goto fail
+			}
+			f = &frames[fi]
+			switch {
+			case lo == 0:
+				f.count = ptr
+			case q-ptr == n:
+				f.count = ptr + lo
+			default:
+				f.count = forward(s, ptr, lo)
+			}
+			ptr = q
+			if code[pc+6] == sSuccess && ptr == end {
+				sptr = ptr
+				goto succeed
+			}
+			f.lastmark, f.mt = lastmark, len(trail)
+			goto repeatOneTry
+		case sMinRepeatOne:
+			lo := code[pc+1]
+			if lo > end-ptr {
+				goto fail
+			}
+			n = 0
+			if lo > 0 {
+				q, n = m.count(pc+4, ptr, lo)
+				if n < lo {
+					goto fail
+				}
+				ptr = q
+			}
+			if code[pc+6] == sSuccess {
+				sptr = ptr
+				goto succeed
+			}
+			f = &frames[fi]
+			f.count = n
+			f.lastmark, f.mt = lastmark, len(trail)
+			goto minRepeatOneTry
+		case sPossRepeatOne:
+			lo := code[pc+1]
+			if lo > end-ptr {
+				goto fail
+			}
+			q, n = m.count(pc+4, ptr, code[pc+2])
+			steps += (q - ptr) >> 3
+			if n < lo {
+				goto fail
+			}
+			ptr = q
+			pc += 6
+		case sRepeat:
+			// install a new repeat context
+			reps = append(reps, sreRepeat{count: -1, pc: pc, prev: repeat, lastPtr: -1})
+			repeat = len(reps) - 1
+			frames[fi].aux = repeat
+			sptr = ptr
+			kind, r = jumpRepeat, code[pc+3]
+			goto push
+		case sMaxUntil:
+			if repeat < 0 {
+				goto fail // cannot happen: UNTIL only runs inside its REPEAT
+			}
+			f = &frames[fi]
+			f.aux = repeat
+			sptr = ptr
+			rep = &reps[repeat]
+			f.count = rep.count + 1
+			if f.count < code[rep.pc+1] {
+				// not enough matches
+				rep.count = f.count
+				kind, r = jumpMaxUntil1, rep.pc+5
+				goto push
+			}
+			if (f.count < code[rep.pc+2] || code[rep.pc+2] == sreUnbounded) && sptr != rep.lastPtr {
+				// we may have enough matches, but if we can match
+				// another item, do so
+				if g := code[rep.pc+4]; g >= 0 && !prog.guards[g].ok(s, sptr) {
+					// The item would fail on its first character,
+					// after which everything below is restored
+					// (MARK_POP, LASTMARK_RESTORE, count, last_ptr).
+					goto maxUntilTail
+				}
+				rep.count = f.count
+				f.lastmark, f.mt = lastmark, len(trail)
+				f.lp = rep.lastPtr // zero-width match protection
+				rep.lastPtr = sptr
+				kind, r = jumpMaxUntil2, rep.pc+5
+				goto push
+			}
+			goto maxUntilTail
+		case sMinUntil:
+			if repeat < 0 {
+				goto fail
+			}
+			f = &frames[fi]
+			f.aux = repeat
+			sptr = ptr
+			rep = &reps[repeat]
+			f.count = rep.count + 1
+			if f.count < code[rep.pc+1] {
+				rep.count = f.count
+				kind, r = jumpMinUntil1, rep.pc+5
+				goto push
+			}
+			// see if the tail matches
+			repeat = rep.prev
+			f.lastmark, f.mt = lastmark, len(trail)
+			kind, r = jumpMinUntil2, pc+1
+			goto push
+		case sPossRepeat:
+			sptr = ptr
+			frames[fi].count = 0
+			goto possRepeatMin
+		case sAtomic:
+			sptr = ptr
+			kind, r = jumpAtomic, pc+2
+			goto push
+		case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
+			g := code[pc+1]
+			if g >= lastmark {
+				goto fail
+			}
+			p, e := marks[g], marks[g+1]
+			if p < 0 || e < 0 || e < p {
+				goto fail
+			}
+			if ptr, ok = m.backref(code[pc], ptr, s[p:e]); !ok {
+				goto fail
+			}
+			pc += 2
+		case sGrouprefExists:
+			g := code[pc+1]
+			if g >= lastmark || marks[g] < 0 || marks[g+1] < 0 || marks[g+1] < marks[g] {
+				pc = code[pc+2]
+			} else {
+				pc += 3
+			}
+		case sAssert:
+			if q, ok = back(s, ptr, code[pc+2]); !ok {
+				goto fail
+			}
+			sptr = q
+			kind, r = jumpAssert, pc+3
+			goto push
+		case sAssertNot:
+			if q, ok = back(s, ptr, code[pc+2]); !ok {
+				pc = code[pc+1]
+				continue
+			}
+			sptr = q
+			f = &frames[fi]
+			f.lastmark, f.mt = lastmark, len(trail)
+			kind, r = jumpAssertNot, pc+3
+			goto push
+		default:
+			goto fail
+		}
+	}
+
+push:
+	// DO_JUMP: save this context and enter a child at r.
+	f = &frames[fi]
+	f.pc, f.ptr = pc, ptr
+	fi++
+	if fi == len(frames) {
+		// A deep stack costs memory and copying: charge for it, so
+		// the budget also bounds the depth.
+		steps += len(frames) * growthSteps
+		frames = append(frames, sreFrame{})
+		frames = frames[:cap(frames)]
+	}
+	frames[fi].jump = kind
+	pc = r
+	steps++
+	if steps > limit {
+		err = ErrBacktrackLimit
+		ret = false
+		goto out
+	}
+	goto entrance
+
+fail:
+	ret = false
+	goto exit
+succeed:
+	ret = true
+exit:
+	kind = frames[fi].jump
+	fi--
+	if fi < 0 {
+		goto out
+	}
+	f = &frames[fi]
+	pc, ptr = f.pc, f.ptr
+	switch kind {
+	case jumpBranch:
+		goto branchResume
+	case jumpRepeatOne:
+		goto repeatOneResume
+	case jumpMinRepeatOne:
+		goto minRepeatOneResume
+	case jumpRepeat:
+		repeat = reps[f.aux].prev
+		reps = reps[:f.aux]
+		goto exit
+	case jumpMaxUntil1, jumpMinUntil1:
+		if ret {
+			goto exit
+		}
+		reps[f.aux].count = f.count - 1
+		sptr = ptr
+		goto fail
+	case jumpMaxUntil2:
+		rep = &reps[f.aux]
+		rep.lastPtr = f.lp
+		if ret {
+			goto exit
+		}
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+		lastmark = f.lastmark
+		rep.count = f.count - 1
+		sptr = ptr
+		goto maxUntilTail
+	case jumpMaxUntil3:
+		repeat = f.aux
+		if ret {
+			goto exit
+		}
+		sptr = ptr
+		goto fail
+	case jumpMinUntil2:
+		repeat = f.aux
+		if ret {
+			goto exit
+		}
+		if reps[f.aux].prev >= 0 {
+			for len(trail) > f.mt {
+				marks[trail[len(trail)-2]] = trail[len(trail)-1]
+				trail = trail[:len(trail)-2]
+			}
+		}
+		lastmark = f.lastmark
+		sptr = ptr
+		rep = &reps[f.aux]
+		if (f.count >= code[rep.pc+2] && code[rep.pc+2] != sreUnbounded) || sptr == rep.lastPtr {
+			goto fail
+		}
+		rep.count = f.count
+		f.lp = rep.lastPtr
+		rep.lastPtr = sptr
+		kind, r = jumpMinUntil3, rep.pc+5
+		goto push
+	case jumpMinUntil3:
+		rep = &reps[f.aux]
+		rep.lastPtr = f.lp
+		if ret {
+			goto exit
+		}
+		rep.count = f.count - 1
+		sptr = ptr
+		goto fail
+	case jumpPossRepeat1:
+		if !ret {
+			sptr = ptr
+			goto fail
+		}
+		f.count++
+		goto possRepeatMin
+	case jumpPossRepeat2:
+		if ret {
+			f.count++
+			goto possRepeatMore
+		}
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+		lastmark = f.lastmark
+		sptr = f.aux
+		goto possRepeatTail
+	case jumpAtomic:
+		if !ret {
+			sptr = ptr
+			goto fail
+		}
+		pc = code[pc+1]
+		ptr = sptr
+		goto entrance2
+	case jumpAssert:
+		if !ret {
+			goto fail
+		}
+		pc = code[pc+1]
+		goto entrance2
+	case jumpAssertNot:
+		if ret {
+			goto fail
+		}
+		if repeat >= 0 {
+			for len(trail) > f.mt {
+				marks[trail[len(trail)-2]] = trail[len(trail)-1]
+				trail = trail[:len(trail)-2]
+			}
+		}
+		lastmark = f.lastmark
+		pc = code[pc+1]
+		goto entrance2
+	}
+	panic("pyre: bad jump kind")
+
+entrance2:
+	// continue dispatching in this context at pc, ptr
+	sptr = ptr
+	goto entrance
+
+branchTry:
+	f = &frames[fi]
+	for h := f.aux; code[h] != 0; h = code[h] {
+		if g := code[h+1]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+			if repeat < 0 {
+				trail = replayMarks(&prog.guards[g], ptr, marks, trail, lastmark)
+			}
+			continue
+		}
+		f.aux = h
+		sptr = ptr
+		kind, r = jumpBranch, h+2
+		goto push
+	}
+	goto fail
+branchResume:
+	if ret {
+		goto exit
+	}
+	if repeat >= 0 {
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+	}
+	lastmark = f.lastmark
+	f.aux = code[f.aux]
+	goto branchTry
+
+repeatOneTry:
+	// ptr is the next candidate end of the repeat, f.count the lowest.
+	if g := code[pc+3]; g >= 0 {
+		f = &frames[fi]
+		if ptr, n, ok = m.lastGuard(&prog.guards[g], f.count, ptr); !ok {
+			steps += n
+			if repeat < 0 {
+				// sre's last attempt was at the lowest position
+				trail = replayMarks(&prog.guards[g], f.count, marks, trail, lastmark)
+			}
+			goto fail
+		}
+		steps += n
+	}
+	sptr = ptr
+	kind, r = jumpRepeatOne, pc+6
+	goto push
+repeatOneResume:
+	if ret {
+		goto exit
+	}
+	if repeat >= 0 {
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+	}
+	lastmark = f.lastmark
+	if ptr <= f.count {
+		goto fail
+	}
+	ptr = prevRune(s, ptr)
+	goto repeatOneTry
+
+minRepeatOneTry:
+	f = &frames[fi]
+	for code[pc+2] == sreUnbounded || f.count <= code[pc+2] {
+		if g := code[pc+3]; g < 0 || prog.guards[g].ok(s, ptr) {
+			sptr = ptr
+			kind, r = jumpMinRepeatOne, pc+6
+			goto push
+		} else if repeat < 0 {
+			trail = replayMarks(&prog.guards[g], ptr, marks, trail, lastmark)
+		}
+		if q = m.one(pc+4, ptr); q < 0 {
+			break
+		}
+		ptr = q
+		f.count++
+		steps++
+	}
+	goto fail
+minRepeatOneResume:
+	if ret {
+		goto exit
+	}
+	if repeat >= 0 {
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+	}
+	lastmark = f.lastmark
+	if q = m.one(pc+4, ptr); q >= 0 {
+		ptr = q
+		f.count++
+		goto minRepeatOneTry
+	}
+	goto fail
+
+maxUntilTail:
+	// cannot match more repeated items here; make sure the tail matches
+	repeat = reps[frames[fi].aux].prev
+	kind, r = jumpMaxUntil3, pc+1
+	goto push
+
+possRepeatMin:
+	// pc is the POSSESSIVE_REPEAT opcode; f.count the iterations so far.
+	f = &frames[fi]
+	if f.count < code[pc+1] {
+		kind, r = jumpPossRepeat1, pc+4
+		goto push
+	}
+	f.aux = -1 // the C code's "ptr = NULL"
+possRepeatMore:
+	f = &frames[fi]
+	if (f.count < code[pc+2] || code[pc+2] == sreUnbounded) && sptr != f.aux {
+		f.lastmark, f.mt = lastmark, len(trail)
+		f.aux = sptr
+		kind, r = jumpPossRepeat2, pc+4
+		goto push
+	}
+possRepeatTail:
+	pc = code[pc+3]
+	ptr = sptr
+	goto entrance2
+
+out:
+	m.frames, m.reps, m.trail = frames, reps, trail
+	m.lastmark, m.sptr, m.steps = lastmark, sptr, steps
+	return ret, err
+}
+
+// replayMarks applies what an attempt skipped by guard g would have left
+// in the marks: its leading MARKs at position p, followed by the failure's
+// LASTMARK_RESTORE, which hides every index above lastmark.
+func replayMarks(g *sreGuard, p int, marks, trail []int, lastmark int) []int {
+	for _, i := range g.marks {
+		if i <= lastmark {
+			trail = append(trail, i, marks[i])
+			marks[i] = p
+		}
+	}
+	return trail
+}
+
+// backref matches the text of a group at ptr, comparing code points (as
+// lowercase for the folding opcodes).
+func (m *sreMachine) backref(op, ptr int, ref string) (int, bool) {
+	s := m.s[ptr:]
+	if op == sGroupref && strings.HasPrefix(s, ref) {
+		return ptr + len(ref), true
+	}
+	fold := caseMode{ascii: op == sGrouprefASCIIFold}
+	i := 0
+	for _, a := range ref {
+		if i >= len(s) {
+			return 0, false
+		}
+		b, n := utf8.DecodeRuneInString(s[i:])
+		if a != b && (op == sGroupref || fold.lower(a) != fold.lower(b)) {
+			return 0, false
+		}
+		i += n
+	}
+	return ptr + i, true
+}
+
+// reset prepares m for an attempt at a new start position
+// (RESET_CAPTURE_GROUP plus emptied stacks).
+func (m *sreMachine) reset() {
+	m.lastmark = -1
+	m.repeat = -1
+}
+
+// search mirrors SRE(search) (anchored: pattern_match), skipping start
+// positions where the program cannot match.
+func (m *sreMachine) search(anchored bool) (int, bool, error) {
+	p := m.prog
+	s := m.s
+	try := func(pos int) (bool, error) {
+		m.reset()
+		m.steps++
+		if m.steps > m.limit && m.limit >= 0 {
+			return false, ErrBacktrackLimit
+		}
+		return m.match(pos)
+	}
+	if anchored || p.start == startText {
+		ok, err := try(0)
+		return 0, ok, err
+	}
+	switch p.start {
+	case startLine:
+		for pos := 0; ; {
+			if ok, err := try(pos); ok || err != nil {
+				return pos, ok, err
+			}
+			i := strings.IndexByte(s[pos:], '\n')
+			if i < 0 {
+				return 0, false, nil
+			}
+			m.steps += i >> 3
+			pos += i + 1
+		}
+	case startString:
+		for pos := 0; ; {
+			i := strings.Index(s[pos:], p.prefix)
+			if i < 0 {
+				return 0, false, nil
+			}
+			m.steps += i >> 3
+			pos += i
+			if ok, err := try(pos); ok || err != nil {
+				return pos, ok, err
+			}
+			pos++
+		}
+	case startGuard:
+		g := &p.guards[p.guard]
+		if g.set == nil {
+			for pos := 0; ; {
+				i := strings.IndexByte(s[pos:], g.b)
+				if i < 0 {
+					return 0, false, nil
+				}
+				m.steps += i >> 3
+				pos += i
+				if ok, err := try(pos); ok || err != nil {
+					return pos, ok, err
+				}
+				pos++
+			}
+		}
+		for pos := 0; pos < len(s); pos += runeLen(s, pos) {
+			if !g.ok(s, pos) {
+				continue
+			}
+			if ok, err := try(pos); ok || err != nil {
+				return pos, ok, err
+			}
+		}
+		return 0, false, nil
+	}
+	for pos := 0; ; pos += runeLen(s, pos) {
+		if ok, err := try(pos); ok || err != nil {
+			return pos, ok, err
+		}
+		if pos >= len(s) {
+			return 0, false, nil
+		}
+	}
+}
+
+// release drops the input and any deep stacks before m goes back to the
+// pool.
+func (m *sreMachine) release() {
+	m.s = ""
+	if cap(m.frames) > maxPooledFrames {
+		m.frames = nil
+	}
+	if cap(m.trail) > maxPooledFrames {
+		m.trail = nil
+	}
+	if cap(m.reps) > maxPooledFrames {
+		m.reps = nil
+	}
+}
+
+// spans appends the match spans to dst[:0], as Python's match object
+// reads them from the marks.
+func (m *sreMachine) spans(dst []int, start int) []int {
+	n := 2 * (m.prog.ngroups + 1)
+	if cap(dst) < n {
+		dst = make([]int, 0, n)
+	}
+	dst = append(dst[:0], start, m.sptr)
+	for j := 0; j < 2*m.prog.ngroups; j += 2 {
+		if j+1 <= m.lastmark && m.marks[j] >= 0 && m.marks[j+1] >= 0 {
+			dst = append(dst, m.marks[j], m.marks[j+1])
+		} else {
+			dst = append(dst, -1, -1)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,288 @@
+package pyre
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sreQuirkPatterns pin down CPython's sre behaviour that a textbook
+// backtracker gets wrong: marks written by a failed path that sre does not
+// undo (seen by a conditional on an enclosing group), captures kept from
+// earlier iterations, zero-width iterations, possessive and atomic
+// groups, lowercase-folded backreferences.
+var sreQuirkPatterns = []string{
+	`(a(b)(?:c|cd)(?(1)x|y?))z`, `(a(b)c*(?(1)x|y?))z`, `(a(b)(?:c|cd)(?:e|(?(1)x|y?)))z`,
+	`(a(b)c*?(?(1)x|y?))z`, `(a(b)[cd]*(?(1)x|y?))z`, `(a(b)(?:c|(x)d)*(?(1)x|y?))z`,
+	`(a(?:(b)|c)*(?(2)x|y))`, `(?:(a)|b)*`, `(?:(a)|(b))+`, `(?:(a)|b)*?c`, `((a)|b)+`, `(a|(b))+?\2`,
+	`(?:(a*))*b`, `(?:(a*)|b)*c`, `(a?)+?b`, `(a*)+?c`, `(?:()|a)*b`, `(?:a|())*b`, `(a|)*b\1`,
+	`(?:(a)|b)(?(1)c|d)`, `(?:x(a)|x)(?(1)b|c)`, `(a)?(?(1)(b)|(c))\2\3`, `(?P<q>")?\w+(?(q)")`,
+	`(?>(a)|ab)c`, `(?>a*)a`, `(?>(a+))b\1`, `(a)++`, `(?:(a)|b)++c`, `(a|b)*+c`, `(?:ab|a)++b`,
+	`(?:(a)|b){2}+`, `((?:a|b)*?)c`, `(?i)(a)\1`, `(?i)(\w+) \1`, `(?ai)(\w)\1`, `(?i)(\u017f)\1`,
+	`(?<=(a))b\1`, `(?<!(a))b`, `(?=(a))a\1`, `(?!(a)b)a(c)?`, `(?:(?=(a))a)+`, `(?:(?!(b))a)+`,
+	`(a)(?:(b)|c)*d\2`, `(?:(a)b|ac)(?(1)x|y)`, `(?:(a)|(b)|c)*\1?`, `(?:(?:(a)|b)c)+`,
+	`^(?:(\w+)\s?)*$`, `(\w+)\s+(?:(\w+)\s*)*`, `(?:a(b)?)+`, `(?:a(b)??)+c`, `((a)|(b))*`,
+	`(?:a|(b))(?:c|(d))*e`, `(a+|b+)*c`, `(?:(a)|b){0,3}?c`, `(?:(a)|b){2,}?c`, `(a){0}b`,
+	`a{0,0}(b)`, `(?:){3}a`, `(?:|a){2,4}b`, `(a|)+c`, `(?:(a)|(?=b)){2}b`,
+}
+
+var sreQuirkInputs = []string{
+	"", "a", "b", "ab", "abc", "abcdxz", "abcdz", "abccz", "abcz", "abcxz", "abdxz", "aab", "abab", "abba",
+	"aaa", "aaab", "aabb", "aac", "bbc", "abac", "acx", "abx", "aby", "aa", "ac", "x", "xaby", "xay",
+	"\"foo\"", "\"foo", "Aa", "aA", "\u017fS", "ss", "foo FOO", "foo bar", "one two three", "ba", "bab",
+	"abcabd", "abd", "bd", "abbd", "abcbd", "ace", "abde", "acde", "aaac",
+}
+
+func TestSREQuirksAgainstPython(t *testing.T) {
+	var cases []oracleCase
+	for _, p := range sreQuirkPatterns {
+		cases = append(cases, oracleCase{Pattern: p, Inputs: sreQuirkInputs})
+	}
+	res := runOracle(t, cases)
+	st := compareSRE(t, cases, res)
+	t.Logf("sre quirks: %v", st)
+}
+
+// richPattern builds a random pattern using every construct the sre
+// engine implements.
+func richPattern(r *rand.Rand, depth int, groups *int) string {
+	atoms := []string{"a", "b", "c", "ab", ".", `\w`, `\s`, `\d`, "[ab]", "[^a]", "x", " ", "(?i:a)", "\u00e9",
+		`\b`, `\B`, "^", "$", `\A`, `\Z`, "(?:)"}
+	if depth <= 0 || r.IntN(4) == 0 {
+		return atoms[r.IntN(len(atoms))]
+	}
+	sub := func() string { return richPattern(r, depth-1, groups) }
+	switch r.IntN(16) {
+	case 0, 1:
+		return sub() + sub()
+	case 2:
+		return sub() + "|" + sub()
+	case 3, 4:
+		*groups++
+		if r.IntN(3) == 0 {
+			return fmt.Sprintf("(?P<g%d>%s)", *groups, sub())
+		}
+		return "(" + sub() + ")"
+	case 5:
+		return "(?:" + sub() + "|" + sub() + ")"
+	case 6, 7:
+		q := []string{"*", "+", "?", "*?", "+?", "??", "*+", "++", "?+", "{2}", "{1,3}", "{0,2}?", "{2,}", "{,2}", "{1,2}+"}
+		body := sub()
+		if r.IntN(2) == 0 {
+			*groups++
+			body = "(" + body + ")"
+		} else {
+			body = "(?:" + body + ")"
+		}
+		return body + q[r.IntN(len(q))]
+	case 8:
+		l := []string{"(?=", "(?!", "(?<=", "(?<!"}
+		k := l[r.IntN(len(l))]
+		if k == "(?=" || k == "(?!" {
+			return k + sub() + ")"
+		}
+		fixed := []string{"a", "ab", "(a)", "[ab]", "(?:a|b)", `\w`, "(a|b)c", "."}
+		return k + fixed[r.IntN(len(fixed))] + ")"
+	case 9:
+		return "(?>" + sub() + ")"
+	case 10, 11:
+		if *groups == 0 {
+			return sub()
+		}
+		g := 1 + r.IntN(*groups)
+		if r.IntN(2) == 0 {
+			return fmt.Sprintf("(?(%d)%s|%s)", g, sub(), sub())
+		}
+		return fmt.Sprintf("(?(%d)%s)", g, sub())
+	case 12:
+		if *groups == 0 {
+			return sub()
+		}
+		return fmt.Sprintf(`\%d`, 1+r.IntN(*groups))
+	case 13:
+		return "(?i:" + sub() + ")"
+	default:
+		*groups++
+		return "(" + sub() + ")" + sub()
+	}
+}
+
+func richInput(r *rand.Rand) string {
+	alpha := []string{"a", "b", "c", "x", " ", "\n", "A", "B", "\u00e9", "1", "_", "ab", "aa"}
+	var b strings.Builder
+	for range r.IntN(10) {
+		b.WriteString(alpha[r.IntN(len(alpha))])
+	}
+	return b.String()
+}
+
+func richCases(seed uint64, n int) []oracleCase {
+	r := rand.New(rand.NewPCG(seed, 7))
+	var cases []oracleCase
+	for range n {
+		groups := 0
+		c := oracleCase{Pattern: richPattern(r, 4, &groups)}
+		for range 8 {
+			c.Inputs = append(c.Inputs, richInput(r))
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func TestSRERandomAgainstPython(t *testing.T) {
+	n := 4000
+	if testing.Short() || raceEnabled {
+		n = 300
+	}
+	cases := richCases(3, n)
+	res := runOracle(t, cases)
+	st := compareSRE(t, cases, res)
+	t.Logf("sre random corpus: %v", st)
+}
+
+// compareSRE checks the sre engine (only) against Python.
+func compareSRE(t *testing.T, cases []oracleCase, res []oracleResult) diffStats {
+	t.Helper()
+	var st diffStats
+	failures := 0
+	for i, c := range cases {
+		r := res[i]
+		st.patterns++
+		re, err := CompileOptions(c.Pattern, Options{Flags: c.Flags, MaxSteps: -1})
+		if r.Error != nil {
+			st.errors++
+			if err == nil {
+				failures++
+				t.Errorf("pattern %q: Python rejects it (%s), Go accepts it", c.Pattern, *r.Error)
+			}
+			continue
+		}
+		if err != nil {
+			failures++
+			t.Errorf("pattern %q: Python accepts it, Go: %v", c.Pattern, err)
+			continue
+		}
+		st.backtrack++
+		for j, s := range c.Inputs {
+			st.comparisons++
+			for _, anchored := range []bool{false, true} {
+				want := r.Search[j]
+				if anchored {
+					want = r.Match[j]
+				}
+				got, err := re.find(nil, s, anchored)
+				if err != nil {
+					t.Errorf("pattern %q input %q: %v", c.Pattern, s, err)
+					continue
+				}
+				if g := toRuneOffsets(got, s); !spansEqual(g, want) {
+					failures++
+					if failures <= 40 {
+						t.Errorf("pattern %q input %q anchored %v: sre %v, Python %v", c.Pattern, s, anchored, g, want)
+					}
+				}
+			}
+		}
+	}
+	return st
+}
+
+// FuzzSRE compares the sre engine with Go's regexp where the pattern has
+// an exact RE2 translation, and with regexp2 otherwise; when they differ,
+// Python decides.
+func FuzzSRE(f *testing.F) {
+	for _, p := range append(append([]string{}, semanticPatterns...), sreQuirkPatterns...) {
+		f.Add(p, "abcdxz foo bar\n")
+	}
+	f.Fuzz(func(t *testing.T, pattern, input string) {
+		if len(pattern) > 96 || len(input) > 128 {
+			return
+		}
+		re, err := CompileOptions(pattern, Options{MaxSteps: 1 << 16})
+		if err != nil {
+			return
+		}
+		other, err := CompileOptions(pattern, Options{Engine: EngineRE2, Timeout: 50 * time.Millisecond, BacktrackStack: 1 << 16})
+		if err != nil {
+			return // regexp2 cannot compile our translation; nothing to compare
+		}
+		for _, s := range []string{input, input + "\n", ""} {
+			for _, anchored := range []bool{false, true} {
+				got, err := re.find(nil, s, anchored)
+				if errors.Is(err, ErrBacktrackLimit) {
+					continue
+				}
+				if err != nil {
+					t.Fatalf("pattern %q input %q: %v", pattern, s, err)
+				}
+				want, err := other.find(nil, s, anchored)
+				if err != nil || spansEqual(got, want) {
+					continue
+				}
+				// Disagreement: ask Python (valid UTF-8 only).
+				if !isValidForPython(pattern) || !isValidForPython(s) {
+					continue
+				}
+				res := runOracle(t, []oracleCase{{Pattern: pattern, Inputs: []string{s}}})
+				if res[0].Error != nil {
+					continue
+				}
+				py := res[0].Search[0]
+				if anchored {
+					py = res[0].Match[0]
+				}
+				if g := toRuneOffsets(got, s); !spansEqual(g, py) {
+					t.Fatalf("pattern %q input %q anchored %v: sre %v, %s %v, Python %v",
+						pattern, s, anchored, g, other.Engine(), toRuneOffsets(want, s), py)
+				}
+			}
+		}
+	})
+}
+
+func isValidForPython(s string) bool {
+	return strings.ToValidUTF8(s, "\x00") == s && !strings.ContainsRune(s, 0xFFFD)
+}
+
+func TestSREStepLimit(t *testing.T) {
+	re, err := CompileOptions(`^(?:(a+)+)+b`, Options{MaxSteps: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = re.Search(strings.Repeat("a", 40))
+	if !errors.Is(err, ErrBacktrackLimit) {
+		t.Fatalf("Search error = %v, want ErrBacktrackLimit", err)
+	}
+	// The default budget bounds a hostile 64 KiB line to a few
+	// milliseconds.
+	for _, p := range []string{`^(?:(a+)+)+b`, `(\S+)+x`, `(?:(?! from ).)*?x`, `\S+:`, `(.*?,)*;`} {
+		re := MustCompile(p)
+		for _, s := range []string{strings.Repeat("a", 64<<10), strings.Repeat("a,", 32<<10)} {
+			start := time.Now()
+			_, err := re.Search(s)
+			if d := time.Since(start); d > 50*time.Millisecond && !raceEnabled {
+				t.Errorf("pattern %q on %d bytes: %v (err %v)", p, len(s), d, err)
+			} else {
+				t.Logf("pattern %q on %d bytes: %v (err %v)", p, len(s), d, err)
+			}
+		}
+	}
+}
+
+func TestSREZeroAllocs(t *testing.T) {
+	re := MustCompile(`^(?P<user>\S+) from (?P<ip>\d+(?:\.\d+){3})(?: port (\d+))?(?(3)x|$)`)
+	dst := make([]int, 0, 2*(re.NumSubexp()+1))
+	s := "root from 10.0.0.1"
+	re.AppendSearch(dst, s) // warm the pool
+	if n := testing.AllocsPerRun(100, func() {
+		if loc, err := re.AppendSearch(dst, s); loc == nil || err != nil {
+			t.Fatalf("AppendSearch = %v, %v", loc, err)
+		}
+	}); n != 0 && !raceEnabled {
+		t.Errorf("AppendSearch allocates %v times per run", n)
+	}
+}
