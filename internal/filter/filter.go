@@ -591,10 +591,12 @@ func (f *Filter) textToIP(host string) []string {
 	return nil
 }
 
+// appendLines appends to the lines held in v. It may extend v's array in
+// place: the lists only grow, and every holder of a shorter slice of the
+// same array still sees its own lines.
 func appendLines(v any, lines []tline) []tline {
 	prev, _ := v.([]tline)
-	out := make([]tline, 0, len(prev)+len(lines))
-	return append(append(out, prev...), lines...)
+	return append(prev, lines...)
 }
 
 func cloneFields(m map[string]any) map[string]any {
