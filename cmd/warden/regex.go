@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"regexp"
@@ -129,34 +128,24 @@ func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, erro
 		return nil, nil, fmt.Errorf("wrong filter name or options %q: %w", arg, err)
 	}
 	name := ref.Name
-	tail := name
-	if len(tail) > 6 {
-		tail = tail[len(tail)-6:]
-	}
-	tries := []string{name, name + ".conf", name + ".local"}
-	if strings.Contains(tail, ".") {
-		tries = []string{name}
-	}
 	opts := config.FilterOptions{Options: config.Options{Dir: cfgDir}, Args: ref.Args, Backend: "auto"}
+	if !strings.Contains(name, "/") {
+		// A filter of the configuration: filter.d/NAME.conf and its .local.
+		def, err := config.LoadFilter(strings.TrimSuffix(strings.TrimSuffix(name, ".conf"), ".local"), opts)
+		if err != nil && strings.Contains(err.Error(), "not found") {
+			return nil, nil, nil // not a filter: a regex
+		}
+		return def, ref.Args, err
+	}
+	// A filter file: as named, or with .conf or .local added.
+	tries := []string{name, name + ".conf", name + ".local"}
+	if tail := name[max(len(name)-6, 0):]; strings.Contains(tail, ".") {
+		tries = tries[:1]
+	}
 	for _, try := range tries {
-		if strings.Contains(try, "/") {
-			if st, err := os.Stat(try); err == nil && st.Mode().IsRegular() {
-				def, err := config.LoadFilter(try, opts)
-				return def, ref.Args, err
-			}
-			continue
-		}
-		stem := strings.TrimSuffix(strings.TrimSuffix(try, ".conf"), ".local")
-		if stem == try && len(tries) > 1 {
-			continue // a bare name: tried as name.conf and name.local
-		}
-		def, err := config.LoadFilter(stem, opts)
-		if err == nil {
-			return def, ref.Args, nil
-		}
-		var ce config.Errors
-		if errors.As(err, &ce) || !strings.Contains(err.Error(), "not found") {
-			return nil, nil, err
+		if st, err := os.Stat(try); err == nil && st.Mode().IsRegular() {
+			def, err := config.LoadFilter(try, opts)
+			return def, ref.Args, err
 		}
 	}
 	return nil, nil, nil
@@ -253,6 +242,9 @@ func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	f, err := filter.New(fo)
 	if err != nil {
+		if def == nil && filterNameRE.MatchString(fltArg) {
+			return fmt.Errorf("%q is neither a filter (no filter.d/%s.conf in %s) nor a usable failregex: %w", fltArg, fltArg, displayDir(cfgDir), err)
+		}
 		return fmt.Errorf("filter: %w", err)
 	}
 	r := &regexRun{o: o, f: f, templates: map[string]int{}, out: w, limit: max(f.MaxLines(), 20)}
@@ -330,18 +322,16 @@ func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(
 	if arg == "-" {
 		return stdin, 0, func() {}, nil
 	}
+	// Like fail2ban-regex: what is not a file is a log line.
 	st, err := os.Stat(arg)
-	if err == nil && st.Mode().IsRegular() {
-		fh, err := os.Open(arg)
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("open log: %w", err)
-		}
-		return fh, st.Size(), func() { fh.Close() }, nil
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, 0, func() {}, nil
 	}
-	if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrInvalid) && !strings.Contains(err.Error(), "file name too long") {
+	fh, err := os.Open(arg)
+	if err != nil {
 		return nil, 0, nil, fmt.Errorf("open log: %w", err)
 	}
-	return nil, 0, func() {}, nil
+	return fh, st.Size(), func() { fh.Close() }, nil
 }
 
 // read processes the lines of src. When complete is false, a last line
@@ -437,10 +427,8 @@ func (r *regexRun) line(raw string) {
 	fullBuffer := len(before) >= r.f.MaxLines()
 	found, err := r.f.ProcessLine(line)
 	if err != nil {
+		// A regex ran out of steps on this line, or its date could not be read.
 		r.skipped++
-		if errors.Is(err, filter.ErrSkipped) {
-			return
-		}
 		return
 	}
 	info := r.f.Last

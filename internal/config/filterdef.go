@@ -33,7 +33,7 @@ type FilterOptions struct {
 }
 
 // LoadFilter reads the filter name (from filter.d/, with its .local and
-// includes) or, when name is a path to a file, that file and its includes.
+// includes) or, when name is a path (it contains a '/'), that file.
 func LoadFilter(name string, opt FilterOptions) (*FilterDef, error) {
 	b := opt.Builtin
 	if b == nil && !opt.NoBuiltin {
@@ -41,23 +41,20 @@ func LoadFilter(name string, opt FilterOptions) (*FilterDef, error) {
 	}
 	dir := opt.Dir
 	base := path.Join("filter.d", name)
-	if strings.Contains(name, "/") || strings.HasSuffix(name, ".conf") || strings.HasSuffix(name, ".local") {
+	if strings.Contains(name, "/") {
 		abs, err := filepath.Abs(name)
 		if err != nil {
 			return nil, fmt.Errorf("filter %s: %w", name, err)
 		}
 		fdir := filepath.Dir(abs)
-		stem := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(abs), ".conf"), ".local")
+		name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(abs), ".conf"), ".local")
 		if filepath.Base(fdir) == "filter.d" {
-			dir = filepath.Dir(fdir)
+			// A file of a configuration tree: read it with that tree.
+			dir, base = filepath.Dir(fdir), path.Join("filter.d", name)
 		} else {
-			dir, b = fdir, nil
-			base = stem
+			// A file elsewhere: it alone, with its .local and includes.
+			dir, b, base = fdir, nil, name
 		}
-		if base != stem {
-			base = path.Join("filter.d", stem)
-		}
-		name = stem
 	}
 	l := &Loader{files: newFiles(dir, b), basedir: dir}
 	l.r = newReader(l.files)
