@@ -150,3 +150,27 @@ func TestConfigCheckBadRegex(t *testing.T) {
 		t.Errorf("stderr %q does not contain %q and the reason", errs, want)
 	}
 }
+
+// TestRegexArguments covers the forms of LOG and FILTER: a log line, a
+// filter file by path (with and without .conf), a filter name of the
+// configuration with options, and a literal failregex with an ignoreregex.
+func TestRegexArguments(t *testing.T) {
+	line := "Jan 23 21:59:59 pve pvedaemon[1]: authentication failure; rhost=192.0.2.7 user=root@pam msg=x"
+	seed, _ := filepath.Abs("testdata/seed")
+	for _, args := range [][]string{
+		{"--config", seed, line, "proxmox"},
+		{line, filepath.Join(seed, "filter.d", "proxmox.conf")},
+		{line, filepath.Join(seed, "filter.d", "proxmox")},
+		{"--config", seed, line, "proxmox[unused=1]"},
+		{line, `rhost=<HOST> user=\S+`, `user=nobody`},
+	} {
+		out, errs, code := runCLI(t, append([]string{"regex", "--json"}, args...)...)
+		if code != 0 || !strings.Contains(out, `"ip":"192.0.2.7"`) {
+			t.Errorf("regex %q: exit %d\nstdout %s\nstderr %s", args, code, out, errs)
+		}
+	}
+	out, _, code := runCLI(t, "regex", "--json", line, `rhost=<HOST> user=\S+`, `user=root@pam`)
+	if code != 0 || strings.TrimSpace(out) != "" {
+		t.Errorf("an ignoreregex that matches must drop the failure: exit %d, %q", code, out)
+	}
+}
