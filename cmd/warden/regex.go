@@ -415,7 +415,10 @@ func decodeLine(b []byte, latin1 bool) string {
 }
 
 func (r *regexRun) line(raw string) {
-	line := strings.TrimRight(raw, "\r\n")
+	line := raw
+	for line != "" && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
 	if line == "" || line[0] == '#' {
 		return
 	}
