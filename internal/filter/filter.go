@@ -359,7 +359,7 @@ func (f *Filter) checkTime(tl tline, date float64, dated, noDate bool, now float
 			return nil, nil
 		}
 	}
-	return f.findFailure(tl, date, dated, noDate)
+	return f.findFailure(tl, date, dated, noDate, now)
 }
 
 // ProcessDated examines a line whose date is already known (a journal
@@ -410,7 +410,7 @@ func skipErr(err error) error {
 	return err
 }
 
-func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Failure, error) {
+func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now float64) ([]Failure, error) {
 	var out []Failure
 	defcidr := cidrUnspec
 	if f.opt.UseDNS == "raw" || f.opt.ReturnRawHost {
@@ -497,7 +497,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool) ([]Fail
 		raw := defcidr == cidrRaw
 		mlfid, hasMLF := fail["mlfid"].(string)
 		if hasMLF {
-			fail = f.mergeFailure(mlfid, fail, h)
+			fail = f.mergeFailure(mlfid, fail, h, now)
 			if truthy(fail["nofail"]) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
@@ -666,8 +666,7 @@ func addUser(fields map[string]any, user any) *orderedSet {
 // mergeFailure correlates the lines of one connection (<F-MLFID>): what a
 // connection said earlier (user, pending failures, "no failure" markers)
 // is merged into what it says now, as fail2ban's _mergeFailure does.
-func (f *Filter) mergeFailure(mlfid string, fail map[string]any, h *hit) map[string]any {
-	now := f.nowSec()
+func (f *Filter) mergeFailure(mlfid string, fail map[string]any, h *hit, now float64) map[string]any {
 	prev := f.mlfGet(mlfid, now)
 	var users *orderedSet
 	flags := 0
