@@ -505,12 +505,39 @@ func runeToByte(loc []int, s string) {
 // sreFind runs the sre engine. With spans false it only reports a match
 // (a non-nil, empty result).
 func (re *Regexp) sreFind(dst []int, s string, anchored, spans bool) ([]int, error) {
+	return re.sreFindFrom(dst, s, 0, anchored, spans)
+}
+
+// AppendSearchAt is Python's pattern.search(s, pos): the leftmost match
+// starting at or after byte offset pos (a character boundary), where
+// look-behinds, \b and ^ still see the text before pos. It appends the
+// spans to dst[:0] and returns nil when there is no match. It needs the
+// sre engine (the default).
+func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
+	if re.engine != EngineSRE {
+		return nil, fmt.Errorf("search at an offset: engine %q cannot, only %q", re.engine, EngineSRE)
+	}
+	if pos < 0 || pos > len(s) {
+		return nil, nil
+	}
+	if re.pf != nil {
+		if re.pf.anchored && pos > 0 {
+			return nil, nil
+		}
+		if !re.pf.mayMatch(s[pos:]) {
+			return nil, nil
+		}
+	}
+	return re.sreFindFrom(dst, s, pos, false, true)
+}
+
+func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans bool) ([]int, error) {
 	m, _ := re.machines.Get().(*sreMachine)
 	if m == nil {
 		m = newSREMachine(re.sre)
 	}
 	m.s, m.steps, m.limit = s, 0, re.maxSteps
-	start, ok, err := m.search(anchored)
+	start, ok, err := m.search(anchored, from)
 	var out []int
 	switch {
 	case err != nil:

@@ -917,7 +917,7 @@ func (m *sreMachine) reset() {
 
 // search mirrors SRE(search) (anchored: pattern_match), skipping start
 // positions where the program cannot match.
-func (m *sreMachine) search(anchored bool) (int, bool, error) {
+func (m *sreMachine) search(anchored bool, from int) (int, bool, error) {
 	p := m.prog
 	s := m.s
 	try := func(pos int) (bool, error) {
@@ -928,13 +928,28 @@ func (m *sreMachine) search(anchored bool) (int, bool, error) {
 		}
 		return m.match(pos)
 	}
-	if anchored || p.start == startText {
+	if anchored {
+		ok, err := try(from)
+		return from, ok, err
+	}
+	if p.start == startText {
+		if from > 0 {
+			return 0, false, nil // the pattern matches only at the start of s
+		}
 		ok, err := try(0)
 		return 0, ok, err
 	}
 	switch p.start {
 	case startLine:
-		for pos := 0; ; {
+		pos := from
+		if pos > 0 && s[pos-1] != '\n' {
+			i := strings.IndexByte(s[pos:], '\n')
+			if i < 0 {
+				return 0, false, nil
+			}
+			pos += i + 1
+		}
+		for {
 			if ok, err := try(pos); ok || err != nil {
 				return pos, ok, err
 			}
@@ -946,7 +961,7 @@ func (m *sreMachine) search(anchored bool) (int, bool, error) {
 			pos += i + 1
 		}
 	case startString:
-		for pos := 0; ; {
+		for pos := from; ; {
 			i := strings.Index(s[pos:], p.prefix)
 			if i < 0 {
 				return 0, false, nil
@@ -961,7 +976,7 @@ func (m *sreMachine) search(anchored bool) (int, bool, error) {
 	case startGuard:
 		g := &p.guards[p.guard]
 		if g.set == nil {
-			for pos := 0; ; {
+			for pos := from; ; {
 				i := strings.IndexByte(s[pos:], g.b)
 				if i < 0 {
 					return 0, false, nil
@@ -974,7 +989,7 @@ func (m *sreMachine) search(anchored bool) (int, bool, error) {
 				pos++
 			}
 		}
-		for pos := 0; pos < len(s); pos += runeLen(s, pos) {
+		for pos := from; pos < len(s); pos += runeLen(s, pos) {
 			if !g.ok(s, pos) {
 				continue
 			}
@@ -984,7 +999,7 @@ func (m *sreMachine) search(anchored bool) (int, bool, error) {
 		}
 		return 0, false, nil
 	}
-	for pos := 0; ; pos += runeLen(s, pos) {
+	for pos := from; ; pos += runeLen(s, pos) {
 		if ok, err := try(pos); ok || err != nil {
 			return pos, ok, err
 		}
