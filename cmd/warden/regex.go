@@ -132,7 +132,7 @@ func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, erro
 	if !strings.Contains(name, "/") {
 		// A filter of the configuration: filter.d/NAME.conf and its .local.
 		def, err := config.LoadFilter(strings.TrimSuffix(strings.TrimSuffix(name, ".conf"), ".local"), opts)
-		if err != nil && strings.Contains(err.Error(), "not found") {
+		if errors.Is(err, config.ErrNotFound) {
 			return nil, nil, nil // not a filter: a regex
 		}
 		return def, ref.Args, err

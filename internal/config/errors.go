@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// ErrNotFound marks a filter or action that no configuration layer has.
+var ErrNotFound = errors.New("not found")
+
 // Error is a configuration problem tied to a place in a file.
 type Error struct {
 	File string // path as shown to the user; empty when unknown

@@ -63,7 +63,7 @@ func LoadFilter(name string, opt FilterOptions) (*FilterDef, error) {
 		return nil, l.r.errs
 	}
 	if !ok {
-		return nil, fmt.Errorf("filter %q not found (no %s.conf or .local in %s)", name, base, l.where())
+		return nil, fmt.Errorf("filter %q %w (no %s.conf or .local in %s)", name, ErrNotFound, base, l.where())
 	}
 	args := newOpts()
 	for _, a := range opt.Args {

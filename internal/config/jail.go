@@ -242,7 +242,7 @@ func (l *Loader) readAction(jm *merged, jail string, ref Ref, jopts *vals) (*act
 	}
 	am, ok := l.r.readBase(path.Join("action.d", ref.Name))
 	if !ok {
-		return nil, fmt.Errorf("not found (no action.d/%s.conf or .local in %s)", ref.Name, l.where())
+		return nil, fmt.Errorf("%w (no action.d/%s.conf or .local in %s)", ErrNotFound, ref.Name, l.where())
 	}
 	d := newDefInit(am, actionOpts, args)
 	if err := d.load(jopts, false); err != nil {

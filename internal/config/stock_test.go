@@ -135,7 +135,7 @@ func js(v any) string {
 	return string(b)
 }
 
-func stockJails(t *testing.T, dir string) []string {
+func stockJails(t testing.TB, dir string) []string {
 	t.Helper()
 	f, err := parseINI("jail.conf", mustRead(t, filepath.Join(dir, "jail.conf")))
 	if err != nil {
@@ -150,7 +150,7 @@ func stockJails(t *testing.T, dir string) []string {
 	return names
 }
 
-func mustRead(t *testing.T, p string) []byte {
+func mustRead(t testing.TB, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -252,7 +252,7 @@ func BenchmarkResolveAllStockJails(b *testing.B) {
 		b.Skipf("fail2ban package: %v", err)
 	}
 	dir := f2btest.CopyTree(b, root)
-	names := stockJails(&testing.T{}, dir)
+	names := stockJails(b, dir)
 	var sb strings.Builder
 	for _, n := range names {
 		fmt.Fprintf(&sb, "[%s]\nenabled = true\n", n)

@@ -8,13 +8,9 @@ import (
 	"github.com/wardenipd/warden/internal/f2btest"
 )
 
-// fail2banRoot returns the root of the unpacked fail2ban package (see
-// f2btest.Root); WARDEN_F2B_ROOT names an already unpacked one instead.
+// fail2banRoot returns the root of the unpacked fail2ban package.
 func fail2banRoot(t testing.TB) string {
 	t.Helper()
-	if root := os.Getenv("WARDEN_F2B_ROOT"); root != "" {
-		return root
-	}
 	return f2btest.Root(t)
 }
 
@@ -23,7 +19,7 @@ func fail2banRoot(t testing.TB) string {
 // except under CI=true, where that is a failure.
 func f2bRootIfAvailable(t testing.TB) (string, bool) {
 	t.Helper()
-	if root := os.Getenv("WARDEN_F2B_ROOT"); root != "" || os.Getenv("CI") == "true" {
+	if os.Getenv("CI") == "true" {
 		return fail2banRoot(t), true
 	}
 	root, err := f2btest.Fetch()
