@@ -174,6 +174,8 @@ type regexRun struct {
 	out        *bufio.Writer
 	limit      int
 	buf        []byte
+	fields     []filter.Field   // scratch for emit
+	ret        []filter.Failure // scratch for line
 }
 
 func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -428,14 +430,22 @@ func (r *regexRun) line(raw string) {
 		before = r.f.Buffered()
 	}
 	fullBuffer := len(before) >= r.f.MaxLines()
-	found, err := r.f.ProcessLine(line)
+	var (
+		found []filter.Failure
+		err   error
+	)
+	if len(raw) == len(line)+1 && raw[len(line)] == '\n' {
+		found, err = r.f.ProcessLineNL(raw)
+	} else {
+		found, err = r.f.ProcessLine(line)
+	}
 	if err != nil {
 		// A regex ran out of steps on this line, or its date could not be read.
 		r.skipped++
 		return
 	}
 	info := r.f.Last
-	var ret []filter.Failure
+	ret := r.ret[:0]
 	isIgnored := len(info.Ignored) > 0
 	for _, m := range found {
 		if !r.o.asJSON && m.Regex < len(r.fail) {
@@ -447,6 +457,7 @@ func (r *regexRun) line(raw string) {
 			isIgnored = true
 		}
 	}
+	r.ret = ret[:0]
 	if r.o.asJSON {
 		if len(ret) > 0 && !isIgnored {
 			for _, m := range ret {
@@ -529,26 +540,23 @@ func (r *regexRun) emit(m filter.Failure, line string) {
 	b = append(b, `,"line":`...)
 	b = appendJSONString(b, line)
 	b = append(b, `,"fields":{`...)
-	fields := m.PublicFields()
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		switch k {
+	r.fields = m.AppendPublic(r.fields[:0])
+	n := 0
+	for _, fl := range r.fields {
+		switch fl.Name {
 		case "nofail", "mlfforget", "mlfgained":
 			continue
 		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, k := range keys {
-		if i > 0 {
+		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		n++
+		b = appendJSONString(b, fl.Name)
 		b = append(b, ':')
-		b = appendJSONString(b, fields[k])
+		b = appendJSONString(b, fl.Value)
 	}
 	if u := m.Users(); len(u) > 0 {
-		if len(keys) > 0 {
+		if n > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `"users":[`...)

@@ -76,22 +76,24 @@ type Options struct {
 
 // Failure is one failure found in a line.
 type Failure struct {
-	Regex  int            // index of the failregex that matched
-	ID     string         // the failure id: normalised address, or raw id
-	HasID  bool           // false for a pending failure (no id yet)
-	Time   float64        // Unix seconds
-	Fields map[string]any // the named groups and fail2ban's extras
+	Regex  int     // index of the failregex that matched
+	ID     string  // the failure id: normalised address, or raw id
+	HasID  bool    // false for a pending failure (no id yet)
+	Time   float64 // Unix seconds
+	fields *fields // the named groups and fail2ban's extras
 }
 
 // NoFail reports whether the match is a <F-NOFAIL> one: it is not a
 // failure of its own.
-func (f Failure) NoFail() bool { return truthy(f.Fields["nofail"]) }
+func (f Failure) NoFail() bool { return f.fields != nil && f.fields.truthy(slotNoFail) }
 
 // Matches returns the log lines of the failure.
 func (f Failure) Matches() []string {
-	ls, _ := f.Fields["matches"].([]tline)
-	out := make([]string, len(ls))
-	for i, l := range ls {
+	if f.fields == nil {
+		return nil
+	}
+	out := make([]string, len(f.fields.matches))
+	for i, l := range f.fields.matches {
 		out[i] = l.text()
 	}
 	return out
@@ -99,9 +101,12 @@ func (f Failure) Matches() []string {
 
 // Users returns the users gathered for the failure, sorted.
 func (f Failure) Users() []string {
-	u, _ := f.Fields["users"].(*orderedSet)
-	if u == nil {
+	if f.fields == nil || f.fields.users == nil {
 		return nil
+	}
+	u := f.fields.users
+	if len(u.items) < 2 {
+		return u.items
 	}
 	if u.sorted == nil {
 		u.sorted = append([]string(nil), u.items...)
@@ -110,17 +115,30 @@ func (f Failure) Users() []string {
 	return u.sorted
 }
 
+// Field returns a field the way fail2ban's failure dict holds it: a
+// string, nil for a group that did not take part, or one of fail2ban's
+// own values; ok is false when the dict has no such key.
+func (f Failure) Field(name string) (v any, ok bool) {
+	if f.fields == nil {
+		return nil, false
+	}
+	return f.fields.get(name)
+}
+
+// AppendPublic appends the fields that are strings, without internals,
+// in name order.
+func (f Failure) AppendPublic(dst []Field) []Field {
+	if f.fields == nil {
+		return dst
+	}
+	return f.fields.appendPublic(dst)
+}
+
 // PublicFields returns the fields that are strings, without internals.
 func (f Failure) PublicFields() map[string]string {
 	out := map[string]string{}
-	for k, v := range f.Fields {
-		if s, ok := v.(string); ok {
-			switch k {
-			case "mlfid", "content":
-				continue
-			}
-			out[k] = s
-		}
+	for _, fl := range f.AppendPublic(nil) {
+		out[fl.Name] = fl.Value
 	}
 	return out
 }
@@ -128,25 +146,41 @@ func (f Failure) PublicFields() map[string]string {
 // orderedSet is the set of users of a connection; Users sorts it once
 // per change.
 type orderedSet struct {
+	first  [2]string // the array of items while they are few
 	items  []string
-	index  map[string]struct{}
+	index  map[string]struct{} // built once the set is large
 	sorted []string
 }
 
+// smallSet is the size up to which a set is searched without an index.
+const smallSet = 16
+
 func (s *orderedSet) add(v string) {
-	if s.index == nil {
-		s.index = map[string]struct{}{}
+	if s.index != nil {
+		if _, ok := s.index[v]; ok {
+			return
+		}
+		s.index[v] = struct{}{}
+	} else {
+		for _, x := range s.items {
+			if x == v {
+				return
+			}
+		}
+		if len(s.items) >= smallSet {
+			s.index = make(map[string]struct{}, 2*smallSet)
+			for _, x := range s.items {
+				s.index[x] = struct{}{}
+			}
+			s.index[v] = struct{}{}
+		}
 	}
-	if _, ok := s.index[v]; ok {
-		return
-	}
-	s.index[v] = struct{}{}
 	s.items = append(s.items, v)
 	s.sorted = nil
 }
 
 type mlfEntry struct {
-	fields  map[string]any
+	fields  *fields
 	expires float64
 }
 
@@ -154,22 +188,25 @@ type mlfEntry struct {
 // between lines (multi-line buffer, last date, connections by <F-MLFID>)
 // and must be used from one goroutine.
 type Filter struct {
-	opt      Options
-	pref     *regex
-	fail     []*regex
-	ignore   []*regex
-	dates    *datedetect.Detector
-	now      func() time.Time
-	bufSize  int
-	buffer   []tline
-	lastText string
-	lastDate float64
-	mlf      map[string]*mlfEntry
-	mlfOrder []string
-	scratch  []int    // match spans of the prefregex and failregexes
-	scratchI []int    // match spans of the ignoreregexes
-	single   [1]tline // the buffer when lines are examined one by one
-	content  [1]tline // the buffer holding what the prefregex left
+	opt       Options
+	pref      *regex
+	fail      []*regex
+	ignore    []*regex
+	dates     *datedetect.Detector
+	lay       *layout // slots of the failure fields
+	preFields *fields // the prefregex's fields of the current line
+	lineNL    string  // the line being examined with its "\n", if known
+	now       func() time.Time
+	bufSize   int
+	buffer    []tline
+	lastText  string
+	lastDate  float64
+	mlf       map[string]mlfEntry
+	mlfOrder  []string
+	hit       hit      // the last prefregex or failregex match
+	hitI      hit      // the last ignoreregex match
+	single    [1]tline // the buffer when lines are examined one by one
+	content   [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -234,7 +271,7 @@ func New(opt Options) (*Filter, error) {
 	if now == nil {
 		now = time.Now
 	}
-	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]*mlfEntry{}}
+	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
 	var err error
 	if opt.PrefRegex != "" {
 		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false, opt.Timeout); err != nil {
@@ -258,6 +295,15 @@ func New(opt Options) (*Filter, error) {
 		}
 		f.ignore = append(f.ignore, r)
 	}
+	f.lay = newLayout()
+	if f.pref != nil {
+		f.pref.bind(f.lay)
+		f.pref.contentGr = f.pref.re.SubexpIndex("content")
+	}
+	for _, r := range f.fail {
+		r.bind(f.lay)
+	}
+	f.lay.seal()
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
 	if err != nil {
 		return nil, &OptionError{Option: "datepattern", Err: err}
@@ -303,7 +349,22 @@ func (f *Filter) nowSec() float64 {
 
 // ProcessLine examines one log line and returns the failures it holds.
 func (f *Filter) ProcessLine(line string) ([]Failure, error) {
+	return f.processLine(line, "")
+}
+
+// ProcessLineNL is ProcessLine for a line given with its line end: lineNL
+// is the line followed by one "\n". It saves a copy of the line.
+func (f *Filter) ProcessLineNL(lineNL string) ([]Failure, error) {
+	if lineNL == "" || lineNL[len(lineNL)-1] != '\n' {
+		return f.processLine(lineNL, "")
+	}
+	return f.processLine(lineNL[:len(lineNL)-1], lineNL)
+}
+
+func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 	f.Last = LineInfo{}
+	f.lineNL = lineNL
+	defer func() { f.lineNL = "" }()
 	now := f.nowSec()
 	var (
 		tl     tline
@@ -379,12 +440,9 @@ func (f *Filter) ignored(buf string, org []tline, fr *hit) (int, error) {
 	}
 	found := -1
 	for i, r := range f.ignore {
-		h, err := r.search(buf, org, f.scratchI)
+		h, err := r.search(buf, org, &f.hitI)
 		if err != nil {
 			return -1, err
-		}
-		if h != nil {
-			f.scratchI = h.loc[:0]
 		}
 		if h == nil {
 			continue
@@ -428,7 +486,12 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		f.buffer = f.single[:]
 		org = f.buffer
 	}
-	buf := joinLines(org)
+	var buf string
+	if tl.pre == "" && f.bufSize == 1 && len(tl.post) < len(f.lineNL) && f.lineNL[len(f.lineNL)-1-len(tl.post):len(f.lineNL)-1] == tl.post {
+		buf = f.lineNL[len(f.lineNL)-1-len(tl.post):] // tl.post + "\n" as read
+	} else {
+		buf = joinLines(org)
+	}
 	haveBuf := true
 	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
 		i, err := f.ignored(buf, org, nil)
@@ -439,24 +502,35 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			return nil, nil
 		}
 	}
-	var pre map[string]any
+	var pre *fields
 	if f.pref != nil {
-		h, err := f.pref.search(buf, org, f.scratch)
+		h, err := f.pref.search(buf, org, &f.hit)
 		if err != nil {
 			return nil, skipErr(err)
 		}
 		if h == nil {
 			return nil, nil
 		}
-		f.scratch = h.loc[:0]
 		f.Last.PrefMatched = true
-		pre = h.groups()
-		repl := pre["content"]
-		delete(pre, "content")
-		if s, ok := repl.(string); ok && s != "" {
-			f.content[0] = tline{"", "", s}
+		// The prefregex's fields only serve as the base of the
+		// failregexes' ones (values are copied), so they reuse one dict.
+		if f.preFields == nil {
+			f.preFields = newFields(f.lay)
+		}
+		f.preFields.reset()
+		pre = h.fieldsInto(f.preFields, nil)
+		repl, ok := pre.str(slotContent)
+		pre.del(slotContent)
+		if ok && repl != "" {
+			f.content[0] = tline{"", "", repl}
 			f.buffer = f.content[:]
 			haveBuf = false
+			// The content usually runs to the end of the line: then the
+			// buffer it makes is the tail of this one.
+			if g := f.pref.contentGr; g > 0 && h.loc[2*g+1] == len(buf)-1 && buf[len(buf)-1] == '\n' {
+				buf = buf[h.loc[2*g]:]
+				haveBuf = true
+			}
 		}
 	}
 	for idx, fr := range f.fail {
@@ -464,15 +538,14 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			buf = joinLines(f.buffer)
 			haveBuf = true
 		}
-		h, err := fr.search(buf, org, f.scratch)
+		h, err := fr.search(buf, org, &f.hit)
 		if err != nil {
 			return out, skipErr(err)
 		}
 		if h == nil {
 			continue
 		}
-		f.scratch = h.loc[:0]
-		fail := h.groupsOver(pre)
+		fail := h.fieldsOver(pre, f.lay)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {
@@ -495,24 +568,24 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		cidr := defcidr
 		raw := defcidr == cidrRaw
-		mlfid, hasMLF := fail["mlfid"].(string)
+		mlfid, hasMLF := fail.str(slotMLFID)
 		if hasMLF {
 			fail = f.mergeFailure(mlfid, fail, h, now)
-			if truthy(fail["nofail"]) && !f.opt.CheckAllRegex {
+			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
 		} else {
-			fail["matches"] = appendLines(fail["matches"], h.matched)
+			fail.setMatches(append(fail.matches, h.matched...))
 		}
-		fid, hasFid := fail["fid"].(string)
-		ip, hasIP := fail["ip4"].(string)
+		fid, hasFid := fail.str(slotFID)
+		ip, hasIP := fail.str(slotIP4)
 		if hasIP {
-			cidr = cidrOf(fail["cidr"], famIPv4)
+			cidr = cidrOf(fail.at(slotCIDR), famIPv4)
 			raw = true
-		} else if ip, hasIP = fail["ip6"].(string); hasIP {
-			cidr = cidrOf(fail["cidr"], famIPv6)
+		} else if ip, hasIP = fail.str(slotIP6); hasIP {
+			cidr = cidrOf(fail.at(slotCIDR), famIPv6)
 			raw = true
-		} else if ip, hasIP = fail["dns"].(string); !hasIP {
+		} else if ip, hasIP = fail.str(slotDNS); !hasIP {
 			if !hasFid && !hasMLF {
 				id, ok := failID(h)
 				if !ok {
@@ -526,7 +599,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		var ids []string
 		switch {
 		case !hasIP:
-			fail["mlfpending"] = 1
+			fail.set(slotMLFPending, fval{kind: valOne})
 			if !f.opt.CheckAllRegex && f.opt.IgnorePending {
 				return out, nil
 			}
@@ -535,7 +608,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			if !hasFid || fid == ip {
 				fid = normIP(ip, cidr)
 			} else {
-				fail["ip"] = normIP(ip, cidr)
+				fail.setStr(slotIP, normIP(ip, cidr))
 				fid = normIP(fid, defcidr)
 			}
 			ids = []string{fid}
@@ -543,10 +616,10 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			ids = f.textToIP(ip)
 		}
 		if f.opt.CheckAllRegex && hasMLF {
-			fail = cloneFields(fail)
+			fail = fail.clone()
 		}
 		for _, id := range ids {
-			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, Fields: fail})
+			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, fields: fail})
 		}
 		if !f.opt.CheckAllRegex {
 			break
@@ -566,9 +639,9 @@ func failID(h *hit) (string, bool) {
 	return "", false
 }
 
-func cidrOf(v any, def int) int {
-	if s, ok := v.(string); ok && s != "" {
-		if n, err := strconv.Atoi(s); err == nil {
+func cidrOf(v fval, def int) int {
+	if v.kind == valString && v.s != "" {
+		if n, err := strconv.Atoi(v.s); err == nil {
 			return n
 		}
 	}
@@ -591,29 +664,14 @@ func (f *Filter) textToIP(host string) []string {
 	return nil
 }
 
-// appendLines appends to the lines held in v. It may extend v's array in
-// place: the lists only grow, and every holder of a shorter slice of the
-// same array still sees its own lines.
-func appendLines(v any, lines []tline) []tline {
-	prev, _ := v.([]tline)
-	return append(prev, lines...)
-}
-
-func cloneFields(m map[string]any) map[string]any {
-	c := make(map[string]any, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
-}
-
-func (f *Filter) mlfGet(id string, now float64) *mlfEntry {
-	e := f.mlf[id]
-	if e == nil {
+// mlfGet returns the fields of connection id, or nil.
+func (f *Filter) mlfGet(id string, now float64) *fields {
+	e, ok := f.mlf[id]
+	if !ok {
 		return nil
 	}
 	if e.expires > now {
-		return e
+		return e.fields
 	}
 	f.mlfUnset(id)
 	return nil
@@ -632,108 +690,91 @@ func (f *Filter) mlfUnset(id string) {
 	}
 }
 
-func (f *Filter) mlfSet(id string, e *mlfEntry, now float64) {
+func (f *Filter) mlfSet(id string, g *fields, now float64) {
 	if len(f.mlf) >= mlfMaxCount {
 		for len(f.mlfOrder) > 0 {
 			k := f.mlfOrder[0]
 			f.mlfOrder = f.mlfOrder[1:]
-			old := f.mlf[k]
+			old, had := f.mlf[k]
 			delete(f.mlf, k)
-			if old != nil && old.expires > now && len(f.mlf) < mlfMaxCount {
+			if had && old.expires > now && len(f.mlf) < mlfMaxCount {
 				break
 			}
 		}
 	}
-	e.expires = now + mlfMaxAge
 	if _, ok := f.mlf[id]; !ok {
 		f.mlfOrder = append(f.mlfOrder, id)
 	}
-	f.mlf[id] = e
-}
-
-func addUser(fields map[string]any, user any) *orderedSet {
-	u, _ := fields["users"].(*orderedSet)
-	if s, ok := user.(string); ok && s != "" {
-		if u == nil {
-			u = &orderedSet{}
-			fields["users"] = u
-		}
-		u.add(s)
-	}
-	return u
+	f.mlf[id] = mlfEntry{fields: g, expires: now + mlfMaxAge}
 }
 
 // mergeFailure correlates the lines of one connection (<F-MLFID>): what a
 // connection said earlier (user, pending failures, "no failure" markers)
-// is merged into what it says now, as fail2ban's _mergeFailure does.
-func (f *Filter) mergeFailure(mlfid string, fail map[string]any, h *hit, now float64) map[string]any {
+// is merged into what it says now, as fail2ban's _mergeFailure does. The
+// lists of lines (matches) may be extended in place: they only grow, and
+// every holder of a shorter slice of the same array still sees its own
+// lines.
+func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *fields {
 	prev := f.mlfGet(mlfid, now)
 	var users *orderedSet
 	flags := 0
-	if truthy(fail["mlfgained"]) {
+	if fail.truthy(slotMLFGained) {
 		flags |= 8 | 1
-		if !truthy(fail["nofail"]) {
-			fail["nofail"] = fail["mlfgained"]
+		if !fail.truthy(slotNoFail) {
+			fail.set(slotNoFail, fail.at(slotMLFGained))
 		}
-	} else if truthy(fail["nofail"]) {
+	} else if fail.truthy(slotNoFail) {
 		flags |= 1
 	}
-	forget := truthy(fail["mlfforget"])
-	delete(fail, "mlfforget")
+	forget := fail.truthy(slotMLFForget)
+	fail.del(slotMLFForget)
 	if forget {
 		flags |= 2
 	}
 	if prev != nil {
-		g := prev.fields
-		users = addUser(g, fail["user"])
-		if truthy(g["nofail"]) {
+		g := prev
+		users = g.addUser(fail.at(slotUser))
+		if g.truthy(slotNoFail) {
 			flags |= 4
 		}
-		delete(g, "nofail")
-		if truthy(g["mlfgained"]) {
+		g.del(slotNoFail)
+		if g.truthy(slotMLFGained) {
 			flags |= 4
 		}
-		delete(g, "mlfgained")
+		g.del(slotMLFGained)
 		if flags&8 != 0 {
-			delete(g, "mlfpending")
+			g.del(slotMLFPending)
 		}
-		if flags&4 == 0 && !truthy(g["mlfpending"]) {
-			delete(g, "matches")
+		if flags&4 == 0 && !g.truthy(slotMLFPending) {
+			g.delMatches()
 		}
-		for k, v := range fail {
-			if v != nil {
-				g[k] = v
-			}
-		}
+		g.overNonNil(fail)
 		fail = g
 		if flags&2 != 0 {
 			f.mlfUnset(mlfid)
 		}
 	} else if flags&2 == 0 {
-		users = addUser(fail, fail["user"])
-		f.mlfSet(mlfid, &mlfEntry{fields: fail}, now)
+		users = fail.addUser(fail.at(slotUser))
+		f.mlfSet(mlfid, fail, now)
 	}
-	pending := truthy(fail["mlfpending"])
-	delete(fail, "mlfpending")
+	pending := fail.truthy(slotMLFPending)
+	fail.del(slotMLFPending)
 	if pending || (users != nil && len(users.items) > 1) {
-		delete(fail, "nofail")
-		delete(fail, "mlfgained")
+		fail.del(slotNoFail)
+		fail.del(slotMLFGained)
 		flags &^= 8 | 1
 	}
 	switch {
 	case flags&1 == 0:
-		m, _ := fail["nofail-matches"].([]tline)
-		delete(fail, "nofail-matches")
-		m = appendLines(m, nil)
-		if prevM, ok := fail["matches"].([]tline); ok {
-			m = append(m, prevM...)
-		}
+		m := fail.nofailMatches
+		fail.nofailMatches = nil
+		m = append(m, fail.matches...)
 		if flags&8 == 0 {
 			m = append(m, h.matched...)
 		}
-		fail["matches"] = m
+		fail.setMatches(m)
 	case flags&3 == 1:
-		fail["nofail-matches"] = appendLines(fail["nofail-matches"], h.matched)
+		fail.nofailMatches = append(fail.nofailMatches, h.matched...)
 	}
 	return fail
 }

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -57,8 +58,10 @@ func FuzzProcessLine(f *testing.F) {
 				id = id[:i]
 			}
 			seen := false
+			ip4, _ := fl.Field("ip4")
+			ip6, _ := fl.Field("ip6")
 			for _, l := range recent {
-				if strings.Contains(strings.ToLower(l), strings.ToLower(strings.TrimPrefix(id, "::ffff:"))) || fl.Fields["ip4"] != nil && strings.Contains(l, fl.Fields["ip4"].(string)) || fl.Fields["ip6"] != nil {
+				if strings.Contains(strings.ToLower(l), strings.ToLower(strings.TrimPrefix(id, "::ffff:"))) || ip4 != nil && strings.Contains(l, ip4.(string)) || ip6 != nil {
 					seen = true
 				}
 			}
@@ -136,10 +139,30 @@ func TestMatchesKeepWholeLines(t *testing.T) {
 	if m := got[0].Matches(); len(m) != 2 || m[0] != l1 || m[1] != l2 {
 		t.Errorf("matches = %q, want both lines of the connection as read", m)
 	}
-	if got[0].ID != "192.0.2.1" || got[0].Fields["user"] != "root" {
+	if user, _ := got[0].Field("user"); got[0].ID != "192.0.2.1" || user != "root" {
 		t.Errorf("failure = %+v", got[0])
 	}
 	if want := float64(time.Date(2005, 1, 23, 21, 59, 59, 0, time.UTC).Unix()); got[0].Time != want {
 		t.Errorf("time = %v, want %v", got[0].Time, want)
 	}
+}
+
+// FuzzDottedQuad checks what normIP relies on to skip formatting: a dotted
+// quad that parses is printed back unchanged.
+func FuzzDottedQuad(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "255.255.255.255", "1.2.3.4.5", "::ffff:1.2.3.4", "0.0.0.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return
+		}
+		if a.String() != s {
+			t.Fatalf("%q parses as %v", s, a)
+		}
+		if got := normIP(s, cidrUnspec); got != s {
+			t.Fatalf("normIP(%q) = %q", s, got)
+		}
+	})
 }

@@ -42,6 +42,7 @@ func normIP(s string, cidr int) string {
 	if !ok {
 		return text
 	}
+	parsed := a
 	bits := 32
 	if a.Is6() {
 		bits = 128
@@ -61,7 +62,12 @@ func normIP(s string, cidr int) string {
 		plen = 32
 		bits = 32
 	}
-	out := formatAddr(a)
+	out := text
+	// A dotted quad that parses (no leading zeros) is already in its
+	// canonical form.
+	if a != parsed || !a.Is4() {
+		out = formatAddr(a)
+	}
 	if plen > 0 && plen < bits {
 		out += "/" + strconv.Itoa(plen)
 	}

@@ -40,7 +40,12 @@ type regex struct {
 	names  []string // group names by index ("" for unnamed)
 	alt    [][2]string
 	tuple  [][2]string
-	skipGr []int // indexes of skiplinesN groups, in N order
+	slots  []int    // layout slot by group index, -1 for unnamed groups
+	altS   [][2]int // alt and tuple as slots
+	tupleS [][2]int
+	// contentGr is the prefregex's content group, or -1.
+	contentGr int
+	skipGr    []int // indexes of skiplinesN groups, in N order
 }
 
 // compileRegex expands tags and compiles; multiline sets re.MULTILINE.
@@ -156,41 +161,66 @@ func (h *hit) group(i int) (string, bool) {
 	return h.buf[h.loc[2*i]:h.loc[2*i+1]], true
 }
 
-// groups returns the named groups that took part in the match, with the
-// alt_ and tuple_ groups folded into their fields.
-func (h *hit) groups() map[string]any { return h.groupsOver(nil) }
+// bind gives the regex's named groups and its alt_ and tuple_ fields
+// their slots in lay.
+func (r *regex) bind(lay *layout) {
+	r.slots = make([]int, len(r.names))
+	for i, n := range r.names {
+		r.slots[i] = -1
+		if n != "" {
+			r.slots[i] = lay.slot(n)
+		}
+	}
+	r.altS = r.altS[:0]
+	for _, p := range r.alt {
+		r.altS = append(r.altS, [2]int{lay.slot(p[0]), lay.slot(p[1])})
+	}
+	r.tupleS = r.tupleS[:0]
+	for _, p := range r.tuple {
+		r.tupleS = append(r.tupleS, [2]int{lay.slot(p[0]), lay.slot(p[1])})
+	}
+}
 
-// groupsOver is groups on top of base (the prefregex's groups): the
-// match's own groups, even those that did not take part, replace base's.
-func (h *hit) groupsOver(base map[string]any) map[string]any {
-	g := make(map[string]any, len(base)+len(h.r.names))
-	for i, n := range h.r.names {
-		if n == "" {
+// fieldsOver returns the match's fields (Python's groupdict(), with the
+// alt_ and tuple_ groups folded into their fields) on top of base (the
+// prefregex's fields, nil for none): the match's own groups, even those
+// that did not take part, replace base's.
+func (h *hit) fieldsOver(base *fields, lay *layout) *fields {
+	return h.fieldsInto(newFields(lay), base)
+}
+
+// fieldsInto is fieldsOver filling g, which must be empty.
+func (h *hit) fieldsInto(g, base *fields) *fields {
+	for i, slot := range h.r.slots {
+		if slot < 0 {
 			continue
 		}
 		if v, ok := h.group(i); ok {
-			g[n] = v
+			g.strs[slot], g.kinds[slot] = v, valString
 		} else {
-			g[n] = nil
+			g.kinds[slot] = valNone
 		}
 	}
-	for _, p := range h.r.alt {
-		if v := g[p[0]]; truthy(v) && !truthy(g[p[1]]) {
-			g[p[1]] = v
+	for _, p := range h.r.altS {
+		if v := g.at(p[0]); v.truthy() && !g.at(p[1]).truthy() {
+			g.set(p[1], v)
 		}
 	}
-	for _, p := range h.r.tuple {
-		v := g[p[0]]
-		t := g[p[1]]
-		if tt, ok := t.([]any); ok {
-			g[p[1]] = append(tt, v)
-		} else {
-			g[p[1]] = []any{t, v}
-		}
+	for _, p := range h.r.tupleS {
+		v, _ := g.value(p[0])
+		g.tupleAppend(p[1], v)
 	}
-	for k, v := range base {
-		if _, own := g[k]; !own {
-			g[k] = v
+	if base != nil {
+		for i, k := range base.kinds {
+			if k != valAbsent && g.kinds[i] == valAbsent {
+				g.set(i, base.at(i))
+				if k == valTuple {
+					if g.tuples == nil {
+						g.tuples = map[int][]any{}
+					}
+					g.tuples[i] = base.tuples[i]
+				}
+			}
 		}
 	}
 	return g
@@ -231,12 +261,14 @@ func pySplitLines(s string) []string {
 
 // search runs the regex over buf (the joined lines) and, on a match, works
 // out which of orgLines it covered, as fail2ban does for multi-line buffers.
-func (r *regex) search(buf string, orgLines []tline, scratch []int) (*hit, error) {
-	loc, err := r.re.AppendSearch(scratch, buf)
+// The hit is *into, overwritten, and its loc reuses into.loc's array.
+func (r *regex) search(buf string, orgLines []tline, into *hit) (*hit, error) {
+	loc, err := r.re.AppendSearch(into.loc, buf)
 	if err != nil || loc == nil {
 		return nil, err
 	}
-	h := &hit{r: r, buf: buf, loc: loc}
+	h := into
+	*h = hit{r: r, buf: buf, loc: loc}
 	if len(orgLines) <= 1 {
 		h.matched = orgLines
 		return h, nil

@@ -398,7 +398,7 @@ func jsonTime(ts string, zone *time.Location) (float64, error) {
 
 // fieldValue reads a failJSON key from a failure as the sample tests do.
 func fieldValue(r Failure, k string) any {
-	v, ok := r.Fields[k]
+	v, ok := r.Field(k)
 	if ok && v != nil {
 		switch x := v.(type) {
 		case *orderedSet:
@@ -412,8 +412,9 @@ func fieldValue(r Failure, k string) any {
 	case "host":
 		return r.ID
 	case "attempts":
-		m, _ := r.Fields["matches"].([]tline)
-		return len(m)
+		m, _ := r.Field("matches")
+		ls, _ := m.([]tline)
+		return len(ls)
 	}
 	return nil
 }

@@ -1,0 +1,350 @@
+package filter
+
+import (
+	"sort"
+	"strings"
+)
+
+// This file holds a failure's fields: what fail2ban keeps in the dict its
+// regexes fill (the named groups) and its own keys beside them (matches,
+// users, mlfpending...). fail2ban's code reads and writes that dict by
+// name; here every name a filter can produce gets a slot when the filter
+// is compiled, so a line costs an array instead of a hash map of boxed
+// strings. The dict's rules are kept: a key can be absent, hold None
+// (a group that did not take part), a string, or one of fail2ban's own
+// values.
+
+// Slots of the names fail2ban's code itself looks at; a layout starts
+// with them.
+const (
+	slotMLFID = iota
+	slotNoFail
+	slotMLFForget
+	slotMLFGained
+	slotMLFPending
+	slotUser
+	slotFID
+	slotIP4
+	slotIP6
+	slotDNS
+	slotCIDR
+	slotContent
+	slotIP
+	numFixedSlots
+)
+
+var fixedSlotNames = [numFixedSlots]string{
+	slotMLFID:      "mlfid",
+	slotNoFail:     "nofail",
+	slotMLFForget:  "mlfforget",
+	slotMLFGained:  "mlfgained",
+	slotMLFPending: "mlfpending",
+	slotUser:       "user",
+	slotFID:        "fid",
+	slotIP4:        "ip4",
+	slotIP6:        "ip6",
+	slotDNS:        "dns",
+	slotCIDR:       "cidr",
+	slotContent:    "content",
+	slotIP:         "ip",
+}
+
+// layout gives every field name of one filter its slot.
+type layout struct {
+	names  []string // by slot
+	index  map[string]int
+	sorted []int // slots in name order
+}
+
+func newLayout() *layout {
+	l := &layout{index: map[string]int{}}
+	for _, n := range fixedSlotNames {
+		l.slot(n)
+	}
+	return l
+}
+
+// slot returns the slot of name, adding one if needed.
+func (l *layout) slot(name string) int {
+	if i, ok := l.index[name]; ok {
+		return i
+	}
+	i := len(l.names)
+	l.names = append(l.names, name)
+	l.index[name] = i
+	return i
+}
+
+// seal orders the slots by name; call it once all names are in.
+func (l *layout) seal() {
+	l.sorted = make([]int, len(l.names))
+	for i := range l.sorted {
+		l.sorted[i] = i
+	}
+	sort.Slice(l.sorted, func(a, b int) bool { return l.names[l.sorted[a]] < l.names[l.sorted[b]] })
+}
+
+// What a slot holds.
+const (
+	valAbsent uint8 = iota
+	valNone         // Python's None: a group that did not take part
+	valString
+	valOne   // the integer 1 (fail2ban's mlfpending marker)
+	valTuple // a tuple_ field: a list in fields.tuples
+)
+
+type fval struct {
+	s    string
+	kind uint8
+}
+
+func (v fval) truthy() bool {
+	switch v.kind {
+	case valString:
+		return v.s != ""
+	case valOne, valTuple:
+		// A tuple field always holds at least two items.
+		return true
+	}
+	return false
+}
+
+// fields is one failure's dict.
+type fields struct {
+	lay   *layout
+	strs  []string // by slot: the value of a valString
+	kinds []uint8  // by slot: what it holds
+	// fail2ban's own list values. A regex group of the same name is a
+	// string in vals; setting one of these replaces it, as assigning the
+	// dict key does.
+	matches       []tline
+	nofailMatches []tline
+	users         *orderedSet
+	tuples        map[int][]any
+}
+
+// Sizes of fields that hold their slots without a second allocation;
+// filters rarely have more names.
+const (
+	smallSlots = 16
+	largeSlots = 32
+)
+
+type fieldsSmall struct {
+	fields
+	strs  [smallSlots]string
+	kinds [smallSlots]uint8
+}
+
+type fieldsLarge struct {
+	fields
+	strs  [largeSlots]string
+	kinds [largeSlots]uint8
+}
+
+func newFields(lay *layout) *fields {
+	switch n := len(lay.names); {
+	case n <= smallSlots:
+		x := &fieldsSmall{}
+		x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
+		return &x.fields
+	case n <= largeSlots:
+		x := &fieldsLarge{}
+		x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
+		return &x.fields
+	default:
+		return &fields{lay: lay, strs: make([]string, n), kinds: make([]uint8, n)}
+	}
+}
+
+// reset empties g for reuse.
+func (g *fields) reset() {
+	clear(g.strs)
+	clear(g.kinds)
+	g.matches, g.nofailMatches, g.users, g.tuples = nil, nil, nil, nil
+}
+
+func (g *fields) at(slot int) fval { return fval{s: g.strs[slot], kind: g.kinds[slot]} }
+
+func (g *fields) set(slot int, v fval) { g.strs[slot], g.kinds[slot] = v.s, v.kind }
+
+func (g *fields) truthy(slot int) bool { return g.at(slot).truthy() }
+
+// str returns the value of slot when it is a string.
+func (g *fields) str(slot int) (string, bool) {
+	return g.strs[slot], g.kinds[slot] == valString
+}
+
+func (g *fields) setStr(slot int, s string) { g.set(slot, fval{s: s, kind: valString}) }
+
+func (g *fields) del(slot int) { g.set(slot, fval{}) }
+
+func (g *fields) setMatches(m []tline) {
+	g.matches = m
+	if i, ok := g.lay.index["matches"]; ok {
+		g.del(i)
+	}
+}
+
+func (g *fields) delMatches() {
+	g.setMatches(nil)
+}
+
+func (g *fields) setUsers(u *orderedSet) {
+	g.users = u
+	if i, ok := g.lay.index["users"]; ok {
+		g.del(i)
+	}
+}
+
+// addUser adds the user of a line to the connection's users.
+func (g *fields) addUser(user fval) *orderedSet {
+	u := g.users
+	if user.kind == valString && user.s != "" {
+		if u == nil {
+			u = &orderedSet{}
+			u.items = u.first[:0]
+			g.setUsers(u)
+		}
+		u.add(user.s)
+	}
+	return u
+}
+
+// overNonNil is fail2ban's "for k, v in fail.items(): if v is not None:
+// g[k] = v" for a dict fresh from a match (strings, None and tuples).
+func (g *fields) overNonNil(fail *fields) {
+	for i, k := range fail.kinds {
+		switch k {
+		case valString, valOne:
+			g.set(i, fail.at(i))
+		case valTuple:
+			g.set(i, fail.at(i))
+			if g.tuples == nil {
+				g.tuples = map[int][]any{}
+			}
+			g.tuples[i] = fail.tuples[i]
+		}
+	}
+	if fail.matches != nil {
+		g.setMatches(fail.matches)
+	}
+	if fail.nofailMatches != nil {
+		g.nofailMatches = fail.nofailMatches
+	}
+	if fail.users != nil {
+		g.setUsers(fail.users)
+	}
+}
+
+func (g *fields) clone() *fields {
+	c := *g
+	c.strs = append([]string(nil), g.strs...)
+	c.kinds = append([]uint8(nil), g.kinds...)
+	if g.tuples != nil {
+		c.tuples = make(map[int][]any, len(g.tuples))
+		for k, v := range g.tuples {
+			c.tuples[k] = v
+		}
+	}
+	return &c
+}
+
+// value returns slot's value the way fail2ban's dict holds it.
+func (g *fields) value(slot int) (any, bool) {
+	v := g.at(slot)
+	switch v.kind {
+	case valNone:
+		return nil, true
+	case valString:
+		return v.s, true
+	case valOne:
+		return 1, true
+	case valTuple:
+		return g.tuples[slot], true
+	}
+	return nil, false
+}
+
+// get returns the value of a key of the dict.
+func (g *fields) get(name string) (any, bool) {
+	switch name {
+	case "matches":
+		if g.matches != nil {
+			return g.matches, true
+		}
+	case "nofail-matches":
+		if g.nofailMatches != nil {
+			return g.nofailMatches, true
+		}
+	case "users":
+		if g.users != nil {
+			return g.users, true
+		}
+	}
+	i, ok := g.lay.index[name]
+	if !ok {
+		return nil, false
+	}
+	return g.value(i)
+}
+
+// tupleAppend is fail2ban's tuple_ folding: the field becomes a list of
+// its old value and v.
+func (g *fields) tupleAppend(slot int, v any) {
+	if g.tuples == nil {
+		g.tuples = map[int][]any{}
+	}
+	if g.kinds[slot] == valTuple {
+		g.tuples[slot] = append(g.tuples[slot], v)
+		return
+	}
+	old, _ := g.value(slot)
+	g.tuples[slot] = []any{old, v}
+	g.set(slot, fval{kind: valTuple})
+}
+
+// Field is one named string field of a failure.
+type Field struct{ Name, Value string }
+
+// isInternal names the fields that are not reported.
+func isInternal(name string) bool {
+	return name == "mlfid" || name == "content"
+}
+
+// appendPublic appends the string fields in name order, without
+// internals.
+func (g *fields) appendPublic(dst []Field) []Field {
+	for _, i := range g.lay.sorted {
+		v := g.at(i)
+		if v.kind != valString || isInternal(g.lay.names[i]) {
+			continue
+		}
+		dst = append(dst, Field{g.lay.names[i], v.s})
+	}
+	return dst
+}
+
+// String shows the fields for debugging.
+func (g *fields) String() string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for _, i := range g.lay.sorted {
+		if v, ok := g.value(i); ok {
+			if b.Len() > 1 {
+				b.WriteString(", ")
+			}
+			b.WriteString(g.lay.names[i])
+			b.WriteString(": ")
+			if s, ok := v.(string); ok {
+				b.WriteString(s)
+			} else if v == nil {
+				b.WriteString("None")
+			} else {
+				b.WriteString("…")
+			}
+		}
+	}
+	b.WriteByte('}')
+	return b.String()
+}
