@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -291,5 +293,13 @@ func TestRegexSummaryMatchesFail2ban(t *testing.T) {
 				t.Errorf("hits per regex = %v, fail2ban: %v", gh, wh)
 			}
 		})
+	}
+}
+
+func TestAppendTime(t *testing.T) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -1, 1124013600, 1124013600.5, 1e15 - 1, 1e15, -1e15, 1e20, 0.1, -0.25, 1765349746.000001} {
+		if got, want := string(appendTime(nil, v)), strconv.FormatFloat(v, 'f', -1, 64); got != want {
+			t.Errorf("appendTime(%v) = %s, want %s", v, got, want)
+		}
 	}
 }
