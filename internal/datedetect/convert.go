@@ -68,9 +68,14 @@ func civilFromSeconds(s int64) (civil, bool) {
 // optional sign, decimal digits of any script, single underscores
 // between digits.
 func pyInt(s string) (int, bool) {
-	if n := len(s); n > 0 && n <= 9 {
+	// common case: ASCII spaces, then one to nine ASCII digits
+	i := 0
+	for i < len(s) && isSpaceByte(s[i]) {
+		i++
+	}
+	if n := len(s) - i; n > 0 && n <= 9 {
 		v := 0
-		for i := 0; i < n; i++ {
+		for ; i < len(s); i++ {
 			c := s[i]
 			if c < '0' || c > '9' {
 				v = -1
@@ -231,22 +236,41 @@ func numericZone(z string) (int, bool) {
 // clock captures "now" for one conversion, as fail2ban's MyTime does.
 type clock struct {
 	now   time.Time
+	sec   int64 // now rounded to microseconds, in Unix seconds (floor)
 	naive int64 // now as naive local wall-clock seconds (floor)
 	year  int
 	month int
 	day   int
 }
 
-func newClock(now time.Time, loc *time.Location, cache *clock) clock {
-	r := now.Round(time.Microsecond)
-	if cache != nil && cache.year != 0 && cache.now.Unix() == r.Unix() && cache.now.Round(time.Microsecond).Unix() == r.Unix() {
-		c := *cache
-		c.now = now
-		return c
+// roundedUnix is now.Round(time.Microsecond).Unix(); ok is false where
+// the shortcut is not known to agree (times before 1970).
+func roundedUnix(now time.Time) (sec int64, ok bool) {
+	sec = now.Unix()
+	if sec < 0 {
+		return 0, false
 	}
+	// Round keeps the second unless the nanoseconds round up to the
+	// next one (halfway values round up)
+	if now.Nanosecond() >= 1e9-500 {
+		sec++
+	}
+	return sec, true
+}
+
+// set makes c the clock for now. Its fields other than now depend only
+// on now rounded to whole seconds, so they are kept within the same
+// second.
+func (c *clock) set(now time.Time, loc *time.Location) {
+	if sec, ok := roundedUnix(now); ok && c.year != 0 && c.sec == sec {
+		c.now = now
+		return
+	}
+	r := now.Round(time.Microsecond)
 	l := r.In(loc)
-	return clock{
+	*c = clock{
 		now:   now,
+		sec:   r.Unix(),
 		naive: civil{l.Year(), int(l.Month()), l.Day(), l.Hour(), l.Minute(), l.Second()}.seconds(),
 		year:  l.Year(),
 		month: int(l.Month()),
@@ -254,8 +278,21 @@ func newClock(now time.Time, loc *time.Location, cache *clock) clock {
 	}
 }
 
+// nowUnix is unixFloat(c.now).
+func (c *clock) nowUnix() float64 { return unixFloat(c.now) }
+
 func unixFloat(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}
+
+// dateFields are the values strptime reads from a match, before
+// defaults and zones are applied.
+type dateFields struct {
+	year, month, day, tzoff              int
+	hour, minute, second                 int
+	weekday, julian, week, weekKey       int
+	haveYear, haveMonth, haveDay, haveTZ bool
+	haveJulian, haveWeek, haveWeekday    bool
 }
 
 // strptime converts the fields of a pattern template match to Unix time,
@@ -264,14 +301,15 @@ func unixFloat(t time.Time) float64 {
 // yesterday), an explicit zone wins over the default one, fractional
 // seconds are dropped.
 func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (float64, error) {
-	var (
-		year, month, day, tzoff        int
-		haveYear, haveMonth, haveDay   bool
-		haveTZ, haveJulian, haveWeek   bool
-		haveWeekday                    bool
-		hour, minute, second           int
-		weekday, julian, week, weekKey int
-	)
+	var v dateFields
+	if err := d.parseFields(line, t, caps, &v); err != nil {
+		return 0, err
+	}
+	return d.resolve(&v, clk)
+}
+
+// parseFields reads the strptime fields of a match into v.
+func (d *Detector) parseFields(line string, t *template, caps []int, v *dateFields) error {
 	for _, f := range t.fields {
 		s, e := caps[2*f.group], caps[2*f.group+1]
 		if s < 0 || e < 0 {
@@ -281,55 +319,55 @@ func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (f
 		var ok bool
 		switch f.key {
 		case 'y':
-			if year, ok = pyInt(val); ok && year <= 2000 {
-				year += 2000
+			if v.year, ok = pyInt(val); ok && v.year <= 2000 {
+				v.year += 2000
 			}
-			haveYear = true
+			v.haveYear = true
 		case 'Y':
-			year, ok = pyInt(val)
-			haveYear = true
+			v.year, ok = pyInt(val)
+			v.haveYear = true
 		case 'm':
-			month, ok = pyInt(val)
-			haveMonth = true
+			v.month, ok = pyInt(val)
+			v.haveMonth = true
 		case 'B', 'b':
 			names := monthAbbr
 			if f.key == 'B' {
 				names = monthFull
 			}
-			month, ok = nameIndex(names, val)
-			month++
-			haveMonth = true
+			v.month, ok = nameIndex(names, val)
+			v.month++
+			v.haveMonth = true
 		case 'd':
-			day, ok = pyInt(val)
-			haveDay = true
+			v.day, ok = pyInt(val)
+			v.haveDay = true
 		case 'H':
-			hour, ok = pyInt(val)
+			v.hour, ok = pyInt(val)
 		case 'I':
-			if hour, ok = pyInt(val); ok {
+			if v.hour, ok = pyInt(val); ok {
 				ampm := ""
 				if g := t.prog.group("p"); g > 0 {
 					ps, pe := caps[2*g], caps[2*g+1]
 					if ps < 0 || pe < 0 {
 						// fail2ban calls .lower() on None here
-						return 0, ErrLineRejected
+						return ErrLineRejected
 					}
 					ampm = strings.ToLower(line[ps:pe])
 				}
 				switch ampm {
 				case "", "am":
-					if hour == 12 {
-						hour = 0
+					if v.hour == 12 {
+						v.hour = 0
 					}
 				case "pm":
-					if hour != 12 {
-						hour += 12
+					if v.hour != 12 {
+						v.hour += 12
 					}
 				}
 			}
 		case 'M':
-			minute, ok = pyInt(val)
+			v.minute, ok = pyInt(val)
 		case 'S':
-			second, ok = pyInt(val)
+			v.second, ok = pyInt(val)
 		case 'f', 'p':
 			ok = true
 		case 'A', 'a':
@@ -337,84 +375,89 @@ func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (f
 			if f.key == 'A' {
 				names = dayFull
 			}
-			weekday, ok = nameIndex(names, val)
-			haveWeekday = true
+			v.weekday, ok = nameIndex(names, val)
+			v.haveWeekday = true
 		case 'w':
-			if weekday, ok = pyInt(val); ok {
-				weekday--
-				if weekday < 0 {
-					weekday = 6
+			if v.weekday, ok = pyInt(val); ok {
+				v.weekday--
+				if v.weekday < 0 {
+					v.weekday = 6
 				}
 			}
-			haveWeekday = true
+			v.haveWeekday = true
 		case 'j':
-			julian, ok = pyInt(val)
-			haveJulian = true
+			v.julian, ok = pyInt(val)
+			v.haveJulian = true
 		case 'U', 'W':
-			week, ok = pyInt(val)
-			weekKey = int(f.key)
-			haveWeek = true
+			v.week, ok = pyInt(val)
+			v.weekKey = int(f.key)
+			v.haveWeek = true
 		case 'z', 'Z':
 			if val == "Z" || val == "UTC" || val == "GMT" {
-				tzoff, ok = 0, true
+				v.tzoff, ok = 0, true
 			} else {
 				off, err := zoneOffset(val, &d.zm)
 				if err == errUnknownZone {
-					return 0, ErrLineRejected
+					return ErrLineRejected
 				}
-				tzoff, ok = off, err == nil
+				v.tzoff, ok = off, err == nil
 			}
-			haveTZ = true
+			v.haveTZ = true
 		default:
 			ok = true
 		}
 		if !ok {
-			return 0, ErrInvalidDate
+			return ErrInvalidDate
 		}
 	}
+	return nil
+}
 
+// resolve is the second half of strptime: it fills in what v lacks and
+// converts the date to Unix time.
+func (d *Detector) resolve(v *dateFields, clk *clock) (float64, error) {
 	assumeYear := false
-	if !haveYear {
-		year = clk.year
+	if !v.haveYear {
+		v.year = clk.year
 		assumeYear = true
 	}
-	if !haveMonth || !haveDay {
-		if !haveJulian && haveWeek && haveWeekday {
-			julian = julianFromWeek(year, week, weekday, weekKey == 'W')
-			haveJulian = true
+	if !v.haveMonth || !v.haveDay {
+		if !v.haveJulian && v.haveWeek && v.haveWeekday {
+			v.julian = julianFromWeek(v.year, v.week, v.weekday, v.weekKey == 'W')
+			v.haveJulian = true
 		}
-		if haveJulian {
-			if year < 1 || year > 9999 {
+		if v.haveJulian {
+			if v.year < 1 || v.year > 9999 {
 				return 0, ErrInvalidDate
 			}
-			base := civil{year, 1, 1, 0, 0, 0}.seconds()
-			c, ok := civilFromSeconds(base + int64(julian-1)*86400)
+			base := civil{v.year, 1, 1, 0, 0, 0}.seconds()
+			c, ok := civilFromSeconds(base + int64(v.julian-1)*86400)
 			if !ok {
 				return 0, ErrInvalidDate
 			}
-			year, month, day = c.year, c.month, c.day
-			haveMonth, haveDay = true, true
+			v.year, v.month, v.day = c.year, c.month, c.day
+			v.haveMonth, v.haveDay = true, true
 		}
 	}
 	assumeToday := false
-	if !haveMonth && !haveDay {
-		month, day = clk.month, clk.day
+	if !v.haveMonth && !v.haveDay {
+		v.month, v.day = clk.month, clk.day
 		assumeToday = true
-	} else if !haveMonth || !haveDay {
+	} else if !v.haveMonth || !v.haveDay {
 		// fail2ban passes None to datetime() and raises TypeError
 		return 0, ErrLineRejected
 	}
 
-	c := civil{year, month, day, hour, minute, second}
+	c := civil{v.year, v.month, v.day, v.hour, v.minute, v.second}
 	if !c.valid() {
 		return 0, ErrInvalidDate
 	}
-	if !haveTZ && d.defaultTZ != nil {
-		tzoff, haveTZ = *d.defaultTZ, true
+	if !v.haveTZ && d.defaultTZ != nil {
+		v.tzoff, v.haveTZ = *d.defaultTZ, true
 	}
-	secs := c.seconds()
-	if haveTZ {
-		secs -= int64(tzoff) * 60
+	secs := d.monthStart(v.year, v.month) + int64((v.day-1)*86400+v.hour*3600+v.minute*60+v.second)
+	if v.haveTZ {
+		secs -= int64(v.tzoff) * 60
 		if !inCivilRange(secs) {
 			return 0, ErrLineRejected // OverflowError in fail2ban
 		}
@@ -429,16 +472,33 @@ func (d *Detector) strptime(line string, t *template, caps []int, clk *clock) (f
 		// fail2ban keeps the (possibly zone-shifted) time of day but puts
 		// back the original month and day
 		cur, _ := civilFromSeconds(secs)
-		prev := civil{year - 1, month, day, cur.hour, cur.min, cur.sec}
+		prev := civil{v.year - 1, v.month, v.day, cur.hour, cur.min, cur.sec}
 		if !prev.valid() {
 			return 0, ErrInvalidDate
 		}
 		secs = prev.seconds()
 	}
-	if haveTZ {
+	if v.haveTZ {
 		return float64(secs), nil
 	}
 	return float64(d.localUnix(secs)), nil
+}
+
+// monthStart is civil{year, month, 1, 0, 0, 0}.seconds(), remembered for
+// the last month asked (log lines come in date order).
+func (d *Detector) monthStart(year, month int) int64 {
+	mc := &d.month
+	if !mc.valid || mc.year != year || mc.month != month {
+		*mc = monthCache{valid: true, year: year, month: month, secs: daysFromCivil(year, month, 1) * 86400}
+	}
+	return mc.secs
+}
+
+// monthCache is the result of the last monthStart computation.
+type monthCache struct {
+	valid       bool
+	year, month int
+	secs        int64
 }
 
 // Years 1 to 9999 in the seconds of civil.seconds.
@@ -492,12 +552,23 @@ func (d *Detector) localUnix(naive int64) int64 {
 // nameIndex finds the lower-cased val in names (Python's list.index of
 // str.lower()).
 func nameIndex(names []string, val string) (int, bool) {
-	for i := 0; i < len(val); i++ {
-		if val[i] >= utf8.RuneSelf {
-			val = strings.ToLower(val)
-			break
+	if asciiOnly(val) {
+		// names are lower-case ASCII: compare ignoring ASCII case
+	next:
+		for i, n := range names {
+			if len(n) != len(val) {
+				continue
+			}
+			for k := 0; k < len(n); k++ {
+				if lowerByte(val[k]) != n[k] {
+					continue next
+				}
+			}
+			return i, true
 		}
+		return 0, false
 	}
+	val = strings.ToLower(val)
 	for i, n := range names {
 		if len(n) == len(val) && strings.EqualFold(n, val) && asciiOnly(val) {
 			return i, true

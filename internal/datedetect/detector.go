@@ -133,7 +133,9 @@ type Detector struct {
 	asciiLen int
 	nonASCII bool
 	noFast   bool // tests: always use the regex engine
+	laneHits int  // tests: lines matchLast answered
 	zone     zoneSpan
+	month    monthCache
 }
 
 // New builds a Detector.
@@ -241,14 +243,28 @@ func (d *Detector) asciiPrefix(line string, n int) bool {
 	if n > len(line) {
 		n = len(line)
 	}
-	for d.asciiLen < n && !d.nonASCII {
-		if line[d.asciiLen] >= utf8.RuneSelf {
+	i := d.asciiLen
+	if n <= i {
+		return true
+	}
+	if d.nonASCII {
+		return false
+	}
+	for ; i+8 <= n; i += 8 {
+		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
+			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < n; i++ {
+		if line[i] >= utf8.RuneSelf {
 			d.nonASCII = true
 			break
 		}
-		d.asciiLen++
 	}
-	return n <= d.asciiLen
+	d.asciiLen = i
+	return n <= i
 }
 
 func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
@@ -357,11 +373,18 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 	if foundCaps != nil {
 		d.scratch = foundCaps
 	}
-	s = d.slots[idx]
+	return d.commit(idx, line, clk)
+}
+
+// commit records the win of slot idx, whose match is in d.m.caps, as
+// fail2ban's matchTime does: statistics, the edges of the date for the
+// next line's shortcut, and the template order.
+func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
+	s := d.slots[idx]
 	bdist, bend := d.m.caps[0], d.m.caps[1]
 	dist, endpos := d.toCP(line, bdist), d.toCP(line, bend)
 	s.hits++
-	s.lastUsed = unixFloat(clk.now)
+	s.lastUsed = clk.nowUnix()
 	s.distance = dist
 	if d.firstUnused == idx {
 		d.firstUnused++
@@ -425,10 +448,21 @@ func (d *Detector) reorder(num int) int {
 // fail2ban cuts from the line either way (except for ErrLineRejected,
 // where the line is dropped).
 func (d *Detector) Detect(line string) (Match, bool) {
-	clk := newClock(d.now(), d.loc, &d.clk)
-	d.clk = clk
+	clk := &d.clk
+	clk.set(d.now(), d.loc)
 	d.asciiLen, d.nonASCII = 0, false
-	idx, ok, err := d.matchTime(line, &clk)
+	var (
+		idx int
+		ok  bool
+		err error
+	)
+	lane := d.matchLast(line)
+	if lane {
+		d.laneHits++
+		idx, ok, err = d.commit(d.lastIdx, line, clk)
+	} else {
+		idx, ok, err = d.matchTime(line, clk)
+	}
 	if !ok {
 		return Match{Start: -1, End: -1}, false
 	}
@@ -443,10 +477,14 @@ func (d *Detector) Detect(line string) (Match, bool) {
 		return m, true
 	}
 	if m.Empty() {
-		m.Time = unixFloat(clk.now)
+		m.Time = clk.nowUnix()
 		return m, true
 	}
-	m.Time, m.Err = d.convert(line, s.t, caps, &clk)
+	if lane {
+		m.Time, m.Err = d.laneConvert(line, s.t, caps, clk)
+	} else {
+		m.Time, m.Err = d.convert(line, s.t, caps, clk)
+	}
 	return m, true
 }
 

@@ -32,6 +32,10 @@ package datedetect
 //     within its budget (checked by the tests, see fastStepRatio).
 //
 // Within these limits a "no match" answer is as certain as a match.
+//
+// direct.go adds straight-line matchers for the common case of each
+// shape, which the search tries before the dfs, and lane.go a shortcut
+// of Detect built on them.
 
 import "unicode/utf8"
 
@@ -61,6 +65,8 @@ const (
 	fkISOT                      // (?:T|  ?)
 	fkColonOpt                  // [ :]?
 	fkZone                      // (?:LEAD(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?  LEAD is arg: `\s*` or " "
+
+	numFastKinds
 )
 
 // fastElem is one element of a fast matcher.
@@ -80,6 +86,20 @@ type fastMatcher struct {
 	sepGroup int
 	years    []string // three-digit year prefixes of %ExY
 	prog     *program // the template's program, for its prefilter
+	// shape is the index of the matched fastShapes entry, which selects
+	// the straight-line matcher of direct.go.
+	shape int
+	// groups holds the capture group of each element kind (0: none).
+	groups [numFastKinds]int
+	// maxTryWork bounds the work units one dfs from a start position can
+	// add before it finds a match: one for the start and at most
+	// maxFastOpts per element on the way (elements that fail add none).
+	maxTryWork int
+	// directOK tells whether the direct matcher of shape applies.
+	directOK bool
+	// lane tells whether Detect's shortcut (lane.go) may use f.
+	lane       bool
+	laneGroups laneGroups
 }
 
 // fastResult is the answer of a fast search.
@@ -153,7 +173,8 @@ func lit(c string) fastElem { return fastElem{kind: fkLit, arg: c} }
 
 // fastShapes lists the template bodies with a fast matcher: the default
 // templates for syslog, ISO 8601 and Apache dates. Each is used both with
-// a word-begin and a line-begin prefix.
+// a word-begin and a line-begin prefix. The order is that of shapeSyslog,
+// shapeISO and shapeApache (direct.go).
 var fastShapes = []struct {
 	icase bool
 	body  []fastElem
@@ -197,7 +218,7 @@ func newFastMatcher(ct codeTable, t *template) *fastMatcher {
 	if years == nil {
 		return nil
 	}
-	for _, sh := range fastShapes {
+	for shape, sh := range fastShapes {
 		for _, begin := range []fastKind{fkLineBegin, fkWordBegin} {
 			elems := make([]fastElem, 0, len(sh.body)+2)
 			elems = append(elems, fastElem{kind: begin})
@@ -213,7 +234,14 @@ func newFastMatcher(ct codeTable, t *template) *fastMatcher {
 			if regex != t.regex {
 				continue
 			}
-			return bindFast(t.prog, elems, sh.icase, begin == fkLineBegin, years)
+			f := bindFast(t.prog, elems, sh.icase, begin == fkLineBegin, years)
+			if f != nil {
+				f.shape = shape
+				f.directOK = f.hasDirect()
+				f.lane = f.directOK && laneFieldsMatch(t, f)
+				f.laneGroups = newLaneGroups(f)
+			}
+			return f
 		}
 	}
 	return nil
@@ -222,7 +250,8 @@ func newFastMatcher(ct codeTable, t *template) *fastMatcher {
 // bindFast numbers the capture groups of elems and checks them against
 // the compiled program.
 func bindFast(p *program, elems []fastElem, icase, anchored bool, years []string) *fastMatcher {
-	f := &fastMatcher{elems: elems, icase: icase, anchored: anchored, ncap: p.ncap, years: years, prog: p}
+	f := &fastMatcher{elems: elems, icase: icase, anchored: anchored, ncap: p.ncap, years: years, prog: p,
+		maxTryWork: 1 + len(elems)*maxFastOpts}
 	n := 0
 	for i := range elems {
 		e := &elems[i]
@@ -234,6 +263,7 @@ func bindFast(p *program, elems []fastElem, icase, anchored bool, years []string
 			return nil
 		}
 		e.group = n
+		f.groups[e.kind] = n
 		if e.name == "_sep" {
 			f.sepGroup = n
 		}
@@ -295,6 +325,8 @@ type fastRun struct {
 	stack []fastOpt // maxFastOpts options per element
 	work  int
 	bail  bool
+	// useDirect enables the direct matcher (direct.go).
+	useDirect bool
 }
 
 // maxFastOpts bounds the options of one element (fkZone with up to three
@@ -677,8 +709,14 @@ func (r *fastRun) capture(e *fastElem, i int, o fastOpt) {
 
 // search is machine.search for the template of f: on fastMatch m.caps
 // holds what the engine would have produced. work reports the units
-// spent (for tests).
+// spent (for tests; an upper bound when a direct matcher answered).
 func (f *fastMatcher) search(m *machine, s string, pos, end int) (res fastResult, work int) {
+	return f.searchWith(m, s, pos, end, f.directOK)
+}
+
+// searchWith is search, using the direct matcher of direct.go first
+// when useDirect is set.
+func (f *fastMatcher) searchWith(m *machine, s string, pos, end int, useDirect bool) (res fastResult, work int) {
 	if end > len(s) {
 		end = len(s)
 	}
@@ -699,20 +737,12 @@ func (f *fastMatcher) search(m *machine, s string, pos, end int) (res fastResult
 	if need := len(f.elems) * maxFastOpts; cap(m.fastStack) < need {
 		m.fastStack = make([]fastOpt, need)
 	}
-	r := fastRun{f: f, s: s, end: end, caps: m.caps, stack: m.fastStack}
-	try := func(i int) bool {
-		for k := range r.caps {
-			r.caps[k] = -1
-		}
-		r.caps[0] = i
-		r.work++
-		return r.dfs(0, i)
-	}
+	r := fastRun{f: f, s: s, end: end, caps: m.caps, stack: m.fastStack, useDirect: useDirect}
 	if f.anchored {
 		if pos != 0 {
 			return fastNoMatch, 0
 		}
-		if try(0) {
+		if r.try(0) {
 			return fastMatch, r.work
 		}
 		if r.bail {
@@ -739,7 +769,7 @@ func (f *fastMatcher) search(m *machine, s string, pos, end int) (res fastResult
 				continue
 			}
 		}
-		if try(i) {
+		if r.try(i) {
 			return fastMatch, r.work
 		}
 		if r.bail || r.work > fastWorkLimit {
@@ -748,4 +778,27 @@ func (f *fastMatcher) search(m *machine, s string, pos, end int) (res fastResult
 		i++
 	}
 	return fastNoMatch, r.work
+}
+
+// try matches the elements at start position i: with the direct matcher
+// when it applies and there is room for the work the dfs could spend
+// (see direct.go), else, or when it does not answer, with the dfs.
+func (r *fastRun) try(i int) bool {
+	if r.useDirect && r.work+r.f.maxTryWork <= fastWorkLimit {
+		r.resetCaps(i)
+		if r.f.matchDirect(r.s, i, r.end, r.caps) {
+			r.work += r.f.maxTryWork
+			return true
+		}
+	}
+	r.resetCaps(i)
+	r.work++
+	return r.dfs(0, i)
+}
+
+func (r *fastRun) resetCaps(i int) {
+	for k := range r.caps {
+		r.caps[k] = -1
+	}
+	r.caps[0] = i
 }

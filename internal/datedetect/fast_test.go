@@ -31,11 +31,17 @@ func fastTemplates(t testing.TB) []*template {
 }
 
 // checkFast compares the fast matcher of tpl with the engine on
-// line[pos:end]. It reports whether the fast path answered.
+// line[pos:end], and the fast matcher with and without its direct
+// matcher with each other. It reports whether the fast path answered.
 func checkFast(t testing.TB, tpl *template, line string, pos, end int) bool {
 	t.Helper()
-	var fm, em machine
-	res, work := tpl.fast.search(&fm, line, pos, end)
+	var fm, gm, em machine
+	res, _ := tpl.fast.search(&fm, line, pos, end)
+	// the dfs alone, whose work is exact
+	gres, work := tpl.fast.searchWith(&gm, line, pos, end, false)
+	if tpl.fast.directOK && (res != gres || (res == fastMatch && !slices.Equal(fm.caps, gm.caps))) {
+		t.Fatalf("%s on %q [%d:%d]: direct %v caps %v, dfs %v caps %v", tpl.name, line, pos, end, res, fm.caps, gres, gm.caps)
+	}
 	if res == fastUnsure {
 		return false
 	}
