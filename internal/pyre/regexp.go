@@ -389,8 +389,14 @@ func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.f
 func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.find(dst, s, true) }
 
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
-	if !re.MayMatch(s) {
-		return nil, nil
+	if pf := re.pf; pf != nil {
+		// mayMatch's first-byte test, in line: most lines fail it
+		if pf.anchored && (len(s) == 0 || pf.first[s[0]>>6]&(1<<(s[0]&63)) == 0) {
+			return nil, nil
+		}
+		if !pf.mayMatch(s) {
+			return nil, nil
+		}
 	}
 	if re.engine == EngineSRE {
 		return re.sreFind(dst, s, anchored, true)

@@ -26,7 +26,14 @@ import (
 //     directly after the repeat. A skipped attempt would still have run
 //     the MARKs before that character, and sre does not always undo such
 //     writes (they are visible, e.g. to a conditional on an enclosing
-//     group), so the matcher replays them where they can be seen.
+//     group), so the matcher replays them where they can be seen;
+//   - when those leftover writes can be seen nowhere (noStale, see
+//     staleMarks), guards are first-character sets looked up through
+//     optional items, branches and repeats, (?:X)? and (?:X)?? are OPT
+//     and OPT_LAZY (see emitRepeat), small greedy repeats of a body
+//     without groups are unrolled (unroll), and a repeat of lookarounds
+//     plus one character is a REPEAT_ONE (guardedChar);
+//   - lookarounds with a plain body are tested in place (plainBody).
 //
 // Positions are byte offsets into the UTF-8 input; every "character" step
 // decodes one rune (an invalid byte is U+FFFD), so counts and lookbehind
@@ -61,6 +68,11 @@ const (
 	sGrouprefExists           // [op, i, no] yes... [sJump end] no...
 	sAssert                   // [op, tail, back] body... [sSuccess] tail
 	sAssertNot                // [op, tail, back] body... [sSuccess] tail
+	sOpt                      // [op, tail, guard] body... tail: (?:body)? (see emitRepeat)
+	sOptLazy                  // [op, tail, guard] body... tail: (?:body)??
+	sAssertPlain              // [op, tail, back] body... [sSuccess] tail, see plainBody
+	sAssertNotPlain           // [op, tail, back] body... [sSuccess] tail
+	sGuarded                  // [op, pc]: a REPEAT_ONE item, see guardedChar
 )
 
 // sreUnbounded is the max of an unbounded repeat (Python's MAXREPEAT).
@@ -117,27 +129,53 @@ func (rs *runeSet) has(c rune) bool {
 }
 
 // sreGuard is a necessary condition on the character at a position: it
-// equals b (a byte guard), or it is in set.
+// equals b (a byte guard), or it is in set. It is checked on the first
+// byte of the character, in bytes: for a set, a byte at or above 0x80
+// passes when it can start a character of the set (an invalid byte is
+// U+FFFD), which is weaker than the set but still necessary.
 type sreGuard struct {
-	set   *runeSet // nil for a byte guard
+	bytes [4]uint64 // the first bytes that pass
+	set   *runeSet  // nil for a byte guard
 	b     byte
 	marks []int // MARK indices the code runs before the character
 }
 
 // ok reports whether the guard holds at s[p:].
 func (g *sreGuard) ok(s string, p int) bool {
-	if p >= len(s) {
-		return false
+	return p < len(s) && g.bytes[s[p]>>6]&(1<<(s[p]&63)) != 0
+}
+
+// guardBytes returns the first bytes of the UTF-8 encodings of the
+// characters of rs, with every byte from 0x80 up when rs holds U+FFFD.
+func guardBytes(rs *runeSet) [4]uint64 {
+	bs := [4]uint64{rs.ascii[0], rs.ascii[1]}
+	set := func(b byte) { bs[b>>6] |= 1 << (b & 63) }
+	for _, r := range rs.hi {
+		if r.lo <= utf8.RuneError && utf8.RuneError <= r.hi {
+			for b := 0x80; b <= 0xFF; b++ {
+				set(byte(b))
+			}
+			return bs
+		}
+		// the input holds no surrogates (they cannot be encoded)
+		l, h := r.lo, min(r.hi, maxRune)
+		if surrogateLo <= l && l <= surrogateHi {
+			l = surrogateHi + 1
+		}
+		if surrogateLo <= h && h <= surrogateHi {
+			h = surrogateLo - 1
+		}
+		if l > h {
+			continue
+		}
+		var lo, hi [utf8.UTFMax]byte
+		utf8.EncodeRune(lo[:], l)
+		utf8.EncodeRune(hi[:], h)
+		for b := int(lo[0]); b <= int(hi[0]); b++ {
+			set(byte(b))
+		}
 	}
-	if g.set == nil {
-		return s[p] == g.b
-	}
-	c := s[p]
-	if c < utf8.RuneSelf {
-		return g.set.hasByte(c)
-	}
-	r, _ := utf8.DecodeRuneInString(s[p:])
-	return g.set.has(r)
+	return bs
 }
 
 // startKind says where a search tries the program.
@@ -161,31 +199,59 @@ type sreProg struct {
 	start   startKind
 	guard   int    // startGuard: index into guards
 	prefix  string // startString
+	// noStale: marks left behind by failed attempts are never read;
+	// see staleMarks in sre_compile.go.
+	noStale bool
 }
 
 type sreCompiler struct {
-	prog    *sreProg
-	width   func(*node) (int64, int64)
-	setIdx  map[string]int
+	prog   *sreProg
+	width  func(*node) (int64, int64)
+	setIdx map[string]int
+	csets  []charSet // the charSet of each prog.sets entry
+	// noStale: marks a failed attempt leaves behind are never read (see
+	// staleMarks).
+	noStale bool
 	branchH []int // alternative headers, for guards
 	repOne  []int // REPEAT_ONE-like opcodes, for guards
 	repeats []int // REPEAT opcodes, for guards
+	opts    []int // OPT opcodes, for guards
+	// items are guardedChar bodies to emit after the program, with the
+	// code index that takes their start.
+	items []guardedItem
+}
+
+type guardedItem struct {
+	subs []*node
+	at   int
 }
 
 // compileSRE compiles tree; width is the parser's width function.
 func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreProg {
 	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[string]int{}}
+	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
+	for _, it := range c.items {
+		c.prog.code[it.at] = len(c.prog.code)
+		c.emitSeq(it.subs)
+		c.op(sSuccess)
+	}
 	p := c.prog
+	p.noStale = c.noStale
 	for _, h := range c.branchH {
-		p.code[h+1] = c.guardAt(h + 2)
+		p.code[h+1] = c.guard(h+2, c.noStale)
 	}
 	for _, pc := range c.repOne {
-		p.code[pc+3] = c.guardAt(pc + 6)
+		p.code[pc+3] = c.guard(pc+6, c.noStale)
 	}
 	for _, pc := range c.repeats {
-		p.code[pc+4] = c.guardAt(pc + 5)
+		// MAX_UNTIL undoes a failed item completely (MARK_POP), so a
+		// first-character guard needs no replay.
+		p.code[pc+4] = c.guard(pc+5, true)
+	}
+	for _, pc := range c.opts {
+		p.code[pc+2] = c.guard(pc+3, true)
 	}
 	p.start = startAnywhere
 	pc := 0
@@ -200,7 +266,9 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 	case p.code[pc] == sString:
 		p.start, p.prefix = startString, p.strs[p.code[pc+1]]
 	default:
-		if g := c.guardAt(pc); g >= 0 {
+		// Every attempt starts afresh (RESET_CAPTURE_GROUP), so a
+		// skipped one leaves nothing behind.
+		if g := c.guard(pc, true); g >= 0 {
 			p.start, p.guard = startGuard, g
 		}
 	}
@@ -225,6 +293,7 @@ func (c *sreCompiler) set(cs charSet) int {
 	}
 	i := len(c.prog.sets)
 	c.prog.sets = append(c.prog.sets, newRuneSet(cs))
+	c.csets = append(c.csets, cs)
 	c.setIdx[string(key)] = i
 	return i
 }
@@ -335,6 +404,9 @@ func (c *sreCompiler) emit(n *node) {
 		c.emit(n.subs[0])
 		c.op(sSuccess)
 		c.prog.code[pc+1] = len(c.prog.code)
+		if c.plainBody(pc + 3) {
+			c.prog.code[pc] += sAssertPlain - sAssert
+		}
 	case opBackref:
 		kind := sGroupref
 		if n.fold {
@@ -354,6 +426,182 @@ func (c *sreCompiler) emit(n *node) {
 			c.prog.code[j+1] = len(c.prog.code)
 		} else {
 			c.prog.code[pc+2] = len(c.prog.code)
+		}
+	}
+}
+
+// Limits of unroll.
+const (
+	maxUnrollCopies = 8  // copies of the body
+	maxUnrollNodes  = 64 // nodes in the body
+)
+
+// unroll emits a greedy X{m,M} (noStale, X more than one character) as
+// m copies of X followed by X{0,M-m}, and X{0,k} for a small k, when X
+// cannot match the empty string, as k nested OPTs: (?:X(?:X)?)? for
+// k = 2. It reports false, emitting nothing, when the repeat is not of
+// that kind or too large.
+//
+// In sre, the first m iterations go through MAX_UNTIL's "not enough
+// matches" path, which only counts (and restores the count on failure):
+// no marks are saved, last_ptr stays NULL, so a copy of X in sequence
+// does the same. The iteration after them meets the zero-width check
+// with last_ptr NULL, as a fresh REPEAT's first iteration does; from
+// there both count alike. In X{0,k} each further iteration saves the
+// marks and restores them all when it fails (MARK_POP), as OPT does,
+// tries the tail after it fails, and the zero-width check cannot stop an
+// iteration of an X that consumes a character, so the nested OPTs try the
+// same things in the same order. As for OPT (see emitRepeat), sre runs
+// the copies with state->repeat set, which with noStale changes nothing.
+// That needs the copies to write no marks: a group in them would have
+// its MARKs again later in the program, where staleMarks assumes each
+// group's code comes once, in order (with (?:(a)b|a){0,2}(?(1)c|d) on
+// "abac" the second copy's failed (a) would leave group 1 at (2, 3)
+// where sre, inside its REPEAT, restores (0, 1)).
+func (c *sreCompiler) unroll(n *node) bool {
+	lo, hi := n.min, n.max
+	x := n.subs[0]
+	if _, ok := singleChar(x); ok || hasGroup(x) || nodeCount(x, maxUnrollNodes+1) > maxUnrollNodes {
+		return false
+	}
+	switch {
+	case lo > 0 && lo <= maxUnrollCopies:
+		for range lo {
+			c.emit(x)
+		}
+		if hi == maxRepeat || hi > lo {
+			rest := max(hi-lo, 0)
+			if hi == maxRepeat {
+				rest = maxRepeat
+			}
+			c.emitRepeat(&node{op: opRepeat, min: 0, max: rest, rep: greedy, subs: []*node{x}})
+		}
+		return true
+	case lo == 0 && hi >= 2 && hi <= maxUnrollCopies && hi != maxRepeat:
+		if w, _ := c.width(x); w == 0 {
+			return false
+		}
+		var pcs []int
+		for range hi {
+			pc := c.op(sOpt, 0, -1)
+			c.opts = append(c.opts, pc)
+			pcs = append(pcs, pc)
+			c.emit(x)
+		}
+		for _, pc := range pcs {
+			c.prog.code[pc+1] = len(c.prog.code)
+		}
+		return true
+	}
+	return false
+}
+
+// hasGroup reports whether n contains a capturing group.
+func hasGroup(n *node) bool {
+	if n == nil {
+		return false
+	}
+	if n.op == opGroup {
+		return true
+	}
+	for _, s := range n.subs {
+		if hasGroup(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeCount counts the nodes of n, stopping past limit.
+func nodeCount(n *node, limit int) int {
+	if n == nil {
+		return 0
+	}
+	k := 1
+	for _, s := range n.subs {
+		if k > limit {
+			break
+		}
+		k += nodeCount(s, limit-k)
+	}
+	return k
+}
+
+// guardedChar returns the items of n when it is one or more lookarounds
+// with plain bodies (see plainNode) followed by one character, as in the
+// "tempered dot" (?:(?! from ).). Such a body writes no mark, has no
+// choice and consumes exactly one character, so with noStale a greedy or
+// lazy repeat of it is compiled as REPEAT_ONE or MIN_REPEAT_ONE with the
+// body as its item (sGuarded), where sre uses REPEAT and MAX_UNTIL or
+// MIN_UNTIL. Both try the tail after the same counts, longest (shortest)
+// first, and as the body cannot match the empty string the zero-width
+// check never stops an iteration. What differs is what is restored
+// between the tail's attempts: MAX_UNTIL restores the marks always,
+// MIN_UNTIL and the REPEAT_ONE forms only inside an outer repeat, and sre
+// runs the body with state->repeat set. With noStale the marks in
+// question are never read (see staleMarks).
+func guardedChar(n *node) ([]*node, bool) {
+	var flat []*node
+	var flatten func(*node)
+	flatten = func(n *node) {
+		if n.op == opConcat {
+			for _, s := range n.subs {
+				flatten(s)
+			}
+		} else if n.op != opEmpty {
+			flat = append(flat, n)
+		}
+	}
+	flatten(n)
+	if len(flat) < 2 {
+		return nil, false
+	}
+	for _, l := range flat[:len(flat)-1] {
+		if l.op != opLook || !plainNode(l.subs[0]) {
+			return nil, false
+		}
+	}
+	if _, ok := singleChar(flat[len(flat)-1]); !ok {
+		return nil, false
+	}
+	return flat, true
+}
+
+// plainNode reports whether n compiles to plain code (see plainBody).
+func plainNode(n *node) bool {
+	switch n.op {
+	case opEmpty, opChars, opAssert:
+		return true
+	case opConcat:
+		for _, s := range n.subs {
+			if !plainNode(s) {
+				return false
+			}
+		}
+		return true
+	case opAlt:
+		_, ok := singleChar(n)
+		return ok
+	}
+	return false
+}
+
+// plainBody reports whether the code at pc, up to a SUCCESS, is a
+// straight sequence of characters, strings and anchors. A lookaround
+// with such a body writes no mark and has no choice, so its outcome is
+// all there is to it: sAssertPlain and sAssertNotPlain test it in place,
+// without the context sre enters (whose saves and restores of lastmark
+// and the marks then change nothing).
+func (c *sreCompiler) plainBody(pc int) bool {
+	code := c.prog.code
+	for {
+		switch code[pc] {
+		case sSuccess:
+			return true
+		case sByte, sRune, sString, sSet, sAny, sAnyAll, sAt:
+			pc += 2
+		default:
+			return false
 		}
 	}
 }
@@ -395,6 +643,49 @@ func (c *sreCompiler) emitSeq(subs []*node) {
 	}
 }
 
+// emitRepeat emits a repeat as sre does (REPEAT_ONE for one character,
+// else REPEAT ... MAX_UNTIL or MIN_UNTIL), except that (?:X)? and (?:X)??
+// become OPT and OPT_LAZY when noStale holds (see staleMarks). They run
+// like an alternation, X|(empty) or (empty)|X, where the empty
+// alternative is a tail call, and need one frame where sre's REPEAT,
+// MAX_UNTIL and MAX_UNTIL_3 need three (four for the lazy form). What
+// sre does for {0,1}, and why the result is the same:
+//
+//   - REPEAT installs a context (count -1, last_ptr NULL). MAX_UNTIL sees
+//     count 0: below max, and ptr differs from last_ptr, so it saves
+//     lastmark and the marks (MARK_PUSH) and runs X. When X reaches
+//     MAX_UNTIL again the count is 1, the max, so the zero-width check
+//     is never made (an empty X is fine) and the tail runs, with the
+//     outer context; a failure of the tail goes back into X. When X
+//     fails, MARK_POP and LASTMARK_RESTORE undo everything after the
+//     save and the tail runs at the start; its failure passes through
+//     MAX_UNTIL_3 and REPEAT without any restore. OPT saves lastmark and
+//     the trail length, runs X, which runs on into the tail, and when X
+//     fails restores both, unconditionally as MARK_POP does, and jumps
+//     to the tail.
+//   - MIN_UNTIL (lazy) with count 0 runs the tail first, restoring
+//     lastmark after a failure (and the marks if the outer context is
+//     set, as OPT_LAZY does); then X with last_ptr set, then the tail
+//     again under MIN_UNTIL, which restores lastmark (and the marks with
+//     an outer context) when the tail fails, before X backtracks; at the
+//     max it fails. OPT_LAZY runs X and then the tail without those
+//     frames: X's own choice points restore lastmark on every way back,
+//     and with an outer context the marks too (an undo trail restores
+//     to the oldest save, so the extra restore changes nothing).
+//   - The one other difference: inside X sre's state->repeat is X's own
+//     context, where OPT leaves the outer one. That only decides whether
+//     BRANCH, REPEAT_ONE, MIN_REPEAT_ONE, ASSERT_NOT and the tails of
+//     lazy repeats inside X restore the marks after a failure (with no
+//     outer context they then do not), and nested repeats restore
+//     whichever context was outer. With noStale the marks such a
+//     failure leaves are never read, so no result changes; without it
+//     the repeat is compiled as sre does.
+//
+// Captures inside X are ordinary MARKs either way. The guard that skips
+// X needs no replay: sre undoes a failed greedy X (MARK_POP), and what a
+// failed lazy X leaves (MIN_UNTIL_3 restores nothing) is never read with
+// noStale. sre_test.go's sreOptPatterns check these forms against
+// Python.
 func (c *sreCompiler) emitRepeat(n *node) {
 	lo, hi := int(n.min), int(n.max)
 	if cs, ok := singleChar(n.subs[0]); ok {
@@ -402,6 +693,30 @@ func (c *sreCompiler) emitRepeat(n *node) {
 		item, arg := c.charOp(cs)
 		pc := c.op(kind, lo, hi, -1, item, arg)
 		c.repOne = append(c.repOne, pc)
+		return
+	}
+	if subs, ok := guardedChar(n.subs[0]); ok && n.rep != possessive && c.noStale {
+		kind := sRepeatOne
+		if n.rep == lazy {
+			kind = sMinRepeatOne
+		}
+		pc := c.op(kind, lo, hi, -1, sGuarded, 0)
+		c.repOne = append(c.repOne, pc)
+		c.items = append(c.items, guardedItem{subs: subs, at: pc + 5})
+		return
+	}
+	if c.noStale && n.rep == greedy && c.unroll(n) {
+		return
+	}
+	if lo == 0 && hi == 1 && n.rep != possessive && c.noStale {
+		kind := sOpt
+		if n.rep == lazy {
+			kind = sOptLazy
+		}
+		pc := c.op(kind, 0, -1)
+		c.opts = append(c.opts, pc)
+		c.emit(n.subs[0])
+		c.prog.code[pc+1] = len(c.prog.code)
 		return
 	}
 	if n.rep == possessive {
@@ -463,6 +778,11 @@ func (c *sreCompiler) guardAt(pc int) int {
 }
 
 func (c *sreCompiler) addGuard(g sreGuard) int {
+	if g.set != nil {
+		g.bytes = guardBytes(g.set)
+	} else {
+		g.bytes[g.b>>6] = 1 << (g.b & 63)
+	}
 	for i, o := range c.prog.guards {
 		if o.set == g.set && o.b == g.b && slices.Equal(o.marks, g.marks) {
 			return i
@@ -470,4 +790,204 @@ func (c *sreCompiler) addGuard(g sreGuard) int {
 	}
 	c.prog.guards = append(c.prog.guards, g)
 	return len(c.prog.guards) - 1
+}
+
+// staleMarks: where sre leaves marks behind, and when nobody can see them.
+//
+// A failed attempt can leave marks written: CPython's BRANCH, REPEAT_ONE,
+// MIN_REPEAT_ONE and ASSERT_NOT save and restore the marks (MARK_PUSH,
+// MARK_POP) only inside a repeat (state->repeat set); outside one they
+// only restore lastmark, which hides the marks above it but keeps the
+// values written to the marks at or below it. The guards replay such
+// writes (replayMarks). They are only visible in two cases: inside a
+// possessive repeat, which in 3.11 loops without setting state->repeat
+// (in (?:(a)|b)++ on "ab" the failed (a) of the second iteration leaves
+// group 1 at (1, 1)), and through a conditional inside the group it
+// tests. Without either:
+//
+//   - lastmark at a choice point C outside any repeat is the highest mark
+//     written on the path to C, so the marks at or below it belong to
+//     groups that open before C in the pattern (groups are numbered in
+//     the order they open, and the program is in pattern order).
+//   - Going forward from C, outside any repeat (and with no possessive
+//     repeat around C), the program never runs code before C again, so
+//     the only such marks written after C are the end marks of the
+//     groups that enclose C.
+//   - A group's end mark is written again whenever the match leaves the
+//     group, before anything after the group can read it; inside the
+//     group a backreference to it is an error ("cannot refer to an open
+//     group"), and no conditional tests it.
+//   - Inside a repeat the choice points restore the marks themselves, and
+//     a failure that reaches a choice point outside every repeat is the
+//     case above. Every choice point that continues forward after a
+//     failure restores lastmark, so a lastmark left high by a failure is
+//     never seen either.
+//
+// So then (noStale) the compiler may skip attempts that fail, or leave
+// out restores that only undo such writes, without replaying them.
+
+// staleVisible reports whether marks left by a failed attempt may be
+// read (see staleMarks): n has a possessive repeat of more than one
+// character, or a conditional that tests a group around it; open lists
+// the groups around n.
+func staleVisible(n *node, open []int) bool {
+	if n == nil {
+		return false
+	}
+	switch n.op {
+	case opCond:
+		if slices.Contains(open, n.group) {
+			return true
+		}
+	case opGroup:
+		open = append(open[:len(open):len(open)], n.group)
+	case opRepeat:
+		if _, ok := singleChar(n.subs[0]); !ok && n.rep == possessive {
+			return true
+		}
+	}
+	for _, s := range n.subs {
+		if staleVisible(s, open) {
+			return true
+		}
+	}
+	return false
+}
+
+// guard returns the guard for the code at pc: with first set, the
+// characters firstChars computes (no marks to replay), else guardAt's.
+func (c *sreCompiler) guard(pc int, first bool) int {
+	if !first {
+		return c.guardAt(pc)
+	}
+	budget := 256
+	cs, ok := c.firstChars(pc, nil, &budget)
+	if !ok {
+		return -1
+	}
+	if len(cs) == 0 {
+		// Nothing can match here: the empty set rejects everything.
+		return c.addGuard(sreGuard{set: c.prog.sets[c.set(charSet{})]})
+	}
+	if r, ok := plainRune(cs); ok {
+		var buf [utf8.UTFMax]byte
+		utf8.EncodeRune(buf[:], r)
+		return c.addGuard(sreGuard{b: buf[0]})
+	}
+	if len(cs) == 1 && cs[0].lo == 0 && cs[0].hi == maxRune {
+		return -1
+	}
+	return c.addGuard(sreGuard{set: c.prog.sets[c.set(cs)]})
+}
+
+// firstChars returns a superset of the characters the code at pc can
+// match first: ok is false when it may succeed without consuming one (or
+// the analysis gives up). Zero-width items (marks, anchors, lookarounds)
+// only restrict a match and are looked through. open lists the UNTIL
+// opcodes of the repeats entered on the way, whose tails follow.
+func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool) {
+	code := c.prog.code
+	var acc charSet
+	for {
+		if *budget--; *budget < 0 {
+			return nil, false
+		}
+		switch code[pc] {
+		case sFailure:
+			return acc, true
+		case sMark:
+			pc += 2
+			continue
+		case sAt:
+			pc += 2
+			continue
+		case sJump:
+			pc = code[pc+1]
+			continue
+		case sAssert, sAssertNot, sAssertPlain, sAssertNotPlain:
+			pc = code[pc+1]
+			continue
+		case sByte, sRune:
+			return union(acc, single(rune(code[pc+1]))), true
+		case sString:
+			r, _ := utf8.DecodeRuneInString(c.prog.strs[code[pc+1]])
+			return union(acc, single(r)), true
+		case sSet:
+			return union(acc, c.csets[code[pc+1]]), true
+		case sAny:
+			return union(acc, charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}), true
+		case sAnyAll:
+			return nil, false
+		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
+			var item charSet
+			switch code[pc+4] {
+			case sByte, sRune:
+				item = single(rune(code[pc+5]))
+			case sSet:
+				item = c.csets[code[pc+5]]
+			case sAny:
+				item = charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}
+			case sGuarded:
+				cs, ok := c.firstChars(code[pc+5], nil, budget)
+				if !ok {
+					return nil, false
+				}
+				item = cs
+			default:
+				return nil, false
+			}
+			acc = union(acc, item)
+			if code[pc+1] > 0 {
+				return acc, true
+			}
+			pc += 6
+			continue
+		case sBranch:
+			for h := pc + 1; code[h] != 0; h = code[h] {
+				cs, ok := c.firstChars(h+2, open, budget)
+				if !ok {
+					return nil, false
+				}
+				acc = union(acc, cs)
+			}
+			return acc, true
+		case sRepeat:
+			until := code[pc+3]
+			cs, ok := c.firstChars(pc+5, append(open[:len(open):len(open)], until), budget)
+			if !ok {
+				return nil, false
+			}
+			acc = union(acc, cs)
+			if code[pc+1] > 0 {
+				return acc, true
+			}
+			pc = until + 1
+			continue
+		case sMaxUntil, sMinUntil:
+			if !slices.Contains(open, pc) {
+				return nil, false
+			}
+			pc++
+			continue
+		case sOpt, sOptLazy:
+			// the body runs on into the tail
+			cs, ok := c.firstChars(pc+3, open, budget)
+			if !ok {
+				return nil, false
+			}
+			acc = union(acc, cs)
+			pc = code[pc+1]
+			continue
+		case sGrouprefExists:
+			cs, ok := c.firstChars(pc+3, open, budget)
+			if !ok {
+				return nil, false
+			}
+			acc = union(acc, cs)
+			pc = code[pc+2]
+			continue
+		}
+		// SUCCESS, backreferences, atomic groups, possessive repeats
+		return nil, false
+	}
 }

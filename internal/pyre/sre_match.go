@@ -47,6 +47,8 @@ const (
 	jumpPossRepeat1
 	jumpPossRepeat2
 	jumpAtomic
+	jumpOpt
+	jumpOptLazy
 )
 
 // sreFrame is one SRE(match_context).
@@ -214,6 +216,17 @@ func (m *sreMachine) one(ipc, ptr int) int {
 		}
 	case sAnyAll:
 		return ptr + runeLen(s, ptr)
+	case sGuarded:
+		// lookarounds with plain bodies, then one character
+		pc := code[ipc+1]
+		for code[pc] == sAssertPlain || code[pc] == sAssertNotPlain {
+			q, ok := back(s, ptr, code[pc+2])
+			if ok = ok && m.plain(pc+3, q); ok != (code[pc] == sAssertPlain) {
+				return -1
+			}
+			pc = code[pc+1]
+		}
+		return m.one(pc, ptr)
 	}
 	return -1
 }
@@ -279,6 +292,42 @@ func (m *sreMachine) count(ipc, ptr, maxcount int) (int, int) {
 		}
 	}
 	return p, n
+}
+
+// countMin is count for REPEAT_ONE: it returns the end position and the
+// position after the first lo items, or -1 when there are fewer. It
+// does not count the characters of a "." repeat that takes the rest of
+// the line.
+func (m *sreMachine) countMin(ipc, ptr, maxcount, lo int) (int, int) {
+	s := m.s
+	if op := m.prog.code[ipc]; op == sAny || op == sAnyAll {
+		lim := len(s)
+		if op == sAny {
+			if i := strings.IndexByte(s[ptr:], '\n'); i >= 0 {
+				lim = ptr + i
+			}
+		}
+		if maxcount >= lim-ptr {
+			p := ptr
+			for range lo {
+				if p >= lim {
+					return lim, -1
+				}
+				p += runeLen(s, p)
+			}
+			return lim, p
+		}
+	}
+	q, n := m.count(ipc, ptr, maxcount)
+	switch {
+	case n < lo:
+		return q, -1
+	case lo == 0:
+		return q, ptr
+	case q-ptr == n:
+		return q, ptr + lo
+	}
+	return q, forward(s, ptr, lo)
 }
 
 // lastGuard returns the largest position q in [lo, hi], reachable from hi
@@ -366,7 +415,7 @@ entrance:
 			pc += 2
 		case sString:
 			lit := prog.strs[code[pc+1]]
-			if len(s)-ptr < len(lit) || s[ptr:ptr+len(lit)] != lit {
+			if len(s)-ptr < len(lit) || s[ptr] != lit[0] || s[ptr:ptr+len(lit)] != lit {
 				goto fail
 			}
 			ptr += len(lit)
@@ -419,20 +468,13 @@ entrance:
 			if lo > end-ptr {
 				goto fail
 			}
-			q, n = m.count(pc+4, ptr, code[pc+2])
+			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
 			steps += (q - ptr) >> 3
-			if n < lo {
+			if n < 0 {
 				goto fail
 			}
 			f = &frames[fi]
-			switch {
-			case lo == 0:
-				f.count = ptr
-			case q-ptr == n:
-				f.count = ptr + lo
-			default:
-				f.count = forward(s, ptr, lo)
-			}
+			f.count = n
 			ptr = q
 			if code[pc+6] == sSuccess && ptr == end {
 				sptr = ptr
@@ -474,6 +516,22 @@ entrance:
 			ptr = q
 			pc += 6
 		case sRepeat:
+			if code[pc+1] == 0 && code[code[pc+3]] == sMaxUntil {
+				if g := code[pc+4]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+					// What sre does here: REPEAT installs a context
+					// and MAX_UNTIL, with count 0, tries an item. The
+					// item fails on its first character and is undone
+					// (MARK_POP, LASTMARK_RESTORE, count, last_ptr;
+					// see MAX_UNTIL below), then MAX_UNTIL runs the
+					// tail with the outer context. A failure of the
+					// tail passes through MAX_UNTIL_3 and REPEAT
+					// without any restore, so the result and every
+					// side effect are the tail's: run it here, without
+					// the context.
+					pc = code[pc+3] + 1
+					continue
+				}
+			}
 			// install a new repeat context
 			reps = append(reps, sreRepeat{count: -1, pc: pc, prev: repeat, lastPtr: -1})
 			repeat = len(reps) - 1
@@ -540,6 +598,24 @@ entrance:
 			sptr = ptr
 			kind, r = jumpAtomic, pc+2
 			goto push
+		case sOpt:
+			// (?:X)?, see emitRepeat: X, else the tail.
+			if g := code[pc+2]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+				pc = code[pc+1]
+				continue
+			}
+			f = &frames[fi]
+			f.lastmark, f.mt = lastmark, len(trail)
+			sptr = ptr
+			kind, r = jumpOpt, pc+3
+			goto push
+		case sOptLazy:
+			// (?:X)??: the tail, else X (which runs on into the tail).
+			f = &frames[fi]
+			f.lastmark, f.mt = lastmark, len(trail)
+			sptr = ptr
+			kind, r = jumpOptLazy, code[pc+1]
+			goto push
 		case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
 			g := code[pc+1]
 			if g >= lastmark {
@@ -567,6 +643,13 @@ entrance:
 			sptr = q
 			kind, r = jumpAssert, pc+3
 			goto push
+		case sAssertPlain, sAssertNotPlain:
+			// a lookaround with a plain body, see plainBody
+			q, ok = back(s, ptr, code[pc+2])
+			if ok = ok && m.plain(pc+3, q); ok != (code[pc] == sAssertPlain) {
+				goto fail
+			}
+			pc = code[pc+1]
 		case sAssertNot:
 			if q, ok = back(s, ptr, code[pc+2]); !ok {
 				pc = code[pc+1]
@@ -713,6 +796,33 @@ exit:
 		}
 		pc = code[pc+1]
 		ptr = sptr
+		goto entrance2
+	case jumpOpt:
+		if ret {
+			goto exit
+		}
+		for len(trail) > f.mt {
+			marks[trail[len(trail)-2]] = trail[len(trail)-1]
+			trail = trail[:len(trail)-2]
+		}
+		lastmark = f.lastmark
+		pc = code[pc+1]
+		goto entrance2
+	case jumpOptLazy:
+		if ret {
+			goto exit
+		}
+		if repeat >= 0 {
+			for len(trail) > f.mt {
+				marks[trail[len(trail)-2]] = trail[len(trail)-1]
+				trail = trail[:len(trail)-2]
+			}
+		}
+		lastmark = f.lastmark
+		if g := code[pc+2]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+			goto fail
+		}
+		pc += 3
 		goto entrance2
 	case jumpAssert:
 		if !ret {
@@ -871,6 +981,38 @@ out:
 	m.frames, m.reps, m.trail = frames, reps, trail
 	m.lastmark, m.sptr, m.steps = lastmark, sptr, steps
 	return ret, err
+}
+
+// plain matches the plain code (see plainBody) at pc from ptr.
+func (m *sreMachine) plain(pc, ptr int) bool {
+	s := m.s
+	code := m.prog.code
+	for {
+		switch code[pc] {
+		case sSuccess:
+			return true
+		case sByte:
+			if ptr >= len(s) || s[ptr] != byte(code[pc+1]) {
+				return false
+			}
+			ptr++
+		case sString:
+			lit := m.prog.strs[code[pc+1]]
+			if len(s)-ptr < len(lit) || s[ptr:ptr+len(lit)] != lit {
+				return false
+			}
+			ptr += len(lit)
+		case sAt:
+			if !m.at(ptr, assertKind(code[pc+1])) {
+				return false
+			}
+		default:
+			if ptr = m.one(pc, ptr); ptr < 0 {
+				return false
+			}
+		}
+		pc += 2
+	}
 }
 
 // replayMarks applies what an attempt skipped by guard g would have left

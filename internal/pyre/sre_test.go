@@ -286,3 +286,52 @@ func TestSREZeroAllocs(t *testing.T) {
 		t.Errorf("AppendSearch allocates %v times per run", n)
 	}
 }
+
+// sreOptPatterns target the compiler's rewrites: (?:X)? and (?:X)?? as
+// OPT and OPT_LAZY (captures, marks, conditionals on groups set inside
+// X, empty bodies, outer repeats, and the fallback to sre's REPEAT when a
+// conditional is inside the group it tests or a possessive repeat is
+// present), first-character guards through optional items, branches,
+// repeats and lookarounds, and greedy repeats skipped on their guard.
+var sreOptPatterns = []string{
+	`(?:a|(b))?c`, `(a|(b))?(?(2)x|y)`, `(?:(a)|b)?(?(1)c|d)`, `(?:x(a)|x)?(?(1)b|c)`, `(?:(a)b)?\1?`,
+	`(?:(a)*)?b`, `(?:(a)|)?b\1`, `(?:)?a`, `(?:)??a`, `(?:a*)?b`, `(?:(a?))?b`, `((?:ab)?)*c`,
+	`(?:(?:(a)|b)?c)*d`, `(?:(a)|b)??c`, `(?:a(b)?)??b`, `(a(?:b|bc)?)??c`, `((a)|b)??(?(2)x|y)`,
+	`(?:(a)(?:b|c)?)+d`, `(?:(?=(a))?a)`, `(?:(?!(b))a)?`, `(?:(a)b)?(?(1)|c)`, `^(?:\S+\s+)?(?P<x>.+)$`,
+	`(?:(a)|b(c)?)?(?(2)d|e)`, `(a(?:(b)|c)?)?\2`, `(?:(a+)(b)?)?\1\2`, `(?:(a)|b)?(?:(a)|b)?\1\2`,
+	`(?:(a)|b)?(?:(a)|b)??\2`, `(?:(a)(b)??)?c`, `(?:(a)(?:b(c))??)?x`, `((?:(a)|b)?)+c`, `((?:(a)|b)??)+?c`,
+	`(?:(a)|(?:b(c))?)?x(?(2)y|z)`, `(?:(a|ab)(c|bcd)?)?(d*)`, `(?:a(?:b)?)?(?:b(?:c)?)?c`,
+	`(a(?:(b)|c)?(?(1)x|y))z`, `(a(b)?(?(1)x|y))z`, `(a(?:bc|b)?(?(1)x|y))z`, `(a(?:b|bc)??(?(1)x|y))z`, `(a(b)(?:c|cd)?(?(1)x|y?))z`, `(a(b)(?:c|cd)??(?(1)x|y?))z`,
+	`(a(b)(?:c*)?(?(1)x|y?))z`, `(a(b)(?:c+d)?(?(1)x|y?))z`,
+	`(?:(a)|b)?(?:c|d)++`, `(?:(a)|b)?(?:ab|b)++c`, `(?:x(a)|x)?(?:a|b)*+c`,
+	`(?:a?b|c*d|(?:e|f)g)h`, `(?:\[?x|y)`, `(?:(?:ab)?c|d)e`, `x(?:(?:y)?z|w)*`, `(?:a|b?)c`, `(?:(?=a)|b)a`,
+	`(?:\b|x)y`, `(?:$|a)`, `(a)?(?:(?(1)a|b)c|d)`, `(?:(?<=a)|x)b`, `(?:a|b)??c`, `(?:ab)*c`, `(?:(a)b)*?c`,
+	`(?:(a)|b)*c`, `(x)(?:(a)b)*(?(2)y|z)`, `(?:(a)b){0,2}c`, `(?:a(b)|a){0,1}(?(1)c|bd)`, `(?:ab|a)?b?c`,
+	`^(?:x(a)?|y)*$`, `(?:(?:a)?)*b`, `(?:(?:(a))?)+?b\1`, `(?:(?:a)??)+b`,
+	`(?:(?! b).)*?x`, `^(?:(?!ab).)*$`, `(?<=ab)c`, `(?<!a\b)b`, `a(?=b$)`, `(?:(a)(?=b)|a)(?(1)b|c)`,
+	`(?=a\w)(?!ab)\w+`, `(?<=\Ab)(?:c|(?<=b)a)`, `(a)(?!\s)(?(1)b)`,
+	`(?:(?!ab).)*?b`, `(?:(?!ab).)+b`, `(?:(?=\w)(?!c).){2,3}?c`, `((?:(?<!a)[ab])*)b`, `(?:(?!a)(?<=b).)*`,
+	`x((?:(?! ).)*?) (?(1)a|b)`, `(?:(a)|b)(?:(?!c).)*?(?(1)c|d)`, `(?:(?!a).)??b`, `(?:(?!\b)\w){1,2}`,
+	`(a((?:(?!b).)*)c(?(1)x|y))z`, `(?:(?!b)a)*+b`, `(a(b)(?:(?!q).)*(?(1)x|y?))z`, `(a(b)(?:(?!q).)*?(?(1)x|y?))z`,
+	`(a(b)(?:(?!q).)*(?(1)xx|y?))z`, `(a(b)(?:(?!q)[cx])*(?(1)x|y?)z)`,
+	`(?:(a)|b){2}c`, `(?:(a)|bc){1,3}d`, `(?:ab|a){0,3}b`, `(?:(a)b|a){0,2}(?(1)c|d)`, `(?:\d{1,3}\.){3}\d{1,3}`,
+	`(?:(a)|b){2,}c`, `(?:a|(b)){1,2}?c`, `(?:(a?)b){2}\1`, `(?:a?){2,3}b`, `(?:(a)|){0,3}b`, `(?:()|a){2,}b`,
+	`(a(?:b|c){2}(?(1)x|y?))z`, `(a(b)(?:c|cd){0,2}(?(1)x|y?))z`, `(?:(a)|b(c)){1,2}(?(2)x|y)`, `(?:x(a)|x){0,2}(?(1)b|c)`,
+	`(?:(a)(?:b|c)?){1,3}\1`, `((?:a|ab){2,3})+c`, `(?:a(?:b(c)?){0,2}){2}\1?x`,
+}
+
+func TestSREOptAgainstPython(t *testing.T) {
+	inputs := append(append([]string{}, sreQuirkInputs...), "c", "bc", "ac", "abc", "bx", "by", "ax", "ay", "xab",
+		"xa", "xb", "xy", "xz", "abd", "abcd", "aabc", "abbc", "ababc", "bac", "xay", "[x", "y", "eh", "fgh",
+		"cdh", "abch", "de", "abce", "xyzw", "xyyz", "aaab", "abdc", "bcx", "bcxy", "bxz", "abcz", "abz", "abxz",
+		"abyz", "acyz", "abcbxz", "abxxz", "abxyz", "abxxxz", "abcxxz", "abxcz",
+		"1.2.3.4", "12.3.45.6x", "1.2.3", "aabbc", "abcbcd", "bcbcbcd", "aaaab", "xaxab", "xxb", "xxc", "abcabcx",
+		"ababx", "abbcx", "abaabc", "aab", "x abab", "foo bar\n", "a\n", "bb", "abbd", "ba c")
+	var cases []oracleCase
+	for _, p := range sreOptPatterns {
+		cases = append(cases, oracleCase{Pattern: p, Inputs: inputs})
+	}
+	res := runOracle(t, cases)
+	st := compareSRE(t, cases, res)
+	t.Logf("sre opt: %v", st)
+}
