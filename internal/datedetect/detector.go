@@ -448,8 +448,14 @@ func (d *Detector) reorder(num int) int {
 // fail2ban cuts from the line either way (except for ErrLineRejected,
 // where the line is dropped).
 func (d *Detector) Detect(line string) (Match, bool) {
+	return d.DetectAt(line, d.now())
+}
+
+// DetectAt is Detect with the time now given by the caller instead of
+// read from Options.Now.
+func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 	clk := &d.clk
-	clk.set(d.now(), d.loc)
+	clk.set(now, d.loc)
 	d.asciiLen, d.nonASCII = 0, false
 	var (
 		idx int

@@ -365,14 +365,15 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 	f.Last = LineInfo{}
 	f.lineNL = lineNL
 	defer func() { f.lineNL = "" }()
-	now := f.nowSec()
+	t := f.now() // one clock read for the line
+	now := float64(t.UnixNano()) / 1e9
 	var (
 		tl     tline
 		date   float64
 		dated  bool
 		noDate bool
 	)
-	m, found := f.dates.Detect(line)
+	m, found := f.dates.DetectAt(line, t)
 	if found && errors.Is(m.Err, datedetect.ErrLineRejected) {
 		return nil, fmt.Errorf("%w: %v", ErrSkipped, m.Err)
 	}
