@@ -142,6 +142,28 @@ type fieldsLarge struct {
 	kinds [largeSlots]uint8
 }
 
+// fieldsSlab hands out small fields from arrays of slabSize, one
+// allocation for many failures. A failure kept alive keeps its array.
+type fieldsSlab struct {
+	free []fieldsSmall
+}
+
+const slabSize = 32
+
+func (sl *fieldsSlab) get(lay *layout) *fields {
+	n := len(lay.names)
+	if n > smallSlots {
+		return newFields(lay)
+	}
+	if len(sl.free) == 0 {
+		sl.free = make([]fieldsSmall, slabSize)
+	}
+	x := &sl.free[0]
+	sl.free = sl.free[1:]
+	x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
+	return &x.fields
+}
+
 func newFields(lay *layout) *fields {
 	switch n := len(lay.names); {
 	case n <= smallSlots:

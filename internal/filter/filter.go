@@ -195,7 +195,8 @@ type Filter struct {
 	dates     *datedetect.Detector
 	lay       *layout // slots of the failure fields
 	preFields *fields // the prefregex's fields of the current line
-	lineNL    string  // the line being examined with its "\n", if known
+	slab      fieldsSlab
+	lineNL    string // the line being examined with its "\n", if known
 	now       func() time.Time
 	bufSize   int
 	buffer    []tline
@@ -546,7 +547,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if h == nil {
 			continue
 		}
-		fail := h.fieldsOver(pre, f.lay)
+		fail := h.fieldsInto(f.slab.get(f.lay), pre)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {

@@ -181,15 +181,10 @@ func (r *regex) bind(lay *layout) {
 	}
 }
 
-// fieldsOver returns the match's fields (Python's groupdict(), with the
-// alt_ and tuple_ groups folded into their fields) on top of base (the
-// prefregex's fields, nil for none): the match's own groups, even those
-// that did not take part, replace base's.
-func (h *hit) fieldsOver(base *fields, lay *layout) *fields {
-	return h.fieldsInto(newFields(lay), base)
-}
-
-// fieldsInto is fieldsOver filling g, which must be empty.
+// fieldsInto fills g, which must be empty, with the match's fields
+// (Python's groupdict(), with the alt_ and tuple_ groups folded into their
+// fields) on top of base (the prefregex's fields, nil for none): the
+// match's own groups, even those that did not take part, replace base's.
 func (h *hit) fieldsInto(g, base *fields) *fields {
 	for i, slot := range h.r.slots {
 		if slot < 0 {
