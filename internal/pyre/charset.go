@@ -28,7 +28,9 @@ func normalize(s charSet) charSet {
 	if len(s) < 2 {
 		return s
 	}
-	sort.Slice(s, func(i, j int) bool { return s[i].lo < s[j].lo })
+	if !slices.IsSortedFunc(s, cmpLo) {
+		slices.SortFunc(s, cmpLo)
+	}
 	out := s[:1]
 	for _, r := range s[1:] {
 		last := &out[len(out)-1]
@@ -43,12 +45,41 @@ func normalize(s charSet) charSet {
 	return out
 }
 
+func cmpLo(a, b rng) int { return int(a.lo) - int(b.lo) }
+
 // union returns the union of a and b as a new set.
 func union(a, b charSet) charSet {
 	out := make(charSet, 0, len(a)+len(b))
-	out = append(out, a...)
-	out = append(out, b...)
-	return normalize(out)
+	if !slices.IsSortedFunc(a, cmpLo) || !slices.IsSortedFunc(b, cmpLo) {
+		out = append(out, a...)
+		out = append(out, b...)
+		return normalize(out)
+	}
+	// merge the sorted lists, joining overlapping and adjacent ranges
+	add := func(r rng) {
+		if n := len(out); n > 0 && r.lo <= out[n-1].hi+1 {
+			out[n-1].hi = max(out[n-1].hi, r.hi)
+			return
+		}
+		out = append(out, r)
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i].lo <= b[j].lo {
+			add(a[i])
+			i++
+		} else {
+			add(b[j])
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		add(a[i])
+	}
+	for ; j < len(b); j++ {
+		add(b[j])
+	}
+	return out
 }
 
 // negate returns the complement of s over [0, maxRune].
@@ -274,6 +305,7 @@ func classSet(items []classItem, neg bool, fl Flags) charSet {
 	ascii := fl&ASCII != 0
 	var t charSet
 	if fl&IgnoreCase == 0 {
+		var cats []charSet // sorted already: merged by union
 		for _, it := range items {
 			switch it.kind {
 			case itemLiteral:
@@ -281,10 +313,13 @@ func classSet(items []classItem, neg bool, fl Flags) charSet {
 			case itemRange:
 				t = append(t, rng{it.lo, it.hi})
 			case itemCategory:
-				t = append(t, categorySet(it.cat, ascii)...)
+				cats = append(cats, categorySet(it.cat, ascii))
 			}
 		}
 		t = normalize(t)
+		for _, cs := range cats {
+			t = union(t, cs)
+		}
 		if neg {
 			return negate(t)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -64,8 +65,8 @@ type Options struct {
 	MaxSteps int
 	// ForceBacktrack is Engine: EngineBacktrack.
 	ForceBacktrack bool
-	// NoPrefilter disables the literal prefilter (see MayMatch), for
-	// tests and benchmarks.
+	// NoPrefilter disables the literal prefilter and the first-byte test
+	// (see MayMatch), for tests and benchmarks.
 	NoPrefilter bool
 }
 
@@ -94,16 +95,30 @@ type Regexp struct {
 	guard    guard
 	re2Match lazyRE2 // \A-anchored variant for Match
 
-	// Backtracking path; compiled lazily when the RE2 path exists.
-	btSrc   string
-	bt      lazyBT
-	btMatch lazyBT
+	// Backtracking path; compiled lazily when the RE2 path exists. On
+	// the sre engine btSrc itself is built lazily (for Backtrack), from
+	// the pattern parsed again with optFlags.
+	optFlags Flags
+	btOnce   sync.Once
+	btSrc    string
+	bt       lazyBT
+	btMatch  lazyBT
 
 	runes sync.Pool // *[]rune buffers for regexp2
 
 	// sre engine.
-	sre      *sreProg
+	sre *sreProg
+	// machine caches one idle machine, taken and returned with an atomic
+	// swap; machines holds the others (concurrent searches).
+	machine  atomic.Pointer[sreMachine]
 	machines sync.Pool // *sreMachine
+
+	// startOK: every match Search can find starts at offset 0 with a
+	// byte in start (see StartBytes); with startTest (no NoPrefilter)
+	// find tests it first.
+	startOK   bool
+	startTest bool
+	start     [4]uint64
 }
 
 type lazyRE2 struct {
@@ -154,6 +169,7 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	}
 	re := &Regexp{
 		pattern:     pattern,
+		optFlags:    opts.Flags,
 		flags:       p.flags,
 		names:       p.names,
 		index:       p.groupNames,
@@ -187,6 +203,8 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 		re.pf = newPrefilter(tree)
 	}
 	re.sre = compileSRE(tree, re.numSubexp, p.width)
+	re.startOK, re.start = re.startBits()
+	re.startTest = re.startOK && !opts.NoPrefilter
 	if re.engine == EngineRE2 {
 		t := cloneTree(tree)
 		elideLookbehinds(t, unknownCtx)
@@ -198,10 +216,12 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 			}
 		}
 	}
-	be := &btEmitter{parser: p}
-	be.emit(tree)
-	re.btSrc = be.b.String()
-	if re.engine != EngineSRE && re.re2 == nil {
+	if re.engine == EngineSRE {
+		// Backtrack builds the translation when asked.
+		return re, nil
+	}
+	re.btOnce.Do(func() { re.btSrc = btSource(tree, p) })
+	if re.re2 == nil {
 		// regexp2 is the only engine: compile it now so that errors
 		// surface at Compile time.
 		if _, err := re.backtrack(false); err != nil {
@@ -209,6 +229,27 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 		}
 	}
 	return re, nil
+}
+
+// btSource returns the regexp2 translation of tree, parsed by p.
+func btSource(tree *node, p *parser) string {
+	be := &btEmitter{parser: p}
+	be.emit(tree)
+	return be.b.String()
+}
+
+// backtrackSrc returns btSrc, building it on first use.
+func (re *Regexp) backtrackSrc() string {
+	re.btOnce.Do(func() {
+		// The pattern parsed before with these flags; parsing is
+		// deterministic.
+		tree, p, err := parse(re.pattern, re.optFlags)
+		if err != nil {
+			panic(fmt.Sprintf("pyre: parse %q again: %v", re.pattern, err))
+		}
+		re.btSrc = btSource(tree, p)
+	})
+	return re.btSrc
 }
 
 // translateTree is shared by Translate and CompileOptions.
@@ -254,7 +295,7 @@ func (re *Regexp) compileBT(src string) (*regexp2.Regexp, error) {
 
 func (re *Regexp) backtrack(anchored bool) (*regexp2.Regexp, error) {
 	l := &re.bt
-	src := re.btSrc
+	src := re.backtrackSrc()
 	if anchored {
 		l = &re.btMatch
 		src = `\A(?:` + src + `)`
@@ -312,8 +353,9 @@ func (re *Regexp) Engine() string {
 // was not compiled with Options.Engine EngineRE2.
 func (re *Regexp) RE2() string { return re.re2Src }
 
-// Backtrack returns the regexp2 translation.
-func (re *Regexp) Backtrack() string { return re.btSrc }
+// Backtrack returns the regexp2 translation. On the sre engine it is
+// built on the first call.
+func (re *Regexp) Backtrack() string { return re.backtrackSrc() }
 
 // guardsHold reports whether the RE2 translation is exact for s.
 func (re *Regexp) guardsHold(s string) bool {
@@ -344,11 +386,60 @@ func (re *Regexp) guardsHold(s string) bool {
 // MayMatch reports whether s may contain a match. It returns false only
 // when no match can exist: s lacks literal text that every match of the
 // pattern contains (in order, and at the start for a pattern anchored
-// with \A or ^ without MULTILINE). It costs a few string searches, never
+// with \A or ^ without MULTILINE), or its first byte is not in
+// StartBytes' set. It costs a few string searches, never
 // runs a regexp engine and never fails; Search, Match and MatchString
 // call it first.
 func (re *Regexp) MayMatch(s string) bool {
+	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
+		return false
+	}
 	return re.pf == nil || re.pf.mayMatch(s)
+}
+
+// StartBytes returns the possible first bytes of the input for a pattern
+// anchored at the start of the text (\A, or ^ without MULTILINE, before
+// anything that consumes a character), so that a caller can skip whole
+// patterns on the first byte of a line. When ok is true and s is empty
+// or s[0] is not in set, Search(s), AppendSearch(dst, s), MatchString(s)
+// and Match(s) find no match. set holds the first byte of the UTF-8
+// encoding of every character a match can start with (with IGNORECASE,
+// every case variant, non-ASCII ones included; every byte from 0x80 up
+// when U+FFFD can start a match, as an invalid byte decodes to it).
+//
+// ok is false when a match need not start at offset 0, when the pattern
+// can match the empty string there, or when the compile-time analysis
+// gives up; set is then nil. Each call returns a new array, which the
+// caller may keep and modify. AppendSearchAt with pos > 0 is not
+// covered.
+func (re *Regexp) StartBytes() (set *[256]bool, ok bool) {
+	if !re.startOK {
+		return nil, false
+	}
+	set = new([256]bool)
+	for b := range set {
+		set[b] = re.start[b>>6]&(1<<(b&63)) != 0
+	}
+	return set, true
+}
+
+// startBits computes StartBytes' set: the sre compiler's first-character
+// analysis, narrowed by the prefilter's first-byte test when it has one
+// (either is a necessary condition for a match).
+func (re *Regexp) startBits() (bool, [4]uint64) {
+	switch {
+	case re.sre.firstOK:
+		bits := re.sre.first
+		if pf := re.pf; pf != nil && pf.anchored {
+			for i := range bits {
+				bits[i] &= pf.first[i]
+			}
+		}
+		return true, bits
+	case re.pf != nil && re.pf.anchored:
+		return true, re.pf.first
+	}
+	return false, [4]uint64{}
 }
 
 // MatchString reports whether s contains a match (Python re.search).
@@ -389,14 +480,12 @@ func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.f
 func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.find(dst, s, true) }
 
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
-	if pf := re.pf; pf != nil {
-		// mayMatch's first-byte test, in line: most lines fail it
-		if pf.anchored && (len(s) == 0 || pf.first[s[0]>>6]&(1<<(s[0]&63)) == 0) {
-			return nil, nil
-		}
-		if !pf.mayMatch(s) {
-			return nil, nil
-		}
+	// StartBytes' test, in line: most lines fail it
+	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
+		return nil, nil
+	}
+	if pf := re.pf; pf != nil && !pf.mayMatch(s) {
+		return nil, nil
 	}
 	if re.engine == EngineSRE {
 		return re.sreFind(dst, s, anchored, true)
@@ -538,9 +627,12 @@ func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
 }
 
 func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans bool) ([]int, error) {
-	m, _ := re.machines.Get().(*sreMachine)
+	m := re.machine.Swap(nil)
 	if m == nil {
-		m = newSREMachine(re.sre)
+		m, _ = re.machines.Get().(*sreMachine)
+		if m == nil {
+			m = newSREMachine(re.sre)
+		}
 	}
 	m.s, m.steps, m.limit = s, 0, re.maxSteps
 	start, ok, err := m.search(anchored, from)
@@ -557,6 +649,8 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 		}
 	}
 	m.release()
-	re.machines.Put(m)
+	if !re.machine.CompareAndSwap(nil, m) {
+		re.machines.Put(m)
+	}
 	return out, err
 }

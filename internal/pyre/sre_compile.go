@@ -87,6 +87,13 @@ type runeSet struct {
 
 func newRuneSet(cs charSet) *runeSet {
 	rs := &runeSet{}
+	k := len(cs)
+	for k > 0 && cs[k-1].hi >= utf8.RuneSelf {
+		k--
+	}
+	if k < len(cs) {
+		rs.hi = make([]rng, 0, len(cs)-k+1)
+	}
 	for _, r := range cs {
 		for c := r.lo; c <= r.hi && c < utf8.RuneSelf; c++ {
 			rs.ascii[c>>6] |= 1 << (c & 63)
@@ -168,14 +175,25 @@ func guardBytes(rs *runeSet) [4]uint64 {
 		if l > h {
 			continue
 		}
-		var lo, hi [utf8.UTFMax]byte
-		utf8.EncodeRune(lo[:], l)
-		utf8.EncodeRune(hi[:], h)
-		for b := int(lo[0]); b <= int(hi[0]); b++ {
+		for b := int(leadByte(l)); b <= int(leadByte(h)); b++ {
 			set(byte(b))
 		}
 	}
 	return bs
+}
+
+// leadByte returns the first byte of the UTF-8 encoding of r, a valid
+// code point (not a surrogate).
+func leadByte(r rune) byte {
+	switch {
+	case r < 0x80:
+		return byte(r)
+	case r < 0x800:
+		return 0xC0 | byte(r>>6)
+	case r < 0x10000:
+		return 0xE0 | byte(r>>12)
+	}
+	return 0xF0 | byte(r>>18)
 }
 
 // startKind says where a search tries the program.
@@ -202,13 +220,17 @@ type sreProg struct {
 	// noStale: marks left behind by failed attempts are never read;
 	// see staleMarks in sre_compile.go.
 	noStale bool
+	// firstOK: every match starts at offset 0 with a character whose
+	// first byte is in first (see Regexp.StartBytes).
+	firstOK bool
+	first   [4]uint64
 }
 
 type sreCompiler struct {
 	prog   *sreProg
 	width  func(*node) (int64, int64)
-	setIdx map[string]int
-	csets  []charSet // the charSet of each prog.sets entry
+	setIdx map[uint64][]int // sets by hash (see set)
+	csets  []charSet        // the charSet of each prog.sets entry
 	// noStale: marks a failed attempt leaves behind are never read (see
 	// staleMarks).
 	noStale bool
@@ -228,7 +250,7 @@ type guardedItem struct {
 
 // compileSRE compiles tree; width is the parser's width function.
 func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreProg {
-	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[string]int{}}
+	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[uint64][]int{}}
 	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
@@ -272,6 +294,13 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 			p.start, p.guard = startGuard, g
 		}
 	}
+	// StartBytes: the characters a match at 0 can start with.
+	if p.start == startText || startsAtBeginning(tree) {
+		budget := 1024
+		if cs, ok := c.firstChars(0, nil, &budget); ok {
+			p.firstOK, p.first = true, guardBytes(newRuneSet(cs))
+		}
+	}
 	return p
 }
 
@@ -282,19 +311,21 @@ func (c *sreCompiler) op(args ...int) int {
 }
 
 func (c *sreCompiler) set(cs charSet) int {
-	key := make([]byte, 0, len(cs)*8)
+	// FNV-1a over the ranges; equal sets are found by comparing them.
+	h := uint64(14695981039346656037)
 	for _, r := range cs {
-		key = utf8.AppendRune(key, r.lo)
-		key = append(key, '-')
-		key = utf8.AppendRune(key, r.hi)
+		h = (h ^ uint64(uint32(r.lo))) * 1099511628211
+		h = (h ^ uint64(uint32(r.hi))) * 1099511628211
 	}
-	if i, ok := c.setIdx[string(key)]; ok {
-		return i
+	for _, i := range c.setIdx[h] {
+		if slices.Equal(c.csets[i], cs) {
+			return i
+		}
 	}
 	i := len(c.prog.sets)
 	c.prog.sets = append(c.prog.sets, newRuneSet(cs))
 	c.csets = append(c.csets, cs)
-	c.setIdx[string(key)] = i
+	c.setIdx[h] = append(c.setIdx[h], i)
 	return i
 }
 
@@ -778,15 +809,15 @@ func (c *sreCompiler) guardAt(pc int) int {
 }
 
 func (c *sreCompiler) addGuard(g sreGuard) int {
-	if g.set != nil {
-		g.bytes = guardBytes(g.set)
-	} else {
-		g.bytes[g.b>>6] = 1 << (g.b & 63)
-	}
 	for i, o := range c.prog.guards {
 		if o.set == g.set && o.b == g.b && slices.Equal(o.marks, g.marks) {
 			return i
 		}
+	}
+	if g.set != nil {
+		g.bytes = guardBytes(g.set)
+	} else {
+		g.bytes[g.b>>6] = 1 << (g.b & 63)
 	}
 	c.prog.guards = append(c.prog.guards, g)
 	return len(c.prog.guards) - 1
@@ -908,14 +939,14 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			pc = code[pc+1]
 			continue
 		case sByte, sRune:
-			return union(acc, single(rune(code[pc+1]))), true
+			return unionAcc(acc, single(rune(code[pc+1]))), true
 		case sString:
 			r, _ := utf8.DecodeRuneInString(c.prog.strs[code[pc+1]])
-			return union(acc, single(r)), true
+			return unionAcc(acc, single(r)), true
 		case sSet:
-			return union(acc, c.csets[code[pc+1]]), true
+			return unionAcc(acc, c.csets[code[pc+1]]), true
 		case sAny:
-			return union(acc, charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}), true
+			return unionAcc(acc, charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}), true
 		case sAnyAll:
 			return nil, false
 		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
@@ -936,7 +967,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			default:
 				return nil, false
 			}
-			acc = union(acc, item)
+			acc = unionAcc(acc, item)
 			if code[pc+1] > 0 {
 				return acc, true
 			}
@@ -948,7 +979,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 				if !ok {
 					return nil, false
 				}
-				acc = union(acc, cs)
+				acc = unionAcc(acc, cs)
 			}
 			return acc, true
 		case sRepeat:
@@ -957,7 +988,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = union(acc, cs)
+			acc = unionAcc(acc, cs)
 			if code[pc+1] > 0 {
 				return acc, true
 			}
@@ -975,7 +1006,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = union(acc, cs)
+			acc = unionAcc(acc, cs)
 			pc = code[pc+1]
 			continue
 		case sGrouprefExists:
@@ -983,11 +1014,20 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = union(acc, cs)
+			acc = unionAcc(acc, cs)
 			pc = code[pc+2]
 			continue
 		}
 		// SUCCESS, backreferences, atomic groups, possessive repeats
 		return nil, false
 	}
+}
+
+// unionAcc is union for firstChars' accumulator, which returns b itself
+// when acc is empty (no set there is modified).
+func unionAcc(acc, b charSet) charSet {
+	if len(acc) == 0 {
+		return b
+	}
+	return union(acc, b)
 }

@@ -136,8 +136,8 @@ func BenchmarkStockSSHD(b *testing.B) {
 }
 
 // TestStockSSHDPrefilters checks that every stock sshd failregex gets an
-// anchored prefilter, so that a line none of them can match costs a few
-// byte comparisons per regex.
+// anchored prefilter and a StartBytes set, so that a line none of them
+// can match costs a few byte comparisons per regex.
 func TestStockSSHDPrefilters(t *testing.T) {
 	_, fail, _ := sshdRegexes(t, pyre.Options{})
 	for i, re := range fail {
@@ -146,6 +146,42 @@ func TestStockSSHDPrefilters(t *testing.T) {
 		}
 		if re.MayMatch(sshdMiss + "\n") {
 			t.Errorf("failregex %d %q: MayMatch(%q) = true", i, re, sshdMiss)
+		}
+		if set, ok := re.StartBytes(); !ok {
+			t.Errorf("failregex %d %q: no StartBytes", i, re)
+		} else {
+			var b []byte
+			for c, in := range set {
+				if in {
+					b = append(b, byte(c))
+				}
+			}
+			t.Logf("failregex %d: StartBytes %q", i, b)
+		}
+	}
+}
+
+// BenchmarkCompileStockSSHD compiles the stock sshd prefregex and
+// failregexes (after tag expansion), as warden does at start-up.
+func BenchmarkCompileStockSSHD(b *testing.B) {
+	root := f2btest.Root(b)
+	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{
+		Dir:       filepath.Join(root, "etc", "fail2ban"),
+		NoBuiltin: true,
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srcs := []string{filter.ExpandTags(def.PrefRegex, def.UseDNS)}
+	for _, src := range def.FailRegex {
+		srcs = append(srcs, filter.ExpandTags(src, def.UseDNS))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, err := pyre.Compile(src); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
