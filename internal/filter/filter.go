@@ -196,18 +196,21 @@ type Filter struct {
 	lay       *layout // slots of the failure fields
 	preFields *fields // the prefregex's fields of the current line
 	slab      fieldsSlab
-	lineNL    string // the line being examined with its "\n", if known
-	now       func() time.Time
-	bufSize   int
-	buffer    []tline
-	lastText  string
-	lastDate  float64
-	mlf       map[string]mlfEntry
-	mlfOrder  []string
-	hit       hit      // the last prefregex or failregex match
-	hitI      hit      // the last ignoreregex match
-	single    [1]tline // the buffer when lines are examined one by one
-	content   [1]tline // the buffer holding what the prefregex left
+	// firstOK[i] is the set of first bytes failregex i can match text
+	// starting with, when it only matches at the start (nil otherwise).
+	firstOK  []*[256]bool
+	lineNL   string // the line being examined with its "\n", if known
+	now      func() time.Time
+	bufSize  int
+	buffer   []tline
+	lastText string
+	lastDate float64
+	mlf      map[string]mlfEntry
+	mlfOrder []string
+	hit      hit      // the last prefregex or failregex match
+	hitI     hit      // the last ignoreregex match
+	single   [1]tline // the buffer when lines are examined one by one
+	content  [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -305,6 +308,12 @@ func New(opt Options) (*Filter, error) {
 		r.bind(f.lay)
 	}
 	f.lay.seal()
+	f.firstOK = make([]*[256]bool, len(f.fail))
+	for i, r := range f.fail {
+		if set, ok := r.re.StartBytes(); ok {
+			f.firstOK[i] = set
+		}
+	}
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
 	if err != nil {
 		return nil, &OptionError{Option: "datepattern", Err: err}
@@ -539,6 +548,11 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if !haveBuf {
 			buf = joinLines(f.buffer)
 			haveBuf = true
+		}
+		// Failregexes that cannot match text starting with buf's first
+		// byte are not run at all.
+		if idx < len(f.firstOK) && f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
+			continue
 		}
 		h, err := fr.search(buf, org, &f.hit)
 		if err != nil {
