@@ -182,6 +182,13 @@ func (s *orderedSet) add(v string) {
 type mlfEntry struct {
 	fields  *fields
 	expires float64
+	seq     uint64 // when it was stored, to tell its place in mlfOrder
+}
+
+// mlfRef is a place in the order of the connections cache.
+type mlfRef struct {
+	id  string
+	seq uint64
 }
 
 // Filter examines the lines of one log for one jail. It keeps state
@@ -206,7 +213,8 @@ type Filter struct {
 	lastText string
 	lastDate float64
 	mlf      map[string]mlfEntry
-	mlfOrder []string
+	mlfOrder []mlfRef // connections in the order they were stored
+	mlfSeq   uint64
 	hit      hit      // the last prefregex or failregex match
 	hitI     hit      // the last ignoreregex match
 	single   [1]tline // the buffer when lines are examined one by one
@@ -694,34 +702,50 @@ func (f *Filter) mlfGet(id string, now float64) *fields {
 }
 
 func (f *Filter) mlfUnset(id string) {
-	if _, ok := f.mlf[id]; !ok {
-		return
-	}
+	// Its place in mlfOrder goes stale and is skipped there.
 	delete(f.mlf, id)
-	for i, k := range f.mlfOrder {
-		if k == id {
-			f.mlfOrder = append(f.mlfOrder[:i], f.mlfOrder[i+1:]...)
-			break
-		}
-	}
 }
 
+// mlfSet stores the fields of connection id. The cache holds at most
+// mlfMaxCount connections: when it is full, the oldest are dropped,
+// expired ones and then one more, as fail2ban's cache does.
 func (f *Filter) mlfSet(id string, g *fields, now float64) {
 	if len(f.mlf) >= mlfMaxCount {
 		for len(f.mlfOrder) > 0 {
-			k := f.mlfOrder[0]
+			ref := f.mlfOrder[0]
 			f.mlfOrder = f.mlfOrder[1:]
-			old, had := f.mlf[k]
-			delete(f.mlf, k)
-			if had && old.expires > now && len(f.mlf) < mlfMaxCount {
+			old, had := f.mlf[ref.id]
+			if !had || old.seq != ref.seq {
+				continue // forgotten, or stored again later
+			}
+			delete(f.mlf, ref.id)
+			if old.expires > now && len(f.mlf) < mlfMaxCount {
 				break
 			}
 		}
 	}
-	if _, ok := f.mlf[id]; !ok {
-		f.mlfOrder = append(f.mlfOrder, id)
+	e, ok := f.mlf[id]
+	if !ok {
+		f.mlfSeq++
+		e.seq = f.mlfSeq
+		if len(f.mlfOrder) >= 4*mlfMaxCount {
+			f.compactMLFOrder()
+		}
+		f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
 	}
-	f.mlf[id] = mlfEntry{fields: g, expires: now + mlfMaxAge}
+	e.fields, e.expires = g, now+mlfMaxAge
+	f.mlf[id] = e
+}
+
+// compactMLFOrder drops the stale places from mlfOrder.
+func (f *Filter) compactMLFOrder() {
+	live := f.mlfOrder[:0:0]
+	for _, ref := range f.mlfOrder {
+		if e, ok := f.mlf[ref.id]; ok && e.seq == ref.seq {
+			live = append(live, ref)
+		}
+	}
+	f.mlfOrder = live
 }
 
 // mergeFailure correlates the lines of one connection (<F-MLFID>): what a
