@@ -136,6 +136,9 @@ type Detector struct {
 	laneHits int  // tests: lines matchLast answered
 	zone     zoneSpan
 	month    monthCache
+	// minLine is the fewest bytes a line needs for any template to
+	// match, 0 until known (setMinLine).
+	minLine int
 }
 
 // New builds a Detector.
@@ -158,10 +161,7 @@ func New(opts Options) (*Detector, error) {
 	if startup.IsZero() {
 		startup = d.now()
 	}
-	b, err := newBuilder(newCodeTable(startup.In(d.loc)))
-	if err != nil {
-		return nil, err
-	}
+	b := newBuilder(newCodeTable(startup.In(d.loc)))
 	ts, err := b.templatesFor(opts.DatePattern)
 	if err != nil {
 		return nil, fmt.Errorf("parse datepattern: %w", err)
@@ -179,6 +179,7 @@ func New(opts Options) (*Detector, error) {
 func (d *Detector) Templates() []string {
 	out := make([]string, len(d.slots))
 	for i, s := range d.slots {
+		s.t.build()
 		out[i] = s.t.name
 	}
 	return out
@@ -271,6 +272,7 @@ func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
 
 // search runs slot i's template on line[pos:end] and records a hit.
 func (d *Detector) search(s *slot, line string, pos, end int) bool {
+	s.t.build()
 	if f := s.t.fast; f != nil && !d.noFast {
 		switch res, _ := f.search(&d.m, line, pos, end); res {
 		case fastMatch:
@@ -291,7 +293,8 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 // DateDetector.matchTime, including its template reordering.
 func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 	n := len(d.slots)
-	if n == 0 {
+	if n == 0 || len(line) < d.minLine {
+		// no template can match so short a line
 		return 0, false, nil
 	}
 	const none = -1
@@ -305,6 +308,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 	matched := false
 	if i < n {
 		s = d.slots[i]
+		s.t.build()
 		if s.t.anchored() {
 			matched = d.search(s, line, 0, len(line))
 			ignore = i
@@ -368,12 +372,29 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 		}
 	}
 	if idx == none {
+		if d.minLine == 0 {
+			d.setMinLine()
+		}
 		return 0, false, nil
 	}
 	if foundCaps != nil {
 		d.scratch = foundCaps
 	}
 	return d.commit(idx, line, clk)
+}
+
+// setMinLine sets d.minLine after a line no template matched, by which
+// time every template is built: the fewest runes (so bytes) a line needs
+// for any template to match.
+func (d *Detector) setMinLine() {
+	m := farPosition
+	for _, s := range d.slots {
+		if s.t.lazy != nil {
+			return
+		}
+		m = min(m, s.t.prog.minLen)
+	}
+	d.minLine = m
 }
 
 // commit records the win of slot idx, whose match is in d.m.caps, as

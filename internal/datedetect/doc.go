@@ -12,6 +12,10 @@
 // (look-arounds, back-references, conditionals, Unicode \d \w \s and
 // Python's case folding), because Go's regexp cannot express them.
 //
+// Each Detector builds the default templates (compiles their regexes)
+// only when it first tries them, so New is cheap; the engine skips start
+// positions where a template cannot match (prefilter.go).
+//
 // Time is injected (Options.Now, Options.Location); the package never
 // reads the wall clock itself except as the default of Options.Now.
 //

@@ -739,7 +739,7 @@ func (f *fastMatcher) searchWith(m *machine, s string, pos, end int, useDirect b
 	}
 	r := fastRun{f: f, s: s, end: end, caps: m.caps, stack: m.fastStack, useDirect: useDirect}
 	if f.anchored {
-		if pos != 0 {
+		if pos != 0 || end < f.prog.minLen || !f.prog.windowOK(s, 0, end) {
 			return fastNoMatch, 0
 		}
 		if r.try(0) {
@@ -768,6 +768,17 @@ func (f *fastMatcher) searchWith(m *machine, s string, pos, end int, useDirect b
 				i++
 				continue
 			}
+		}
+		// the engine's other prefilters (prefilter.go); s[i] is ASCII
+		if end-i < p.minLen {
+			break
+		}
+		if !p.windowOK(s, i, end) {
+			if i == end {
+				break
+			}
+			i++
+			continue
 		}
 		if r.try(i) {
 			return fastMatch, r.work

@@ -21,6 +21,7 @@ func fastTemplates(t testing.TB) []*template {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Templates() // builds the templates
 	var out []*template
 	for _, s := range d.slots {
 		if s.t.fast != nil {
@@ -88,6 +89,7 @@ func TestFastAttached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.Templates() // builds the templates
 	if d.slots[0].t.fast != nil || d.slots[1].t.fast == nil {
 		t.Errorf("fast matchers for %v: %v, %v; want only the second", d.Templates(), d.slots[0].t.fast != nil, d.slots[1].t.fast != nil)
 	}

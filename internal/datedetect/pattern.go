@@ -250,8 +250,10 @@ const (
 	kindTAI64N
 )
 
-// template is one compiled date template. It is immutable once built and
-// may be shared by several detectors.
+// template is one compiled date template. A default template starts out
+// unbuilt (lazy not nil: only weight, pattern and the line-begin flag are
+// set) and is built on first use by its Detector; it is immutable once
+// built.
 type template struct {
 	kind       templateKind
 	name       string
@@ -265,6 +267,7 @@ type template struct {
 	prog       *program
 	fields     []field      // strptime fields in group order
 	fast       *fastMatcher // exact matcher without the engine, or nil
+	lazy       *lazySpec    // not nil until built
 }
 
 func (t *template) anchored() bool { return t.flags&(flagLineBegin|flagLineEnd) != 0 }

@@ -79,6 +79,10 @@ type program struct {
 	first     [4]uint64
 	firstAny  bool // first rune may be non-ASCII
 	firstNone bool // no first-rune prefilter (may match empty)
+	// minLen, win and winLen are the prefilters of prefilter.go.
+	minLen int
+	winLen int
+	win    [winMax][2]uint64
 }
 
 // machine holds per-search scratch state. Not safe for concurrent use.
@@ -128,12 +132,16 @@ func (m *machine) search(p *program, s string, pos, end int) (bool, error) {
 	}
 	m.reset(p, s, end)
 	if p.anchored {
-		if pos != 0 {
+		if pos != 0 || end < p.minLen || !p.windowOK(s, 0, end) {
 			return false, nil
 		}
 		return m.try(p, 0)
 	}
 	for i := pos; i <= end; {
+		if end-i < p.minLen {
+			// fewer bytes than the runes a match needs
+			break
+		}
 		if !p.firstNone {
 			if i == end {
 				break
@@ -149,6 +157,19 @@ func (m *machine) search(p *program, s string, pos, end int) (bool, error) {
 				i += w
 				continue
 			}
+		}
+		if (p.winLen > 1 || p.firstNone) && !p.windowOK(s, i, end) {
+			// cannot match here; step as below
+			if i == end {
+				break
+			}
+			if s[i] < utf8.RuneSelf {
+				i++
+			} else {
+				_, w := utf8.DecodeRuneInString(s[i:end])
+				i += w
+			}
+			continue
 		}
 		ok, err := m.try(p, i)
 		if ok || err != nil {

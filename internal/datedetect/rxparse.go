@@ -707,6 +707,7 @@ func (c *rxCompiler) program(n *node, ncap int) (*program, error) {
 	p := &program{insts: c.insts, ncap: ncap, nmark: nmark}
 	p.anchored = startsAnchored(n)
 	p.computeFirst()
+	p.computeWindow()
 	return p, nil
 }
 

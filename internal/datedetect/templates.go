@@ -56,37 +56,76 @@ type builder struct {
 	anchoredKeys map[string]*template
 }
 
-func newBuilder(ct codeTable) (*builder, error) {
+// newBuilder prepares the default templates without building them: each
+// is built (its regex compiled) on first use, see template.build. What
+// the template list needs before that (which defaults get a line-begin
+// variant, which are line-begin templates) follows from the pattern
+// text; TestLazyBuilder checks it against the built templates.
+func newBuilder(ct codeTable) *builder {
 	b := &builder{ct: ct, anchoredKeys: map[string]*template{}}
+	b.defaults = make([]*template, 0, len(defaultPatterns))
 	for _, p := range defaultPatterns {
-		t, err := b.fromPattern(p)
-		if err != nil {
-			return nil, fmt.Errorf("build default template %q: %w", p, err)
-		}
-		b.defaults = append(b.defaults, t)
+		b.defaults = append(b.defaults, newLazyTemplate(ct, p, defaultIsLineBegin(p)))
 	}
-	for _, t := range b.defaults {
-		if strings.HasPrefix(t.name, prefixLineBegin) || strings.HasPrefix(t.name, "^") {
+	for _, p := range defaultPatterns {
+		if !defaultHasVariant(p) {
 			continue
 		}
-		var a *template
-		var err error
-		if t.hasPattern {
-			a, err = b.fromPattern(prefixLineBegin + t.pattern)
-		} else {
-			a, err = b.fromPattern(prefixLineBegin + t.name)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("build anchored template %q: %w", t.name, err)
-		}
-		if a.name == t.name {
-			continue
-		}
+		a := newLazyTemplate(ct, prefixLineBegin+p, true)
 		a.weight = 100
 		b.anchored = append(b.anchored, a)
-		b.anchoredKeys[cacheKey(prefixLineBegin+patternOrName(t))] = a
+		b.anchoredKeys[cacheKey(prefixLineBegin+p)] = a
 	}
-	return b, nil
+	return b
+}
+
+// defaultIsLineBegin tells whether the default template of pattern p is
+// anchored at the line begin (its flags have flagLineBegin).
+func defaultIsLineBegin(p string) bool {
+	return strings.HasPrefix(p, prefixLineBegin) || strings.HasPrefix(p, "^")
+}
+
+// defaultHasVariant tells whether the default template of pattern p gets
+// a line-begin variant: every default that is not line-begin already.
+func defaultHasVariant(p string) bool { return !defaultIsLineBegin(p) }
+
+// newLazyTemplate returns the template of pattern, to be built on first
+// use. Only its weight, its line-begin flag and, for %-patterns, its
+// pattern are set before.
+func newLazyTemplate(ct codeTable, pattern string, lineBegin bool) *template {
+	t := &template{weight: 1, lazy: &lazySpec{ct: ct, pattern: pattern}}
+	if lineBegin {
+		t.flags = flagLineBegin
+	}
+	if strings.Contains(pattern, "%") {
+		t.kind, t.hasPattern, t.pattern = kindPattern, true, pattern
+	}
+	return t
+}
+
+// lazySpec is what building a default template needs.
+type lazySpec struct {
+	ct      codeTable
+	pattern string // as given to buildPattern
+}
+
+// build builds t if it has not been built yet. Only default templates
+// are built lazily, and they always build: a failure is a bug.
+func (t *template) build() {
+	if t.lazy != nil {
+		t.buildLazy()
+	}
+}
+
+func (t *template) buildLazy() {
+	l := t.lazy
+	u, err := buildPattern(l.ct, l.pattern)
+	if err != nil {
+		panic(fmt.Sprintf("datedetect: build default template %q: %v", l.pattern, err))
+	}
+	w := t.weight
+	*t = *u
+	t.weight = w
 }
 
 func patternOrName(t *template) string {
@@ -105,14 +144,20 @@ func cacheKey(pattern string) string {
 	return pattern
 }
 
-// fromPattern resolves one template pattern: the special names EPOCH,
-// LEPOCH and TAI64N (optionally with a line-begin prefix), patterns with
-// an {EPOCH} field, or a %-directive pattern.
+// fromPattern resolves one template pattern: a line-begin variant of a
+// default template, or a template built from it (buildPattern).
 func (b *builder) fromPattern(pattern string) (*template, error) {
-	key := cacheKey(pattern)
-	if a, ok := b.anchoredKeys[key]; ok {
+	if a, ok := b.anchoredKeys[cacheKey(pattern)]; ok {
 		return a, nil
 	}
+	return buildPattern(b.ct, pattern)
+}
+
+// buildPattern builds the template of one pattern: the special names
+// EPOCH, LEPOCH and TAI64N (optionally with a line-begin prefix),
+// patterns with an {EPOCH} field, or a %-directive pattern.
+func buildPattern(ct codeTable, pattern string) (*template, error) {
+	key := cacheKey(pattern)
 	if strings.Contains(key, "EPOCH") {
 		if rxFind(reEpochField, pattern) != nil {
 			return newEpochTemplate(false, pattern, strings.Contains(key, "LEPOCH"))
@@ -130,7 +175,7 @@ func (b *builder) fromPattern(pattern string) (*template, error) {
 	case prefixLineBegin + "TAI64N", "^TAI64N":
 		return newTAI64NTemplate(beginStart)
 	}
-	return newPatternTemplate(b.ct, pattern, beginWord, true)
+	return newPatternTemplate(ct, pattern, beginWord, true)
 }
 
 // all returns the full default list: line-begin variants first.
@@ -144,8 +189,18 @@ func (b *builder) all() []*template {
 // the ordered template list of a detector.
 func (b *builder) templatesFor(datepattern string) ([]*template, error) {
 	var out []*template
+	// known holds the names of out[:nKnown]. Names of default templates
+	// are only looked up (which builds them) when a later pattern line
+	// needs them: the default list has no duplicate names.
 	known := map[string]bool{}
+	nKnown := 0
 	add := func(t *template, ignoreDup bool) error {
+		for ; nKnown < len(out); nKnown++ {
+			u := out[nKnown]
+			u.build()
+			known[u.name] = true
+		}
+		t.build()
 		if known[t.name] {
 			if ignoreDup {
 				return nil
@@ -154,6 +209,7 @@ func (b *builder) templatesFor(datepattern string) ([]*template, error) {
 		}
 		known[t.name] = true
 		out = append(out, t)
+		nKnown = len(out)
 		return nil
 	}
 	if strings.TrimSpace(datepattern) == "" {
@@ -168,8 +224,14 @@ func (b *builder) templatesFor(datepattern string) ([]*template, error) {
 		ignoreDup := len(out) > 0
 		switch {
 		case key == prefixLineBegin || key == "{DEFAULT}":
+			first := len(out) == 0
 			for _, t := range b.all() {
 				if key == prefixLineBegin && t.flags&flagLineBegin == 0 {
+					continue
+				}
+				if first {
+					// defaults first: no duplicates, names not needed yet
+					out = append(out, t)
 					continue
 				}
 				if err := add(t, ignoreDup); err != nil {
@@ -218,5 +280,6 @@ func (b *builder) wrapDate(d *template, preMatch string) (*template, error) {
 	if d.hasPattern {
 		return b.fromPattern(wrap(d.pattern))
 	}
+	d.build()
 	return b.fromPattern(wrap(d.name))
 }

@@ -1,0 +1,74 @@
+package datedetect
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sshdSampleLines returns the lines of fail2ban's sshd sample log without
+// its comment lines, or skips the test when the package is not unpacked.
+func sshdSampleLines(tb testing.TB) []string {
+	tb.Helper()
+	dir := os.Getenv("WARDEN_F2B_CACHE")
+	if dir == "" {
+		dir = "/tmp/f2bcache"
+	}
+	path := filepath.Join(dir, "root/usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd")
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Skipf("sshd sample log: %v", err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	for sc.Scan() {
+		if l := sc.Text(); !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return lines
+}
+
+// BenchmarkStream feeds the sshd sample log repeatedly to one Detector
+// with the default templates; ns/op is per line.
+func BenchmarkStream(b *testing.B) {
+	lines := sshdSampleLines(b)
+	d, err := New(Options{Location: time.UTC, Now: fixedNow, Startup: testStartup})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := fixedNow()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.DetectAt(lines[i%len(lines)], now)
+	}
+}
+
+// BenchmarkNew measures building a Detector with the default templates.
+func BenchmarkNew(b *testing.B) {
+	b.Run("default", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := New(Options{Location: time.UTC, Now: fixedNow, Startup: testStartup}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("lnbeg", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := New(Options{DatePattern: "{^LN-BEG}", Location: time.UTC, Now: fixedNow, Startup: testStartup}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
