@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -620,6 +621,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Skip eight plain bytes at a time.
+		for i+8 <= len(s) && plainJSON8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 			continue
@@ -641,6 +649,15 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainJSON8 reports whether none of the eight bytes in x needs escaping
+// in a JSON string: none is below 0x20, '"', '\\' or DEL.
+func plainJSON8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	less20 := (x - 0x20*ones) &^ x & highs
+	return less20|zero(x^('"'*ones))|zero(x^('\\'*ones))|zero(x^(0x7f*ones)) == 0
 }
 
 func shortstr(s string, l int) string {

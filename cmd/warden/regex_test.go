@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wardenipd/warden/internal/f2btest"
 )
@@ -302,4 +303,28 @@ func TestAppendTime(t *testing.T) {
 			t.Errorf("appendTime(%v) = %s, want %s", v, got, want)
 		}
 	}
+}
+
+// FuzzAppendJSONString checks the JSON strings warden regex writes: they
+// decode to the input (valid UTF-8 is assumed, as lines are decoded
+// first) and escape what needs it.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain text of some length", "a\"b\\c\nd\x7fe\x01f", "éü\u2028 tabs\tand\rcr", strings.Repeat("x\"", 20)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		b := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil || got != s {
+			t.Fatalf("%q encodes as %s: %q, %v", s, b, got, err)
+		}
+		for _, c := range b[1 : len(b)-1] {
+			if c < 0x20 || c == 0x7f {
+				t.Fatalf("%q encodes as %s, with a raw control byte", s, b)
+			}
+		}
+	})
 }
