@@ -429,26 +429,8 @@ func (f *fastMatcher) directSyslog(s string, i, end int, caps []int) bool {
 	if byteAt(s, p, end) == ' ' {
 		p++
 	}
-	if e = pickNum(s, p, end, '2', 0, 0, ':'); e < 0 {
+	if p = directClock(s, p, end, c[10:18], '2', 0, 0, false); p < 0 {
 		return false
-	}
-	c[10], c[11] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', 0, 0, ':'); e < 0 {
-		return false
-	}
-	c[12], c[13] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', '6', '1', 0); e < 0 {
-		return false
-	}
-	c[14], c[15] = p, e
-	p = e
-	if e = fracEnd(s, p, end, false); e > p {
-		c[16], c[17] = p+1, e
-		p = e
-	} else {
-		c[16], c[17] = -1, -1
 	}
 	if byteAt(s, p, end) == ' ' && f.yearAt(s, p+1, end) {
 		c[18], c[19] = p+1, p+5
@@ -497,26 +479,8 @@ func (f *fastMatcher) directISO(s string, i, end int, caps []int) bool {
 	if s[e] == ' ' && byteAt(s, p, end) == ' ' {
 		p++
 	}
-	if e = pickNum(s, p, end, '1', '2', '3', ':'); e < 0 {
+	if p = directClock(s, p, end, c[12:20], '1', '2', '3', true); p < 0 {
 		return false
-	}
-	c[12], c[13] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', 0, 0, ':'); e < 0 {
-		return false
-	}
-	c[14], c[15] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', '6', '1', 0); e < 0 {
-		return false
-	}
-	c[16], c[17] = p, e
-	p = e
-	if e = fracEnd(s, p, end, true); e > p {
-		c[18], c[19] = p+1, e
-		p = e
-	} else {
-		c[18], c[19] = -1, -1
 	}
 	// (?:\s*(?P<z>...))? with \s* greedy; the dfs gives up on more than
 	// three spaces
@@ -541,6 +505,34 @@ func (f *fastMatcher) directISO(s string, i, end int, caps []int) bool {
 	}
 	c[1] = p
 	return true
+}
+
+// directClock reads %H:%M:%S and the optional fraction at p, the hour's
+// options being pickNum's hi, alt and altHi, and writes the spans of the
+// four groups to c. It returns the end, or -1.
+func directClock(s string, p, end int, c []int, hi, alt, altHi int, fracComma bool) int {
+	e := pickNum(s, p, end, hi, alt, altHi, ':')
+	if e < 0 {
+		return -1
+	}
+	c[0], c[1] = p, e
+	p = e + 1
+	if e = pickNum(s, p, end, '5', 0, 0, ':'); e < 0 {
+		return -1
+	}
+	c[2], c[3] = p, e
+	p = e + 1
+	if e = pickNum(s, p, end, '5', '6', '1', 0); e < 0 {
+		return -1
+	}
+	c[4], c[5] = p, e
+	p = e
+	if e = fracEnd(s, p, end, fracComma); e > p {
+		c[6], c[7] = p+1, e
+		return e
+	}
+	c[6], c[7] = -1, -1
+	return p
 }
 
 func isSpaceInt(c int) bool { return c >= 0 && isSpaceByte(byte(c)) }
@@ -575,26 +567,8 @@ func (f *fastMatcher) directApache(s string, i, end int, caps []int) bool {
 	if c := byteAt(s, p, end); c == ' ' || c == ':' {
 		p++
 	}
-	if e = pickNum(s, p, end, '1', '2', '3', ':'); e < 0 {
+	if p = directClock(s, p, end, c[12:20], '1', '2', '3', false); p < 0 {
 		return false
-	}
-	c[12], c[13] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', 0, 0, ':'); e < 0 {
-		return false
-	}
-	c[14], c[15] = p, e
-	p = e + 1
-	if e = pickNum(s, p, end, '5', '6', '1', 0); e < 0 {
-		return false
-	}
-	c[16], c[17] = p, e
-	p = e
-	if e = fracEnd(s, p, end, false); e > p {
-		c[18], c[19] = p+1, e
-		p = e
-	} else {
-		c[18], c[19] = -1, -1
 	}
 	c[20], c[21] = -1, -1
 	if byteAt(s, p, end) == ' ' {
