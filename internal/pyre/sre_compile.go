@@ -489,10 +489,14 @@ const (
 // group's code comes once, in order (with (?:(a)b|a){0,2}(?(1)c|d) on
 // "abac" the second copy's failed (a) would leave group 1 at (2, 3)
 // where sre, inside its REPEAT, restores (0, 1)).
+//
+// A body holding a repeat of more than one character is not unrolled:
+// that repeat could be unrolled in turn, and nested unrolling makes the
+// program grow exponentially with the depth ((?:(?:ab){8}){8}...).
 func (c *sreCompiler) unroll(n *node) bool {
 	lo, hi := n.min, n.max
 	x := n.subs[0]
-	if _, ok := singleChar(x); ok || hasGroup(x) || nodeCount(x, maxUnrollNodes+1) > maxUnrollNodes {
+	if _, ok := singleChar(x); ok || hasGroup(x) || hasBodyRepeat(x) || nodeCount(x, maxUnrollNodes+1) > maxUnrollNodes {
 		return false
 	}
 	switch {
@@ -537,6 +541,25 @@ func hasGroup(n *node) bool {
 	}
 	for _, s := range n.subs {
 		if hasGroup(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasBodyRepeat reports whether n contains a repeat whose item is more
+// than one character.
+func hasBodyRepeat(n *node) bool {
+	if n == nil {
+		return false
+	}
+	if n.op == opRepeat {
+		if _, ok := singleChar(n.subs[0]); !ok {
+			return true
+		}
+	}
+	for _, s := range n.subs {
+		if hasBodyRepeat(s) {
 			return true
 		}
 	}

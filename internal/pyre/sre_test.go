@@ -335,3 +335,23 @@ func TestSREOptAgainstPython(t *testing.T) {
 	st := compareSRE(t, cases, res)
 	t.Logf("sre opt: %v", st)
 }
+
+// TestUnrollStaysSmall checks that nested counted repeats do not make the
+// program grow with the product of their counts.
+func TestUnrollStaysSmall(t *testing.T) {
+	pat := "ab"
+	for range 5 {
+		pat = "(?:x" + pat + "y){8}"
+	}
+	re, err := Compile("^" + pat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(re.sre.code); n > 10000 {
+		t.Fatalf("program of %d ints for %d pattern bytes", n, len(pat))
+	}
+	s := strings.Repeat("x", 8) + "ab"
+	if ok, err := re.MatchString(s); ok || err != nil {
+		t.Fatalf("MatchString(%q) = %v, %v", s, ok, err)
+	}
+}
