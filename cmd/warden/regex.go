@@ -405,9 +405,11 @@ func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog 
 
 // lineClock is the time the filter sees. Reading the wall clock costs
 // about as much as examining a short line, so it is read once every
-// clockLines lines, and again whenever reading may have waited for input:
-// the time a line gets is then at most a few hundred microseconds old,
-// where fail2ban-regex's own reading of the clock varies by more.
+// clockLines lines, and again whenever reading may have waited for input.
+// A line's "now" is thus the time at most clockLines lines earlier: tens
+// of microseconds on ordinary lines, more on lines that drive the regexes
+// to their step budgets. fail2ban-regex's own clock reading drifts as much
+// between lines; only dateless lines and year inference use it.
 type lineClock struct {
 	t    time.Time
 	left int

@@ -64,12 +64,12 @@ var directShapeKinds = [...][]fastElem{
 }
 
 // directIcase is the case mode each direct matcher is written for.
-var directIcase = [...]bool{shapeSyslog: true, shapeISO: false, shapeApache: true}
+func directIcase(shape int) bool { return shape != shapeISO }
 
 // hasDirect reports whether f's elements are exactly those its direct
 // matcher is written for.
 func (f *fastMatcher) hasDirect() bool {
-	if f.shape < 0 || f.shape >= len(directShapeKinds) || f.icase != directIcase[f.shape] {
+	if f.shape < 0 || f.shape >= len(directShapeKinds) || f.icase != directIcase(f.shape) {
 		return false
 	}
 	want := directShapeKinds[f.shape]
@@ -86,24 +86,35 @@ func (f *fastMatcher) hasDirect() bool {
 		}
 	}
 	// the matchers write captures at fixed group numbers
-	for k, g := range directGroups[f.shape] {
+	for k, g := range directGroups(f.shape) {
 		if f.groups[k] != g {
 			return false
 		}
 	}
-	return f.ncap == directNcap[f.shape]
+	return f.ncap == directNcap(f.shape)
 }
 
-// directGroups are the capture groups the direct matchers write, per
-// element kind; directNcap the number of groups.
-var (
-	directGroups = [...]map[fastKind]int{
-		shapeSyslog: {fkOpen: 1, fkDayName: 2, fkMonName: 3, fkDay: 4, fkHourK: 5, fkMinute: 6, fkSecond: 7, fkFrac: 8, fkYearOpt: 9},
-		shapeISO:    {fkOpen: 1, fkYear: 2, fkSep: 3, fkMonth: 4, fkDay: 5, fkHour: 6, fkMinute: 7, fkSecond: 8, fkFrac: 9, fkZone: 10},
-		shapeApache: {fkOpen: 1, fkDay: 2, fkSep: 3, fkMonName: 4, fkYear: 5, fkHour: 6, fkMinute: 7, fkSecond: 8, fkFrac: 9, fkZone: 10},
+// directGroups returns the capture groups the direct matcher of shape
+// writes, per element kind.
+func directGroups(shape int) map[fastKind]int {
+	switch shape {
+	case shapeSyslog:
+		return map[fastKind]int{fkOpen: 1, fkDayName: 2, fkMonName: 3, fkDay: 4, fkHourK: 5, fkMinute: 6, fkSecond: 7, fkFrac: 8, fkYearOpt: 9}
+	case shapeISO:
+		return map[fastKind]int{fkOpen: 1, fkYear: 2, fkSep: 3, fkMonth: 4, fkDay: 5, fkHour: 6, fkMinute: 7, fkSecond: 8, fkFrac: 9, fkZone: 10}
+	case shapeApache:
+		return map[fastKind]int{fkOpen: 1, fkDay: 2, fkSep: 3, fkMonName: 4, fkYear: 5, fkHour: 6, fkMinute: 7, fkSecond: 8, fkFrac: 9, fkZone: 10}
 	}
-	directNcap = [...]int{shapeSyslog: 9, shapeISO: 10, shapeApache: 10}
-)
+	return nil
+}
+
+// directNcap returns the number of capture groups of shape's template.
+func directNcap(shape int) int {
+	if shape == shapeSyslog {
+		return 9
+	}
+	return 10
+}
 
 // byteAt returns s[i] for i < end, or -1.
 func byteAt(s string, i, end int) int {

@@ -10,19 +10,32 @@ package datedetect
 // is not sure of that, it changes nothing and Detect takes the general
 // path. TestLaneEqualsGeneral and FuzzFastDetector compare both.
 
-// fieldKinds maps each strptime field letter a fast matcher can capture
-// to the element kinds that capture it.
-var fieldKinds = map[byte][]fastKind{
-	'a': {fkDayName},
-	'b': {fkMonName},
-	'd': {fkDay},
-	'H': {fkHourK, fkHour},
-	'M': {fkMinute},
-	'S': {fkSecond},
-	'f': {fkFrac},
-	'Y': {fkYear, fkYearOpt},
-	'm': {fkMonth},
-	'z': {fkZone},
+// fieldKinds returns the element kinds that capture strptime field
+// letter key, nil for a letter no fast matcher captures.
+func fieldKinds(key byte) []fastKind {
+	switch key {
+	case 'a':
+		return []fastKind{fkDayName}
+	case 'b':
+		return []fastKind{fkMonName}
+	case 'd':
+		return []fastKind{fkDay}
+	case 'H':
+		return []fastKind{fkHourK, fkHour}
+	case 'M':
+		return []fastKind{fkMinute}
+	case 'S':
+		return []fastKind{fkSecond}
+	case 'f':
+		return []fastKind{fkFrac}
+	case 'Y':
+		return []fastKind{fkYear, fkYearOpt}
+	case 'm':
+		return []fastKind{fkMonth}
+	case 'z':
+		return []fastKind{fkZone}
+	}
+	return nil
 }
 
 // laneFieldsMatch reports whether the strptime fields of t are exactly
@@ -31,7 +44,7 @@ func laneFieldsMatch(t *template, f *fastMatcher) bool {
 	seen := 0
 	for _, fl := range t.fields {
 		ok := false
-		for _, k := range fieldKinds[fl.key] {
+		for _, k := range fieldKinds(fl.key) {
 			if f.groups[k] == fl.group {
 				ok = true
 			}
@@ -44,7 +57,7 @@ func laneFieldsMatch(t *template, f *fastMatcher) bool {
 	named := 0
 	for _, e := range f.elems {
 		if len(e.name) == 1 {
-			if _, ok := fieldKinds[e.name[0]]; !ok {
+			if fieldKinds(e.name[0]) == nil {
 				return false
 			}
 			named++

@@ -33,20 +33,23 @@ const (
 	numFixedSlots
 )
 
-var fixedSlotNames = [numFixedSlots]string{
-	slotMLFID:      "mlfid",
-	slotNoFail:     "nofail",
-	slotMLFForget:  "mlfforget",
-	slotMLFGained:  "mlfgained",
-	slotMLFPending: "mlfpending",
-	slotUser:       "user",
-	slotFID:        "fid",
-	slotIP4:        "ip4",
-	slotIP6:        "ip6",
-	slotDNS:        "dns",
-	slotCIDR:       "cidr",
-	slotContent:    "content",
-	slotIP:         "ip",
+// fixedSlotNames returns the names of the fixed slots, by slot.
+func fixedSlotNames() [numFixedSlots]string {
+	return [numFixedSlots]string{
+		slotMLFID:      "mlfid",
+		slotNoFail:     "nofail",
+		slotMLFForget:  "mlfforget",
+		slotMLFGained:  "mlfgained",
+		slotMLFPending: "mlfpending",
+		slotUser:       "user",
+		slotFID:        "fid",
+		slotIP4:        "ip4",
+		slotIP6:        "ip6",
+		slotDNS:        "dns",
+		slotCIDR:       "cidr",
+		slotContent:    "content",
+		slotIP:         "ip",
+	}
 }
 
 // layout gives every field name of one filter its slot.
@@ -58,7 +61,7 @@ type layout struct {
 
 func newLayout() *layout {
 	l := &layout{index: map[string]int{}}
-	for _, n := range fixedSlotNames {
+	for _, n := range fixedSlotNames() {
 		l.slot(n)
 	}
 	return l
@@ -115,8 +118,8 @@ type fields struct {
 	strs  []string // by slot: the value of a valString
 	kinds []uint8  // by slot: what it holds
 	// fail2ban's own list values. A regex group of the same name is a
-	// string in vals; setting one of these replaces it, as assigning the
-	// dict key does.
+	// string slot; setting one of these clears that slot and storing the
+	// slot clears the list, as assigning the dict key does.
 	matches       []tline
 	nofailMatches []tline
 	users         *orderedSet
@@ -140,28 +143,6 @@ type fieldsLarge struct {
 	fields
 	strs  [largeSlots]string
 	kinds [largeSlots]uint8
-}
-
-// fieldsSlab hands out small fields from arrays of slabSize, one
-// allocation for many failures. A failure kept alive keeps its array.
-type fieldsSlab struct {
-	free []fieldsSmall
-}
-
-const slabSize = 32
-
-func (sl *fieldsSlab) get(lay *layout) *fields {
-	n := len(lay.names)
-	if n > smallSlots {
-		return newFields(lay)
-	}
-	if len(sl.free) == 0 {
-		sl.free = make([]fieldsSmall, slabSize)
-	}
-	x := &sl.free[0]
-	sl.free = sl.free[1:]
-	x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
-	return &x.fields
 }
 
 func newFields(lay *layout) *fields {
@@ -189,6 +170,18 @@ func (g *fields) reset() {
 func (g *fields) at(slot int) fval { return fval{s: g.strs[slot], kind: g.kinds[slot]} }
 
 func (g *fields) set(slot int, v fval) { g.strs[slot], g.kinds[slot] = v.s, v.kind }
+
+// setSlot is the dict assignment g[name] = v for the slot's name: a value
+// under the name of one of fail2ban's lists replaces the list.
+func (g *fields) setSlot(slot int, v fval) {
+	g.set(slot, v)
+	switch g.lay.names[slot] {
+	case "matches":
+		g.matches = nil
+	case "users":
+		g.users = nil
+	}
+}
 
 func (g *fields) truthy(slot int) bool { return g.at(slot).truthy() }
 
@@ -239,9 +232,9 @@ func (g *fields) overNonNil(fail *fields) {
 	for i, k := range fail.kinds {
 		switch k {
 		case valString, valOne:
-			g.set(i, fail.at(i))
+			g.setSlot(i, fail.at(i))
 		case valTuple:
-			g.set(i, fail.at(i))
+			g.setSlot(i, fail.at(i))
 			if g.tuples == nil {
 				g.tuples = map[int][]any{}
 			}

@@ -106,7 +106,7 @@ func (f Failure) Users() []string {
 	}
 	u := f.fields.users
 	if len(u.items) < 2 {
-		return u.items
+		return u.items[:len(u.items):len(u.items)]
 	}
 	if u.sorted == nil {
 		u.sorted = append([]string(nil), u.items...)
@@ -115,10 +115,13 @@ func (f Failure) Users() []string {
 	return u.sorted
 }
 
-// Field returns a field the way fail2ban's failure dict holds it: a
-// string, nil for a group that did not take part, or one of fail2ban's
-// own values; ok is false when the dict has no such key.
-func (f Failure) Field(name string) (v any, ok bool) {
+// Value returns the value under name in the failure's fields, the way
+// fail2ban's failure dict holds it: a string (a named group or "ip"), nil
+// for a group that did not take part, 1 for "mlfpending", a []any for a
+// tuple_ field, or, for "matches", "nofail-matches" and "users",
+// internal list types (use Matches and Users instead); ok is false when
+// the dict has no such key.
+func (f Failure) Value(name string) (v any, ok bool) {
 	if f.fields == nil {
 		return nil, false
 	}
@@ -202,7 +205,6 @@ type Filter struct {
 	dates     *datedetect.Detector
 	lay       *layout // slots of the failure fields
 	preFields *fields // the prefregex's fields of the current line
-	slab      fieldsSlab
 	// firstOK[i] is the set of first bytes failregex i can match text
 	// starting with, when it only matches at the start (nil otherwise).
 	firstOK  []*[256]bool
@@ -558,7 +560,8 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			haveBuf = true
 		}
 		// Failregexes that cannot match text starting with buf's first
-		// byte are not run at all.
+		// byte are not run at all (pyre would reject them as quickly, but
+		// after a call and the match set-up).
 		if idx < len(f.firstOK) && f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
 			continue
 		}
@@ -569,7 +572,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if h == nil {
 			continue
 		}
-		fail := h.fieldsInto(f.slab.get(f.lay), pre)
+		fail := h.fieldsInto(newFields(f.lay), pre)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {

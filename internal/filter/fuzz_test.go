@@ -58,8 +58,8 @@ func FuzzProcessLine(f *testing.F) {
 				id = id[:i]
 			}
 			seen := false
-			ip4, _ := fl.Field("ip4")
-			ip6, _ := fl.Field("ip6")
+			ip4, _ := fl.Value("ip4")
+			ip6, _ := fl.Value("ip6")
 			for _, l := range recent {
 				if strings.Contains(strings.ToLower(l), strings.ToLower(strings.TrimPrefix(id, "::ffff:"))) || ip4 != nil && strings.Contains(l, ip4.(string)) || ip6 != nil {
 					seen = true
@@ -139,7 +139,7 @@ func TestMatchesKeepWholeLines(t *testing.T) {
 	if m := got[0].Matches(); len(m) != 2 || m[0] != l1 || m[1] != l2 {
 		t.Errorf("matches = %q, want both lines of the connection as read", m)
 	}
-	if user, _ := got[0].Field("user"); got[0].ID != "192.0.2.1" || user != "root" {
+	if user, _ := got[0].Value("user"); got[0].ID != "192.0.2.1" || user != "root" {
 		t.Errorf("failure = %+v", got[0])
 	}
 	if want := float64(time.Date(2005, 1, 23, 21, 59, 59, 0, time.UTC).Unix()); got[0].Time != want {

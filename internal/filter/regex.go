@@ -33,7 +33,9 @@ func joinLines(lines []tline) string {
 	return b.String()
 }
 
-// regex is one compiled failregex, ignoreregex or prefregex.
+// regex is one compiled failregex, ignoreregex or prefregex. It belongs
+// to one Filter: bind gives it that filter's field slots. Filters that
+// share compiled patterns share the *pyre.Regexp, never a regex.
 type regex struct {
 	src    string // after tag expansion, as fail2ban reports it
 	re     *pyre.Regexp
@@ -43,7 +45,8 @@ type regex struct {
 	slots  []int    // layout slot by group index, -1 for unnamed groups
 	altS   [][2]int // alt and tuple as slots
 	tupleS [][2]int
-	// contentGr is the prefregex's content group, or -1.
+	// contentGr is the content group of a prefregex (-1 when it has
+	// none); unused on other regexes.
 	contentGr int
 	skipGr    []int // indexes of skiplinesN groups, in N order
 }
@@ -296,24 +299,4 @@ func (r *regex) search(buf string, orgLines []tline, into *hit) (*hit, error) {
 	}
 	h.unmatched = append(h.unmatched, orgLines[n2:]...)
 	return h, nil
-}
-
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case string:
-		return x != ""
-	case int:
-		return x != 0
-	case bool:
-		return x
-	case []any:
-		return len(x) > 0
-	case []string:
-		return len(x) > 0
-	case []tline:
-		return len(x) > 0
-	}
-	return true
 }

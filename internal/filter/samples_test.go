@@ -398,7 +398,7 @@ func jsonTime(ts string, zone *time.Location) (float64, error) {
 
 // fieldValue reads a failJSON key from a failure as the sample tests do.
 func fieldValue(r Failure, k string) any {
-	v, ok := r.Field(k)
+	v, ok := r.Value(k)
 	if ok && v != nil {
 		switch x := v.(type) {
 		case *orderedSet:
@@ -412,7 +412,7 @@ func fieldValue(r Failure, k string) any {
 	case "host":
 		return r.ID
 	case "attempts":
-		m, _ := r.Field("matches")
+		m, _ := r.Value("matches")
 		ls, _ := m.([]tline)
 		return len(ls)
 	}
