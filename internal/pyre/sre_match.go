@@ -42,7 +42,7 @@ const (
 	jumpRepeatOne
 	jumpMinRepeatOne
 	jumpBranch
-	jumpAssert
+	jumpAssert // jumpAssert to jumpAtomic: see scoped in match
 	jumpAssertNot
 	jumpPossRepeat1
 	jumpPossRepeat2
@@ -266,19 +266,30 @@ func (m *sreMachine) count(ipc, ptr, maxcount int) (int, int) {
 		}
 	case sSet:
 		set := m.prog.sets[code[ipc+1]]
-		for p < len(s) && n < maxcount {
-			if c := s[p]; c < utf8.RuneSelf {
-				if !set.hasByte(c) {
-					break
-				}
-				p++
-			} else {
-				r, size := utf8.DecodeRuneInString(s[p:])
-				if !set.has(r) {
-					break
-				}
-				p += size
+		// tbl has no byte from 0x80 up: the ASCII run stops there.
+		tbl := [4]uint64{set.ascii[0], set.ascii[1]}
+		for {
+			lim := len(s)
+			if rem := maxcount - n; rem < lim-p {
+				lim = p + rem
 			}
+			q := p
+			for q < lim {
+				if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
+					break
+				}
+				q++
+			}
+			n += q - p
+			p = q
+			if p >= lim || s[p] < utf8.RuneSelf {
+				break
+			}
+			r, size := utf8.DecodeRuneInString(s[p:])
+			if !set.has(r) {
+				break
+			}
+			p += size
 			n++
 		}
 	default:
@@ -383,6 +394,7 @@ func (m *sreMachine) match(start int) (bool, error) {
 		ret                  bool
 		ok                   bool
 		kind                 uint8
+		scoped               int // frames of kind jumpAssert..jumpAtomic
 		f                    *sreFrame
 		rep                  *sreRepeat
 		err                  error
@@ -678,6 +690,9 @@ push:
 		frames = frames[:cap(frames)]
 	}
 	frames[fi].jump = kind
+	if kind-jumpAssert <= jumpAtomic-jumpAssert {
+		scoped++
+	}
 	pc = r
 	steps++
 	if steps > limit {
@@ -692,8 +707,18 @@ fail:
 	goto exit
 succeed:
 	ret = true
+	if scoped == 0 {
+		// Every frame on the stack passes a success up unchanged
+		// (apart from repeat bookkeeping that ends with the match):
+		// only lookarounds, atomic groups and possessive repeats go
+		// on matching after their body succeeds.
+		goto out
+	}
 exit:
 	kind = frames[fi].jump
+	if kind-jumpAssert <= jumpAtomic-jumpAssert {
+		scoped--
+	}
 	fi--
 	if fi < 0 {
 		goto out
