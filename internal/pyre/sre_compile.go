@@ -531,39 +531,37 @@ func (c *sreCompiler) unroll(n *node) bool {
 	return false
 }
 
-// hasGroup reports whether n contains a capturing group.
-func hasGroup(n *node) bool {
+// anyNode reports whether pred holds for n or for a node inside it.
+func anyNode(n *node, pred func(*node) bool) bool {
 	if n == nil {
 		return false
 	}
-	if n.op == opGroup {
+	if pred(n) {
 		return true
 	}
 	for _, s := range n.subs {
-		if hasGroup(s) {
+		if anyNode(s, pred) {
 			return true
 		}
 	}
 	return false
 }
 
+// hasGroup reports whether n contains a capturing group.
+func hasGroup(n *node) bool {
+	return anyNode(n, func(n *node) bool { return n.op == opGroup })
+}
+
 // hasBodyRepeat reports whether n contains a repeat whose item is more
 // than one character.
 func hasBodyRepeat(n *node) bool {
-	if n == nil {
-		return false
-	}
-	if n.op == opRepeat {
-		if _, ok := singleChar(n.subs[0]); !ok {
-			return true
+	return anyNode(n, func(n *node) bool {
+		if n.op != opRepeat {
+			return false
 		}
-	}
-	for _, s := range n.subs {
-		if hasBodyRepeat(s) {
-			return true
-		}
-	}
-	return false
+		_, single := singleChar(n.subs[0])
+		return !single
+	})
 }
 
 // nodeCount counts the nodes of n, stopping past limit.
