@@ -62,9 +62,7 @@ type regexOracle struct {
 
 func newRegexOracle(t *testing.T) *regexOracle {
 	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
+	f2btest.RequirePython(t)
 	root := f2btest.Root(t)
 	script, _ := filepath.Abs("testdata/f2b_rows.py")
 	return &regexOracle{root: root, bin: buildWarden(t), script: script, etc: filepath.Join(root, "etc", "fail2ban"),

@@ -33,24 +33,9 @@ func runF2BDump(t *testing.T, root, dir string) *f2bDump {
 	}
 	c := exec.Command("python3", script, dir, filepath.Join(root, "usr", "bin", "fail2ban-client"))
 	c.Env = append(os.Environ(), "PYTHONPATH="+f2btest.PythonPath(root))
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	out, err := c.Output()
-	if err != nil {
-		t.Fatalf("fail2ban dump of %s: %v\n%s", dir, err, stderr.String())
-	}
 	var d f2bDump
-	if err := json.Unmarshal(out, &d); err != nil {
-		t.Fatalf("decode fail2ban dump: %v", err)
-	}
+	f2btest.RunJSON(t, c, nil, &d)
 	return &d
-}
-
-func requirePython(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("python3"); err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
 }
 
 // jailStream keeps a jail's commands, without the log paths (fail2ban only
@@ -173,7 +158,7 @@ func writeFile(t *testing.T, p, s string) {
 // package's own configuration tree, one at a time, and checks that Warden
 // resolves it to the same commands `fail2ban-client -d` prints.
 func TestStockJailsMatchFail2ban(t *testing.T) {
-	requirePython(t)
+	f2btest.RequirePython(t)
 	root := f2btest.Root(t)
 	base := f2btest.CopyTree(t, root)
 	names := stockJails(t, base)
@@ -221,7 +206,7 @@ func TestStockJailsMatchFail2ban(t *testing.T) {
 // TestAllStockJailsMatchFail2ban enables all 91 stock jails at once, as the
 // benchmark does, and compares every one.
 func TestAllStockJailsMatchFail2ban(t *testing.T) {
-	requirePython(t)
+	f2btest.RequirePython(t)
 	root := f2btest.Root(t)
 	dir := f2btest.CopyTree(t, root)
 	names := stockJails(t, dir)

@@ -2,8 +2,6 @@ package config
 
 import (
 	"encoding/json"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/wardenipd/warden/internal/f2btest"
@@ -31,27 +29,12 @@ func TestParseTime(t *testing.T) {
 
 // TestParseTimeMatchesFail2ban compares with fail2ban's own str2seconds.
 func TestParseTimeMatchesFail2ban(t *testing.T) {
-	requirePython(t)
+	f2btest.RequirePython(t)
 	root := f2btest.Root(t)
 	in, _ := json.Marshal(timeCases)
 	script := "import json,sys\nfrom fail2ban.server.mytime import MyTime\nprint(json.dumps([MyTime.str2seconds(v) for v in json.loads(sys.argv[1])]))"
-	out, err := f2btest.Python(root, script, string(in)).Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if e, ok := err.(*exec.ExitError); ok {
-			ee = e
-		}
-		t.Fatalf("python: %v %s", err, func() string {
-			if ee != nil {
-				return string(ee.Stderr)
-			}
-			return ""
-		}())
-	}
 	var want []float64
-	if err := json.Unmarshal([]byte(strings.TrimSpace(string(out))), &want); err != nil {
-		t.Fatal(err)
-	}
+	f2btest.RunJSON(t, f2btest.Python(root, script, string(in)), nil, &want)
 	for i, c := range timeCases {
 		got, err := ParseTime(c)
 		if err != nil || got != want[i] {

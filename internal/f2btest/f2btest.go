@@ -4,6 +4,8 @@
 package f2btest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -109,6 +111,42 @@ func Fetch() (string, error) {
 		return "", fmt.Errorf("install cache: %w", err)
 	}
 	return root, nil
+}
+
+// RequirePython returns the path of python3, which the reference and the
+// regex oracles run on; without it the test fails when CI=true and is
+// skipped elsewhere.
+func RequirePython(t testing.TB) string {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		Require(t, "python3: %v", err)
+	}
+	return py
+}
+
+// RunJSON runs cmd with in, encoded as JSON, on its standard input (no
+// input when in is nil) and decodes its standard output into out. It fails
+// the test, with the command's standard error, when the command fails or
+// prints something else than JSON.
+func RunJSON(t testing.TB, cmd *exec.Cmd, in, out any) {
+	t.Helper()
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = bytes.NewReader(b)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%s: decode output: %v", strings.Join(cmd.Args, " "), err)
+	}
 }
 
 // PythonPath is the PYTHONPATH that makes the unpacked fail2ban importable.
