@@ -27,11 +27,6 @@ func newSection(name, file string, line int) *section {
 	return &section{name: name, file: file, line: line, vals: map[string]value{}}
 }
 
-func (s *section) get(k string) (value, bool) {
-	v, ok := s.vals[k]
-	return v, ok
-}
-
 func (s *section) set(k string, v value) {
 	if _, ok := s.vals[k]; !ok {
 		s.keys = append(s.keys, k)

@@ -132,31 +132,6 @@ func lowerKeys(vars map[string]string) map[string]string {
 	return out
 }
 
-func (m *merged) hasOption(sec, opt string) bool {
-	if _, ok := m.defaults.vals[opt]; ok {
-		return true
-	}
-	s := m.secs[sec]
-	if s == nil {
-		return false
-	}
-	_, ok := s.vals[opt]
-	return ok
-}
-
-// raw returns an option's value without interpolation.
-func (m *merged) raw(sec, opt string, vars map[string]string) (value, error) {
-	c, err := m.chainFor(sec, vars)
-	if err != nil {
-		return value{}, err
-	}
-	v, ok := c.lookup(strings.ToLower(opt))
-	if !ok {
-		return value{}, errNoOption
-	}
-	return v, nil
-}
-
 func (m *merged) chainFor(sec string, vars map[string]string) (chain, error) {
 	c := chain{vars: vars, defs: m.defaults}
 	if sec != "DEFAULT" {

@@ -16,15 +16,6 @@ type Ref struct {
 // Arg is one key=value argument of a Ref.
 type Arg struct{ Key, Value string }
 
-// Map returns the arguments as a map.
-func (r Ref) Map() map[string]string {
-	m := make(map[string]string, len(r.Args))
-	for _, a := range r.Args {
-		m[a.Key] = a.Value
-	}
-	return m
-}
-
 func isOptKeyRune(r rune) bool {
 	return r == '_' || r == '-' || r == '.' || unicode.IsLetter(r) || unicode.IsNumber(r)
 }

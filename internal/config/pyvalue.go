@@ -122,14 +122,3 @@ func (v *vals) get(k string) (pyv, bool) {
 	x, ok := v.m[k]
 	return x, ok
 }
-
-// strings returns the values as interpolation variables (None is left out).
-func (v *vals) strings() map[string]string {
-	out := make(map[string]string, len(v.m))
-	for k, x := range v.m {
-		if x.kind != 'n' {
-			out[k] = x.str()
-		}
-	}
-	return out
-}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -31,10 +30,8 @@ func runF2BDump(t *testing.T, root, dir string) *f2bDump {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := exec.Command("python3", script, dir, filepath.Join(root, "usr", "bin", "fail2ban-client"))
-	c.Env = append(os.Environ(), "PYTHONPATH="+f2btest.PythonPath(root))
 	var d f2bDump
-	f2btest.RunJSON(t, c, nil, &d)
+	f2btest.RunJSON(t, f2btest.Script(root, script, dir, filepath.Join(root, "usr", "bin", "fail2ban-client")), nil, &d)
 	return &d
 }
 

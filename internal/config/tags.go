@@ -24,11 +24,6 @@ func (o *opts) set(k, v string) {
 	o.vals[k] = v
 }
 
-func (o *opts) get(k string) (string, bool) {
-	v, ok := o.vals[k]
-	return v, ok
-}
-
 func (o *opts) clone() *opts {
 	c := &opts{keys: append([]string(nil), o.keys...), vals: make(map[string]string, len(o.vals))}
 	for k, v := range o.vals {

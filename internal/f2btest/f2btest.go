@@ -154,11 +154,10 @@ func PythonPath(root string) string {
 	return filepath.Join(root, "usr", "lib", "python3", "dist-packages")
 }
 
-// Command runs one of the package's programs (fail2ban-client,
-// fail2ban-regex, fail2ban-server) with python3 and the package on
+// Script runs the python3 script file path with the package on
 // PYTHONPATH.
-func Command(root, program string, args ...string) *exec.Cmd {
-	c := exec.Command("python3", append([]string{filepath.Join(root, "usr", "bin", program)}, args...)...)
+func Script(root, path string, args ...string) *exec.Cmd {
+	c := exec.Command("python3", append([]string{path}, args...)...)
 	c.Env = append(os.Environ(), "PYTHONPATH="+PythonPath(root))
 	return c
 }

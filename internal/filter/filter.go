@@ -137,15 +137,6 @@ func (f Failure) AppendPublic(dst []Field) []Field {
 	return f.fields.appendPublic(dst)
 }
 
-// PublicFields returns the fields that are strings, without internals.
-func (f Failure) PublicFields() map[string]string {
-	out := map[string]string{}
-	for _, fl := range f.AppendPublic(nil) {
-		out[fl.Name] = fl.Value
-	}
-	return out
-}
-
 // orderedSet is the set of users of a connection; Users sorts it once
 // per change.
 type orderedSet struct {
@@ -359,9 +350,6 @@ func (f *Filter) IgnoreRegex() []string {
 	return out
 }
 
-// Templates lists the date templates in their current order.
-func (f *Filter) Templates() []string { return f.dates.Templates() }
-
 func (f *Filter) nowSec() float64 {
 	t := f.now()
 	return float64(t.UnixNano()) / 1e9
@@ -384,7 +372,6 @@ func (f *Filter) ProcessLineNL(lineNL string) ([]Failure, error) {
 func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 	f.Last = LineInfo{}
 	f.lineNL = lineNL
-	defer func() { f.lineNL = "" }()
 	t := f.now() // one clock read for the line
 	now := float64(t.UnixNano()) / 1e9
 	var (
@@ -448,6 +435,7 @@ func (f *Filter) checkTime(tl tline, date float64, dated, noDate bool, now float
 // entry): timeText is shown as its date.
 func (f *Filter) ProcessDated(line, timeText string, date float64) ([]Failure, error) {
 	f.Last = LineInfo{}
+	f.lineNL = "" // set by each entry point: the buffer may use it
 	tl := tline{"", timeText, line}
 	f.lastText, f.lastDate = timeText, date
 	f.Last.Stripped, f.Last.DateText, f.Last.HadDate = line, timeText, true
