@@ -8,7 +8,8 @@
 # matching failregex, one record per failure) with the stock sshd filter on
 # one core each, ROUNDS times (default 3) alternating, checks that both found
 # the same failures (address and time, in order) every time, and prints the
-# best and median times, lines per second and the ratio.
+# best and median times, lines per second and the ratio, and the start-up
+# time of each (the same command on an empty log).
 # Usage: bench/regex.sh [LINES [ROUNDS]]
 set -euo pipefail
 lines=${1:-100000}
@@ -48,13 +49,17 @@ now() { date +%s.%N; }
 # Several rounds, the two tools alternating, so that a slow spell of the
 # machine does not favour either; every round's output is checked.
 : > "$work/times"
+: > "$work/empty.log"
+run_warden() { GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$1" sshd > "$2"; }
+run_f2b() { PYTHONPATH=$pkg one_core python3 "$f2b/usr/bin/fail2ban-regex" -o row "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > "$2"; }
 for r in $(seq "$rounds"); do
-  t0=$(now)
-  GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/sshd.log" sshd > "$work/warden.$r"
-  t1=$(now)
-  PYTHONPATH=$pkg one_core python3 "$f2b/usr/bin/fail2ban-regex" -o row "$work/sshd.log" "$f2b/etc/fail2ban/filter.d/sshd.conf" > "$work/f2b.$r"
-  t2=$(now)
-  echo "$t0 $t1 $t2" >> "$work/times"
+  t0=$(now); run_warden "$work/sshd.log" "$work/warden.$r"
+  t1=$(now); run_f2b "$work/sshd.log" "$work/f2b.$r"
+  # start-up alone: the same commands on an empty log
+  t2=$(now); run_warden "$work/empty.log" /dev/null
+  t3=$(now); run_f2b "$work/empty.log" /dev/null
+  t4=$(now)
+  echo "$t0 $t1 $t2 $t3 $t4" >> "$work/times"
 done
 
 python3 - "$work" "$lines" "$rounds" <<'PY'
@@ -78,11 +83,13 @@ for r in range(1, rounds + 1):
     w, f = warden("%s/warden.%d" % (work, r)), fail2ban("%s/f2b.%d" % (work, r))
     same = same and w == f
     wn, fn = len(w), len(f)
-wt, ft = [], []
+wt, ft, ws, fs = [], [], [], []
 for l in open(work + "/times"):
-    t0, t1, t2 = map(float, l.split())
+    t0, t1, t2, t3, t4 = map(float, l.split())
     wt.append(t1 - t0)
     ft.append(t2 - t1)
+    ws.append(t3 - t2)
+    fs.append(t4 - t3)
 print("input: %d sshd lines, %d rounds; failures: warden %d, fail2ban %d; identical in every round: %s"
       % (n, rounds, wn, fn, "yes" if same else "NO"))
 print("%-34s %12s %12s %14s" % ("", "best s", "median s", "best lines/s"))
@@ -90,5 +97,6 @@ for name, t in (("warden regex --json (1 core)", wt), ("fail2ban-regex -o row (1
     print("%-34s %12.3f %12.3f %14.0f" % (name, min(t), statistics.median(t), n / min(t)))
 print("speed-up: %.1fx (best against best), %.1fx (median against median)"
       % (min(ft) / min(wt), statistics.median(ft) / statistics.median(wt)))
+print("start-up (empty log), best: warden %.0f ms, fail2ban-regex %.0f ms" % (1000 * min(ws), 1000 * min(fs)))
 sys.exit(0 if same else 1)
 PY
