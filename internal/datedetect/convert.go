@@ -189,6 +189,12 @@ func zoneOffset(z string, m *machine) (int, error) {
 	if off == "" {
 		return base, nil
 	}
+	return base + offsetMinutes(off), nil
+}
+
+// offsetMinutes converts the offset group of reZoneSpec ("+02", "-0430",
+// "+04:30") to minutes east of UTC.
+func offsetMinutes(off string) int {
 	sign := 1
 	if off[0] == '-' {
 		sign = -1
@@ -201,11 +207,11 @@ func zoneOffset(z string, m *machine) (int, error) {
 	switch {
 	case len(rs) <= 3:
 		v, _ := pyInt(off)
-		return base + v*60, nil
+		return v * 60
 	case rs[3] != ':':
-		return base + sign*(num(1, 3)*60+num(3, 5)), nil
+		return sign * (num(1, 3)*60 + num(3, 5))
 	default:
-		return base + sign*(num(1, 3)*60+num(4, 6)), nil
+		return sign * (num(1, 3)*60 + num(4, 6))
 	}
 }
 

@@ -3,7 +3,6 @@ package datedetect
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -268,6 +267,19 @@ func (d *Detector) asciiPrefix(line string, n int) bool {
 	return n <= i
 }
 
+// lastPlace returns the byte offsets of the previous date's place in
+// line, and whether the characters around them are the ones that were
+// around the date (or are not alphanumeric and at the same side): then
+// matchTime searches the last used template only there.
+func (d *Detector) lastPlace(line string) (pos, end int, ok bool) {
+	pos, end = d.toByte(line, d.lastStart.pos), d.toByte(line, d.lastEnd.pos)
+	ok = (charBefore(line, pos) == d.lastStart.before ||
+		(charAt(line, pos) == d.lastStart.at && !isAlnum(d.lastStart.at))) &&
+		(charAt(line, end) == d.lastEnd.at ||
+			(charBefore(line, end) == d.lastEnd.before && !isAlnum(d.lastEnd.before)))
+	return pos, end, ok
+}
+
 func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
 
 // search runs slot i's template on line[pos:end] and records a hit.
@@ -313,11 +325,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 			matched = d.search(s, line, 0, len(line))
 			ignore = i
 		} else {
-			dist, endpos := d.toByte(line, d.lastStart.pos), d.toByte(line, d.lastEnd.pos)
-			if (charBefore(line, dist) == d.lastStart.before ||
-				(charAt(line, dist) == d.lastStart.at && !isAlnum(d.lastStart.at))) &&
-				(charAt(line, endpos) == d.lastEnd.at ||
-					(charBefore(line, endpos) == d.lastEnd.before && !isAlnum(d.lastEnd.before))) {
+			if dist, endpos, ok := d.lastPlace(line); ok {
 				matched = d.search(s, line, dist, endpos)
 			} else {
 				matched = d.search(s, line, 0, len(line))
@@ -527,9 +535,4 @@ func (d *Detector) convert(line string, t *template, caps []int, clk *clock) (fl
 		return tai64nValue(line[caps[2]:caps[3]])
 	}
 	return d.strptime(line, t, caps, clk)
-}
-
-// String describes the detector's templates, for debugging.
-func (d *Detector) String() string {
-	return "datedetect.Detector[" + strings.Join(d.Templates(), ", ") + "]"
 }

@@ -67,8 +67,8 @@ func strp(s string) *string { return &s }
 // runReference runs jobs through the real fail2ban.
 func runReference(t *testing.T, jobs []refJob) []refResult {
 	t.Helper()
-	root := fail2banRoot(t)
-	py := python3(t)
+	root := f2btest.Root(t)
+	py := f2btest.RequirePython(t)
 	tz := testZone
 	if _, err := os.Stat(filepath.Join("/usr/share/zoneinfo", testZone)); err != nil {
 		tz = posixZurich
@@ -328,7 +328,7 @@ func syntheticJobs() []refJob {
 // with the datepattern of the matching filter) and on synthetic corner
 // cases.
 func TestDifferential(t *testing.T) {
-	root := fail2banRoot(t)
+	root := f2btest.Root(t)
 	logs := sampleLogs(t, root)
 	names := make([]string, 0, len(logs))
 	for n := range logs {

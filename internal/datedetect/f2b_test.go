@@ -2,17 +2,10 @@ package datedetect
 
 import (
 	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/wardenipd/warden/internal/f2btest"
 )
-
-// fail2banRoot returns the root of the unpacked fail2ban package.
-func fail2banRoot(t testing.TB) string {
-	t.Helper()
-	return f2btest.Root(t)
-}
 
 // f2bRootIfAvailable is fail2banRoot for tests that also run without the
 // reference: ok is false (and the test goes on) when it is missing,
@@ -20,7 +13,7 @@ func fail2banRoot(t testing.TB) string {
 func f2bRootIfAvailable(t testing.TB) (string, bool) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		return fail2banRoot(t), true
+		return f2btest.Root(t), true
 	}
 	root, err := f2btest.Fetch()
 	if err != nil {
@@ -28,14 +21,4 @@ func f2bRootIfAvailable(t testing.TB) (string, bool) {
 		return "", false
 	}
 	return root, true
-}
-
-// python3 returns the interpreter path or fails/skips the test.
-func python3(t testing.TB) string {
-	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
-	return p
 }

@@ -303,7 +303,7 @@ func TestNumericZone(t *testing.T) {
 			if ok2, _ := m.search(reZoneSpec, z, 0, len(z)); !ok2 || groupText(z, m.caps, 1) != "" {
 				t.Fatalf("numericZone(%q) = %d, but the zone regex does not read it as an offset", z, off)
 			}
-			if want := zoneOffsetSlow(groupText(z, m.caps, 2)); off != want {
+			if want := offsetMinutes(groupText(z, m.caps, 2)); off != want {
 				t.Fatalf("numericZone(%q) = %d, want %d", z, off, want)
 			}
 		}
@@ -315,27 +315,4 @@ func TestNumericZone(t *testing.T) {
 		}
 	}
 	gen("", 6)
-}
-
-// zoneOffsetSlow is the offset arithmetic of zoneOffset without the
-// numeric shortcut.
-func zoneOffsetSlow(off string) int {
-	sign := 1
-	if off[0] == '-' {
-		sign = -1
-	}
-	rs := []rune(off)
-	num := func(a, b int) int {
-		v, _ := pyInt(string(rs[a:b]))
-		return v
-	}
-	switch {
-	case len(rs) <= 3:
-		v, _ := pyInt(off)
-		return v * 60
-	case rs[3] != ':':
-		return sign * (num(1, 3)*60 + num(3, 5))
-	default:
-		return sign * (num(1, 3)*60 + num(4, 6))
-	}
 }

@@ -88,11 +88,8 @@ func (d *Detector) matchLast(line string) bool {
 	}
 	if !anchored {
 		// matchTime's test for searching only where the date was
-		pos, end = d.toByte(line, d.lastStart.pos), d.toByte(line, d.lastEnd.pos)
-		if !((charBefore(line, pos) == d.lastStart.before ||
-			(charAt(line, pos) == d.lastStart.at && !isAlnum(d.lastStart.at))) &&
-			(charAt(line, end) == d.lastEnd.at ||
-				(charBefore(line, end) == d.lastEnd.before && !isAlnum(d.lastEnd.before)))) {
+		var ok bool
+		if pos, end, ok = d.lastPlace(line); !ok {
 			return false
 		}
 		if end > len(line) {
@@ -156,36 +153,34 @@ func newLaneGroups(f *fastMatcher) laneGroups {
 // the values from the texts the matcher has checked. ok is false when a
 // zone needs zoneOffset's general parsing.
 func laneFields(line string, lg *laneGroups, caps []int, v *dateFields) bool {
-	if g := lg.year; g > 0 && caps[2*g] >= 0 {
-		v.year, v.haveYear = digitsValue(line[caps[2*g]:caps[2*g+1]]), true
+	if s, e, ok := laneSpan(caps, lg.year); ok {
+		v.year, v.haveYear = digitsValue(line[s:e]), true
 	}
-	if g := lg.month; g > 0 && caps[2*g] >= 0 {
-		s := caps[2*g]
+	if s, e, ok := laneSpan(caps, lg.month); ok {
 		if lg.monthName {
 			v.month = monthAt(line, s, s+3) + 1
 		} else {
-			v.month = digitsValue(line[s:caps[2*g+1]])
+			v.month = digitsValue(line[s:e])
 		}
 		v.haveMonth = true
 	}
-	if g := lg.day; g > 0 && caps[2*g] >= 0 {
-		v.day, v.haveDay = digitsValue(line[caps[2*g]:caps[2*g+1]]), true
+	if s, e, ok := laneSpan(caps, lg.day); ok {
+		v.day, v.haveDay = digitsValue(line[s:e]), true
 	}
-	if g := lg.hour; g > 0 && caps[2*g] >= 0 {
-		v.hour = digitsValue(line[caps[2*g]:caps[2*g+1]])
+	if s, e, ok := laneSpan(caps, lg.hour); ok {
+		v.hour = digitsValue(line[s:e])
 	}
-	if g := lg.minute; g > 0 && caps[2*g] >= 0 {
-		v.minute = digitsValue(line[caps[2*g]:caps[2*g+1]])
+	if s, e, ok := laneSpan(caps, lg.minute); ok {
+		v.minute = digitsValue(line[s:e])
 	}
-	if g := lg.second; g > 0 && caps[2*g] >= 0 {
-		v.second = digitsValue(line[caps[2*g]:caps[2*g+1]])
+	if s, e, ok := laneSpan(caps, lg.second); ok {
+		v.second = digitsValue(line[s:e])
 	}
-	if g := lg.weekday; g > 0 && caps[2*g] >= 0 {
-		s := caps[2*g]
+	if s, _, ok := laneSpan(caps, lg.weekday); ok {
 		v.weekday, v.haveWeekday = weekdayAt(line, s, s+3), true
 	}
-	if g := lg.zone; g > 0 && caps[2*g] >= 0 {
-		z := line[caps[2*g]:caps[2*g+1]]
+	if s, e, ok := laneSpan(caps, lg.zone); ok {
+		z := line[s:e]
 		if z == "Z" || z == "UTC" || z == "GMT" {
 			v.tzoff = 0
 		} else if off, ok := numericZone(z); ok {
@@ -196,6 +191,15 @@ func laneFields(line string, lg *laneGroups, caps []int, v *dateFields) bool {
 		v.haveTZ = true
 	}
 	return true
+}
+
+// laneSpan returns the span of group g (0: the matcher has none) and
+// whether it took part in the match.
+func laneSpan(caps []int, g int) (s, e int, ok bool) {
+	if g <= 0 || caps[2*g] < 0 {
+		return 0, 0, false
+	}
+	return caps[2*g], caps[2*g+1], true
 }
 
 // digitsValue is the value of ASCII digits after at most one space.

@@ -23,13 +23,7 @@ func eagerBuilder(ct codeTable) (*builder, error) {
 		if strings.HasPrefix(t.name, prefixLineBegin) || strings.HasPrefix(t.name, "^") {
 			continue
 		}
-		var a *template
-		var err error
-		if t.hasPattern {
-			a, err = b.fromPattern(prefixLineBegin + t.pattern)
-		} else {
-			a, err = b.fromPattern(prefixLineBegin + t.name)
-		}
+		a, err := b.fromPattern(prefixLineBegin + patternOrName(t))
 		if err != nil {
 			return nil, fmt.Errorf("build anchored template %q: %w", t.name, err)
 		}
@@ -41,6 +35,13 @@ func eagerBuilder(ct codeTable) (*builder, error) {
 		b.anchoredKeys[cacheKey(prefixLineBegin+patternOrName(t))] = a
 	}
 	return b, nil
+}
+
+func patternOrName(t *template) string {
+	if t.hasPattern {
+		return t.pattern
+	}
+	return t.name
 }
 
 // eagerTemplatesFor is templatesFor as it was before lazy building.
@@ -251,8 +252,8 @@ func TestLazyDetector(t *testing.T) {
 	}
 }
 
-// lazyStreamLines is a mixed stream: the sshd sample log (when
-// available), the fast corpus and lines of rarer formats.
+// lazyStreamLines is a mixed stream: the sshd sample log (unless -short;
+// see sshdSampleLines), the fast corpus and lines of rarer formats.
 func lazyStreamLines(t testing.TB) []string {
 	var lines []string
 	if testing.Short() {

@@ -49,17 +49,8 @@ func (p *program) computeWindow() {
 				goto window
 			case opRune, opClass, opAny, opAnyAll:
 				next = append(next, pc+1)
-			case opSplit:
-				cur = append(cur, in.y, in.x)
-			case opJmp:
-				cur = append(cur, in.x)
-			case opCond, opProgress:
-				cur = append(cur, in.y, pc+1)
-			case opBackref:
-				// may consume nothing
-				cur = append(cur, pc+1)
-			default: // opSave, opMark, opAssert, opLook
-				cur = append(cur, pc+1)
+			default: // a back-reference may consume nothing
+				cur = zeroWidthNext(cur, in, pc)
 			}
 		}
 		cur = next
@@ -94,14 +85,8 @@ window:
 					}
 				}
 				next = append(next, pc+1)
-			case opSplit:
-				stack = append(stack, in.y, in.x)
-			case opJmp:
-				stack = append(stack, in.x)
-			case opCond, opProgress:
-				stack = append(stack, in.y, pc+1)
-			default: // opSave, opMark, opAssert, opLook
-				stack = append(stack, pc+1)
+			default:
+				stack = zeroWidthNext(stack, in, pc)
 			}
 		}
 		if set[0] == ^uint64(0) && set[1] == ^uint64(0) {
@@ -113,6 +98,21 @@ window:
 		p.winLen = k + 1
 		front = next
 	}
+}
+
+// zeroWidthNext appends to stack the successors of instruction in at pc,
+// taken as consuming nothing: the edges of opSplit, opJmp, opCond and
+// opProgress, else pc+1 (opSave, opMark, opAssert, opLook, opBackref).
+func zeroWidthNext(stack []int, in *inst, pc int) []int {
+	switch in.op {
+	case opSplit:
+		return append(stack, in.y, in.x)
+	case opJmp:
+		return append(stack, in.x)
+	case opCond, opProgress:
+		return append(stack, in.y, pc+1)
+	}
+	return append(stack, pc+1)
 }
 
 // asciiMatches reports whether the consuming instruction in matches the

@@ -16,6 +16,25 @@ type rxFlags struct {
 	icase, dotall, multiline, ascii bool
 }
 
+// set sets the inline flag c (i, s, m, a; u is the default and changes
+// nothing) to on. It reports false for any other c.
+func (fl *rxFlags) set(c rune, on bool) bool {
+	switch c {
+	case 'i':
+		fl.icase = on
+	case 's':
+		fl.dotall = on
+	case 'm':
+		fl.multiline = on
+	case 'a':
+		fl.ascii = on
+	case 'u':
+	default:
+		return false
+	}
+	return true
+}
+
 type nodeKind uint8
 
 const (
@@ -94,17 +113,7 @@ func (p *rxParser) globalFlags() (rxFlags, error) {
 			break
 		}
 		for _, c := range p.src[j:k] {
-			switch c {
-			case 'i':
-				fl.icase = true
-			case 's':
-				fl.dotall = true
-			case 'm':
-				fl.multiline = true
-			case 'a':
-				fl.ascii = true
-			case 'u':
-			default:
+			if !fl.set(c, true) {
 				return fl, fmt.Errorf("unsupported regex flag %q", c)
 			}
 		}
@@ -431,19 +440,9 @@ func (p *rxParser) parseGroup(fl rxFlags, depth int) (*node, error) {
 		nf := fl
 		on := true
 		for p.more() && p.peek() != ':' && p.peek() != ')' {
-			switch p.peek() {
-			case '-':
+			if c := p.peek(); c == '-' {
 				on = false
-			case 'i':
-				nf.icase = on
-			case 's':
-				nf.dotall = on
-			case 'm':
-				nf.multiline = on
-			case 'a':
-				nf.ascii = on
-			case 'u':
-			default:
+			} else if !nf.set(rune(c), on) {
 				return nil, fmt.Errorf("unknown extension at %d", start)
 			}
 			p.pos++

@@ -48,7 +48,7 @@ var failJSONLine = regexp.MustCompile(`^#+ ?(failJSON|fileOptions|filterOptions|
 // TestSampleTimes checks the "time" of every failJSON entry in fail2ban's
 // sample logs, read in the test suite's zone and at its fixed "now".
 func TestSampleTimes(t *testing.T) {
-	root := fail2banRoot(t)
+	root := f2btest.Root(t)
 	loc := zurich(t)
 	dir := filepath.Join(f2btest.PythonPath(root), "fail2ban", "tests", "files", "logs")
 	ents, err := os.ReadDir(dir)

@@ -7,20 +7,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // sshdSampleLines returns the lines of fail2ban's sshd sample log without
-// its comment lines, or skips the test when the package is not unpacked.
+// its comment lines. Without the package the test is skipped, or fails
+// under CI=true (fail2banRoot).
 func sshdSampleLines(tb testing.TB) []string {
 	tb.Helper()
-	dir := os.Getenv("WARDEN_F2B_CACHE")
-	if dir == "" {
-		dir = "/tmp/f2bcache"
-	}
-	path := filepath.Join(dir, "root/usr/lib/python3/dist-packages/fail2ban/tests/files/logs/sshd")
+	path := filepath.Join(f2btest.PythonPath(f2btest.Root(tb)), "fail2ban", "tests", "files", "logs", "sshd")
 	f, err := os.Open(path)
 	if err != nil {
-		tb.Skipf("sshd sample log: %v", err)
+		tb.Fatalf("sshd sample log: %v", err)
 	}
 	defer f.Close()
 	var lines []string

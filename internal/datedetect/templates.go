@@ -68,8 +68,8 @@ func newBuilder(ct codeTable) *builder {
 		b.defaults = append(b.defaults, newLazyTemplate(ct, p, defaultIsLineBegin(p)))
 	}
 	for _, p := range defaultPatterns {
-		if !defaultHasVariant(p) {
-			continue
+		if defaultIsLineBegin(p) {
+			continue // line-begin already: no variant
 		}
 		a := newLazyTemplate(ct, prefixLineBegin+p, true)
 		a.weight = 100
@@ -84,10 +84,6 @@ func newBuilder(ct codeTable) *builder {
 func defaultIsLineBegin(p string) bool {
 	return strings.HasPrefix(p, prefixLineBegin) || strings.HasPrefix(p, "^")
 }
-
-// defaultHasVariant tells whether the default template of pattern p gets
-// a line-begin variant: every default that is not line-begin already.
-func defaultHasVariant(p string) bool { return !defaultIsLineBegin(p) }
 
 // newLazyTemplate returns the template of pattern, to be built on first
 // use. Only its weight, its line-begin flag and, for %-patterns, its
@@ -126,13 +122,6 @@ func (t *template) buildLazy() {
 	w := t.weight
 	*t = *u
 	t.weight = w
-}
-
-func patternOrName(t *template) string {
-	if t.hasPattern {
-		return t.pattern
-	}
-	return t.name
 }
 
 // cacheKey is fail2ban's template cache key: patterns without a
