@@ -188,15 +188,6 @@ func (m caseMode) lower(c rune) rune {
 	return c
 }
 
-// upper is only needed for non-BMP characters (RANGE_UNI_IGNORE).
-func (m caseMode) upper(c rune) rune {
-	i := sort.Search(len(uniUpperAstral), func(i int) bool { return uniUpperAstral[i].from >= c })
-	if i < len(uniUpperAstral) && uniUpperAstral[i].from == c {
-		return uniUpperAstral[i].to
-	}
-	return c
-}
-
 func (m caseMode) iscased(c rune) bool {
 	if m.ascii {
 		return c < asciiLimit && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')

@@ -47,10 +47,7 @@ var semanticPatterns = []string{
 }
 
 func semanticCases() []oracleCase {
-	var cases []oracleCase
-	for _, p := range semanticPatterns {
-		cases = append(cases, oracleCase{Pattern: p, Inputs: semanticInputs})
-	}
+	cases := oracleCases(semanticPatterns, semanticInputs)
 	for _, fl := range []Flags{IgnoreCase, Multiline, DotAll, Multiline | DotAll, ASCII, IgnoreCase | ASCII, Verbose} {
 		for _, p := range []string{`^\w+$`, `a.$`, `(?m)x$`, `[a-z]+ ?`, `k`, `\bfoo\b`, `a b`} {
 			cases = append(cases, oracleCase{Pattern: p, Flags: fl, Inputs: semanticInputs})
@@ -105,7 +102,7 @@ func randomInput(r *rand.Rand) string {
 
 func TestRandomAgainstPython(t *testing.T) {
 	n := 1500
-	if testing.Short() || raceEnabled {
+	if trimCorpus() {
 		n = 200
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -125,7 +122,7 @@ func TestRandomAgainstPython(t *testing.T) {
 // fail2banCorpus returns the effective regexes of fail2ban's stock filters.
 func fail2banCorpus(t *testing.T) []oracleCase {
 	t.Helper()
-	py := requirePython(t)
+	py := f2btest.RequirePython(t)
 	root := f2btest.Root(t)
 	cmd := exec.Command(py, filepath.Join("testdata", "f2bcorpus.py"), root)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+f2btest.PythonPath(root))
@@ -148,7 +145,7 @@ func TestFail2banFiltersAgainstPython(t *testing.T) {
 	// fail2ban searches "line\n" buffers; test both forms.
 	for i := range cases {
 		in := cases[i].Inputs
-		if (testing.Short() || raceEnabled) && len(in) > 4 {
+		if trimCorpus() && len(in) > 4 {
 			in = in[:4]
 			cases[i].Inputs = in
 		}

@@ -126,9 +126,8 @@ func hasCapture(n *node) bool {
 
 // re2Emitter translates a tree to Go regexp syntax.
 type re2Emitter struct {
-	b      strings.Builder
-	guard  guard
-	reason string // why emit returned false
+	b     strings.Builder
+	guard guard
 }
 
 // emit returns false if n has no exact RE2 equivalent.
@@ -189,16 +188,13 @@ func (e *re2Emitter) emit(n *node) bool {
 	case opRepeat:
 		body := n.subs[0]
 		if n.rep == possessive {
-			e.reason = "possessive repeat"
 			return false
 		}
 		if n.min > repeatLimit || (n.max != maxRepeat && n.max > repeatLimit) {
-			e.reason = "repeat count above 1000"
-			return false
+			return false // RE2 rejects counts above 1000
 		}
 		if nullable(body) && (n.max > 1 || hasCapture(body)) {
-			e.reason = "repeat of a subpattern that can match empty"
-			return false
+			return false // a repeat of a subpattern that can match empty
 		}
 		b.WriteString(`(?:`)
 		if !e.emit(body) {
@@ -207,7 +203,7 @@ func (e *re2Emitter) emit(n *node) bool {
 		b.WriteByte(')')
 		writeQuant(b, n)
 	default:
-		e.reason = map[op]string{opAtomic: "atomic group", opLook: "lookaround", opBackref: "backreference", opCond: "conditional"}[n.op]
+		// atomic groups, lookarounds, backreferences, conditionals
 		return false
 	}
 	return true

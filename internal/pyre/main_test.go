@@ -44,3 +44,7 @@ func TestNoGoroutinePerCompile(t *testing.T) {
 		t.Fatalf("after matching and StopTimeoutClock: %v", err)
 	}
 }
+
+// trimCorpus reports whether the differential corpora run trimmed: under
+// -short, and under the race detector (see raceEnabled).
+func trimCorpus() bool { return testing.Short() || raceEnabled }

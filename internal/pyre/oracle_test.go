@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // oracleCase is one pattern with its inputs, as sent to testdata/pyoracle.py.
@@ -30,24 +31,19 @@ type oracleResult struct {
 	Match  [][]int        `json:"match"`
 }
 
-// requirePython returns the python3 path, skipping the test when it is
-// missing, except in CI where that is a failure.
-func requirePython(t testing.TB) string {
-	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 is required in CI: %v", err)
-		}
-		t.Skipf("python3 not found: %v", err)
+// oracleCases pairs every pattern with the same inputs.
+func oracleCases(patterns, inputs []string) []oracleCase {
+	cases := make([]oracleCase, 0, len(patterns))
+	for _, p := range patterns {
+		cases = append(cases, oracleCase{Pattern: p, Inputs: inputs})
 	}
-	return py
+	return cases
 }
 
 // runOracle evaluates cases with the real Python re module.
 func runOracle(t testing.TB, cases []oracleCase) []oracleResult {
 	t.Helper()
-	py := requirePython(t)
+	py := f2btest.RequirePython(t)
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
@@ -218,13 +214,4 @@ func engineSrc(re *Regexp) string {
 func (s diffStats) String() string {
 	return fmt.Sprintf("%d patterns (%d re2, %d backtrack, %d rejected by Python, %d unsupported), %d inputs",
 		s.patterns, s.re2, s.backtrack, s.errors, s.unsupported, s.comparisons)
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }

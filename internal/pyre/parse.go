@@ -713,6 +713,15 @@ func (p *parser) hexEscape(c rune) (rune, error) {
 	return rune(v), nil
 }
 
+// classAtom is the class item of a token read inside [...]: a literal, or
+// what its escape stands for.
+func (p *parser) classAtom(t token) (classItem, error) {
+	if t.esc {
+		return p.classEscape(t.c)
+	}
+	return classItem{kind: itemLiteral, lo: t.c}, nil
+}
+
 // classEscape mirrors re._parser._class_escape.
 func (p *parser) classEscape(c rune) (classItem, error) {
 	if c == 'b' {
@@ -778,13 +787,9 @@ func (p *parser) parseClass(fl Flags) (*node, error) {
 		if !this.esc && this.c == ']' && len(items) > 0 {
 			break
 		}
-		var code1 classItem
-		if this.esc {
-			if code1, err = p.classEscape(this.c); err != nil {
-				return nil, err
-			}
-		} else {
-			code1 = classItem{kind: itemLiteral, lo: this.c}
+		code1, err := p.classAtom(this)
+		if err != nil {
+			return nil, err
 		}
 		dash, err := p.match('-')
 		if err != nil {
@@ -805,13 +810,9 @@ func (p *parser) parseClass(fl Flags) (*node, error) {
 			items = append(items, code1, classItem{kind: itemLiteral, lo: '-'})
 			break
 		}
-		var code2 classItem
-		if that.esc {
-			if code2, err = p.classEscape(that.c); err != nil {
-				return nil, err
-			}
-		} else {
-			code2 = classItem{kind: itemLiteral, lo: that.c}
+		code2, err := p.classAtom(that)
+		if err != nil {
+			return nil, err
 		}
 		if code1.kind != itemLiteral || code2.kind != itemLiteral || code2.lo < code1.lo {
 			return nil, p.errorf(0, "bad character range")

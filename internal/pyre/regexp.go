@@ -74,7 +74,6 @@ type Options struct {
 // concurrent use.
 type Regexp struct {
 	pattern   string
-	flags     Flags
 	names     []string
 	index     map[string]int
 	numSubexp int
@@ -170,7 +169,6 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	re := &Regexp{
 		pattern:     pattern,
 		optFlags:    opts.Flags,
-		flags:       p.flags,
 		names:       p.names,
 		index:       p.groupNames,
 		numSubexp:   p.numGroups() - 1,
@@ -206,13 +204,9 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	re.startOK, re.start = re.startBits()
 	re.startTest = re.startOK && !opts.NoPrefilter
 	if re.engine == EngineRE2 {
-		t := cloneTree(tree)
-		elideLookbehinds(t, unknownCtx)
-		e := &re2Emitter{}
-		if e.emit(t) {
-			src := e.b.String()
+		if src, g, ok := translateTree(tree); ok {
 			if r, err := regexp.Compile(src); err == nil && r.NumSubexp() == re.numSubexp {
-				re.re2, re.re2Src, re.guard = r, src, e.guard
+				re.re2, re.re2Src, re.guard = r, src, g
 			}
 		}
 	}
@@ -252,10 +246,14 @@ func (re *Regexp) backtrackSrc() string {
 	return re.btSrc
 }
 
-// translateTree is shared by Translate and CompileOptions.
+// translateTree returns the RE2 translation of tree (left unchanged) and
+// the guard under which it is exact, or false when there is none. It is
+// shared by Translate and CompileOptions.
 func translateTree(tree *node) (string, guard, bool) {
+	t := cloneTree(tree)
+	elideLookbehinds(t, unknownCtx)
 	e := &re2Emitter{}
-	if !e.emit(tree) {
+	if !e.emit(t) {
 		return "", 0, false
 	}
 	return e.b.String(), e.guard, true
@@ -271,9 +269,7 @@ func Translate(pattern string) (re2 string, ok bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	t := cloneTree(tree)
-	elideLookbehinds(t, unknownCtx)
-	src, _, ok := translateTree(t)
+	src, _, ok := translateTree(tree)
 	if ok {
 		if _, err := regexp.Compile(src); err != nil {
 			return "", false, nil
@@ -316,9 +312,6 @@ func (re *Regexp) re2Anchored() *regexp.Regexp {
 // String returns the source pattern.
 func (re *Regexp) String() string { return re.pattern }
 
-// Flags returns the effective flags, including inline global flags.
-func (re *Regexp) Flags() Flags { return re.flags }
-
 // NumSubexp returns the number of capturing groups.
 func (re *Regexp) NumSubexp() int { return re.numSubexp }
 
@@ -357,6 +350,16 @@ func (re *Regexp) RE2() string { return re.re2Src }
 // built on the first call.
 func (re *Regexp) Backtrack() string { return re.backtrackSrc() }
 
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // guardsHold reports whether the RE2 translation is exact for s.
 func (re *Regexp) guardsHold(s string) bool {
 	g := re.guard
@@ -366,12 +369,8 @@ func (re *Regexp) guardsHold(s string) bool {
 	if g&guardNonEmpty != 0 && len(s) == 0 {
 		return false
 	}
-	if g&guardASCII != 0 {
-		for i := 0; i < len(s); i++ {
-			if s[i] >= utf8.RuneSelf {
-				return false
-			}
-		}
+	if g&guardASCII != 0 && !isASCII(s) {
+		return false
 	}
 	if g&guardNoInnerNewline != 0 && len(s) > 1 {
 		for i := 0; i < len(s)-1; i++ {
@@ -467,17 +466,11 @@ func (re *Regexp) Search(s string) ([]int, error) { return re.find(nil, s, false
 // the beginning of s.
 func (re *Regexp) Match(s string) ([]int, error) { return re.find(nil, s, true) }
 
-// FindStringSubmatchIndex is Search, named as in package regexp.
-func (re *Regexp) FindStringSubmatchIndex(s string) ([]int, error) { return re.find(nil, s, false) }
-
 // AppendSearch is Search appending the spans to dst[:0]; it returns nil
 // when there is no match. With a large enough dst (2*(NumSubexp()+1)) the
 // sre and regexp2 engines do not allocate; the RE2 path allocates one
 // slice per match.
 func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.find(dst, s, false) }
-
-// AppendMatch is Match appending the spans to dst[:0].
-func (re *Regexp) AppendMatch(dst []int, s string) ([]int, error) { return re.find(dst, s, true) }
 
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
 	// StartBytes' test, in line: most lines fail it

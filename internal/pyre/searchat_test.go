@@ -13,9 +13,7 @@ import (
 // pattern.search(s, pos), whose look-behinds, \b and ^ see the text
 // before pos.
 func TestAppendSearchAtAgainstPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		f2btest.Require(t, "python3: %v", err)
-	}
+	py := f2btest.RequirePython(t)
 	patterns := []string{`\bab`, `(?<=x)ab`, `^ab`, `(?m)^ab`, `ab`, `a|b`, `(?<!a)b+`, `\Bb`, `(a)?b`, `$`, `(?=b)`, `é.`, `\w+`, `(?:(?<=^)|(?<=\W))\d+`, `\Aa`}
 	inputs := []string{"xab ab\nab", "aabab", "bbb", "", "é é\néa", "12 x34 56"}
 	type tc struct {
@@ -49,7 +47,7 @@ for c in json.loads(sys.stdin.read()):
         spans += [-1, -1] if a < 0 else [len(s[:a].encode()), len(s[:e].encode())]
     out.append(spans)
 print(json.dumps(out))`
-	cmd := exec.Command("python3", "-c", script)
+	cmd := exec.Command(py, "-c", script)
 	stdin, _ := cmd.StdinPipe()
 	go func() { stdin.Write(in); stdin.Close() }()
 	out, err := cmd.Output()

@@ -749,10 +749,7 @@ exit:
 		if ret {
 			goto exit
 		}
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 		lastmark = f.lastmark
 		rep.count = f.count - 1
 		sptr = ptr
@@ -770,10 +767,7 @@ exit:
 			goto exit
 		}
 		if reps[f.aux].prev >= 0 {
-			for len(trail) > f.mt {
-				marks[trail[len(trail)-2]] = trail[len(trail)-1]
-				trail = trail[:len(trail)-2]
-			}
+			trail = unwind(marks, trail, f.mt)
 		}
 		lastmark = f.lastmark
 		sptr = ptr
@@ -807,10 +801,7 @@ exit:
 			f.count++
 			goto possRepeatMore
 		}
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 		lastmark = f.lastmark
 		sptr = f.aux
 		goto possRepeatTail
@@ -826,10 +817,7 @@ exit:
 		if ret {
 			goto exit
 		}
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 		lastmark = f.lastmark
 		pc = code[pc+1]
 		goto entrance2
@@ -838,10 +826,7 @@ exit:
 			goto exit
 		}
 		if repeat >= 0 {
-			for len(trail) > f.mt {
-				marks[trail[len(trail)-2]] = trail[len(trail)-1]
-				trail = trail[:len(trail)-2]
-			}
+			trail = unwind(marks, trail, f.mt)
 		}
 		lastmark = f.lastmark
 		if g := code[pc+2]; g >= 0 && !prog.guards[g].ok(s, ptr) {
@@ -860,10 +845,7 @@ exit:
 			goto fail
 		}
 		if repeat >= 0 {
-			for len(trail) > f.mt {
-				marks[trail[len(trail)-2]] = trail[len(trail)-1]
-				trail = trail[:len(trail)-2]
-			}
+			trail = unwind(marks, trail, f.mt)
 		}
 		lastmark = f.lastmark
 		pc = code[pc+1]
@@ -896,10 +878,7 @@ branchResume:
 		goto exit
 	}
 	if repeat >= 0 {
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 	}
 	lastmark = f.lastmark
 	f.aux = code[f.aux]
@@ -927,10 +906,7 @@ repeatOneResume:
 		goto exit
 	}
 	if repeat >= 0 {
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 	}
 	lastmark = f.lastmark
 	if ptr <= f.count {
@@ -962,10 +938,7 @@ minRepeatOneResume:
 		goto exit
 	}
 	if repeat >= 0 {
-		for len(trail) > f.mt {
-			marks[trail[len(trail)-2]] = trail[len(trail)-1]
-			trail = trail[:len(trail)-2]
-		}
+		trail = unwind(marks, trail, f.mt)
 	}
 	lastmark = f.lastmark
 	if q = m.one(pc+4, ptr); q >= 0 {
@@ -1038,6 +1011,16 @@ func (m *sreMachine) plain(pc, ptr int) bool {
 		}
 		pc += 2
 	}
+}
+
+// unwind restores the marks recorded on trail beyond length n, newest
+// first, and returns the trail cut back to n.
+func unwind(marks, trail []int, n int) []int {
+	for len(trail) > n {
+		marks[trail[len(trail)-2]] = trail[len(trail)-1]
+		trail = trail[:len(trail)-2]
+	}
+	return trail
 }
 
 // replayMarks applies what an attempt skipped by guard g would have left

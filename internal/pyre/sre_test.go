@@ -37,13 +37,8 @@ var sreQuirkInputs = []string{
 }
 
 func TestSREQuirksAgainstPython(t *testing.T) {
-	var cases []oracleCase
-	for _, p := range sreQuirkPatterns {
-		cases = append(cases, oracleCase{Pattern: p, Inputs: sreQuirkInputs})
-	}
-	res := runOracle(t, cases)
-	st := compareSRE(t, cases, res)
-	t.Logf("sre quirks: %v", st)
+	cases := oracleCases(sreQuirkPatterns, sreQuirkInputs)
+	t.Logf("sre quirks: %v", compareSRE(t, cases, runOracle(t, cases)))
 }
 
 // richPattern builds a random pattern using every construct the sre
@@ -135,7 +130,7 @@ func richCases(seed uint64, n int) []oracleCase {
 
 func TestSRERandomAgainstPython(t *testing.T) {
 	n := 4000
-	if testing.Short() || raceEnabled {
+	if trimCorpus() {
 		n = 300
 	}
 	cases := richCases(3, n)
@@ -327,13 +322,8 @@ func TestSREOptAgainstPython(t *testing.T) {
 		"abyz", "acyz", "abcbxz", "abxxz", "abxyz", "abxxxz", "abcxxz", "abxcz",
 		"1.2.3.4", "12.3.45.6x", "1.2.3", "aabbc", "abcbcd", "bcbcbcd", "aaaab", "xaxab", "xxb", "xxc", "abcabcx",
 		"ababx", "abbcx", "abaabc", "aab", "x abab", "foo bar\n", "a\n", "bb", "abbd", "ba c")
-	var cases []oracleCase
-	for _, p := range sreOptPatterns {
-		cases = append(cases, oracleCase{Pattern: p, Inputs: inputs})
-	}
-	res := runOracle(t, cases)
-	st := compareSRE(t, cases, res)
-	t.Logf("sre opt: %v", st)
+	cases := oracleCases(sreOptPatterns, inputs)
+	t.Logf("sre opt: %v", compareSRE(t, cases, runOracle(t, cases)))
 }
 
 // TestUnrollStaysSmall checks that nested counted repeats do not make the

@@ -23,9 +23,8 @@ const (
 	sshdInvalid  = 5 // index of ^[iI](?:llegal|nvalid) user ...
 )
 
-// sshdRegexes compiles the stock sshd filter's prefregex and failregexes
-// after tag expansion.
-func sshdRegexes(tb testing.TB, opts pyre.Options) (pref *pyre.Regexp, fail []*pyre.Regexp, root string) {
+// sshdFilter loads the stock sshd filter of the fail2ban package at root.
+func sshdFilter(tb testing.TB) (def *config.FilterDef, root string) {
 	tb.Helper()
 	root = f2btest.Root(tb)
 	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{
@@ -35,6 +34,14 @@ func sshdRegexes(tb testing.TB, opts pyre.Options) (pref *pyre.Regexp, fail []*p
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return def, root
+}
+
+// sshdRegexes compiles the stock sshd filter's prefregex and failregexes
+// after tag expansion.
+func sshdRegexes(tb testing.TB, opts pyre.Options) (pref *pyre.Regexp, fail []*pyre.Regexp, root string) {
+	tb.Helper()
+	def, root := sshdFilter(tb)
 	compile := func(src string) *pyre.Regexp {
 		re, err := pyre.CompileOptions(filter.ExpandTags(src, def.UseDNS), opts)
 		if err != nil {
@@ -164,14 +171,7 @@ func TestStockSSHDPrefilters(t *testing.T) {
 // BenchmarkCompileStockSSHD compiles the stock sshd prefregex and
 // failregexes (after tag expansion), as warden does at start-up.
 func BenchmarkCompileStockSSHD(b *testing.B) {
-	root := f2btest.Root(b)
-	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{
-		Dir:       filepath.Join(root, "etc", "fail2ban"),
-		NoBuiltin: true,
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	def, _ := sshdFilter(b)
 	srcs := []string{filter.ExpandTags(def.PrefRegex, def.UseDNS)}
 	for _, src := range def.FailRegex {
 		srcs = append(srcs, filter.ExpandTags(src, def.UseDNS))

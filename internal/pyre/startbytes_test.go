@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -143,7 +144,7 @@ func TestStartBytesAgainstPython(t *testing.T) {
 		cases = append(cases, oracleCase{Pattern: p.pattern, Flags: p.flags, Inputs: startBytesInputs(r)})
 	}
 	n := 400
-	if testing.Short() || raceEnabled {
+	if trimCorpus() {
 		n = 80
 	}
 	prefixes := []string{"^", `\A`, "(?i)^", "^(?:", "(?i)\\A(?:"}
@@ -269,26 +270,21 @@ func TestConcurrentSearch(t *testing.T) {
 	for i, s := range inputs {
 		want[i], _ = re.Search(s)
 	}
-	done := make(chan bool)
+	var wg sync.WaitGroup
 	for g := range 4 {
-		go func() {
-			ok := true
+		wg.Go(func() {
 			dst := make([]int, 0, 8)
 			for k := range 2000 {
 				i := (g + k) % len(inputs)
 				got, err := re.AppendSearch(dst, inputs[i])
 				if err != nil || !spansEqual(got, want[i]) {
 					t.Errorf("goroutine %d: %q = %v, %v; want %v", g, inputs[i], got, err, want[i])
-					ok = false
-					break
+					return
 				}
 			}
-			done <- ok
-		}()
+		})
 	}
-	for range 4 {
-		<-done
-	}
+	wg.Wait()
 	// The other backtracking translation is built on demand and equals
 	// the eager one of the regexp2 engine.
 	for _, p := range []string{`^(?P<user>\S+) from`, `(?i)\bk(?=x)`, `(a)(?(1)b|c)`, `[^\W\d]+\Z`} {

@@ -35,27 +35,11 @@ def ranges(pred):
     return out
 
 
-def emit_ranges(name, doc, rs):
+def emit_table(name, typ, doc, pairs):
     print("// %s %s" % (name, doc))
-    print("var %s = []rng{" % name)
+    print("var %s = []%s{" % (name, typ))
     line = "\t"
-    for lo, hi in rs:
-        item = "{0x%x, 0x%x}, " % (lo, hi)
-        if len(line) + len(item) > 100:
-            print(line.rstrip())
-            line = "\t"
-        line += item
-    if line.strip():
-        print(line.rstrip())
-    print("}")
-    print()
-
-
-def emit_pairs(name, doc, ps):
-    print("// %s %s" % (name, doc))
-    print("var %s = []runePair{" % name)
-    line = "\t"
-    for a, b in ps:
+    for a, b in pairs:
         item = "{0x%x, 0x%x}, " % (a, b)
         if len(line) + len(item) > 100:
             print(line.rstrip())
@@ -65,6 +49,14 @@ def emit_pairs(name, doc, ps):
         print(line.rstrip())
     print("}")
     print()
+
+
+def emit_ranges(name, doc, rs):
+    emit_table(name, "rng", doc, rs)
+
+
+def emit_pairs(name, doc, ps):
+    emit_table(name, "runePair", doc, ps)
 
 
 def main():
