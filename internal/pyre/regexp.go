@@ -628,6 +628,7 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 		}
 	}
 	m.s, m.steps, m.limit = s, 0, re.maxSteps
+	m.reqBudget = reqScans*len(s) + reqSlack
 	start, ok, err := m.search(anchored, from)
 	var out []int
 	switch {

@@ -33,7 +33,10 @@ import (
 //     and OPT_LAZY (see emitRepeat), small greedy repeats of a body
 //     without groups are unrolled (unroll), and a repeat of lookarounds
 //     plus one character is a REPEAT_ONE (guardedChar);
-//   - lookarounds with a plain body are tested in place (plainBody).
+//   - lookarounds with a plain body are tested in place (plainBody);
+//   - with noStale, an alternative or optional body whose remaining
+//     match needs literal text that the rest of the input lacks is not
+//     tried (see reqLits): the guard also carries that text.
 //
 // Positions are byte offsets into the UTF-8 input; every "character" step
 // decodes one rune (an invalid byte is U+FFFD), so counts and lookbehind
@@ -145,6 +148,11 @@ type sreGuard struct {
 	set   *runeSet  // nil for a byte guard
 	b     byte
 	marks []int // MARK indices the code runs before the character
+	// req is literal text any match of the guarded code needs from the
+	// position on, in order, the first at the position itself when
+	// reqAnchored; nil for none (see reqLits).
+	req         []string
+	reqAnchored bool
 }
 
 // ok reports whether the guard holds at s[p:].
@@ -241,6 +249,8 @@ type sreCompiler struct {
 	// items are guardedChar bodies to emit after the program, with the
 	// code index that takes their start.
 	items []guardedItem
+	// condEnd maps each GROUPREF_EXISTS to the end of its no branch.
+	condEnd map[int]int
 }
 
 type guardedItem struct {
@@ -250,7 +260,7 @@ type guardedItem struct {
 
 // compileSRE compiles tree; width is the parser's width function.
 func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreProg {
-	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[uint64][]int{}}
+	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[uint64][]int{}, condEnd: map[int]int{}}
 	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
@@ -263,6 +273,9 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 	p.noStale = c.noStale
 	for _, h := range c.branchH {
 		p.code[h+1] = c.guard(h+2, c.noStale)
+		if c.noStale {
+			p.code[h+1] = c.withReq(p.code[h+1], h+2)
+		}
 	}
 	for _, pc := range c.repOne {
 		p.code[pc+3] = c.guard(pc+6, c.noStale)
@@ -273,7 +286,8 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 		p.code[pc+4] = c.guard(pc+5, true)
 	}
 	for _, pc := range c.opts {
-		p.code[pc+2] = c.guard(pc+3, true)
+		// OPT exists only with noStale
+		p.code[pc+2] = c.withReq(c.guard(pc+3, true), pc+3)
 	}
 	p.start = startAnywhere
 	pc := 0
@@ -458,6 +472,7 @@ func (c *sreCompiler) emit(n *node) {
 		} else {
 			c.prog.code[pc+2] = len(c.prog.code)
 		}
+		c.condEnd[pc] = len(c.prog.code)
 	}
 }
 
@@ -831,13 +846,17 @@ func (c *sreCompiler) guardAt(pc int) int {
 
 func (c *sreCompiler) addGuard(g sreGuard) int {
 	for i, o := range c.prog.guards {
-		if o.set == g.set && o.b == g.b && slices.Equal(o.marks, g.marks) {
+		if o.set == g.set && o.b == g.b && slices.Equal(o.marks, g.marks) &&
+			slices.Equal(o.req, g.req) && o.reqAnchored == g.reqAnchored && o.bytes == g.bytes {
 			return i
 		}
 	}
-	if g.set != nil {
+	switch {
+	case g.set != nil:
 		g.bytes = guardBytes(g.set)
-	} else {
+	case g.bytes != [4]uint64{}:
+		// set by the caller
+	default:
 		g.bytes[g.b>>6] = 1 << (g.b & 63)
 	}
 	c.prog.guards = append(c.prog.guards, g)
@@ -1051,4 +1070,117 @@ func unionAcc(acc, b charSet) charSet {
 		return b
 	}
 	return union(acc, b)
+}
+
+// withReq returns guard g (an index, or -1 for none) for the code at pc,
+// extended with the literal text reqLits finds there when that text is
+// worth a look: at least one piece of two or more characters that the
+// code does not itself compare at once. Only for noStale programs: a
+// skipped attempt may have gone far before failing, leaving marks that
+// nothing replays.
+func (c *sreCompiler) withReq(g, pc int) int {
+	budget := 4096
+	req, anchored := c.reqLits(pc, &budget)
+	worth := false
+	for i, lit := range req {
+		if len(lit) >= 2 && (i > 0 || !anchored) {
+			worth = true
+		}
+	}
+	if !worth {
+		return g
+	}
+	ng := sreGuard{req: req, reqAnchored: anchored}
+	if g >= 0 {
+		old := c.prog.guards[g]
+		ng.set, ng.b, ng.bytes = old.set, old.b, old.bytes
+		ng.marks = old.marks
+	} else {
+		// Any character: a match needs one at least, for the text.
+		ng.bytes = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	}
+	return c.addGuard(ng)
+}
+
+// reqLits returns literal text that every way the code at pc can reach
+// its SUCCESS (the end of the match, or of the lookaround, atomic group
+// or repeat item the code is in) or the UNTIL of a repeat it is in passes
+// over, in order and without overlap; anchored is true when the first
+// piece starts where the code starts. The walk follows the code straight
+// through: it reads the literals of the path every attempt takes, steps
+// over branches, repeats, optional items and lookarounds (which break a
+// run of literal text), and takes the yes branch of a conditional on a
+// group that the walk itself has closed (a group matched on the path is
+// still matched there: later failures restore marks only to what they
+// were after it). budget bounds the work; a walk that runs out keeps
+// what it found.
+func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored bool) {
+	code := c.prog.code
+	var cur []byte
+	started := false // consumed something or broke a run before cur
+	flush := func() {
+		if len(cur) > 0 {
+			if len(req) == 0 && !started {
+				anchored = true
+			}
+			req = append(req, string(cur))
+			cur = cur[:0]
+		}
+		started = true
+	}
+	closed := map[int]bool{} // mark indices passed on the walk
+	for *budget > 0 {
+		*budget--
+		switch code[pc] {
+		case sMark:
+			closed[code[pc+1]] = true
+			pc += 2
+		case sByte:
+			cur = append(cur, byte(code[pc+1]))
+			pc += 2
+		case sRune:
+			cur = utf8.AppendRune(cur, rune(code[pc+1]))
+			pc += 2
+		case sString:
+			cur = append(cur, c.prog.strs[code[pc+1]]...)
+			pc += 2
+		case sSet, sAny, sAnyAll, sAt, sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
+			flush()
+			pc += 2
+		case sJump:
+			if code[pc+1] <= pc {
+				flush()
+				return req, anchored
+			}
+			pc = code[pc+1]
+		case sBranch:
+			flush()
+			h := pc + 1
+			pc = code[code[h]-1] // the first alternative's jump to the end
+		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
+			flush()
+			pc += 6
+		case sRepeat:
+			flush()
+			pc = code[pc+3] + 1
+		case sPossRepeat:
+			flush()
+			pc = code[pc+3]
+		case sAtomic, sAssert, sAssertNot, sAssertPlain, sAssertNotPlain, sOpt, sOptLazy:
+			flush()
+			pc = code[pc+1]
+		case sGrouprefExists:
+			if i := code[pc+1]; closed[i] && closed[i+1] {
+				pc += 3
+				continue
+			}
+			flush()
+			pc = c.condEnd[pc]
+		default: // SUCCESS, FAILURE, UNTIL, GUARDED
+			flush()
+			return req, anchored
+		}
+	}
+	flush()
+	return req, anchored
 }

@@ -83,6 +83,8 @@ type sreMachine struct {
 	sptr     int   // state->ptr
 	steps    int
 	limit    int
+	// reqBudget is what the guards' text scans (reqOK) may still read.
+	reqBudget int
 }
 
 func newSREMachine(p *sreProg) *sreMachine {
@@ -92,6 +94,42 @@ func newSREMachine(p *sreProg) *sreMachine {
 		frames: make([]sreFrame, 32),
 		trail:  make([]int, 0, 32),
 	}
+}
+
+// The text scans of the guards (reqOK) of one search read at most
+// reqScans times the input plus reqSlack bytes; past that every guard's
+// text passes. A guard only saves work, so giving it up changes no result,
+// while an unbounded one could rescan a long line at each of its
+// positions.
+const (
+	reqScans = 4
+	reqSlack = 1024
+)
+
+// reqOK reports whether s[p:] holds guard g's literal text (see
+// reqLits), or the search's scan budget is spent.
+func (m *sreMachine) reqOK(g *sreGuard, p int) bool {
+	if g.req == nil || m.reqBudget <= 0 {
+		return true
+	}
+	s := m.s
+	for i, lit := range g.req {
+		if i == 0 && g.reqAnchored {
+			if !strings.HasPrefix(s[p:], lit) {
+				return false
+			}
+			p += len(lit)
+			continue
+		}
+		k := strings.Index(s[p:], lit)
+		if k < 0 {
+			m.reqBudget -= len(s) - p
+			return false
+		}
+		m.reqBudget -= k + len(lit)
+		p += k + len(lit)
+	}
+	return true
 }
 
 // runeLen returns the length of the rune at s[p:], p < len(s).
@@ -612,7 +650,7 @@ entrance:
 			goto push
 		case sOpt:
 			// (?:X)?, see emitRepeat: X, else the tail.
-			if g := code[pc+2]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+			if g := code[pc+2]; g >= 0 && (!prog.guards[g].ok(s, ptr) || !m.reqOK(&prog.guards[g], ptr)) {
 				pc = code[pc+1]
 				continue
 			}
@@ -861,7 +899,7 @@ entrance2:
 branchTry:
 	f = &frames[fi]
 	for h := f.aux; code[h] != 0; h = code[h] {
-		if g := code[h+1]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+		if g := code[h+1]; g >= 0 && (!prog.guards[g].ok(s, ptr) || !m.reqOK(&prog.guards[g], ptr)) {
 			if repeat < 0 {
 				trail = replayMarks(&prog.guards[g], ptr, marks, trail, lastmark)
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +344,84 @@ func TestUnrollStaysSmall(t *testing.T) {
 	s := strings.Repeat("x", 8) + "ab"
 	if ok, err := re.MatchString(s); ok || err != nil {
 		t.Fatalf("MatchString(%q) = %v, %v", s, ok, err)
+	}
+}
+
+// sreReqPatterns target the literal text guards (reqLits): alternatives
+// and optional bodies whose remaining match needs text further on,
+// conditionals the walk resolves, and guards inside lookarounds,
+// repeats, atomic groups and possessive repeats.
+var sreReqPatterns = []string{
+	`(?:(a)\w+|\w+)xy(?(1)zz|q)`, `(?P<u>(?P<c>\S+)|[^:]+) from (?:\d+|x)(?(c): |$)`,
+	`(?:ab\w*cd|a\w*)ef`, `(?:x.*yz|x)w`, `(?:a(b)?.*cd)?e`, `(?:a(b)?.*cd)??e`, `(?=(?:a.*bc|a)d)`,
+	`(?<=(?:a.bc|abxy)d)x`, `(?!(?:a.*bc|a)d)a`, `(?:(?:a.*bc|a)d)+e`, `(?:(?:a.*bc|a)d)*?e`, `(?>a.*bc|a)d`,
+	`(?:a.*bc|a)++d`, `(?:a.*?bc|a.*cd|ab)(?:xy|z)`, `(a)?(?:b.*cd(?(1)ef|gh)|b)`, `(?:(a)b.*(?(1)cd|ef)|ab)`,
+	`(?:(a)|b)(?:c.*de|c)(?(1)fg|hi)`, `(?:é.*ñx|é)y`, `(a)(?:b.*\1c|b)`, `(?:(a)(b)?.*(?(2)xy|zw)|a)`,
+	`(?:a(?:.*bc){2}|a)d`, `(?:a.*b{2}c|a)d`, `(?:a(?=.*bc)|a)\w*`, `(?:(a)|)(?:x.*(?(1)yy)zz|x)`,
+	`(?:ab(?:cd)?ef.*gh|a)`, `(?:a(?:bc|bd).*ef|a)x`, `(?:a[bc]de.*fg|a)`, `(?:a\bbc.*de|a)`, `(?:a$|ab.*cd)`,
+	`^(?:Failed (?:(?P<nofail>publickey)|\S+) for (?P<ci>invalid user )?(?P<user>(?P<cu>\S+)|(?(ci)(?:(?! from ).)*?|[^:]+)) from (?P<h>\d+(?:\.\d+){3}|\w+)(?: port \d+)?(?: ssh\d*)?(?(cu): |(?:(?! from ).)*$))`,
+}
+
+func TestSREReqAgainstPython(t *testing.T) {
+	inputs := []string{"", "a", "axyzz", "axyq", "abxyzz", "bxyq", "abcdef", "aef", "abef", "x yz w", "xw", "xyzw",
+		"abccdd", "acde", "abcd", "abcde", "abcbcd", "abccde", "e", "abcde", "abdx", "abcdx", "ad", "abcdd",
+		"abxy", "abcdz", "bcdef", "bcdgh", "abcdgh", "acdefg", "bcdehi", "ade", "acfg", "éñxy", "éy", "éxñx",
+		"abac", "abc", "abzw", "abxy", "abbcd", "abcbcd", "abcd", "xzz", "xyyzz", "axyyzz", "abefgh", "abdefx",
+		"abdex", "abde fg", "a bc de", "a", "ab", "abcd ab",
+		"Failed password for invalid user admin from 1.2.3.4 port 22 ssh2\n",
+		"Failed password for dan from 1.2.3.4 port 22 ssh2: RSA x\n",
+		"Failed password for dan from 1.2.3.4 port 22 ssh2\n",
+		"Failed password for invalid user x from 1.2.3.4 from 5.6.7.8 port 2 ssh2\n",
+		"Failed publickey for a b from 1.2.3.4\n", "Failed none for  from host: \n",
+		"Failed password for invalid user t from 10.1.1.2 port 5 ssh2: from 1.2.3.4 port 58946 ssh2\n"}
+	cases := oracleCases(sreReqPatterns, inputs)
+	t.Logf("sre req: %v", compareSRE(t, cases, runOracle(t, cases)))
+}
+
+// TestReqGuardBuilt checks that the guards carry the literal text the
+// sshd "Failed" failregex needs: its first user alternative is rejected
+// on a line without ": " after " from ", before any backtracking.
+func TestReqGuardBuilt(t *testing.T) {
+	re := MustCompile(sreReqPatterns[len(sreReqPatterns)-1])
+	p := re.sre
+	found := false
+	for _, g := range p.guards {
+		if slices.Equal(g.req, []string{" from ", ": "}) && !g.reqAnchored {
+			found = true
+		}
+	}
+	if !found {
+		var got [][]string
+		for _, g := range p.guards {
+			got = append(got, g.req)
+		}
+		t.Fatalf("no guard with [\" from \" \": \"]; guards' text: %q", got)
+	}
+}
+
+// TestReqScanBound checks that the guards' text scans stop at their
+// budget: here each of the thousand start positions would scan the rest
+// of the line for "cd" (quadratic work) where the attempt itself fails
+// at once on \d. Past the budget the guard passes and the search goes on
+// to the same answer.
+func TestReqScanBound(t *testing.T) {
+	re := MustCompile(`(?:a\d.*cd|a)x`)
+	s := strings.Repeat("a", 1000)
+	loc, err := re.AppendSearch(nil, s)
+	if loc != nil || err != nil {
+		t.Fatalf("AppendSearch = %v, %v; want no match", loc, err)
+	}
+	m := re.machine.Load()
+	if m == nil {
+		t.Fatal("no pooled machine")
+	}
+	if m.reqBudget > 0 {
+		t.Errorf("scan budget left %d: the guard never ran out (is it built?)", m.reqBudget)
+	}
+	if min := -len(s); m.reqBudget < min {
+		t.Errorf("scan budget %d overspent by more than one scan of the line", m.reqBudget)
+	}
+	if loc, err := re.AppendSearch(nil, s+"a1cdx"); !slices.Equal(loc, []int{1000, 1005}) || err != nil {
+		t.Errorf("AppendSearch = %v, %v; want [1000 1005]", loc, err)
 	}
 }
