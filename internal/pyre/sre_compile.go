@@ -1073,21 +1073,15 @@ func unionAcc(acc, b charSet) charSet {
 }
 
 // withReq returns guard g (an index, or -1 for none) for the code at pc,
-// extended with the literal text reqLits finds there when that text is
-// worth a look: at least one piece of two or more characters that the
-// code does not itself compare at once. Only for noStale programs: a
-// skipped attempt may have gone far before failing, leaving marks that
-// nothing replays.
+// extended with the literal text reqLits finds there when that text can
+// save work: a piece of two or more characters that the code reaches only
+// after a repeat, branch or optional item (a failed attempt could have
+// gone a long way before missing it). Only for noStale programs: such an
+// attempt may leave marks that nothing replays.
 func (c *sreCompiler) withReq(g, pc int) int {
 	budget := 4096
-	req, anchored := c.reqLits(pc, &budget)
-	worth := false
-	for i, lit := range req {
-		if len(lit) >= 2 && (i > 0 || !anchored) {
-			worth = true
-		}
-	}
-	if !worth {
+	req, anchored, far := c.reqLits(pc, &budget)
+	if !far {
 		return g
 	}
 	ng := sreGuard{req: req, reqAnchored: anchored}
@@ -1113,17 +1107,27 @@ func (c *sreCompiler) withReq(g, pc int) int {
 // group that the walk itself has closed (a group matched on the path is
 // still matched there: later failures restore marks only to what they
 // were after it). budget bounds the work; a walk that runs out keeps
-// what it found.
-func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored bool) {
+// what it found. far reports a piece of two or more characters that
+// comes after a repeat, branch or optional item.
+func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far bool) {
 	code := c.prog.code
 	var cur []byte
 	started := false // consumed something or broke a run before cur
+	long := false    // passed a repeat, branch or optional item
+	curLong := false // long when cur began
+	add := func(b string) {
+		if len(cur) == 0 {
+			curLong = long
+		}
+		cur = append(cur, b...)
+	}
 	flush := func() {
 		if len(cur) > 0 {
 			if len(req) == 0 && !started {
 				anchored = true
 			}
 			req = append(req, string(cur))
+			far = far || (curLong && len(cur) >= 2)
 			cur = cur[:0]
 		}
 		started = true
@@ -1136,38 +1140,50 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored bool)
 			closed[code[pc+1]] = true
 			pc += 2
 		case sByte:
-			cur = append(cur, byte(code[pc+1]))
+			add(string(rune(code[pc+1])))
 			pc += 2
 		case sRune:
-			cur = utf8.AppendRune(cur, rune(code[pc+1]))
+			add(string(rune(code[pc+1])))
 			pc += 2
 		case sString:
-			cur = append(cur, c.prog.strs[code[pc+1]]...)
+			add(c.prog.strs[code[pc+1]])
 			pc += 2
-		case sSet, sAny, sAnyAll, sAt, sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
+		case sSet, sAny, sAnyAll, sAt:
 			flush()
+			pc += 2
+		case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
+			flush()
+			long = true
 			pc += 2
 		case sJump:
 			if code[pc+1] <= pc {
 				flush()
-				return req, anchored
+				return req, anchored, far
 			}
 			pc = code[pc+1]
 		case sBranch:
 			flush()
+			long = true
 			h := pc + 1
 			pc = code[code[h]-1] // the first alternative's jump to the end
 		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
 			flush()
+			long = long || code[pc+2] > 1
 			pc += 6
 		case sRepeat:
 			flush()
+			long = true
 			pc = code[pc+3] + 1
 		case sPossRepeat:
 			flush()
+			long = true
 			pc = code[pc+3]
-		case sAtomic, sAssert, sAssertNot, sAssertPlain, sAssertNotPlain, sOpt, sOptLazy:
+		case sAssert, sAssertNot, sAssertPlain, sAssertNotPlain:
 			flush()
+			pc = code[pc+1]
+		case sAtomic, sOpt, sOptLazy:
+			flush()
+			long = true
 			pc = code[pc+1]
 		case sGrouprefExists:
 			if i := code[pc+1]; closed[i] && closed[i+1] {
@@ -1175,12 +1191,13 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored bool)
 				continue
 			}
 			flush()
+			long = true
 			pc = c.condEnd[pc]
 		default: // SUCCESS, FAILURE, UNTIL, GUARDED
 			flush()
-			return req, anchored
+			return req, anchored, far
 		}
 	}
 	flush()
-	return req, anchored
+	return req, anchored, far
 }
