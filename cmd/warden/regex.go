@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -343,64 +344,100 @@ func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(
 // read processes the lines of src. When complete is false, a last line
 // without a line end is left out, as fail2ban does with files (it waits
 // for the line to be finished).
-func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
-	br := bufio.NewReaderSize(src, 256<<10)
+// readBlock is the size of the reads of the log. The lines of a read are
+// cut from one string made of it: no copy per line. A line the filter
+// keeps (a multi-line buffer, a connection's earlier lines) holds its
+// whole block in memory, at most a hundred or so blocks.
+const readBlock = 64 << 10
+
+// logReader cuts a log into lines.
+type logReader struct {
+	latin1 bool
+	// line gets each line with its "\n" (the last one may lack it),
+	// decoded: latin-1 bytes, or UTF-8 with each invalid byte as U+FFFD.
+	line func(string)
+	// wait is called before a read that may wait for the writer.
+	wait func()
+	// progress is called every 65,536 lines with the bytes and lines so
+	// far; nil for none.
+	progress func(bytes int64, lines int)
+}
+
+// run reads src to its end. A last line without "\n" is given to line
+// when complete is set, else left out and reported by incomplete (a file
+// still being written).
+func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (incomplete bool, err error) {
 	var (
-		pending []byte
-		n       int64
-		count   int
+		buf   = make([]byte, readBlock)
+		have  int // bytes in buf
+		n     int64
+		count int
 	)
-	latin1 := false
+	for {
+		k, err := src.Read(buf[have:])
+		have += k
+		eof := errors.Is(err, io.EOF)
+		if err != nil && !eof {
+			return false, fmt.Errorf("read log: %w", err)
+		}
+		// buf[:have-k] holds no line end: it is the start of a line.
+		if end := bytes.LastIndexByte(buf[have-k:have], '\n') + 1; end > 0 {
+			end += have - k
+			block := string(buf[:end])
+			valid := !lr.latin1 && utf8.ValidString(block)
+			for len(block) > 0 {
+				i := strings.IndexByte(block, '\n') + 1
+				line := block[:i]
+				block = block[i:]
+				n += int64(len(line))
+				if !valid {
+					line = decodeLine(line, lr.latin1)
+				}
+				lr.line(line)
+				if count++; count&0xffff == 0 {
+					if ctx.Err() != nil {
+						return false, ctx.Err()
+					}
+					if lr.progress != nil {
+						lr.progress(n, count)
+					}
+				}
+			}
+			have = copy(buf, buf[end:have])
+		}
+		if eof {
+			if have == 0 {
+				return false, nil
+			}
+			if !complete {
+				return true, nil
+			}
+			lr.line(decodeLine(string(buf[:have]), lr.latin1))
+			return false, nil
+		}
+		if have == len(buf) { // a line longer than the buffer
+			buf = append(buf, make([]byte, len(buf))...)
+		}
+		lr.wait()
+	}
+}
+
+func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
+	lr := &logReader{line: r.line, wait: r.clock.stale}
 	switch strings.ToLower(strings.ReplaceAll(r.o.encoding, "_", "-")) {
 	case "utf-8", "utf8":
 	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
-		latin1 = true
+		lr.latin1 = true
 	case "ascii", "us-ascii":
 	default:
 		return fmt.Errorf("unsupported encoding %q (use utf-8, latin-1 or ascii)", r.o.encoding)
 	}
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			pending = append(pending, chunk...)
-			continue
-		}
-		if len(pending) > 0 {
-			chunk = append(pending, chunk...)
-			pending = pending[:0]
-		}
-		if err == io.EOF {
-			if len(chunk) > 0 {
-				if !complete {
-					r.incomplete = true
-					return nil
-				}
-				r.line(decodeLine(chunk, latin1))
-			}
-			return nil
-		}
-		if len(chunk) > 0 {
-			n += int64(len(chunk))
-			r.line(decodeLine(chunk, latin1))
-			if br.Buffered() == 0 {
-				// The next read may wait for the writer: read the clock
-				// again after it.
-				r.clock.stale()
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("read log: %w", err)
-		}
-		count++
-		if count&0xffff == 0 {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if prog != nil {
-				prog.update(n, count)
-			}
-		}
+	if prog != nil {
+		lr.progress = prog.update
 	}
+	incomplete, err := lr.run(ctx, src, complete)
+	r.incomplete = incomplete
+	return err
 }
 
 // lineClock is the time the filter sees. Reading the wall clock costs
@@ -427,26 +464,63 @@ func (c *lineClock) now() time.Time {
 
 func (c *lineClock) stale() { c.left = 0 }
 
-// decodeLine makes text of a raw line: invalid UTF-8 bytes become U+FFFD,
-// as fail2ban's "replace" fallback does.
-func decodeLine(b []byte, latin1 bool) string {
+// decodeLine makes text of a raw line: latin-1 bytes become their code
+// points; in UTF-8, each maximal invalid subsequence (a stray byte, or
+// the start of a sequence cut short) becomes one U+FFFD, as Python's
+// "replace" decoding (fail2ban's fallback) does.
+func decodeLine(b string, latin1 bool) string {
 	if latin1 {
 		rs := make([]rune, len(b))
-		for i, c := range b {
-			rs[i] = rune(c)
+		for i := 0; i < len(b); i++ {
+			rs[i] = rune(b[i])
 		}
 		return string(rs)
 	}
-	if utf8.Valid(b) {
-		return string(b)
+	if utf8.ValidString(b) {
+		return b
 	}
 	var sb strings.Builder
 	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
+		r, size := utf8.DecodeRuneInString(b)
+		if r == utf8.RuneError && size == 1 {
+			size = invalidRun(b)
+		}
 		sb.WriteRune(r)
 		b = b[size:]
 	}
 	return sb.String()
+}
+
+// invalidRun returns the length of the maximal subpart of an ill-formed
+// sequence at the start of b (Unicode 15, section 3.9): a lead byte and
+// the continuation bytes that can follow it, or the one byte that cannot
+// start a sequence.
+func invalidRun(b string) int {
+	lo, hi, n := byte(0x80), byte(0xBF), 0
+	switch c := b[0]; {
+	case c >= 0xC2 && c <= 0xDF:
+		n = 1
+	case c == 0xE0:
+		lo, n = 0xA0, 2
+	case c == 0xED:
+		hi, n = 0x9F, 2
+	case c >= 0xE1 && c <= 0xEF:
+		n = 2
+	case c == 0xF0:
+		lo, n = 0x90, 3
+	case c == 0xF4:
+		hi, n = 0x8F, 3
+	case c >= 0xF1 && c <= 0xF3:
+		n = 3
+	}
+	i := 1
+	for ; i <= n && i < len(b); i++ {
+		if b[i] < lo || b[i] > hi {
+			break
+		}
+		lo, hi = 0x80, 0xBF
+	}
+	return i
 }
 
 func (r *regexRun) line(raw string) {
