@@ -39,7 +39,8 @@ func joinLines(lines []tline) string {
 type regex struct {
 	src    string // after tag expansion, as fail2ban reports it
 	re     *pyre.Regexp
-	names  []string // group names by index ("" for unnamed)
+	m      *pyre.Matcher // re's, for this regex's filter alone
+	names  []string      // group names by index ("" for unnamed)
 	alt    [][2]string
 	tuple  [][2]string
 	slots  []int    // layout slot by group index, -1 for unnamed groups
@@ -66,7 +67,7 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*r
 	if err != nil {
 		return nil, fmt.Errorf("unable to compile regular expression %q: %w", src, err)
 	}
-	r := &regex{src: expanded, re: re, names: re.SubexpNames()}
+	r := &regex{src: expanded, re: re, m: re.Matcher(), names: re.SubexpNames()}
 	for _, n := range r.names {
 		if len(n) <= len("alt_") {
 			continue
@@ -261,7 +262,7 @@ func pySplitLines(s string) []string {
 // out which of orgLines it covered, as fail2ban does for multi-line buffers.
 // The hit is *into, overwritten, and its loc reuses into.loc's array.
 func (r *regex) search(buf string, orgLines []tline, into *hit) (*hit, error) {
-	loc, err := r.re.AppendSearch(into.loc, buf)
+	loc, err := r.m.AppendSearch(into.loc, buf)
 	if err != nil || loc == nil {
 		return nil, err
 	}

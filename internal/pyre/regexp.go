@@ -473,11 +473,7 @@ func (re *Regexp) Match(s string) ([]int, error) { return re.find(nil, s, true) 
 func (re *Regexp) AppendSearch(dst []int, s string) ([]int, error) { return re.find(dst, s, false) }
 
 func (re *Regexp) find(dst []int, s string, anchored bool) ([]int, error) {
-	// StartBytes' test, in line: most lines fail it
-	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
-		return nil, nil
-	}
-	if pf := re.pf; pf != nil && !pf.mayMatch(s) {
+	if !re.MayMatch(s) {
 		return nil, nil
 	}
 	if re.engine == EngineSRE {
@@ -627,6 +623,15 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 			m = newSREMachine(re.sre)
 		}
 	}
+	out, err := re.sreRun(m, dst, s, from, anchored, spans)
+	if !re.machine.CompareAndSwap(nil, m) {
+		re.machines.Put(m)
+	}
+	return out, err
+}
+
+// sreRun searches s from byte offset from with machine m.
+func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored, spans bool) ([]int, error) {
 	m.s, m.steps, m.limit = s, 0, re.maxSteps
 	m.reqBudget = reqScans*len(s) + reqSlack
 	start, ok, err := m.search(anchored, from)
@@ -643,8 +648,31 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 		}
 	}
 	m.release()
-	if !re.machine.CompareAndSwap(nil, m) {
-		re.machines.Put(m)
-	}
 	return out, err
+}
+
+// A Matcher searches with one Regexp using matching state of its own,
+// which saves the hand-over of a shared machine on every search. Unlike
+// a Regexp, a Matcher is for one goroutine at a time.
+type Matcher struct {
+	re *Regexp
+	m  *sreMachine
+}
+
+// Matcher returns a new Matcher for re.
+func (re *Regexp) Matcher() *Matcher { return &Matcher{re: re} }
+
+// AppendSearch is the Regexp's AppendSearch.
+func (mt *Matcher) AppendSearch(dst []int, s string) ([]int, error) {
+	re := mt.re
+	if re.engine != EngineSRE {
+		return re.find(dst, s, false)
+	}
+	if !re.MayMatch(s) {
+		return nil, nil
+	}
+	if mt.m == nil {
+		mt.m = newSREMachine(re.sre)
+	}
+	return re.sreRun(mt.m, dst, s, 0, false, true)
 }

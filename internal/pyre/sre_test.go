@@ -281,6 +281,39 @@ func TestSREZeroAllocs(t *testing.T) {
 	}); n != 0 && !raceEnabled {
 		t.Errorf("AppendSearch allocates %v times per run", n)
 	}
+	mt := re.Matcher()
+	mt.AppendSearch(dst, s) // its machine
+	if n := testing.AllocsPerRun(100, func() {
+		if loc, err := mt.AppendSearch(dst, s); loc == nil || err != nil {
+			t.Fatalf("Matcher.AppendSearch = %v, %v", loc, err)
+		}
+	}); n != 0 && !raceEnabled {
+		t.Errorf("Matcher.AppendSearch allocates %v times per run", n)
+	}
+}
+
+// TestMatcherEqualsRegexp checks that a Matcher, reused across inputs
+// (and after searches that fail, or run out of steps), finds what its
+// Regexp finds.
+func TestMatcherEqualsRegexp(t *testing.T) {
+	cases := richCases(11, 400)
+	for _, c := range cases {
+		for _, opts := range []Options{{Flags: c.Flags}, {Flags: c.Flags, MaxSteps: 40}} {
+			re, err := CompileOptions(c.Pattern, opts)
+			if err != nil {
+				continue
+			}
+			mt := re.Matcher()
+			for _, in := range append(c.Inputs, c.Inputs...) {
+				want, werr := re.AppendSearch(nil, in)
+				got, gerr := mt.AppendSearch(nil, in)
+				if !slices.Equal(got, want) || (gerr == nil) != (werr == nil) {
+					t.Fatalf("pattern %q input %q steps %d: Matcher %v, %v; Regexp %v, %v",
+						c.Pattern, in, opts.MaxSteps, got, gerr, want, werr)
+				}
+			}
+		}
+	}
 }
 
 // sreOptPatterns target the compiler's rewrites: (?:X)? and (?:X)?? as
