@@ -34,6 +34,9 @@ import (
 //     without groups are unrolled (unroll), and a repeat of lookarounds
 //     plus one character is a REPEAT_ONE (guardedChar);
 //   - lookarounds with a plain body are tested in place (plainBody);
+//   - with noStale, a single-character repeat whose continuation cannot
+//     start with a character the repeat takes runs as a possessive one
+//     (possessify);
 //   - with noStale, an alternative or optional body whose remaining
 //     match needs literal text that the rest of the input lacks is not
 //     tried (see reqLits): the guard also carries that text.
@@ -271,6 +274,11 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 	}
 	p := c.prog
 	p.noStale = c.noStale
+	if c.noStale {
+		for _, pc := range c.repOne {
+			c.possessify(pc)
+		}
+	}
 	for _, h := range c.branchH {
 		p.code[h+1] = c.guard(h+2, c.noStale)
 		if c.noStale {
@@ -1200,4 +1208,36 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far 
 	}
 	flush()
 	return req, anchored, far
+}
+
+// possessify makes the REPEAT_ONE or MIN_REPEAT_ONE at pc a
+// POSSESSIVE_REPEAT_ONE when no character it matches can start its tail.
+// Then, of the ends the repeat may try, only the one after its longest run
+// can be followed by the tail: at any other end the next character is one
+// the repeat matched, and the tail fails on it at once (a lazy repeat
+// stops at the first end where the tail matches, which is the same one).
+// Only for noStale programs: those failed attempts of the tail leave marks
+// that no longer get written.
+func (c *sreCompiler) possessify(pc int) {
+	code := c.prog.code
+	if code[pc] != sRepeatOne && code[pc] != sMinRepeatOne {
+		return
+	}
+	var item charSet
+	switch code[pc+4] {
+	case sByte, sRune:
+		item = single(rune(code[pc+5]))
+	case sSet:
+		item = c.csets[code[pc+5]]
+	case sAny:
+		item = charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}
+	default:
+		return
+	}
+	budget := 256
+	first, ok := c.firstChars(pc+6, nil, &budget)
+	if !ok || len(intersect(item, first)) > 0 {
+		return
+	}
+	code[pc] = sPossRepeatOne
 }

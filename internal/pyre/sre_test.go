@@ -458,3 +458,72 @@ func TestReqScanBound(t *testing.T) {
 		t.Errorf("AppendSearch = %v, %v; want [1000 1005]", loc, err)
 	}
 }
+
+// srePossPatterns target possessify: single-character repeats whose tail
+// cannot or can start with a character they take, greedy and lazy, with
+// captures the tail's conditionals and backreferences read.
+var srePossPatterns = []string{
+	`\d+\.\d+`, `\d+?\.`, `(a)?\d+(?(1)x|y)`, `\s*(?:<\w+>)?\S+`, `[ab]*?c`, `[ab]*c`, `a*(?=b)b`, `a*(?!b)c`,
+	`(?:x\d+|y\d+)z`, `(\d+)x\1`, `(\w+)\s+(\d*)(?(2)a|b)`, `\S+\s+sshd`, `[^:]+:`, `[^:]+?:\s*(\w)`, `.*\n?`,
+	`x*(?:y|$)`, `x*\b`, `(?:a+b)+c`, `(?:(a+)|b)+\1`, `\w+(?<=c)d`, `é*[^é]`, `[a-c]+[d-f]+[a-c]`, `a{2,3}b`,
+	`a{2,3}?[^a]`, `(?:ab*)*c`, `a+(?:b|a)`, `(a*)(b*)\2\1`, `^\s*(?:\[\])?\s*(?P<h>\S+)\s+(?:\[\d+\])?:?\s+(?P<c>.+)$`,
+}
+
+func TestSREPossAgainstPython(t *testing.T) {
+	inputs := []string{"", "1.2", "12.34", "1x", "a1x", "1y", "a12y", "  <ab> cd", "<x>y", "abc", "aabbc", "ab",
+		"aab", "aac", "x1z", "y22z", "x1y", "12x12", "12x1", "ab  12a", "ab b", "host sshd", "a:b", "ab: c", "a:: d",
+		"x\n", "xx", "xxy", "xx ", "abbc", "aabaab", "aa", "abcd", "ééa", "éé", "abcdefa", "aab", "aaab", "aaaa",
+		"abbabc", "aabbbbaa", "abba", " [] host [12]: text", "host: text", "h [1] x", "a1.2.3b"}
+	cases := oracleCases(srePossPatterns, inputs)
+	t.Logf("sre possessive: %v", compareSRE(t, cases, runOracle(t, cases)))
+}
+
+// TestPossessifyBuilt checks that the repeats of an sshd-style prefix
+// whose tails start with other characters run without backtracking
+// points, and that one whose tail may start with its own characters
+// does not.
+func TestPossessifyBuilt(t *testing.T) {
+	for _, c := range []struct {
+		pat  string
+		want int
+	}{
+		{`^\s*(?:\S+\s+)?x`, 3}, // \s* before \S, \S+ before \s, \s+ before x
+		{`^\w+\S`, 0},           // \S can start with a word character
+		{`^\d+?\.`, 1},
+	} {
+		re := MustCompile(c.pat)
+		if n := countOp(re.sre.code, 0, len(re.sre.code), sPossRepeatOne); n != c.want {
+			t.Errorf("%s: %d possessive repeats, want %d", c.pat, n, c.want)
+		}
+	}
+}
+
+// countOp counts the instructions op in code[pc:end], read in order.
+func countOp(code []int, pc, end, op int) int {
+	n := 0
+	for pc < end {
+		if code[pc] == op {
+			n++
+		}
+		switch code[pc] {
+		case sFailure, sSuccess, sMaxUntil, sMinUntil:
+			pc++
+		case sBranch:
+			for pc++; code[pc] != 0; pc = code[pc] {
+				n += countOp(code, pc+2, code[pc], op)
+			}
+			pc++
+		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
+			pc += 6
+		case sRepeat:
+			pc += 5
+		case sPossRepeat:
+			pc += 4
+		case sAssert, sAssertNot, sAssertPlain, sAssertNotPlain, sOpt, sOptLazy, sGrouprefExists:
+			pc += 3
+		default:
+			pc += 2
+		}
+	}
+	return n
+}
