@@ -634,6 +634,10 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored, spans bool) ([]int, error) {
 	m.s, m.steps, m.limit = s, 0, re.maxSteps
 	m.reqBudget = reqScans*len(s) + reqSlack
+	if m.reqGen++; m.reqGen == 0 { // wrapped: forget every old scan
+		clear(m.reqMemo)
+		m.reqGen = 1
+	}
 	start, ok, err := m.search(anchored, from)
 	var out []int
 	switch {

@@ -155,6 +155,7 @@ type sreGuard struct {
 	// position on, in order, the first at the position itself when
 	// reqAnchored; nil for none (see reqLits).
 	req         []string
+	reqIDs      []int // of each piece, in sreProg.reqText
 	reqAnchored bool
 }
 
@@ -235,6 +236,8 @@ type sreProg struct {
 	// first byte is in first (see Regexp.StartBytes).
 	firstOK bool
 	first   [4]uint64
+	// reqText lists the distinct pieces of the guards' literal text.
+	reqText []string
 }
 
 type sreCompiler struct {
@@ -1093,6 +1096,14 @@ func (c *sreCompiler) withReq(g, pc int) int {
 		return g
 	}
 	ng := sreGuard{req: req, reqAnchored: anchored}
+	for _, lit := range req {
+		id := slices.Index(c.prog.reqText, lit)
+		if id < 0 {
+			id = len(c.prog.reqText)
+			c.prog.reqText = append(c.prog.reqText, lit)
+		}
+		ng.reqIDs = append(ng.reqIDs, id)
+	}
 	if g >= 0 {
 		old := c.prog.guards[g]
 		ng.set, ng.b, ng.bytes = old.set, old.b, old.bytes

@@ -85,14 +85,26 @@ type sreMachine struct {
 	limit    int
 	// reqBudget is what the guards' text scans (reqOK) may still read.
 	reqBudget int
+	// reqMemo remembers, per piece of guard text (sreProg.reqText), the
+	// last scan of this search: see reqFind.
+	reqMemo []reqScan
+	reqGen  uint32 // the search the reqMemo entries of which are valid
+}
+
+// reqScan is one scan for a piece of guard text: its leftmost occurrence
+// at or after from is at at (-1 for none), in the search gen.
+type reqScan struct {
+	from, at int
+	gen      uint32
 }
 
 func newSREMachine(p *sreProg) *sreMachine {
 	return &sreMachine{
-		prog:   p,
-		marks:  make([]int, 2*p.ngroups),
-		frames: make([]sreFrame, 32),
-		trail:  make([]int, 0, 32),
+		prog:    p,
+		reqMemo: make([]reqScan, len(p.reqText)),
+		marks:   make([]int, 2*p.ngroups),
+		frames:  make([]sreFrame, 32),
+		trail:   make([]int, 0, 32),
 	}
 }
 
@@ -112,24 +124,58 @@ func (m *sreMachine) reqOK(g *sreGuard, p int) bool {
 	if g.req == nil || m.reqBudget <= 0 {
 		return true
 	}
-	s := m.s
 	for i, lit := range g.req {
 		if i == 0 && g.reqAnchored {
-			if !strings.HasPrefix(s[p:], lit) {
+			if !strings.HasPrefix(m.s[p:], lit) {
 				return false
 			}
 			p += len(lit)
 			continue
 		}
-		k := strings.Index(s[p:], lit)
+		k := m.reqFind(g.reqIDs[i], lit, p)
 		if k < 0 {
-			m.reqBudget -= len(s) - p
 			return false
 		}
-		m.reqBudget -= k + len(lit)
-		p += k + len(lit)
+		p = k + len(lit)
 	}
 	return true
+}
+
+// reqFind returns the leftmost occurrence of lit, the guard text piece
+// id, at or after p, or -1. Guards often look for the same piece from
+// nearby positions: a scan answers every query from a position between
+// its start and what it found, and a query from before its start only
+// needs to look up to there. Queries going one way then cost one pass
+// over the input, whichever way they go.
+func (m *sreMachine) reqFind(id int, lit string, p int) int {
+	e := &m.reqMemo[id]
+	if e.gen == m.reqGen {
+		if p >= e.from && (e.at < 0 || p <= e.at) {
+			return e.at
+		}
+		if p < e.from {
+			// Before e.from, or else where the last scan found it.
+			hi := min(e.from+len(lit)-1, len(m.s))
+			k := strings.Index(m.s[p:hi], lit)
+			at := e.at
+			if k >= 0 {
+				at = p + k
+				hi = at + len(lit)
+			}
+			m.reqBudget -= hi - p
+			*e = reqScan{from: p, at: at, gen: m.reqGen}
+			return at
+		}
+	}
+	k := strings.Index(m.s[p:], lit)
+	if k < 0 {
+		m.reqBudget -= len(m.s) - p
+		*e = reqScan{from: p, at: -1, gen: m.reqGen}
+		return -1
+	}
+	m.reqBudget -= k + len(lit)
+	*e = reqScan{from: p, at: p + k, gen: m.reqGen}
+	return p + k
 }
 
 // runeLen returns the length of the rune at s[p:], p < len(s).

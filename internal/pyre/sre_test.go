@@ -432,30 +432,56 @@ func TestReqGuardBuilt(t *testing.T) {
 	}
 }
 
-// TestReqScanBound checks that the guards' text scans stop at their
-// budget: here each of the thousand start positions would scan the rest
-// of the line for "cd" (quadratic work) where the attempt itself fails
-// at once on \d. Past the budget the guard passes and the search goes on
-// to the same answer.
-func TestReqScanBound(t *testing.T) {
+// TestReqScans checks that the guards' text scans stay linear in the
+// line: each start position of an unanchored search, or each end a
+// backtracking ".*" gives back, asks for "cd" again, and a scan to the
+// end of the line each time would be quadratic, where the attempts
+// themselves fail at once on \d. (A window scanned from before an
+// earlier scan overlaps it by the length of the text less one.)
+func TestReqScans(t *testing.T) {
+	for _, pat := range []string{`(?:a\d.*cd|a)x`, `^.*(?:a\d.*cd|a)x`} {
+		re := MustCompile(pat)
+		mt := re.Matcher()
+		s := strings.Repeat("a", 4000)
+		if loc, err := mt.AppendSearch(nil, s); loc != nil || err != nil {
+			t.Fatalf("%s: AppendSearch = %v, %v; want no match", pat, loc, err)
+		}
+		full := reqScans*len(s) + reqSlack
+		if used := full - mt.m.reqBudget; used > 3*len(s)+64 || used == 0 {
+			t.Errorf("%s: the guards read %d bytes of a %d-byte line", pat, used, len(s))
+		}
+		for _, tail := range []string{"a1cdx", "a1cd", "ax"} {
+			want, _ := re.AppendSearch(nil, s+tail)
+			got, err := mt.AppendSearch(nil, s+tail)
+			if !slices.Equal(got, want) || err != nil {
+				t.Errorf("%s: Matcher %v, %v; Regexp %v", pat, got, err, want)
+			}
+		}
+	}
+}
+
+// TestReqBudget checks that a guard passes once the scan budget is
+// spent: it stops saving work rather than costing more.
+func TestReqBudget(t *testing.T) {
 	re := MustCompile(`(?:a\d.*cd|a)x`)
-	s := strings.Repeat("a", 1000)
-	loc, err := re.AppendSearch(nil, s)
-	if loc != nil || err != nil {
-		t.Fatalf("AppendSearch = %v, %v; want no match", loc, err)
+	mt := re.Matcher()
+	mt.AppendSearch(nil, "a")
+	var g *sreGuard
+	for i := range re.sre.guards {
+		if re.sre.guards[i].req != nil {
+			g = &re.sre.guards[i]
+		}
 	}
-	m := re.machine.Load()
-	if m == nil {
-		t.Fatal("no pooled machine")
+	if g == nil {
+		t.Fatal("no guard with text")
 	}
-	if m.reqBudget > 0 {
-		t.Errorf("scan budget left %d: the guard never ran out (is it built?)", m.reqBudget)
+	m := mt.m
+	m.s, m.reqGen = "a1xyz", m.reqGen+1
+	if m.reqBudget = 100; m.reqOK(g, 0) {
+		t.Error("reqOK passes without the text")
 	}
-	if min := -len(s); m.reqBudget < min {
-		t.Errorf("scan budget %d overspent by more than one scan of the line", m.reqBudget)
-	}
-	if loc, err := re.AppendSearch(nil, s+"a1cdx"); !slices.Equal(loc, []int{1000, 1005}) || err != nil {
-		t.Errorf("AppendSearch = %v, %v; want [1000 1005]", loc, err)
+	if m.reqBudget = 0; !m.reqOK(g, 0) {
+		t.Error("reqOK fails with the budget spent")
 	}
 }
 
