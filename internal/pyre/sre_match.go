@@ -951,8 +951,14 @@ branchTry:
 			}
 			continue
 		}
-		f.aux = h
 		sptr = ptr
+		if prog.noStale && lastAlt(prog, code[h], s, ptr) {
+			// No other alternative can follow: run this one in place
+			// of the branch (see lastAlt).
+			pc = h + 2
+			goto entrance
+		}
+		f.aux = h
 		kind, r = jumpBranch, h+2
 		goto push
 	}
@@ -1105,6 +1111,23 @@ func unwind(marks, trail []int, n int) []int {
 		trail = trail[:len(trail)-2]
 	}
 	return trail
+}
+
+// lastAlt reports whether no alternative from header h on can start at
+// ptr (by its guard). Then the one before it is the branch's last try,
+// and with noStale (guards replay no marks) it may run in the branch's
+// context instead of a child's: if it fails, the branch would fail in
+// turn, and the context that receives that failure restores lastmark and
+// the marks (inside a repeat) to what they were before the branch, as
+// the branch itself would have.
+func lastAlt(prog *sreProg, h int, s string, ptr int) bool {
+	code := prog.code
+	for ; code[h] != 0; h = code[h] {
+		if g := code[h+1]; g < 0 || prog.guards[g].ok(s, ptr) {
+			return false
+		}
+	}
+	return true
 }
 
 // replayMarks applies what an attempt skipped by guard g would have left
