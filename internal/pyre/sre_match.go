@@ -989,6 +989,12 @@ repeatOneTry:
 		steps += n
 	}
 	sptr = ptr
+	if ptr == frames[fi].count && prog.noStale {
+		// the last end to try: the tail runs in the repeat's context
+		// (see lastAlt)
+		pc += 6
+		goto entrance
+	}
 	kind, r = jumpRepeatOne, pc+6
 	goto push
 repeatOneResume:
@@ -1010,6 +1016,12 @@ minRepeatOneTry:
 	for code[pc+2] == sreUnbounded || f.count <= code[pc+2] {
 		if g := code[pc+3]; g < 0 || prog.guards[g].ok(s, ptr) {
 			sptr = ptr
+			if prog.noStale && ((f.count >= code[pc+2] && code[pc+2] != sreUnbounded) || m.one(pc+4, ptr) < 0) {
+				// the repeat cannot take another item: the last
+				// try, in the repeat's context (see lastAlt)
+				pc += 6
+				goto entrance
+			}
 			kind, r = jumpMinRepeatOne, pc+6
 			goto push
 		} else if repeat < 0 {

@@ -561,26 +561,36 @@ var sreLastAltPatterns = []string{
 	`(?:(a)|b)*(?(1)x|y)`, `((a)|b)+c`, `(?:(a)|(b))+\1?\2?c`, `(?:x(a)|y)(?:z|w)\1?`, `(?:ab|a)(?:bc|c)d`,
 	`(?:(ab)|a)(?:(b)c|c)(?(1)d|e)(?(2)f|g)`, `^(?:a|b|c)+?(?:(c)|d)$`, `(?:a(?:b|c)|ad)+e`, `(?=(?:a|b)c)\w+`,
 	`(?!(?:a|(b))c)\w+`, `(?:(?:a|b)(c))*d\1`, `(?:(a)|b|(c))*?d(?(1)1)(?(2)3)`, `(?:a|ab)(?:c|bcd)(?:d*)`,
+	`(?:x(a)?[ab]?b)+(?(1)c|d)`, `(?:x([ab])??b)+\1`, `(?:(a)[ab]*?b)*c`, `(a[ab]?b|a)+c`, `(?:(\w)\w*?\d)+\1`,
 }
 
 func TestSRELastAltAgainstPython(t *testing.T) {
 	inputs := []string{"", "ax", "abx", "by", "bay", "abbc", "ac", "bc", "aabbc", "abcd", "acd", "abce", "abcdf",
 		"acdg", "ace", "abcg", "abc", "abd", "acd", "adae", "ace", "abcadace", "bc", "ac", "bcx", "acbcd", "bcbcd c",
-		"d", "ad1", "cd3", "abd", "cbad13", "abcd", "abcbcdd", "xaz", "xazaa", "yw", "ab"}
+		"d", "ad1", "cd3", "abd", "cbad13", "abcd", "abcbcdd", "xaz", "xazaa", "yw", "ab", "xabc", "xbxabd", "xabbc",
+		"xbb", "xabxbb", "abbabc", "aabc", "abac", "a1b2a", "ab12a", "xbxbd", "xaabd"}
 	cases := oracleCases(sreLastAltPatterns, inputs)
 	t.Logf("sre last alternative: %v", compareSRE(t, cases, runOracle(t, cases)))
 }
 
-// TestLastAltNoFrames checks that a branch whose later alternatives
-// cannot start where it is tried pushes no backtracking frame: 300 of
-// them in a row leave the frame stack at its initial size.
+// TestLastAltNoFrames checks that the last try of a choice pushes no
+// backtracking frame: a branch whose later alternatives cannot start
+// where it is tried, a greedy repeat given back to its minimum, a lazy
+// one that cannot take another item. 300 of them in a row leave the
+// frame stack at its initial size.
 func TestLastAltNoFrames(t *testing.T) {
-	re := MustCompile("^" + strings.Repeat("(?:a|b)", 300) + "$")
-	mt := re.Matcher()
-	if loc, err := mt.AppendSearch(nil, strings.Repeat("a", 300)); loc == nil || err != nil {
-		t.Fatalf("AppendSearch = %v, %v", loc, err)
-	}
-	if n := cap(mt.m.frames); n > 32 {
-		t.Errorf("frame stack grew to %d", n)
+	for _, c := range []struct{ unit, in string }{
+		{`(?:a|b)`, "a"},
+		{`x[ab]?b`, "xb"},
+		{`x[ab]??b`, "xab"},
+	} {
+		re := MustCompile("^" + strings.Repeat(c.unit, 300) + "$")
+		mt := re.Matcher()
+		if loc, err := mt.AppendSearch(nil, strings.Repeat(c.in, 300)); loc == nil || err != nil {
+			t.Fatalf("%s: AppendSearch = %v, %v", c.unit, loc, err)
+		}
+		if n := cap(mt.m.frames); n > 32 {
+			t.Errorf("%s: frame stack grew to %d", c.unit, n)
+		}
 	}
 }
