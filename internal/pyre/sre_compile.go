@@ -1001,21 +1001,11 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 		case sAnyAll:
 			return nil, false
 		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
-			var item charSet
-			switch code[pc+4] {
-			case sByte, sRune:
-				item = single(rune(code[pc+5]))
-			case sSet:
-				item = c.csets[code[pc+5]]
-			case sAny:
-				item = charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}
-			case sGuarded:
-				cs, ok := c.firstChars(code[pc+5], nil, budget)
-				if !ok {
-					return nil, false
-				}
-				item = cs
-			default:
+			item, ok := c.itemChars(pc + 4)
+			if !ok && code[pc+4] == sGuarded {
+				item, ok = c.firstChars(code[pc+5], nil, budget)
+			}
+			if !ok {
 				return nil, false
 			}
 			acc = unionAcc(acc, item)
@@ -1234,15 +1224,8 @@ func (c *sreCompiler) possessify(pc int) {
 	if code[pc] != sRepeatOne && code[pc] != sMinRepeatOne {
 		return
 	}
-	var item charSet
-	switch code[pc+4] {
-	case sByte, sRune:
-		item = single(rune(code[pc+5]))
-	case sSet:
-		item = c.csets[code[pc+5]]
-	case sAny:
-		item = charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}
-	default:
+	item, ok := c.itemChars(pc + 4)
+	if !ok {
 		return
 	}
 	budget := 256
@@ -1251,4 +1234,19 @@ func (c *sreCompiler) possessify(pc int) {
 		return
 	}
 	code[pc] = sPossRepeatOne
+}
+
+// itemChars returns the characters the single-character item at ipc (a
+// repeat's item: a literal, a set or ".") matches; false for another kind.
+func (c *sreCompiler) itemChars(ipc int) (charSet, bool) {
+	code := c.prog.code
+	switch code[ipc] {
+	case sByte, sRune:
+		return single(rune(code[ipc+1])), true
+	case sSet:
+		return c.csets[code[ipc+1]], true
+	case sAny:
+		return charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}, true
+	}
+	return nil, false
 }
