@@ -341,14 +341,11 @@ func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(
 	return fh, st.Size(), func() { fh.Close() }, nil
 }
 
-// read processes the lines of src. When complete is false, a last line
-// without a line end is left out, as fail2ban does with files (it waits
-// for the line to be finished).
 // readBlock is the size of the reads of the log. The lines of a read are
 // cut from one string made of it: no copy per line. A line the filter
-// keeps (a multi-line buffer, a connection's earlier lines) holds its
-// whole block in memory, at most a hundred or so blocks.
-const readBlock = 64 << 10
+// keeps (a multi-line buffer, a connection's earlier lines: at most a
+// hundred or so) holds its whole block in memory, so blocks are small.
+const readBlock = 16 << 10
 
 // logReader cuts a log into lines.
 type logReader struct {
@@ -422,6 +419,9 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 	}
 }
 
+// read processes the lines of src. When complete is false, a last line
+// without a line end is left out, as fail2ban does with files (it waits
+// for the line to be finished).
 func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
 	lr := &logReader{line: r.line, wait: r.clock.stale}
 	switch strings.ToLower(strings.ReplaceAll(r.o.encoding, "_", "-")) {
