@@ -989,15 +989,12 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 		case sAssert, sAssertNot, sAssertPlain, sAssertNotPlain:
 			pc = code[pc+1]
 			continue
-		case sByte, sRune:
-			return unionAcc(acc, single(rune(code[pc+1]))), true
+		case sByte, sRune, sSet, sAny:
+			cs, _ := c.itemChars(pc)
+			return unionAcc(acc, cs), true
 		case sString:
 			r, _ := utf8.DecodeRuneInString(c.prog.strs[code[pc+1]])
 			return unionAcc(acc, single(r)), true
-		case sSet:
-			return unionAcc(acc, c.csets[code[pc+1]]), true
-		case sAny:
-			return unionAcc(acc, charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}), true
 		case sAnyAll:
 			return nil, false
 		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
@@ -1148,10 +1145,7 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far 
 		case sMark:
 			closed[code[pc+1]] = true
 			pc += 2
-		case sByte:
-			add(string(rune(code[pc+1])))
-			pc += 2
-		case sRune:
+		case sByte, sRune:
 			add(string(rune(code[pc+1])))
 			pc += 2
 		case sString:
@@ -1236,8 +1230,9 @@ func (c *sreCompiler) possessify(pc int) {
 	code[pc] = sPossRepeatOne
 }
 
-// itemChars returns the characters the single-character item at ipc (a
-// repeat's item: a literal, a set or ".") matches; false for another kind.
+// itemChars returns the characters the single-character instruction at
+// ipc (a literal, a set or ".", alone or as a repeat's item) matches;
+// false for another kind.
 func (c *sreCompiler) itemChars(ipc int) (charSet, bool) {
 	code := c.prog.code
 	switch code[ipc] {
