@@ -351,7 +351,7 @@ const readBlock = 16 << 10
 type logReader struct {
 	latin1 bool
 	// line gets each line with its "\n" (the last one may lack it),
-	// decoded: latin-1 bytes, or UTF-8 with each invalid byte as U+FFFD.
+	// decoded by decodeLine.
 	line func(string)
 	// wait is called before a read that may wait for the writer.
 	wait func()
