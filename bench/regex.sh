@@ -9,7 +9,10 @@
 # one core each, ROUNDS times (default 3) alternating, checks that both found
 # the same failures (address and time, in order) every time, and prints the
 # best and median times, lines per second and the ratio, and the start-up
-# time of each (the same command on an empty log).
+# time of each (the same command on an empty log). It also times warden on
+# the same log with a failregex that matches no line: the work every line
+# costs before any filter runs (reading, decoding, finding the date), to
+# set against the time a given speed-up allows.
 # Usage: bench/regex.sh [LINES [ROUNDS]]
 set -euo pipefail
 lines=${1:-100000}
@@ -51,6 +54,7 @@ now() { date +%s.%N; }
 : > "$work/times"
 : > "$work/empty.log"
 run_warden() { GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$1" sshd > "$2"; }
+run_floor() { GOMAXPROCS=1 one_core "$work/warden" regex --json "$1" '^warden-bench-no-such-line <HOST>$' > "$2"; }
 run_f2b() { PYTHONPATH=$pkg one_core python3 "$f2b/usr/bin/fail2ban-regex" -o row "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > "$2"; }
 for r in $(seq "$rounds"); do
   t0=$(now); run_warden "$work/sshd.log" "$work/warden.$r"
@@ -58,8 +62,10 @@ for r in $(seq "$rounds"); do
   # start-up alone: the same commands on an empty log
   t2=$(now); run_warden "$work/empty.log" /dev/null
   t3=$(now); run_f2b "$work/empty.log" /dev/null
-  t4=$(now)
-  echo "$t0 $t1 $t2 $t3 $t4" >> "$work/times"
+  t4=$(now); run_floor "$work/sshd.log" "$work/floor.$r"
+  t5=$(now)
+  [ ! -s "$work/floor.$r" ] || { echo "the floor run found failures" >&2; exit 1; }
+  echo "$t0 $t1 $t2 $t3 $t4 $t5" >> "$work/times"
 done
 
 python3 - "$work" "$lines" "$rounds" <<'PY'
@@ -83,13 +89,14 @@ for r in range(1, rounds + 1):
     w, f = warden("%s/warden.%d" % (work, r)), fail2ban("%s/f2b.%d" % (work, r))
     same = same and w == f
     wn, fn = len(w), len(f)
-wt, ft, ws, fs = [], [], [], []
+wt, ft, ws, fs, fl = [], [], [], [], []
 for l in open(work + "/times"):
-    t0, t1, t2, t3, t4 = map(float, l.split())
+    t0, t1, t2, t3, t4, t5 = map(float, l.split())
     wt.append(t1 - t0)
     ft.append(t2 - t1)
     ws.append(t3 - t2)
     fs.append(t4 - t3)
+    fl.append(t5 - t4)
 print("input: %d sshd lines, %d rounds; failures: warden %d, fail2ban %d; identical in every round: %s"
       % (n, rounds, wn, fn, "yes" if same else "NO"))
 print("%-34s %12s %12s %14s" % ("", "best s", "median s", "best lines/s"))
@@ -98,5 +105,8 @@ for name, t in (("warden regex --json (1 core)", wt), ("fail2ban-regex -o row (1
 print("speed-up: %.1fx (best against best), %.1fx (median against median)"
       % (min(ft) / min(wt), statistics.median(ft) / statistics.median(wt)))
 print("start-up (empty log), best: warden %.0f ms, fail2ban-regex %.0f ms" % (1000 * min(ws), 1000 * min(fs)))
+print("floor: warden with a failregex that matches no line (read, decode, date): %.3f s best, %.2f us a line;"
+      % (min(fl), 1e6 * min(fl) / n))
+print("       50x fail2ban-regex's best would be %.3f s in all, %.2f us a line" % (min(ft) / 50, 1e6 * min(ft) / 50 / n))
 sys.exit(0 if same else 1)
 PY
