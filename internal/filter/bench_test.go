@@ -18,10 +18,7 @@ import (
 // lines.
 func sshdBench(b *testing.B) (*Filter, []string) {
 	b.Helper()
-	root, err := f2btest.Fetch()
-	if err != nil {
-		b.Skip(err)
-	}
+	root := f2btest.Root(b)
 	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{Dir: filepath.Join(root, "etc", "fail2ban"), NoBuiltin: true}, Backend: "auto"})
 	if err != nil {
 		b.Fatal(err)
