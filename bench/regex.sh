@@ -3,7 +3,7 @@
 #
 # Builds a log of N sshd lines (default 100000) from the sshd sample lines of
 # the Debian fail2ban 1.0.2 package, giving each copy other addresses and
-# process ids, then
+# process ids (bench/sshdlog, the log BenchmarkSSHDLog also reads), then
 # runs `warden regex --json` and `fail2ban-regex -o row` (the same mode: first
 # matching failregex, one record per failure) with the stock sshd filter on
 # one core each, ROUNDS times (default 3) alternating, checks that both found
@@ -25,26 +25,7 @@ trap 'rm -rf "$work"' EXIT
 pkg=$f2b/usr/lib/python3/dist-packages
 (cd "$here" && go build -o "$work/warden" ./cmd/warden)
 
-python3 - "$pkg/fail2ban/tests/files/logs/sshd" "$lines" "$work/sshd.log" <<'PY'
-import re, sys
-src, n, dst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-sample = [l.rstrip("\n") for l in open(src, encoding="utf-8") if l.strip() and not l.startswith("#")]
-ip4 = re.compile(r"\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b")
-pid = re.compile(r"\[(\d+)\]")
-with open(dst, "w", encoding="utf-8") as out:
-    i = 0
-    while i < n:
-        for l in sample:
-            if i >= n:
-                break
-            k = i // len(sample)
-            l = ip4.sub(lambda m: "%s.%d.%d.%s" % (m.group(1), (k >> 8) & 255, k & 255, m.group(4)), l)
-            # A new process id for each copy, as a real log has: each copy's
-            # connections are new ones.
-            l = pid.sub(lambda m: "[%d]" % (int(m.group(1)) + 100000 * (k + 1)), l)
-            out.write(l + "\n")
-            i += 1
-PY
+(cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/sshd.log"
 
 export TZ=UTC
 one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,6 +154,55 @@ func RunJSON(t testing.TB, cmd *exec.Cmd, in, out any) {
 // PythonPath is the PYTHONPATH that makes the unpacked fail2ban importable.
 func PythonPath(root string) string {
 	return filepath.Join(root, "usr", "lib", "python3", "dist-packages")
+}
+
+// LogsDir is the directory of the package's sample logs, one per filter,
+// with their "# failJSON:" expectations.
+func LogsDir(root string) string {
+	return filepath.Join(PythonPath(root), "fail2ban", "tests", "files", "logs")
+}
+
+// SampleLines returns the log lines of the sample log of filter name:
+// its lines but the blank ones and the comments ("#...").
+func SampleLines(root, name string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(LogsDir(root), name))
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return lines, nil
+}
+
+// SSHDLog returns the n-line log bench/regex.sh times, each line ending
+// in "\n": copies of the sshd sample's lines, copy k with the middle two
+// bytes of every IPv4 address set to k's and every "[pid]" raised by
+// 100000*(k+1), so that each copy's connections are new ones.
+func SSHDLog(root string, n int) ([]string, error) {
+	sample, err := SampleLines(root, "sshd")
+	if err != nil {
+		return nil, err
+	}
+	if len(sample) == 0 {
+		return nil, errors.New("the sshd sample log has no lines")
+	}
+	ip4 := regexp.MustCompile(`\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b`)
+	pid := regexp.MustCompile(`\[(\d+)\]`)
+	lines := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		k := i / len(sample)
+		l := ip4.ReplaceAllString(sample[i%len(sample)], fmt.Sprintf("${1}.%d.%d.${4}", (k>>8)&255, k&255))
+		l = pid.ReplaceAllStringFunc(l, func(m string) string {
+			v, _ := strconv.Atoi(m[1 : len(m)-1])
+			return fmt.Sprintf("[%d]", v+100000*(k+1))
+		})
+		lines = append(lines, l+"\n")
+	}
+	return lines, nil
 }
 
 // Script runs the python3 script file path with the package on
