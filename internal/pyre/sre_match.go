@@ -55,7 +55,7 @@ const (
 type sreFrame struct {
 	pc, ptr  int
 	count    int // ctx->count; REPEAT_ONE: the position after min items
-	aux      int // ctx->u.rep (a repeat index), the current alternative, ...
+	aux      int // ctx->u.rep (a repeat index), the current alternative, a lazy repeat's next end, ...
 	lastmark int // LASTMARK_SAVE
 	mt       int // trail length at MARK_PUSH
 	lp       int // the repeat's saved last_ptr
@@ -1016,12 +1016,19 @@ minRepeatOneTry:
 	for code[pc+2] == sreUnbounded || f.count <= code[pc+2] {
 		if g := code[pc+3]; g < 0 || prog.guards[g].ok(s, ptr) {
 			sptr = ptr
-			if prog.noStale && ((f.count >= code[pc+2] && code[pc+2] != sreUnbounded) || m.one(pc+4, ptr) < 0) {
+			// where the repeat goes on if the tail fails: after one
+			// more item, or -1 (kept in f.aux for the resume)
+			q = -1
+			if code[pc+2] == sreUnbounded || f.count < code[pc+2] {
+				q = m.one(pc+4, ptr)
+			}
+			if q < 0 && prog.noStale {
 				// the repeat cannot take another item: the last
 				// try, in the repeat's context (see lastAlt)
 				pc += 6
 				goto entrance
 			}
+			f.aux = q
 			kind, r = jumpMinRepeatOne, pc+6
 			goto push
 		} else if repeat < 0 {
@@ -1043,7 +1050,7 @@ minRepeatOneResume:
 		trail = unwind(marks, trail, f.mt)
 	}
 	lastmark = f.lastmark
-	if q = m.one(pc+4, ptr); q >= 0 {
+	if q = f.aux; q >= 0 {
 		ptr = q
 		f.count++
 		goto minRepeatOneTry
