@@ -140,6 +140,16 @@ type Detector struct {
 	minLine int
 }
 
+// ZoneError is a logtimezone that cannot be read.
+type ZoneError struct {
+	Zone string
+	Err  error
+}
+
+func (e *ZoneError) Error() string { return fmt.Sprintf("parse logtimezone %q: %v", e.Zone, e.Err) }
+
+func (e *ZoneError) Unwrap() error { return e.Err }
+
 // New builds a Detector.
 func New(opts Options) (*Detector, error) {
 	d := &Detector{loc: opts.Location, now: opts.Now}
@@ -152,7 +162,7 @@ func New(opts Options) (*Detector, error) {
 	if opts.LogTimeZone != "" {
 		off, err := zoneOffset(opts.LogTimeZone, &d.zm)
 		if err != nil {
-			return nil, fmt.Errorf("parse logtimezone %q: %w", opts.LogTimeZone, err)
+			return nil, &ZoneError{Zone: opts.LogTimeZone, Err: err}
 		}
 		d.defaultTZ = &off
 	}

@@ -18,7 +18,7 @@ var ErrSkipped = errors.New("line skipped")
 
 // OptionError is a filter option that does not compile.
 type OptionError struct {
-	Option string // failregex, ignoreregex, prefregex, datepattern, usedns
+	Option string // failregex, ignoreregex, prefregex, datepattern, logtimezone, usedns
 	Index  int    // 1-based position in a regex list, 0 for single options
 	Err    error
 }
@@ -317,6 +317,9 @@ func New(opt Options) (*Filter, error) {
 	}
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
 	if err != nil {
+		if ze := (*datedetect.ZoneError)(nil); errors.As(err, &ze) {
+			return nil, &OptionError{Option: "logtimezone", Err: err}
+		}
 		return nil, &OptionError{Option: "datepattern", Err: err}
 	}
 	return f, nil
