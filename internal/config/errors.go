@@ -15,6 +15,10 @@ type Error struct {
 	Line int    // 1-based; 0 when unknown
 	Msg  string
 	Err  error // optional cause
+	// Jail is the jail this problem makes invalid (see Config.Invalid);
+	// empty for a problem in a file as a whole, which may concern several
+	// jails or none.
+	Jail string
 }
 
 func (e *Error) Error() string {

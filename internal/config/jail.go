@@ -39,6 +39,7 @@ type actionRef struct {
 	python bool
 	src    *Error // where it was referenced
 	stream []cmd
+	broken bool // its file could not all be read
 }
 
 // jailResult is one jail section read.
@@ -55,6 +56,9 @@ type jailResult struct {
 	fargs    *opts
 	fdef     *defInit
 	actions  []*actionRef
+	// brokenFile: a filter or action file of the jail could not be read;
+	// that problem is reported once, for the file.
+	brokenFile bool
 }
 
 // readOpts reads options of a section the way fail2ban's getOptions does:
@@ -132,6 +136,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		if !ok {
 			return fail("filter", "filter %q not found (no filter.d/%s.conf or .local in %s)", ref.Name, ref.Name, l.where())
 		}
+		j.brokenFile = j.brokenFile || fm.broken
 		args := newOpts()
 		for _, a := range ref.Args {
 			args.set(a.Key, a.Value)
@@ -183,6 +188,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 			return fail("action", "action %q: %v", ref.Name, err)
 		}
 		j.actions = append(j.actions, a)
+		j.brokenFile = j.brokenFile || a.broken
 	}
 	return j
 }
@@ -252,7 +258,7 @@ func (l *Loader) readAction(jm *merged, jail string, ref Ref, jopts *vals) (*act
 	if err != nil {
 		return nil, locate(err, am)
 	}
-	a := &actionRef{name: actname, file: ref.Name}
+	a := &actionRef{name: actname, file: ref.Name, broken: am.broken}
 	if v, err := am.get("Definition", "native", nil); err == nil {
 		a.native = v
 	}

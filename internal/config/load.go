@@ -41,7 +41,16 @@ type Options struct {
 
 // Config is a resolved configuration.
 type Config struct {
-	Jails    []*Jail
+	// Jails are the enabled jails that resolved without a problem, in
+	// configuration order. A jail with a problem is never in it, so that
+	// nothing shows or runs values made up for it.
+	Jails []*Jail
+	// Invalid names the jails with a problem, in configuration order: each
+	// has at least one entry in Problems whose Jail is its name, or uses a
+	// filter or action file that could not be read (that problem names the
+	// file only). A disabled jail is listed when the options read to decide
+	// whether it is enabled are wrong.
+	Invalid  []string
 	Problems Errors   // errors: the configuration should not be used as is
 	Warnings []string // worth telling, not fatal
 	Files    []string // jail files read, in order
@@ -133,11 +142,13 @@ func Load(opt Options) (*Config, error) {
 	}
 	wg.Wait()
 	for _, j := range results {
+		var probs Errors
 		if j.err != nil {
-			l.problems = append(l.problems, j.err)
+			probs = append(probs, j.err)
 		}
-		l.problems = append(l.problems, j.problems...)
+		probs = append(probs, j.problems...)
 		if j.err != nil || !j.enabled {
+			l.settle(c, j, nil, probs)
 			continue
 		}
 		stream, warns, err := j.stream, j.warns, j.convErr
@@ -146,14 +157,15 @@ func Load(opt Options) (*Config, error) {
 		}
 		if err != nil {
 			f, ln := jm.where(j.name, "filter")
-			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err})
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err})
+			l.settle(c, j, nil, probs)
 			continue
 		}
 		c.streams[j.name] = stream
 		jail, errs := fold(stream)
 		for _, e := range errs {
 			f, ln := jm.where(j.name, e.opt)
-			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg)})
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg)})
 		}
 		jail.Filter = j.filter
 		if j.fargs != nil {
@@ -174,8 +186,8 @@ func Load(opt Options) (*Config, error) {
 		}
 		jail.Source = sourceOf(jm, j.name)
 		jail.Where = j.filterWhere(jm)
-		l.validate(jm, jail)
-		c.Jails = append(c.Jails, jail)
+		probs = append(probs, l.validate(jm, jail)...)
+		l.settle(c, j, jail, probs)
 	}
 	c.Problems = append(append(Errors{}, l.r.errs...), l.problems...)
 	sort.SliceStable(c.Problems, func(a, b int) bool {
@@ -186,6 +198,23 @@ func Load(opt Options) (*Config, error) {
 	})
 	c.Warnings = l.warnings
 	return c, nil
+}
+
+// settle records a jail's outcome: its problems, each naming the jail, and
+// the jail itself in c.Jails when it has none, else its name in c.Invalid.
+func (l *Loader) settle(c *Config, j *jailResult, jail *Jail, probs Errors) {
+	for _, e := range probs {
+		if e.Jail == "" {
+			e.Jail = j.name
+		}
+	}
+	l.problems = append(l.problems, probs...)
+	switch {
+	case len(probs) > 0 || j.brokenFile:
+		c.Invalid = append(c.Invalid, j.name)
+	case jail != nil:
+		c.Jails = append(c.Jails, jail)
+	}
 }
 
 func sourceOf(m *merged, jail string) string {

@@ -36,6 +36,7 @@ type merged struct {
 	secs     map[string]*section
 	order    []string
 	files    []string // shown names of the files read, in order
+	broken   bool     // a file that should have been read could not be
 }
 
 func newMerged() *merged {
@@ -320,7 +321,7 @@ func (m *merged) viewFor(sec string) *merged {
 		secs[k] = v
 	}
 	secs[sec] = s.clone()
-	return &merged{defaults: m.defaults, secs: secs, order: m.order, files: m.files}
+	return &merged{defaults: m.defaults, secs: secs, order: m.order, files: m.files, broken: m.broken}
 }
 
 // reader parses files once and builds merged views by fail2ban's rules.
@@ -340,6 +341,7 @@ type parsedFile struct {
 	once sync.Once
 	f    *iniFile
 	ok   bool
+	bad  bool // it exists but could not be read or parsed
 }
 
 type baseEntry struct {
@@ -365,6 +367,12 @@ func (r *reader) report(err error) {
 
 // parse reads and parses one file; a missing file is not an error.
 func (r *reader) parse(ref string) (*iniFile, bool) {
+	p := r.parseOnce(ref)
+	return p.f, p.ok
+}
+
+// parseOnce parses ref on first use and returns the outcome.
+func (r *reader) parseOnce(ref string) *parsedFile {
 	r.mu.Lock()
 	p := r.parsed[ref]
 	if p == nil {
@@ -379,16 +387,18 @@ func (r *reader) parse(ref string) (*iniFile, bool) {
 			return
 		case err != nil:
 			r.report(&Error{File: shown, Msg: "cannot read file", Err: err})
+			p.bad = true
 			return
 		}
 		f, err := parseINI(shown, data)
 		if err != nil {
 			r.report(err)
+			p.bad = true
 			return
 		}
 		p.f, p.ok = f, true
 	})
-	return p.f, p.ok
+	return p
 }
 
 // withLocal adds, after each file, its .local twin when it exists.
@@ -429,7 +439,7 @@ func (r *reader) includes(names []string, seen []string) []string {
 func (r *reader) includesOf(ref string, seen []string) []string {
 	f, ok := r.parse(ref)
 	if !ok {
-		return nil
+		return []string{ref} // readFiles skips it, noting if it is broken
 	}
 	dir := path.Dir(ref)
 	if filepath.IsAbs(ref) {
@@ -518,12 +528,13 @@ func (r *reader) readBaseOnce(base string) *merged {
 func (r *reader) readFiles(names []string) *merged {
 	m := newMerged()
 	for _, n := range r.includes(names, nil) {
-		f, ok := r.parse(n)
-		if !ok {
+		p := r.parseOnce(n)
+		if !p.ok {
+			m.broken = m.broken || p.bad
 			continue
 		}
-		m.files = append(m.files, f.path)
-		m.merge(f)
+		m.files = append(m.files, p.f.path)
+		m.merge(p.f)
 	}
 	return m
 }

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// loadUser loads a user directory holding jail.d/x.conf (jails) and
+// filter.d/f.conf over the built-in defaults, and returns the configuration
+// and the path of x.conf as problems show it.
+func loadUser(t *testing.T, jails string) (*Config, string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "filter.d", "f.conf"), "[Definition]\nfailregex = fail from <HOST>\n")
+	x := filepath.Join(dir, "jail.d", "x.conf")
+	writeFile(t, x, jails)
+	c, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, x
+}
+
+func problemLines(c *Config) string {
+	var s []string
+	for _, p := range c.Problems {
+		s = append(s, p.Error())
+	}
+	return strings.Join(s, "\n")
+}
+
+func jailNames(js []*Jail) []string {
+	var out []string
+	for _, j := range js {
+		out = append(out, j.Name)
+	}
+	return out
+}
+
+// TestInvalidJailsNamed: every problem of a jail names the jail, and a jail
+// with a problem, whatever it is, is listed in Invalid and left out of
+// Jails (so that nothing shows made-up values for it).
+func TestInvalidJailsNamed(t *testing.T) {
+	c, x := loadUser(t, `[badtime]
+enabled = true
+filter = f
+logpath = /dev/null
+bantime = 1x
+
+[nofilter]
+enabled = true
+filter = nope
+logpath = /dev/null
+
+[badbackend]
+enabled = true
+filter = f
+logpath = /dev/null
+backend = magic
+
+[good]
+enabled = true
+filter = f
+logpath = /dev/null
+`)
+	if got := jailNames(c.Jails); !reflect.DeepEqual(got, []string{"good"}) {
+		t.Errorf("Jails = %q, want only [good]; problems:\n%s", got, problemLines(c))
+	}
+	if want := []string{"badtime", "nofilter", "badbackend"}; !reflect.DeepEqual(c.Invalid, want) {
+		t.Errorf("Invalid = %q, want %q", c.Invalid, want)
+	}
+	want := map[string]string{
+		"badtime":    x + ":5: jail [badtime]: bantime: bad time value \"1x\"",
+		"nofilter":   x + ":9: jail [nofilter]: filter \"nope\" not found",
+		"badbackend": x + ":16: jail [badbackend]: unknown backend \"magic\"",
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Problems {
+		w, ok := want[p.Jail]
+		if !ok {
+			t.Errorf("problem %q: Jail = %q, want one of the invalid jails", p.Error(), p.Jail)
+			continue
+		}
+		if !strings.HasPrefix(p.Error(), w) {
+			t.Errorf("problem of jail %s: %q, want it to start with %q", p.Jail, p.Error(), w)
+		}
+		seen[p.Jail] = true
+	}
+	if len(seen) != len(want) {
+		t.Errorf("problems:\n%s\nwant one for each of %d jails", problemLines(c), len(want))
+	}
+}
+
+// TestBrokenFilterFileInvalidatesJail: a jail whose filter file cannot be
+// parsed is invalid even when the filter's .local can be: the problem is
+// reported once, for the file.
+func TestBrokenFilterFileInvalidatesJail(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "filter.d", "g.conf"), "[Definition]\nfailregex\n")
+	writeFile(t, filepath.Join(dir, "filter.d", "g.local"), "[Definition]\nfailregex = fail from <HOST>\n")
+	writeFile(t, filepath.Join(dir, "jail.local"), "[j]\nenabled = true\nfilter = g\nlogpath = /dev/null\n")
+	c, err := Load(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Jails) != 0 || !reflect.DeepEqual(c.Invalid, []string{"j"}) {
+		t.Errorf("Jails = %q, Invalid = %q; want no jail and [j] invalid", jailNames(c.Jails), c.Invalid)
+	}
+	want := filepath.Join(dir, "filter.d", "g.conf") + ":2: expected 'name = value'"
+	if len(c.Problems) != 1 || !strings.HasPrefix(c.Problems[0].Error(), want) || c.Problems[0].Jail != "" {
+		t.Errorf("problems:\n%s\nwant one, for the file: %s", problemLines(c), want)
+	}
+}
