@@ -19,6 +19,8 @@ type Error struct {
 	// empty for a problem in a file as a whole, which may concern several
 	// jails or none.
 	Jail string
+
+	opt string // the jail option whose value is wrong, when known
 }
 
 func (e *Error) Error() string {

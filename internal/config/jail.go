@@ -76,7 +76,12 @@ func readOpts(m *merged, sec string, specs []optSpec, defaults map[string]pyv) (
 				}
 				continue
 			}
-			errs = append(errs, asErrors(err)...)
+			for _, e := range asErrors(err) {
+				if e.opt == "" {
+					e.opt = s.name
+				}
+				errs = append(errs, e)
+			}
 			continue
 		}
 		switch s.typ {
@@ -84,14 +89,18 @@ func readOpts(m *merged, sec string, specs []optSpec, defaults map[string]pyv) (
 			b, known := pyBool(v)
 			if !known {
 				f, l := m.where(sec, s.name)
-				errs = append(errs, errorf(f, l, "[%s] %s = %q is not a boolean (use true/false, yes/no, on/off, 1/0)", sec, s.name, v))
+				e := errorf(f, l, "[%s] %s = %q is not a boolean (use true/false, yes/no, on/off, 1/0)", sec, s.name, v)
+				e.opt = s.name
+				errs = append(errs, e)
 			}
 			out.set(s.name, pyv{kind: 'b', b: b})
 		case 'i':
 			n, ok := pyInt(v)
 			if !ok {
 				f, l := m.where(sec, s.name)
-				errs = append(errs, errorf(f, l, "[%s] %s = %q is not a whole number", sec, s.name, v))
+				e := errorf(f, l, "[%s] %s = %q is not a whole number", sec, s.name, v)
+				e.opt = s.name
+				errs = append(errs, e)
 				out.set(s.name, pyv{kind: 'n'})
 				continue
 			}
@@ -119,6 +128,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 	fail := func(opt string, format string, args ...any) *jailResult {
 		f, ln := jm.where(name, opt)
 		j.err = errorf(f, ln, "jail [%s]: "+format, append([]any{name}, args...)...)
+		j.err.opt = opt
 		return j
 	}
 	if len(errs) > 0 {

@@ -148,7 +148,7 @@ func Load(opt Options) (*Config, error) {
 		}
 		probs = append(probs, j.problems...)
 		if j.err != nil || !j.enabled {
-			l.settle(c, j, nil, probs)
+			l.settle(c, jm, j, nil, probs)
 			continue
 		}
 		stream, warns, err := j.stream, j.warns, j.convErr
@@ -157,15 +157,15 @@ func Load(opt Options) (*Config, error) {
 		}
 		if err != nil {
 			f, ln := jm.where(j.name, "filter")
-			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err})
-			l.settle(c, j, nil, probs)
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err, opt: "filter"})
+			l.settle(c, jm, j, nil, probs)
 			continue
 		}
 		c.streams[j.name] = stream
 		jail, errs := fold(stream)
 		for _, e := range errs {
 			f, ln := jm.where(j.name, e.opt)
-			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg)})
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg), opt: e.opt})
 		}
 		jail.Filter = j.filter
 		if j.fargs != nil {
@@ -187,7 +187,7 @@ func Load(opt Options) (*Config, error) {
 		jail.Source = sourceOf(jm, j.name)
 		jail.Where = j.filterWhere(jm)
 		probs = append(probs, l.validate(jm, jail)...)
-		l.settle(c, j, jail, probs)
+		l.settle(c, jm, j, jail, probs)
 	}
 	c.Problems = append(append(Errors{}, l.r.errs...), l.problems...)
 	sort.SliceStable(c.Problems, func(a, b int) bool {
@@ -202,7 +202,8 @@ func Load(opt Options) (*Config, error) {
 
 // settle records a jail's outcome: its problems, each naming the jail, and
 // the jail itself in c.Jails when it has none, else its name in c.Invalid.
-func (l *Loader) settle(c *Config, j *jailResult, jail *Jail, probs Errors) {
+func (l *Loader) settle(c *Config, jm *merged, j *jailResult, jail *Jail, probs Errors) {
+	probs = rootCauses(jm, j.name, probs)
 	for _, e := range probs {
 		if e.Jail == "" {
 			e.Jail = j.name
@@ -215,6 +216,47 @@ func (l *Loader) settle(c *Config, j *jailResult, jail *Jail, probs Errors) {
 	case jail != nil:
 		c.Jails = append(c.Jails, jail)
 	}
+}
+
+// rootCauses drops the problems of a jail that follow from another of its
+// problems: one in an option whose value is interpolated from an option
+// that has a problem of its own (maxmatches = %(maxretry)s when maxretry is
+// not a number), unless that option's value refers back to it.
+func rootCauses(jm *merged, jail string, probs Errors) Errors {
+	if len(probs) < 2 {
+		return probs
+	}
+	bad := map[string]bool{}
+	for _, e := range probs {
+		if e.opt != "" {
+			bad[e.opt] = true
+		}
+	}
+	refs := map[string]map[string]bool{}
+	refsOf := func(opt string) map[string]bool {
+		r, ok := refs[opt]
+		if !ok {
+			r = jm.refs(jail, opt)
+			refs[opt] = r
+		}
+		return r
+	}
+	out := probs[:0:0]
+	for _, e := range probs {
+		follows := false
+		if e.opt != "" {
+			for o := range refsOf(e.opt) {
+				if o != e.opt && bad[o] && !refsOf(o)[e.opt] {
+					follows = true
+					break
+				}
+			}
+		}
+		if !follows {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func sourceOf(m *merged, jail string) string {

@@ -167,6 +167,39 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 	return b.String(), nil
 }
 
+// interpolationRef matches a %(name)s reference.
+var interpolationRef = regexp.MustCompile(`%\(([^)]+)\)s`)
+
+// refs returns the names that option opt of section sec refers to by
+// %(name)s, directly or through the values of the names it refers to.
+func (m *merged) refs(sec, opt string) map[string]bool {
+	out := map[string]bool{}
+	c, err := m.chainFor(sec, nil)
+	if err != nil {
+		return out
+	}
+	var walk func(s string)
+	walk = func(s string) {
+		if !strings.Contains(s, "%(") {
+			return
+		}
+		for _, g := range interpolationRef.FindAllStringSubmatch(s, -1) {
+			name := strings.ToLower(g[1])
+			if out[name] {
+				continue
+			}
+			out[name] = true
+			if v, ok := c.lookup(name); ok {
+				walk(v.s)
+			}
+		}
+	}
+	if v, ok := c.lookup(strings.ToLower(opt)); ok {
+		walk(v.s)
+	}
+	return out
+}
+
 // mapSectionOptions makes %(section/option)s references in rest resolvable.
 func (m *merged) mapSectionOptions(sec, rest string, c *chain) {
 	if !strings.Contains(rest, "/") {

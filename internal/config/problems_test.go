@@ -113,3 +113,40 @@ func TestBrokenFilterFileInvalidatesJail(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant one, for the file: %s", problemLines(c), want)
 	}
 }
+
+// TestNoFollowOnProblems: a bad value is reported once, where the user
+// wrote it, not again for each option whose value is interpolated from it
+// (maxmatches = %(maxretry)s in the defaults).
+func TestNoFollowOnProblems(t *testing.T) {
+	c, x := loadUser(t, `[DEFAULT]
+bantime.maxtime = %(bantime)s
+
+[counts]
+enabled = true
+filter = f
+logpath = /dev/null
+maxretry = three
+
+[times]
+enabled = true
+filter = f
+logpath = /dev/null
+bantime = 1x
+`)
+	want := []string{
+		x + `:8: [counts] maxretry = "three" is not a whole number`,
+		x + `:14: jail [times]: bantime: bad time value "1x"`,
+	}
+	got := strings.Split(problemLines(c), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n%s\nwant %d:\n%s", strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, got[i], want[i])
+		}
+	}
+	if !reflect.DeepEqual(c.Invalid, []string{"counts", "times"}) {
+		t.Errorf("Invalid = %q", c.Invalid)
+	}
+}

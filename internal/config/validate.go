@@ -17,7 +17,9 @@ func (l *Loader) validate(jm *merged, j *Jail) Errors {
 	at := func(opt string) (string, int) { return jm.where(j.Name, opt) }
 	problem := func(opt, format string, args ...any) {
 		f, ln := at(opt)
-		probs = append(probs, errorf(f, ln, "jail [%s]: "+format, append([]any{j.Name}, args...)...))
+		e := errorf(f, ln, "jail [%s]: "+format, append([]any{j.Name}, args...)...)
+		e.opt = opt
+		probs = append(probs, e)
 	}
 	b := j.Backend
 	if i := strings.IndexByte(b, '['); i >= 0 {
