@@ -21,6 +21,7 @@ type Error struct {
 	Jail string
 
 	opt string // the jail option whose value is wrong, when known
+	key string // problems of a jail with the same key are one; empty: Error()
 }
 
 func (e *Error) Error() string {

@@ -200,16 +200,26 @@ func Load(opt Options) (*Config, error) {
 	return c, nil
 }
 
-// settle records a jail's outcome: its problems, each naming the jail, and
-// the jail itself in c.Jails when it has none, else its name in c.Invalid.
+// settle records a jail's outcome: its problems, reduced to their root
+// causes, each reported once and naming the jail; and the jail itself in
+// c.Jails when it has none, else its name in c.Invalid.
 func (l *Loader) settle(c *Config, jm *merged, j *jailResult, jail *Jail, probs Errors) {
 	probs = rootCauses(jm, j.name, probs)
+	seen := map[string]bool{}
 	for _, e := range probs {
+		k := e.key
+		if k == "" {
+			k = e.Error()
+		}
+		if seen[k] {
+			continue // the same problem, met again through another option
+		}
+		seen[k] = true
 		if e.Jail == "" {
 			e.Jail = j.name
 		}
+		l.problems = append(l.problems, e)
 	}
-	l.problems = append(l.problems, probs...)
 	switch {
 	case len(probs) > 0 || j.brokenFile:
 		c.Invalid = append(c.Invalid, j.name)

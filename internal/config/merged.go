@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -161,7 +162,7 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 		return v.s, nil
 	}
 	var b strings.Builder
-	if err := m.interpolate(&b, sec, opt, v, v.s, &c, 1); err != nil {
+	if err := m.interpolate(&b, sec, []frame{{opt, v}}, v.s, &c); err != nil {
 		return "", err
 	}
 	return b.String(), nil
@@ -238,9 +239,70 @@ func (m *merged) mapSectionOptions(sec, rest string, c *chain) {
 	}
 }
 
-func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, rest string, c *chain, depth int) error {
-	if depth > maxInterpolationDepth {
-		return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: interpolation loops or nests deeper than %d levels", opt, sec, maxInterpolationDepth)}
+// frame is a value being interpolated: the option it was found under and
+// the value itself, with where it was written.
+type frame struct {
+	name string
+	v    value
+}
+
+func isBuiltin(file string) bool { return strings.HasPrefix(file, "builtin:") }
+
+// interpError locates a problem found while interpolating stack[0] through
+// the values of stack (innermost last). It is shown first at a place the
+// user wrote rather than at a built-in default: the first user-written
+// value of the loop when there is one (loop >= 0 is where the loop starts
+// in stack), else the innermost user-written value on the way to the
+// failing one, else the option asked for. The failing value and the option
+// asked for follow in the message when they are elsewhere.
+func interpError(sec string, stack []frame, loop int, what string) *Error {
+	user := func(f frame) bool { return f.v.file != "" && !isBuiltin(f.v.file) }
+	blame := -1
+	if loop >= 0 {
+		for i := loop; i < len(stack); i++ {
+			if user(stack[i]) {
+				blame = i
+				break
+			}
+		}
+	}
+	if blame < 0 {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if user(stack[i]) {
+				blame = i
+				break
+			}
+		}
+	}
+	if blame < 0 {
+		blame = 0
+	}
+	at := stack[blame]
+	msg := fmt.Sprintf("option %q in [%s]: %s", at.name, sec, what)
+	e := &Error{File: at.v.file, Line: at.v.line, key: sec + "\x00" + at.v.file + "\x00" + strconv.Itoa(at.v.line) + "\x00" + msg}
+	var also []string
+	place := func(f frame) string {
+		if f.v.file == "" {
+			return ""
+		}
+		return fmt.Sprintf(" at %s:%d", f.v.file, f.v.line)
+	}
+	if last := len(stack) - 1; loop < 0 && last != blame {
+		also = append(also, fmt.Sprintf("in the value of %q%s", stack[last].name, place(stack[last])))
+	}
+	if blame != 0 {
+		also = append(also, fmt.Sprintf("reached from option %q%s", stack[0].name, place(stack[0])))
+	}
+	if len(also) > 0 {
+		msg += " (" + strings.Join(also, ", ") + ")"
+	}
+	e.Msg = msg
+	return e
+}
+
+func (m *merged) interpolate(b *strings.Builder, sec string, stack []frame, rest string, c *chain) error {
+	if len(stack) > maxInterpolationDepth {
+		return interpError(sec, stack, -1, fmt.Sprintf("interpolation nests deeper than %d levels", maxInterpolationDepth))
 	}
 	// Each level sees __name__ and the %(section/option)s references of
 	// its own text, on top of what the levels above it mapped.
@@ -268,26 +330,47 @@ func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, re
 		case strings.HasPrefix(rest, "%("):
 			end := strings.IndexByte(rest, ')')
 			if end <= 2 || end+1 >= len(rest) || rest[end+1] != 's' {
-				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: bad interpolation reference %q", opt, sec, truncate(rest, 40))}
+				return interpError(sec, stack, -1, fmt.Sprintf("bad interpolation reference %q", truncate(rest, 40)))
 			}
 			name := strings.ToLower(rest[2:end])
 			rest = rest[end+2:]
 			v, ok := c.lookup(name)
 			if !ok {
-				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: %%(%s)s refers to an undefined option", opt, sec, name)}
+				return interpError(sec, stack, -1, fmt.Sprintf("%%(%s)s refers to an undefined option", name))
 			}
-			if strings.Contains(v.s, "%") {
-				if err := m.interpolate(b, sec, opt, orig, v.s, c, depth+1); err != nil {
-					return err
-				}
-			} else {
+			if !strings.Contains(v.s, "%") {
 				b.WriteString(v.s)
+				continue
+			}
+			// A name resolves to the same value at every level, so one met
+			// again on the way down would expand forever (Python stops at
+			// its depth limit).
+			for i, f := range stack {
+				if f.name == name {
+					return interpError(sec, stack, i, "interpolation loops: "+loopPath(stack[i:]))
+				}
+			}
+			if err := m.interpolate(b, sec, append(stack[:len(stack):len(stack)], frame{name, v}), v.s, c); err != nil {
+				return err
 			}
 		default:
-			return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: '%%' must be followed by '%%' or '(' (write %%%% for a literal %%), found %q", opt, sec, truncate(rest, 40))}
+			return interpError(sec, stack, -1, fmt.Sprintf("'%%' must be followed by '%%' or '(' (write %%%% for a literal %%), found %q", truncate(rest, 40)))
 		}
 	}
 	return nil
+}
+
+// loopPath shows an interpolation loop: "%(a)s refers to itself" or
+// "a -> b -> a".
+func loopPath(cycle []frame) string {
+	if len(cycle) == 1 {
+		return fmt.Sprintf("%%(%s)s refers to itself", cycle[0].name)
+	}
+	names := make([]string, 0, len(cycle)+1)
+	for _, f := range cycle {
+		names = append(names, f.name)
+	}
+	return strings.Join(append(names, cycle[0].name), " -> ")
 }
 
 // getEx is get with "section/option" names resolved first (known/ looks in

@@ -150,3 +150,57 @@ bantime = 1x
 		t.Errorf("Invalid = %q", c.Invalid)
 	}
 }
+
+// TestInterpolationProblemAtUserLine: an interpolation problem in a value
+// the user wrote, reached through the built-in action shortcuts, is
+// reported at the user's line first, once per jail.
+func TestInterpolationProblemAtUserLine(t *testing.T) {
+	c, x := loadUser(t, `[self]
+enabled = true
+filter = f
+logpath = /dev/null
+port = %(port)s
+
+[pair]
+enabled = true
+filter = f
+logpath = /dev/null
+foo = %(port)s
+port = %(foo)s
+
+[undef]
+enabled = true
+filter = f
+logpath = /dev/null
+port = %(nosuch)s
+
+[twice]
+enabled = true
+filter = f
+port = %(port)s
+logpath = /var/log/%(port)s.log
+`)
+	want := map[string]string{
+		"self":  x + `:5: option "port" in [self]: interpolation loops`,
+		"pair":  x + `:12: option "port" in [pair]: interpolation loops`,
+		"undef": x + `:18: option "port" in [undef]: %(nosuch)s refers to an undefined option`,
+		"twice": x + `:23: option "port" in [twice]: interpolation loops`,
+	}
+	if len(c.Problems) != len(want) {
+		t.Fatalf("problems:\n%s\nwant %d, one per jail (the loop in [twice] is reached from action and logpath)", problemLines(c), len(want))
+	}
+	for _, p := range c.Problems {
+		w, ok := want[p.Jail]
+		if !ok {
+			t.Errorf("problem %q: Jail = %q, want one of the jails", p.Error(), p.Jail)
+			continue
+		}
+		if !strings.HasPrefix(p.Error(), w) {
+			t.Errorf("problem of jail %q: %q, want it to start with %q", p.Jail, p.Error(), w)
+		}
+		delete(want, p.Jail)
+	}
+	if len(c.Jails) != 0 {
+		t.Errorf("Jails = %q, want none", jailNames(c.Jails))
+	}
+}
