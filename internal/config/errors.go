@@ -15,6 +15,13 @@ type Error struct {
 	Line int    // 1-based; 0 when unknown
 	Msg  string
 	Err  error // optional cause
+	// Jail is the jail this problem makes invalid (see Config.Invalid);
+	// empty for a problem in a file as a whole, which may concern several
+	// jails or none.
+	Jail string
+
+	opt string // the jail option whose value is wrong, when known
+	key string // problems of a jail with the same key are one; empty: Error()
 }
 
 func (e *Error) Error() string {

@@ -39,6 +39,7 @@ type actionRef struct {
 	python bool
 	src    *Error // where it was referenced
 	stream []cmd
+	broken bool // its file could not all be read
 }
 
 // jailResult is one jail section read.
@@ -55,6 +56,9 @@ type jailResult struct {
 	fargs    *opts
 	fdef     *defInit
 	actions  []*actionRef
+	// brokenFile: a filter or action file of the jail could not be read;
+	// that problem is reported once, for the file.
+	brokenFile bool
 }
 
 // readOpts reads options of a section the way fail2ban's getOptions does:
@@ -72,7 +76,12 @@ func readOpts(m *merged, sec string, specs []optSpec, defaults map[string]pyv) (
 				}
 				continue
 			}
-			errs = append(errs, asErrors(err)...)
+			for _, e := range asErrors(err) {
+				if e.opt == "" {
+					e.opt = s.name
+				}
+				errs = append(errs, e)
+			}
 			continue
 		}
 		switch s.typ {
@@ -80,14 +89,18 @@ func readOpts(m *merged, sec string, specs []optSpec, defaults map[string]pyv) (
 			b, known := pyBool(v)
 			if !known {
 				f, l := m.where(sec, s.name)
-				errs = append(errs, errorf(f, l, "[%s] %s = %q is not a boolean (use true/false, yes/no, on/off, 1/0)", sec, s.name, v))
+				e := errorf(f, l, "[%s] %s = %q is not a boolean (use true/false, yes/no, on/off, 1/0)", sec, s.name, v)
+				e.opt = s.name
+				errs = append(errs, e)
 			}
 			out.set(s.name, pyv{kind: 'b', b: b})
 		case 'i':
 			n, ok := pyInt(v)
 			if !ok {
 				f, l := m.where(sec, s.name)
-				errs = append(errs, errorf(f, l, "[%s] %s = %q is not a whole number", sec, s.name, v))
+				e := errorf(f, l, "[%s] %s = %q is not a whole number", sec, s.name, v)
+				e.opt = s.name
+				errs = append(errs, e)
 				out.set(s.name, pyv{kind: 'n'})
 				continue
 			}
@@ -115,6 +128,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 	fail := func(opt string, format string, args ...any) *jailResult {
 		f, ln := jm.where(name, opt)
 		j.err = errorf(f, ln, "jail [%s]: "+format, append([]any{name}, args...)...)
+		j.err.opt = opt
 		return j
 	}
 	if len(errs) > 0 {
@@ -132,6 +146,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		if !ok {
 			return fail("filter", "filter %q not found (no filter.d/%s.conf or .local in %s)", ref.Name, ref.Name, l.where())
 		}
+		j.brokenFile = j.brokenFile || fm.broken
 		args := newOpts()
 		for _, a := range ref.Args {
 			args.set(a.Key, a.Value)
@@ -183,6 +198,7 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 			return fail("action", "action %q: %v", ref.Name, err)
 		}
 		j.actions = append(j.actions, a)
+		j.brokenFile = j.brokenFile || a.broken
 	}
 	return j
 }
@@ -252,7 +268,7 @@ func (l *Loader) readAction(jm *merged, jail string, ref Ref, jopts *vals) (*act
 	if err != nil {
 		return nil, locate(err, am)
 	}
-	a := &actionRef{name: actname, file: ref.Name}
+	a := &actionRef{name: actname, file: ref.Name, broken: am.broken}
 	if v, err := am.get("Definition", "native", nil); err == nil {
 		a.native = v
 	}

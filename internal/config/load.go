@@ -41,7 +41,16 @@ type Options struct {
 
 // Config is a resolved configuration.
 type Config struct {
-	Jails    []*Jail
+	// Jails are the enabled jails that resolved without a problem, in
+	// configuration order. A jail with a problem is never in it, so that
+	// nothing shows or runs values made up for it.
+	Jails []*Jail
+	// Invalid names the jails with a problem, in configuration order: each
+	// has at least one entry in Problems whose Jail is its name, or uses a
+	// filter or action file that could not be read (that problem names the
+	// file only). A disabled jail is listed when the options read to decide
+	// whether it is enabled are wrong.
+	Invalid  []string
 	Problems Errors   // errors: the configuration should not be used as is
 	Warnings []string // worth telling, not fatal
 	Files    []string // jail files read, in order
@@ -133,11 +142,13 @@ func Load(opt Options) (*Config, error) {
 	}
 	wg.Wait()
 	for _, j := range results {
+		var probs Errors
 		if j.err != nil {
-			l.problems = append(l.problems, j.err)
+			probs = append(probs, j.err)
 		}
-		l.problems = append(l.problems, j.problems...)
+		probs = append(probs, j.problems...)
 		if j.err != nil || !j.enabled {
+			l.settle(c, jm, j, nil, probs)
 			continue
 		}
 		stream, warns, err := j.stream, j.warns, j.convErr
@@ -146,14 +157,15 @@ func Load(opt Options) (*Config, error) {
 		}
 		if err != nil {
 			f, ln := jm.where(j.name, "filter")
-			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err})
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]", j.name), Err: err, opt: "filter"})
+			l.settle(c, jm, j, nil, probs)
 			continue
 		}
 		c.streams[j.name] = stream
 		jail, errs := fold(stream)
 		for _, e := range errs {
 			f, ln := jm.where(j.name, e.opt)
-			l.problems = append(l.problems, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg)})
+			probs = append(probs, &Error{File: f, Line: ln, Msg: fmt.Sprintf("jail [%s]: %s", j.name, e.msg), opt: e.opt})
 		}
 		jail.Filter = j.filter
 		if j.fargs != nil {
@@ -174,8 +186,8 @@ func Load(opt Options) (*Config, error) {
 		}
 		jail.Source = sourceOf(jm, j.name)
 		jail.Where = j.filterWhere(jm)
-		l.validate(jm, jail)
-		c.Jails = append(c.Jails, jail)
+		probs = append(probs, l.validate(jm, jail)...)
+		l.settle(c, jm, j, jail, probs)
 	}
 	c.Problems = append(append(Errors{}, l.r.errs...), l.problems...)
 	sort.SliceStable(c.Problems, func(a, b int) bool {
@@ -186,6 +198,75 @@ func Load(opt Options) (*Config, error) {
 	})
 	c.Warnings = l.warnings
 	return c, nil
+}
+
+// settle records a jail's outcome: its problems, reduced to their root
+// causes, each reported once and naming the jail; and the jail itself in
+// c.Jails when it has none, else its name in c.Invalid.
+func (l *Loader) settle(c *Config, jm *merged, j *jailResult, jail *Jail, probs Errors) {
+	probs = rootCauses(jm, j.name, probs)
+	seen := map[string]bool{}
+	for _, e := range probs {
+		k := e.key
+		if k == "" {
+			k = e.Error()
+		}
+		if seen[k] {
+			continue // the same problem, met again through another option
+		}
+		seen[k] = true
+		if e.Jail == "" {
+			e.Jail = j.name
+		}
+		l.problems = append(l.problems, e)
+	}
+	switch {
+	case len(probs) > 0 || j.brokenFile:
+		c.Invalid = append(c.Invalid, j.name)
+	case jail != nil:
+		c.Jails = append(c.Jails, jail)
+	}
+}
+
+// rootCauses drops the problems of a jail that follow from another of its
+// problems: one in an option whose value is interpolated from an option
+// that has a problem of its own (maxmatches = %(maxretry)s when maxretry is
+// not a number), unless that option's value refers back to it.
+func rootCauses(jm *merged, jail string, probs Errors) Errors {
+	if len(probs) < 2 {
+		return probs
+	}
+	bad := map[string]bool{}
+	for _, e := range probs {
+		if e.opt != "" {
+			bad[e.opt] = true
+		}
+	}
+	refs := map[string]map[string]bool{}
+	refsOf := func(opt string) map[string]bool {
+		r, ok := refs[opt]
+		if !ok {
+			r = jm.refs(jail, opt)
+			refs[opt] = r
+		}
+		return r
+	}
+	out := probs[:0:0]
+	for _, e := range probs {
+		follows := false
+		if e.opt != "" {
+			for o := range refsOf(e.opt) {
+				if o != e.opt && bad[o] && !refsOf(o)[e.opt] {
+					follows = true
+					break
+				}
+			}
+		}
+		if !follows {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func sourceOf(m *merged, jail string) string {

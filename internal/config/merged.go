@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -36,6 +37,7 @@ type merged struct {
 	secs     map[string]*section
 	order    []string
 	files    []string // shown names of the files read, in order
+	broken   bool     // a file that should have been read could not be
 }
 
 func newMerged() *merged {
@@ -160,10 +162,43 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 		return v.s, nil
 	}
 	var b strings.Builder
-	if err := m.interpolate(&b, sec, opt, v, v.s, &c, 1); err != nil {
+	if err := m.interpolate(&b, sec, []frame{{opt, v}}, v.s, &c); err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// interpolationRef matches a %(name)s reference.
+var interpolationRef = regexp.MustCompile(`%\(([^)]+)\)s`)
+
+// refs returns the names that option opt of section sec refers to by
+// %(name)s, directly or through the values of the names it refers to.
+func (m *merged) refs(sec, opt string) map[string]bool {
+	out := map[string]bool{}
+	c, err := m.chainFor(sec, nil)
+	if err != nil {
+		return out
+	}
+	var walk func(s string)
+	walk = func(s string) {
+		if !strings.Contains(s, "%(") {
+			return
+		}
+		for _, g := range interpolationRef.FindAllStringSubmatch(s, -1) {
+			name := strings.ToLower(g[1])
+			if out[name] {
+				continue
+			}
+			out[name] = true
+			if v, ok := c.lookup(name); ok {
+				walk(v.s)
+			}
+		}
+	}
+	if v, ok := c.lookup(strings.ToLower(opt)); ok {
+		walk(v.s)
+	}
+	return out
 }
 
 // mapSectionOptions makes %(section/option)s references in rest resolvable.
@@ -204,9 +239,70 @@ func (m *merged) mapSectionOptions(sec, rest string, c *chain) {
 	}
 }
 
-func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, rest string, c *chain, depth int) error {
-	if depth > maxInterpolationDepth {
-		return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: interpolation loops or nests deeper than %d levels", opt, sec, maxInterpolationDepth)}
+// frame is a value being interpolated: the option it was found under and
+// the value itself, with where it was written.
+type frame struct {
+	name string
+	v    value
+}
+
+func isBuiltin(file string) bool { return strings.HasPrefix(file, "builtin:") }
+
+// interpError locates a problem found while interpolating stack[0] through
+// the values of stack (innermost last). It is shown first at a place the
+// user wrote rather than at a built-in default: the first user-written
+// value of the loop when there is one (loop >= 0 is where the loop starts
+// in stack), else the innermost user-written value on the way to the
+// failing one, else the option asked for. The failing value and the option
+// asked for follow in the message when they are elsewhere.
+func interpError(sec string, stack []frame, loop int, what string) *Error {
+	user := func(f frame) bool { return f.v.file != "" && !isBuiltin(f.v.file) }
+	blame := -1
+	if loop >= 0 {
+		for i := loop; i < len(stack); i++ {
+			if user(stack[i]) {
+				blame = i
+				break
+			}
+		}
+	}
+	if blame < 0 {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if user(stack[i]) {
+				blame = i
+				break
+			}
+		}
+	}
+	if blame < 0 {
+		blame = 0
+	}
+	at := stack[blame]
+	msg := fmt.Sprintf("option %q in [%s]: %s", at.name, sec, what)
+	e := &Error{File: at.v.file, Line: at.v.line, key: sec + "\x00" + at.v.file + "\x00" + strconv.Itoa(at.v.line) + "\x00" + msg}
+	var also []string
+	place := func(f frame) string {
+		if f.v.file == "" {
+			return ""
+		}
+		return fmt.Sprintf(" at %s:%d", f.v.file, f.v.line)
+	}
+	if last := len(stack) - 1; loop < 0 && last != blame {
+		also = append(also, fmt.Sprintf("in the value of %q%s", stack[last].name, place(stack[last])))
+	}
+	if blame != 0 {
+		also = append(also, fmt.Sprintf("reached from option %q%s", stack[0].name, place(stack[0])))
+	}
+	if len(also) > 0 {
+		msg += " (" + strings.Join(also, ", ") + ")"
+	}
+	e.Msg = msg
+	return e
+}
+
+func (m *merged) interpolate(b *strings.Builder, sec string, stack []frame, rest string, c *chain) error {
+	if len(stack) > maxInterpolationDepth {
+		return interpError(sec, stack, -1, fmt.Sprintf("interpolation nests deeper than %d levels", maxInterpolationDepth))
 	}
 	// Each level sees __name__ and the %(section/option)s references of
 	// its own text, on top of what the levels above it mapped.
@@ -234,26 +330,47 @@ func (m *merged) interpolate(b *strings.Builder, sec, opt string, orig value, re
 		case strings.HasPrefix(rest, "%("):
 			end := strings.IndexByte(rest, ')')
 			if end <= 2 || end+1 >= len(rest) || rest[end+1] != 's' {
-				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: bad interpolation reference %q", opt, sec, truncate(rest, 40))}
+				return interpError(sec, stack, -1, fmt.Sprintf("bad interpolation reference %q", truncate(rest, 40)))
 			}
 			name := strings.ToLower(rest[2:end])
 			rest = rest[end+2:]
 			v, ok := c.lookup(name)
 			if !ok {
-				return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: %%(%s)s refers to an undefined option", opt, sec, name)}
+				return interpError(sec, stack, -1, fmt.Sprintf("%%(%s)s refers to an undefined option", name))
 			}
-			if strings.Contains(v.s, "%") {
-				if err := m.interpolate(b, sec, opt, orig, v.s, c, depth+1); err != nil {
-					return err
-				}
-			} else {
+			if !strings.Contains(v.s, "%") {
 				b.WriteString(v.s)
+				continue
+			}
+			// A name resolves to the same value at every level, so one met
+			// again on the way down would expand forever (Python stops at
+			// its depth limit).
+			for i, f := range stack {
+				if f.name == name {
+					return interpError(sec, stack, i, "interpolation loops: "+loopPath(stack[i:]))
+				}
+			}
+			if err := m.interpolate(b, sec, append(stack[:len(stack):len(stack)], frame{name, v}), v.s, c); err != nil {
+				return err
 			}
 		default:
-			return &Error{File: orig.file, Line: orig.line, Msg: fmt.Sprintf("option %q in [%s]: '%%' must be followed by '%%' or '(' (write %%%% for a literal %%), found %q", opt, sec, truncate(rest, 40))}
+			return interpError(sec, stack, -1, fmt.Sprintf("'%%' must be followed by '%%' or '(' (write %%%% for a literal %%), found %q", truncate(rest, 40)))
 		}
 	}
 	return nil
+}
+
+// loopPath shows an interpolation loop: "%(a)s refers to itself" or
+// "a -> b -> a".
+func loopPath(cycle []frame) string {
+	if len(cycle) == 1 {
+		return fmt.Sprintf("%%(%s)s refers to itself", cycle[0].name)
+	}
+	names := make([]string, 0, len(cycle)+1)
+	for _, f := range cycle {
+		names = append(names, f.name)
+	}
+	return strings.Join(append(names, cycle[0].name), " -> ")
 }
 
 // getEx is get with "section/option" names resolved first (known/ looks in
@@ -320,7 +437,7 @@ func (m *merged) viewFor(sec string) *merged {
 		secs[k] = v
 	}
 	secs[sec] = s.clone()
-	return &merged{defaults: m.defaults, secs: secs, order: m.order, files: m.files}
+	return &merged{defaults: m.defaults, secs: secs, order: m.order, files: m.files, broken: m.broken}
 }
 
 // reader parses files once and builds merged views by fail2ban's rules.
@@ -340,6 +457,7 @@ type parsedFile struct {
 	once sync.Once
 	f    *iniFile
 	ok   bool
+	bad  bool // it exists but could not be read or parsed
 }
 
 type baseEntry struct {
@@ -365,6 +483,12 @@ func (r *reader) report(err error) {
 
 // parse reads and parses one file; a missing file is not an error.
 func (r *reader) parse(ref string) (*iniFile, bool) {
+	p := r.parseOnce(ref)
+	return p.f, p.ok
+}
+
+// parseOnce parses ref on first use and returns the outcome.
+func (r *reader) parseOnce(ref string) *parsedFile {
 	r.mu.Lock()
 	p := r.parsed[ref]
 	if p == nil {
@@ -379,16 +503,18 @@ func (r *reader) parse(ref string) (*iniFile, bool) {
 			return
 		case err != nil:
 			r.report(&Error{File: shown, Msg: "cannot read file", Err: err})
+			p.bad = true
 			return
 		}
 		f, err := parseINI(shown, data)
 		if err != nil {
 			r.report(err)
+			p.bad = true
 			return
 		}
 		p.f, p.ok = f, true
 	})
-	return p.f, p.ok
+	return p
 }
 
 // withLocal adds, after each file, its .local twin when it exists.
@@ -429,7 +555,7 @@ func (r *reader) includes(names []string, seen []string) []string {
 func (r *reader) includesOf(ref string, seen []string) []string {
 	f, ok := r.parse(ref)
 	if !ok {
-		return nil
+		return []string{ref} // readFiles skips it, noting if it is broken
 	}
 	dir := path.Dir(ref)
 	if filepath.IsAbs(ref) {
@@ -518,12 +644,13 @@ func (r *reader) readBaseOnce(base string) *merged {
 func (r *reader) readFiles(names []string) *merged {
 	m := newMerged()
 	for _, n := range r.includes(names, nil) {
-		f, ok := r.parse(n)
-		if !ok {
+		p := r.parseOnce(n)
+		if !p.ok {
+			m.broken = m.broken || p.bad
 			continue
 		}
-		m.files = append(m.files, f.path)
-		m.merge(f)
+		m.files = append(m.files, p.f.path)
+		m.merge(p.f)
 	}
 	return m
 }

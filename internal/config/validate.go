@@ -11,12 +11,15 @@ var nativeActions = map[string]bool{"nftables": true, "abuseipdb": true}
 
 // validate checks a resolved jail for what fail2ban would only find out when
 // starting it: unknown backends and DNS modes, native actions Warden does not
-// have, missing log files.
-func (l *Loader) validate(jm *merged, j *Jail) {
+// have, missing log files. It returns the problems; warnings go to l.
+func (l *Loader) validate(jm *merged, j *Jail) Errors {
+	var probs Errors
 	at := func(opt string) (string, int) { return jm.where(j.Name, opt) }
 	problem := func(opt, format string, args ...any) {
 		f, ln := at(opt)
-		l.problems = append(l.problems, errorf(f, ln, "jail [%s]: "+format, append([]any{j.Name}, args...)...))
+		e := errorf(f, ln, "jail [%s]: "+format, append([]any{j.Name}, args...)...)
+		e.opt = opt
+		probs = append(probs, e)
 	}
 	b := j.Backend
 	if i := strings.IndexByte(b, '['); i >= 0 {
@@ -61,4 +64,5 @@ func (l *Loader) validate(jm *merged, j *Jail) {
 			l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: no log file found for logpath %s (yet)", f, ln, j.Name, strings.Join(j.LogPath, ", ")))
 		}
 	}
+	return probs
 }
