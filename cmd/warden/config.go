@@ -1,19 +1,20 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/filter"
@@ -24,84 +25,143 @@ const (
 	compatVersion    = config.CompatVersion
 )
 
-func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return &usageError{msg: "config: expected 'check' or 'dump'"}
-	}
-	fset := flag.NewFlagSet("config "+args[0], flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	dir := fset.String("config", "", "configuration directory (default "+defaultConfigDir+")")
-	fset.StringVar(dir, "c", "", "short for --config")
-	asJSON := fset.Bool("json", false, "print JSON")
-	jail := fset.String("jail", "", "resolve only this jail, as if enabled")
-	switch args[0] {
-	case "check", "dump":
-	default:
-		return &usageError{msg: fmt.Sprintf("config: unknown subcommand %q", args[0])}
-	}
-	if err := fset.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &usageError{msg: err.Error()}
-	}
-	if fset.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("config %s: unexpected argument %q", args[0], fset.Arg(0))}
-	}
-	oneShotGC()
-	cfg, err := loadConfig(*dir, *jail, stderr)
-	if err != nil {
-		return err
-	}
-	switch args[0] {
-	case "check":
-		return configCheck(cfg, stdout, stderr)
-	default:
-		if !*asJSON {
-			return &usageError{msg: "config dump: only --json output exists so far"}
-		}
-		for _, p := range cfg.Problems {
-			fmt.Fprintln(stderr, p.Error())
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(struct {
-			Jails []*config.Jail `json:"jails"`
-		}{Jails: nonNil(cfg.Jails)}); err != nil {
-			return fmt.Errorf("write json: %w", err)
-		}
-		if len(cfg.Problems) > 0 {
-			return &exitError{code: exitFailure}
-		}
-		return nil
-	}
+// configFlags are the options of the config subcommands.
+type configFlags struct {
+	dir    string
+	jail   string
+	asJSON bool
 }
 
-func nonNil(j []*config.Jail) []*config.Jail {
-	if j == nil {
-		return []*config.Jail{}
-	}
-	return j
+func (f *configFlags) register(cmd *cobra.Command, jsonHelp string) {
+	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default "+defaultConfigDir+", over the built-in defaults)")
+	cmd.Flags().StringVar(&f.jail, "jail", "", "resolve only this jail, as if it were enabled")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, jsonHelp)
+	_ = cmd.MarkFlagDirname("config")
 }
 
-// loadConfig loads dir (or the default directory, which may be absent: then
-// the built-in defaults alone are used).
-func loadConfig(dir, jail string, stderr io.Writer) (*config.Config, error) {
+func newConfigCmd(s settings) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Check or print the configuration",
+		Long: `Check or print the configuration: the directory given with --config
+(default /etc/warden) laid over Warden's built-in defaults, in fail2ban's
+configuration dialect (see warden-jail.conf(5)).`,
+		Args: noSubcommandArgs,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(newConfigCheckCmd(s), newConfigDumpCmd(s))
+	return cmd
+}
+
+func newConfigCheckCmd(s settings) *cobra.Command {
+	var f configFlags
+	cmd := &cobra.Command{
+		Use:   "check [--config DIR] [--json]",
+		Short: "Check the configuration; list problems as FILE:LINE: message",
+		Long: `Load the configuration as the daemon would, compile every enabled jail's
+filter, and report each problem as FILE:LINE: message on standard error, at
+the place where it was written. Exits 0 when the configuration loads, 1 when
+there is a problem. Log paths that match no file are warnings.
+
+With --json, the report is one JSON object on standard output:
+{"ok", "dir", "jails": [names], "problems": [{"file", "line", "jail",
+"message", "error"}], "warnings": [...]}.`,
+		Example: `  warden config check
+  warden config check --config /etc/fail2ban
+  warden config check --json | jq .problems`,
+		Args: argsBetween(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			oneShotGC()
+			cfg, dir, err := loadConfig(s, f.dir, f.jail, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return configCheck(cfg, dir, f.asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd, "print the report as JSON on standard output")
+	return cmd
+}
+
+func newConfigDumpCmd(s settings) *cobra.Command {
+	var f configFlags
+	cmd := &cobra.Command{
+		Use:   "dump [--config DIR] [--jail NAME]",
+		Short: "Print the resolved enabled jails as JSON",
+		Long: `Print the enabled jails, fully resolved, as JSON:
+{"jails": [{"name", "filter", "failregex", "ignoreregex", "logpath",
+"backend", "maxretry", "findtime", "bantime" (seconds), "ignoreip",
+"actions": [{"name", "file", "native", "params"}], ...}]}.
+failregex is as fail2ban-client -d prints it: after interpolation, before
+<HOST> expansion. A jail with a problem is left out, never printed with
+made-up values: its problems go to standard error and the exit status is 1.
+JSON is the only format so far; --json is accepted for clarity.`,
+		Example: `  warden config dump --config /etc/fail2ban --jail sshd`,
+		Args:    argsBetween(0, 0, ""),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			oneShotGC()
+			cfg, _, err := loadConfig(s, f.dir, f.jail, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			return configDump(cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd, "print JSON (the only format so far)")
+	return cmd
+}
+
+// configDump prints the valid enabled jails; problems go to stderr.
+func configDump(cfg *config.Config, stdout, stderr io.Writer) error {
+	problems := allProblems(cfg)
+	for _, p := range problems {
+		fmt.Fprintln(stderr, p.Error())
+	}
+	invalid := map[string]bool{}
+	for _, p := range problems {
+		if p.Jail != "" {
+			invalid[p.Jail] = true
+		}
+	}
+	jails := []*config.Jail{}
+	for _, j := range cfg.Jails {
+		if !invalid[j.Name] {
+			jails = append(jails, j)
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(struct {
+		Jails []*config.Jail `json:"jails"`
+	}{Jails: jails}); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if len(problems) > 0 {
+		return &exitError{code: exitFailure}
+	}
+	return nil
+}
+
+// loadConfig loads dir, or the default directory of s, which may be
+// absent: then the built-in defaults alone are used, and a warning says so.
+// It returns the directory used ("" for the built-in defaults alone).
+func loadConfig(s settings, dir, jail string, stderr io.Writer) (*config.Config, string, error) {
 	explicit := dir != ""
 	if !explicit {
-		dir = defaultConfigDir
+		dir = s.configDir
 	}
 	st, err := os.Stat(dir)
 	switch {
 	case err == nil && !st.IsDir():
-		return nil, fmt.Errorf("configuration directory %s is not a directory", dir)
+		return nil, "", fmt.Errorf("configuration directory %s is not a directory", dir)
 	case errors.Is(err, fs.ErrNotExist) && explicit:
-		return nil, fmt.Errorf("configuration directory %s does not exist", dir)
+		return nil, "", fmt.Errorf("configuration directory %s does not exist", dir)
 	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(stderr, "warning: configuration directory %s does not exist: using the built-in defaults alone (create it, or give --config DIR)\n", dir)
 		dir = ""
 	case err != nil:
-		return nil, fmt.Errorf("read configuration directory: %w", err)
+		return nil, "", fmt.Errorf("read configuration directory: %w", err)
 	}
 	if dir != "" {
 		if abs, err := filepath.Abs(dir); err == nil {
@@ -110,9 +170,9 @@ func loadConfig(dir, jail string, stderr io.Writer) (*config.Config, error) {
 	}
 	cfg, err := config.Load(config.Options{Dir: dir, OnlyJail: jail})
 	if err != nil {
-		return nil, fmt.Errorf("load configuration: %w", err)
+		return nil, "", fmt.Errorf("load configuration: %w", err)
 	}
-	return cfg, nil
+	return cfg, dir, nil
 }
 
 // filterProblems compiles each jail's filter as the daemon would and
@@ -125,7 +185,7 @@ func filterProblems(cfg *config.Config) config.Errors {
 		if err == nil {
 			continue
 		}
-		e := &config.Error{Msg: fmt.Sprintf("jail [%s]: %v", j.Name, err)}
+		e := &config.Error{Msg: fmt.Sprintf("jail [%s]: %v", j.Name, err), Jail: j.Name}
 		var oe *filter.OptionError
 		if errors.As(err, &oe) {
 			if at, ok := j.Where[oe.Option]; ok {
@@ -140,11 +200,66 @@ func filterProblems(cfg *config.Config) config.Errors {
 	return out
 }
 
-func configCheck(cfg *config.Config, stdout, stderr io.Writer) error {
-	problems := append(config.Errors{}, cfg.Problems...)
-	problems = append(problems, filterProblems(cfg)...)
-	warnings := append([]string{}, cfg.Warnings...)
-	for _, w := range warnings {
+// allProblems are the configuration's problems and its filters'.
+func allProblems(cfg *config.Config) config.Errors {
+	return append(append(config.Errors{}, cfg.Problems...), filterProblems(cfg)...)
+}
+
+// checkReport is what config check --json prints.
+type checkReport struct {
+	OK       bool           `json:"ok"`
+	Dir      string         `json:"dir"`     // "" for the built-in defaults alone
+	Jails    []string       `json:"jails"`   // enabled jails without problems
+	Invalid  []string       `json:"invalid"` // jails with problems
+	Problems []checkProblem `json:"problems"`
+	Warnings []string       `json:"warnings"`
+}
+
+type checkProblem struct {
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Jail    string `json:"jail,omitempty"`
+	Message string `json:"message"`
+	Error   string `json:"error"` // FILE:LINE: message, as printed without --json
+}
+
+func configCheck(cfg *config.Config, dir string, asJSON bool, stdout, stderr io.Writer) error {
+	problems := allProblems(cfg)
+	names := make([]string, len(cfg.Jails))
+	for i, j := range cfg.Jails {
+		names[i] = j.Name
+	}
+	sort.Strings(names)
+	if asJSON {
+		rep := checkReport{OK: len(problems) == 0, Dir: dir, Jails: []string{}, Invalid: append([]string{}, cfg.Invalid...),
+			Problems: []checkProblem{}, Warnings: append([]string{}, cfg.Warnings...)}
+		for _, p := range problems {
+			if p.Jail != "" && !slices.Contains(rep.Invalid, p.Jail) {
+				rep.Invalid = append(rep.Invalid, p.Jail)
+			}
+			msg := p.Msg
+			if p.Err != nil {
+				msg += ": " + p.Err.Error()
+			}
+			rep.Problems = append(rep.Problems, checkProblem{File: p.File, Line: p.Line, Jail: p.Jail, Message: msg, Error: p.Error()})
+		}
+		for _, n := range names {
+			if !slices.Contains(rep.Invalid, n) {
+				rep.Jails = append(rep.Jails, n)
+			}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+		if !rep.OK {
+			return &exitError{code: exitFailure}
+		}
+		return nil
+	}
+	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	for _, p := range problems {
@@ -154,13 +269,12 @@ func configCheck(cfg *config.Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%d problem(s) found\n", len(problems))
 		return &exitError{code: exitFailure}
 	}
-	names := make([]string, len(cfg.Jails))
-	for i, j := range cfg.Jails {
-		names[i] = j.Name
+	where := "built-in defaults"
+	if dir != "" {
+		where = dir + " over the built-in defaults"
 	}
-	sort.Strings(names)
-	fmt.Fprintf(stdout, "configuration OK: %d jail(s) enabled%s\n", len(names), listSuffix(names))
-	return nil
+	_, err := fmt.Fprintf(stdout, "configuration OK (%s): %d jail(s) enabled%s\n", where, len(names), listSuffix(names))
+	return err
 }
 
 func listSuffix(names []string) string {

@@ -1,5 +1,8 @@
 // Command warden is a fail2ban-compatible intrusion-prevention daemon and its
 // command-line tools.
+//
+// Exit statuses: 0 success, 1 a problem found (configuration errors, a
+// failure to read or write), 2 wrong usage.
 package main
 
 import (
@@ -9,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -19,8 +23,13 @@ const (
 	exitUsage   = 2
 )
 
-// usageError marks a mistake in the command line.
-type usageError struct{ msg string }
+// usageError marks a mistake in the command line. msg starts with the
+// command's path ("warden regex: ..."); hint names the command whose help
+// to read.
+type usageError struct {
+	msg  string
+	hint string // command path, e.g. "warden regex"; empty for none
+}
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -31,11 +40,18 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	args := os.Args[1:]
+	// Invoked through a link named fail2ban-regex: its command line.
+	if filepath.Base(os.Args[0]) == "fail2ban-regex" {
+		args = append([]string{"regex"}, args...)
+	}
+	err := run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
+// exitCode reports err on stderr (unless it was reported already) and
+// returns the exit status for it.
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	var ee *exitError
@@ -45,7 +61,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "warden: %s\nRun 'warden help' for usage.\n", ue.msg)
+		fmt.Fprintln(stderr, ue.msg)
+		if ue.hint != "" {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", ue.hint)
+		}
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "warden: %v\n", err)
@@ -53,39 +72,41 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
-const usage = `Warden: a fail2ban-compatible intrusion-prevention daemon.
-
-Usage:
-  warden config check [--config DIR]        check the configuration, list problems as FILE:LINE: message
-  warden config dump [--config DIR] --json  print the resolved enabled jails as JSON
-  warden regex [options] LOG FILTER [IGNOREREGEX]
-                                            test a filter against a log, like fail2ban-regex
-  warden version                            print the version
-  warden help                               this text
-
-The configuration directory defaults to /etc/warden; it is laid over Warden's
-built-in defaults. An existing fail2ban tree works too: --config /etc/fail2ban.
-`
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
+// run executes the command line args (without the program name) and
+// returns what went wrong, for exitCode. Everything written to stdout is
+// checked: a write error is a failure (exit 1), never silently lost.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return &exitError{code: exitUsage}
+	return runWith(ctx, defaultSettings(), args, stdin, stdout, stderr)
+}
+
+func runWith(ctx context.Context, s settings, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	out := &checkedWriter{w: stdout}
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(out)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("write output: %w", out.err)
 	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	case "version", "--version":
-		fmt.Fprintf(stdout, "warden %s (fail2ban %s configuration compatible)\n", version, compatVersion)
-		return nil
-	case "config":
-		return runConfig(ctx, args[1:], stdout, stderr)
-	case "regex":
-		return runRegex(ctx, args[1:], stdin, stdout, stderr)
+	return err
+}
+
+// checkedWriter remembers the first write error; later writes fail at
+// once with it.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
 	}
-	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }

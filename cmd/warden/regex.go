@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"os"
@@ -19,33 +20,34 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/spf13/cobra"
+
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/filter"
 )
 
-const regexUsage = `Usage: warden regex [options] LOG FILTER [IGNOREREGEX]
+const regexLong = `Test a filter against a log, as fail2ban-regex does, and print a summary:
+the hits of each regex, the date templates used, and the lines matched,
+ignored and missed.
 
-Tests a filter against a log, as fail2ban-regex does.
-  LOG     a log file, - for standard input, or a log line itself
-  FILTER  a filter name with options (sshd[mode=aggressive]), a filter file,
-          or a failregex itself
-  IGNOREREGEX  an ignoreregex
+  LOG          a log file, - for standard input, or a log line itself
+  FILTER       a filter name with options (sshd[mode=aggressive]), a filter
+               file (filter.d/sshd.conf), or a failregex itself
+  IGNOREREGEX  an ignoreregex, or a filter file whose ignoreregex to use
 
-Options:
-  -c, --config DIR        configuration directory (default /etc/warden over the built-in defaults)
-  --json                  print each failure as a JSON object, one per line
-  -d, --datepattern PAT   date pattern, instead of the filter's
-  -L, --maxlines N        lines in the multi-line buffer, instead of the filter's
-  --timezone, --TZ ZONE   time zone of dates without one (e.g. UTC, +0200)
-  -e, --encoding ENC      log encoding: utf-8 (default), latin-1, ascii
-  -r, --raw               report host names as written, never resolve them
-  --usedns MODE           yes, warn, no or raw; with yes or warn, host names are resolved with DNS
-  --no-check-all          stop at the first failregex that matches a line
-  --print-all-matched, --print-all-missed, --print-all-ignored
-  --print-no-missed, --print-no-ignored
-  --no-progress           no progress bar on a terminal
-`
+Options may stand before or after the arguments; fail2ban-regex's options
+are accepted, and so are its command lines when this program is invoked
+through a link named fail2ban-regex.
 
+With --json, each failure is printed as one JSON object a line:
+  {"ip": "192.0.2.7", "time": 1765349746, "line": "...",
+   "fields": {"user": "root", "ip4": "192.0.2.7", ...}}
+"fields" holds every named group that matched (F-* groups by their lower-case
+name, "ip4"/"ip6"/"dns" for the host), plus "users" when a multi-line
+connection gathered several user names; "time" is in Unix seconds. Host names are never looked up in DNS unless --usedns yes or warn is
+given; a failure whose host is a name is reported only with -r.`
+
+// regexOpts are warden regex's options.
 type regexOpts struct {
 	config, datePattern, timezone, encoding, usedns string
 	maxLines                                        int
@@ -55,66 +57,66 @@ type regexOpts struct {
 	args                                            []string
 }
 
-// parseRegexArgs accepts options anywhere among the arguments, as
-// fail2ban-regex does.
-func parseRegexArgs(args []string) (*regexOpts, error) {
-	o := &regexOpts{encoding: "utf-8"}
-	strOpts := map[string]*string{"-c": &o.config, "--config": &o.config, "-d": &o.datePattern, "--datepattern": &o.datePattern,
-		"--timezone": &o.timezone, "--TZ": &o.timezone, "-e": &o.encoding, "--encoding": &o.encoding, "--usedns": &o.usedns}
-	boolOpts := map[string]*bool{"--json": &o.asJSON, "-r": &o.raw, "--raw": &o.raw, "--no-check-all": &o.noCheckAll,
-		"--no-progress": &o.noProgress, "--print-all-matched": &o.printAllMatched, "--print-all-missed": &o.printAllMissed,
-		"--print-all-ignored": &o.printAllIgn, "--print-no-missed": &o.printNoMissed, "--print-no-ignored": &o.printNoIgnored}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			o.args = append(o.args, args[i+1:]...)
-			break
-		}
-		if a == "-" || !strings.HasPrefix(a, "-") {
-			o.args = append(o.args, a)
-			continue
-		}
-		name, val, hasVal := strings.Cut(a, "=")
-		if p, ok := boolOpts[name]; ok && !hasVal {
-			*p = true
-			continue
-		}
-		if name == "-L" || name == "--maxlines" || strOpts[name] != nil {
-			if !hasVal {
-				if i+1 >= len(args) {
-					return nil, &usageError{msg: fmt.Sprintf("regex: option %s needs a value", name)}
-				}
-				i++
-				val = args[i]
+func newRegexCmd(s settings) *cobra.Command {
+	o := &regexOpts{}
+	cmd := &cobra.Command{
+		Use:   "regex [options] LOG FILTER [IGNOREREGEX]",
+		Short: "Test a filter against a log, like fail2ban-regex",
+		Long:  regexLong,
+		Example: `  warden regex --config /etc/fail2ban /var/log/auth.log sshd
+  warden regex --json /var/log/auth.log 'sshd[mode=aggressive]'
+  warden regex 'Jan 23 21:59:59 pve pvedaemon[1]: authentication failure; rhost=192.0.2.7 user=root@pam msg=x' 'rhost=<HOST>'
+  warden regex - 'Failed login from <HOST>' < some.log`,
+		Args:                  argsBetween(2, 3, "LOG and FILTER"),
+		DisableFlagsInUseLine: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.args = args
+			if err := o.validate(cmd); err != nil {
+				return err
 			}
-			if name == "-L" || name == "--maxlines" {
-				n, err := strconv.Atoi(val)
-				if err != nil || n < 0 {
-					return nil, &usageError{msg: fmt.Sprintf("regex: %s wants a whole number, got %q", name, val)}
-				}
-				o.maxLines = n
-				continue
-			}
-			*strOpts[name] = val
-			continue
-		}
-		if name == "-h" || name == "--help" {
-			return nil, flagHelp
-		}
-		return nil, &usageError{msg: fmt.Sprintf("regex: unknown option %s", a)}
+			return runRegex(cmd.Context(), s, o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
 	}
-	if len(o.args) < 2 || len(o.args) > 3 {
-		return nil, &usageError{msg: "regex: give LOG and FILTER (and optionally IGNOREREGEX)"}
-	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVarP(&o.config, "config", "c", "", "configuration directory (default "+defaultConfigDir+" over the built-in defaults)")
+	fl.BoolVar(&o.asJSON, "json", false, "print each failure as a JSON object, one a line")
+	fl.StringVarP(&o.datePattern, "datepattern", "d", "", "date pattern, instead of the filter's")
+	fl.IntVarP(&o.maxLines, "maxlines", "L", 0, "lines in the multi-line buffer, instead of the filter's")
+	fl.StringVar(&o.timezone, "timezone", "", "time zone of dates without one (UTC, +0200, CET...); also --TZ")
+	fl.StringVar(&o.timezone, "TZ", "", "same as --timezone")
+	_ = fl.MarkHidden("TZ")
+	fl.StringVarP(&o.encoding, "encoding", "e", "utf-8", "log encoding, by Python's codec names")
+	fl.BoolVarP(&o.raw, "raw", "r", false, "report host names as written, never resolve them")
+	fl.StringVar(&o.usedns, "usedns", "", "yes, warn, no or raw; with yes or warn, host names are resolved with DNS")
+	fl.BoolVar(&o.noCheckAll, "no-check-all", false, "stop at the first failregex that matches a line")
+	fl.BoolVar(&o.printNoMissed, "print-no-missed", false, "do not print any missed lines")
+	fl.BoolVar(&o.printNoIgnored, "print-no-ignored", false, "do not print any ignored lines")
+	fl.BoolVar(&o.printAllMatched, "print-all-matched", false, "print all matched lines")
+	fl.BoolVar(&o.printAllMissed, "print-all-missed", false, "print all missed lines, however many")
+	fl.BoolVar(&o.printAllIgn, "print-all-ignored", false, "print all ignored lines, however many")
+	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar on a terminal")
+	_ = cmd.MarkFlagDirname("config")
+	_ = cmd.RegisterFlagCompletionFunc("usedns", cobra.FixedCompletions([]string{"yes", "warn", "no", "raw"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// validate checks the option values: a bad one is wrong usage.
+func (o *regexOpts) validate(cmd *cobra.Command) error {
+	bad := func(format string, a ...any) error { return usageErrorf(cmd, format, a...) }
 	switch o.usedns {
 	case "", "yes", "warn", "no", "raw":
 	default:
-		return nil, &usageError{msg: fmt.Sprintf("regex: --usedns %q: use yes, warn, no or raw", o.usedns)}
+		return bad("--usedns %q: use yes, warn, no or raw", o.usedns)
 	}
-	return o, nil
+	if o.maxLines < 0 {
+		return bad("--maxlines %d: want a whole number", o.maxLines)
+	}
+	if _, err := lookupEncoding(o.encoding); err != nil {
+		return bad("--encoding: %v", err)
+	}
+	return nil
 }
-
-var flagHelp = errors.New("help")
 
 // filterNameRE tells a filter reference from a literal regex, as
 // fail2ban-regex does.
@@ -182,26 +184,22 @@ type regexRun struct {
 	clock      *lineClock
 }
 
-func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	o, err := parseRegexArgs(args)
-	if errors.Is(err, flagHelp) {
-		fmt.Fprint(stdout, regexUsage)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
+func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	// Little stays alive while lines stream through: collect less often.
 	debug.SetGCPercent(400)
 	cfgDir := o.config
 	if cfgDir == "" {
-		if st, err := os.Stat(defaultConfigDir); err == nil && st.IsDir() {
-			cfgDir = defaultConfigDir
+		if st, err := os.Stat(s.configDir); err == nil && st.IsDir() {
+			cfgDir = s.configDir
 		}
 	}
 	logArg, fltArg := o.args[0], o.args[1]
 	w := bufio.NewWriterSize(stdout, 64<<10)
-	defer w.Flush()
+	defer func() {
+		if ferr := w.Flush(); err == nil && ferr != nil {
+			err = fmt.Errorf("write output: %w", ferr)
+		}
+	}()
 	say := func(format string, a ...any) {
 		if !o.asJSON {
 			fmt.Fprintf(w, format+"\n", a...)
@@ -249,8 +247,16 @@ func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	f, err := filter.New(fo)
 	if err != nil {
+		var oe *filter.OptionError
+		if errors.As(err, &oe) && (oe.Option == "logtimezone" && o.timezone != "" || oe.Option == "datepattern" && o.datePattern != "") {
+			return &usageError{msg: "warden regex: " + err.Error(), hint: "warden regex"}
+		}
 		if def == nil && filterNameRE.MatchString(fltArg) {
-			return fmt.Errorf("%q is neither a filter (no filter.d/%s.conf in %s) nor a usable failregex: %w", fltArg, fltArg, displayDir(cfgDir), err)
+			name := fltArg
+			if ref, rerr := config.ParseRef(fltArg); rerr == nil {
+				name = ref.Name
+			}
+			return fmt.Errorf("%q is neither a filter (no filter.d/%s.conf in %s) nor a usable failregex: %w", fltArg, name, displayDir(cfgDir), err)
 		}
 		return fmt.Errorf("filter: %w", err)
 	}
@@ -264,7 +270,7 @@ func runRegex(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	for _, s := range f.IgnoreRegex() {
 		r.ign = append(r.ign, regexStat{re: s})
 	}
-	src, size, closeFn, err := openLog(logArg, stdin, f.MaxLines())
+	src, size, closeFn, err := openLog(logArg, stdin, stderr)
 	if err != nil {
 		return err
 	}
@@ -324,14 +330,27 @@ func resolveHost(host string) []string {
 	return addrs
 }
 
-// openLog opens LOG: standard input, a file, or (nil reader) a literal line.
-func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(), error) {
+// openLog opens LOG: standard input, a file, or (nil reader) a literal
+// line. Like fail2ban-regex, what is not a file is a log line; when it
+// looks like a path, a warning on warn says it was taken as a line.
+func openLog(arg string, stdin io.Reader, warn io.Writer) (io.Reader, int64, func(), error) {
 	if arg == "-" {
 		return stdin, 0, func() {}, nil
 	}
-	// Like fail2ban-regex: what is not a file is a log line.
 	st, err := os.Stat(arg)
 	if err != nil || !st.Mode().IsRegular() {
+		if looksLikePath(arg) {
+			why := "is not a regular file"
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				why = "does not exist"
+			case err != nil:
+				why = err.Error()
+			case st.IsDir():
+				why = "is a directory"
+			}
+			fmt.Fprintf(warn, "warning: %s %s: taken as a log line itself\n", arg, why)
+		}
 		return nil, 0, func() {}, nil
 	}
 	fh, err := os.Open(arg)
@@ -339,6 +358,12 @@ func openLog(arg string, stdin io.Reader, maxLines int) (io.Reader, int64, func(
 		return nil, 0, nil, fmt.Errorf("open log: %w", err)
 	}
 	return fh, st.Size(), func() { fh.Close() }, nil
+}
+
+// looksLikePath tells a LOG argument meant as a file name from a log line:
+// one word with a slash, or ending in .log.
+func looksLikePath(s string) bool {
+	return s != "" && !strings.ContainsAny(s, " \t\n") && (strings.ContainsRune(s, '/') || strings.HasSuffix(s, ".log"))
 }
 
 // readBlock is the size of the reads of the log. The lines of a read are
@@ -423,21 +448,31 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 // without a line end is left out, as fail2ban does with files (it waits
 // for the line to be finished).
 func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
-	lr := &logReader{line: r.line, wait: r.clock.stale}
-	switch strings.ToLower(strings.ReplaceAll(r.o.encoding, "_", "-")) {
-	case "utf-8", "utf8":
-	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
-		lr.latin1 = true
-	case "ascii", "us-ascii":
-	default:
-		return fmt.Errorf("unsupported encoding %q (use utf-8, latin-1 or ascii)", r.o.encoding)
+	latin1, err := lookupEncoding(r.o.encoding)
+	if err != nil {
+		return err
 	}
+	lr := &logReader{line: r.line, wait: r.clock.stale, latin1: latin1}
 	if prog != nil {
 		lr.progress = prog.update
 	}
 	incomplete, err := lr.run(ctx, src, complete)
 	r.incomplete = incomplete
 	return err
+}
+
+// lookupEncoding checks an encoding name; latin1 tells the byte-to-rune
+// decoding from UTF-8's.
+func lookupEncoding(name string) (latin1 bool, err error) {
+	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
+	case "utf-8", "utf8":
+	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
+		latin1 = true
+	case "ascii", "us-ascii":
+	default:
+		return false, fmt.Errorf("unsupported encoding %q (use utf-8, latin-1 or ascii)", name)
+	}
+	return latin1, nil
 }
 
 // lineClock is the time the filter sees. Reading the wall clock costs

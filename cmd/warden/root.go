@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// settings are the defaults a command line starts from; tests replace them.
+type settings struct {
+	configDir string // the configuration directory when --config is not given
+}
+
+func defaultSettings() settings {
+	return settings{configDir: defaultConfigDir}
+}
+
+const rootLong = `Warden is a fail2ban-compatible intrusion-prevention daemon: it reads your
+logs, spots failed logins, bans the attackers in the kernel firewall and can
+report them to AbuseIPDB.
+
+The configuration directory defaults to /etc/warden; it is laid over Warden's
+built-in defaults. An existing fail2ban tree works too: --config /etc/fail2ban.
+
+Exit statuses: 0 success, 1 a problem found (configuration errors, a failure
+to read or write), 2 wrong usage.`
+
+// newRootCmd builds the whole command tree. Nothing in it is global: each
+// call gets fresh commands and flags.
+func newRootCmd(s settings) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "warden",
+		Short:         "A fail2ban-compatible intrusion-prevention daemon",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          noSubcommandArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// No command: the help, on stderr, as wrong usage.
+			cmd.SetOut(cmd.ErrOrStderr())
+			if err := cmd.Help(); err != nil {
+				return err
+			}
+			return &exitError{code: exitUsage}
+		},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageErrorf(cmd, "%v", err)
+	})
+	// --version, as well as the version command.
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(
+		newConfigCmd(s),
+		newRegexCmd(s),
+		newVersionCmd(),
+		newManCmd(),
+	)
+	return root
+}
+
+// noSubcommandArgs rejects arguments of a command that only groups
+// subcommands: an unknown subcommand is wrong usage.
+func noSubcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageErrorf(cmd, "%s", msg)
+}
+
+// groupRunE is the RunE of a command that only groups subcommands:
+// without one it is wrong usage.
+func groupRunE(cmd *cobra.Command, _ []string) error {
+	return usageErrorf(cmd, "missing subcommand (%s)", subcommandNames(cmd))
+}
+
+func subcommandNames(cmd *cobra.Command) string {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// argsBetween accepts between lo and hi positional arguments, named in
+// the message when there are not.
+func argsBetween(lo, hi int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < lo:
+			return usageErrorf(cmd, "missing %s", what)
+		case len(args) > hi:
+			return usageErrorf(cmd, "unexpected argument %q", args[hi])
+		}
+		return nil
+	}
+}
+
+// usageErrorf is wrong usage of cmd: the message starts with the command's
+// path, and the hint points at its help.
+func usageErrorf(cmd *cobra.Command, format string, a ...any) error {
+	return &usageError{msg: cmd.CommandPath() + ": " + fmt.Sprintf(format, a...), hint: cmd.CommandPath()}
+}
