@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
-# System packages the tests use.
-PKGS=(python3 ca-certificates)
+# System packages the tests use: python3 runs the reference fail2ban; man-db
+# renders the man pages and bash-completion loads the completion script in
+# the command-line scripts (cmd/warden/testdata/script).
+PKGS=(python3 ca-certificates man-db bash-completion)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,8 +32,8 @@ type configFlags struct {
 	asJSON bool
 }
 
-func (f *configFlags) register(cmd *cobra.Command, jsonHelp string) {
-	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default "+defaultConfigDir+", over the built-in defaults)")
+func (f *configFlags) register(cmd *cobra.Command, s settings, jsonHelp string) {
+	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default "+s.configDir+", over the built-in defaults)")
 	cmd.Flags().StringVar(&f.jail, "jail", "", "resolve only this jail, as if it were enabled")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, jsonHelp)
 	_ = cmd.MarkFlagDirname("config")
@@ -79,7 +79,7 @@ With --json, the report is one JSON object on standard output:
 			return configCheck(cfg, dir, f.asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd, "print the report as JSON on standard output")
+	f.register(cmd, s, "print the report as JSON on standard output")
 	return cmd
 }
 
@@ -107,7 +107,7 @@ JSON is the only format so far; --json is accepted for clarity.`,
 			return configDump(cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd, "print JSON (the only format so far)")
+	f.register(cmd, s, "print JSON (the only format so far)")
 	return cmd
 }
 
@@ -252,7 +252,7 @@ func configCheck(cfg *config.Config, dir string, asJSON bool, stdout, stderr io.
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("write json: %w", err)
+			return fmt.Errorf("write output: %w", err)
 		}
 		if !rep.OK {
 			return &exitError{code: exitFailure}

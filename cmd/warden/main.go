@@ -81,13 +81,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runWith(ctx context.Context, s settings, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	out := &checkedWriter{w: stdout}
-	root := newRootCmd(s)
+	root := newRootCmd(s, stdin, out, stderr)
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(out)
-	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
-	if err == nil && out.err != nil {
+	// A failed write explains whatever else went wrong after it.
+	var ue *usageError
+	if out.err != nil && !errors.As(err, &ue) {
 		err = fmt.Errorf("write output: %w", out.err)
 	}
 	return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,4 +174,53 @@ func TestRegexArguments(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "" {
 		t.Errorf("an ignoreregex that matches must drop the failure: exit %d, %q", code, out)
 	}
+}
+
+// TestWriteErrors: every command that writes to standard output reports a
+// failed write and exits 1, on a full device and on a writer that fails
+// after some output (the regex output is buffered: the error surfaces at
+// the final flush).
+func TestWriteErrors(t *testing.T) {
+	seed, _ := filepath.Abs("testdata/seed")
+	line := "Jan 23 21:59:59 pve pvedaemon[1]: authentication failure; rhost=192.0.2.7 user=root@pam msg=x"
+	for _, args := range [][]string{
+		{"version"},
+		{"--help"},
+		{"regex", "--help"},
+		{"completion", "bash"},
+		{"config", "check", "--config", seed},
+		{"config", "check", "--config", seed, "--json"},
+		{"config", "dump", "--config", seed},
+		{"regex", "--config", seed, line, "proxmox"},
+		{"regex", "--json", "--config", seed, line, "proxmox"},
+	} {
+		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatalf("open /dev/full: %v", err)
+		}
+		var errb bytes.Buffer
+		code := exitCode(run(context.Background(), args, strings.NewReader(""), full, &errb), &errb)
+		full.Close()
+		if code != exitFailure || !strings.Contains(errb.String(), "no space left on device") {
+			t.Errorf("%q > /dev/full: exit %d, stderr %q; want exit 1 and the write error", args, code, errb.String())
+		}
+		errb.Reset()
+		code = exitCode(run(context.Background(), args, strings.NewReader(""), &failingWriter{after: 10}, &errb), &errb)
+		if code != exitFailure || !strings.Contains(errb.String(), "write output: broken") {
+			t.Errorf("%q to a writer that fails: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+}
+
+// failingWriter accepts after bytes, then fails.
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.after {
+		w.after -= len(p)
+		return len(p), nil
+	}
+	n := w.after
+	w.after = 0
+	return n, errors.New("broken")
 }

@@ -37,10 +37,6 @@ func writeManPages(root *cobra.Command, dir string) error {
 		return fmt.Errorf("create man page directory: %w", err)
 	}
 	header := &doc.GenManHeader{Title: "WARDEN", Section: "1", Source: "Warden " + readBuildInfo().Version, Manual: "Warden Manual"}
-	// The pages of every command, with the automatic ones (help,
-	// completion) made visible to the generator first.
-	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
 	if err := doc.GenManTree(root, header, dir); err != nil {
 		return fmt.Errorf("write man pages: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/datedetect"
 	"github.com/wardenipd/warden/internal/filter"
 )
 
@@ -79,7 +80,7 @@ func newRegexCmd(s settings) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVarP(&o.config, "config", "c", "", "configuration directory (default "+defaultConfigDir+" over the built-in defaults)")
+	fl.StringVarP(&o.config, "config", "c", "", "configuration directory (default "+s.configDir+", over the built-in defaults)")
 	fl.BoolVar(&o.asJSON, "json", false, "print each failure as a JSON object, one a line")
 	fl.StringVarP(&o.datePattern, "datepattern", "d", "", "date pattern, instead of the filter's")
 	fl.IntVarP(&o.maxLines, "maxlines", "L", 0, "lines in the multi-line buffer, instead of the filter's")
@@ -108,6 +109,12 @@ func (o *regexOpts) validate(cmd *cobra.Command) error {
 	case "", "yes", "warn", "no", "raw":
 	default:
 		return bad("--usedns %q: use yes, warn, no or raw", o.usedns)
+	}
+	if o.timezone != "" {
+		var ze *datedetect.ZoneError
+		if err := datedetect.CheckZone(o.timezone); errors.As(err, &ze) {
+			return bad("--timezone %q: %v", o.timezone, ze.Err)
+		}
 	}
 	if o.maxLines < 0 {
 		return bad("--maxlines %d: want a whole number", o.maxLines)
@@ -248,8 +255,8 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	f, err := filter.New(fo)
 	if err != nil {
 		var oe *filter.OptionError
-		if errors.As(err, &oe) && (oe.Option == "logtimezone" && o.timezone != "" || oe.Option == "datepattern" && o.datePattern != "") {
-			return &usageError{msg: "warden regex: " + err.Error(), hint: "warden regex"}
+		if errors.As(err, &oe) && oe.Option == "datepattern" && o.datePattern != "" {
+			return &usageError{msg: "warden regex: --datepattern: " + oe.Err.Error(), hint: "warden regex"}
 		}
 		if def == nil && filterNameRE.MatchString(fltArg) {
 			name := fltArg
@@ -332,14 +339,16 @@ func resolveHost(host string) []string {
 
 // openLog opens LOG: standard input, a file, or (nil reader) a literal
 // line. Like fail2ban-regex, what is not a file is a log line; when it
-// looks like a path, a warning on warn says it was taken as a line.
+// names something (a directory, a device) or looks like a path, a warning
+// on warn says it was taken as a line.
 func openLog(arg string, stdin io.Reader, warn io.Writer) (io.Reader, int64, func(), error) {
 	if arg == "-" {
 		return stdin, 0, func() {}, nil
 	}
 	st, err := os.Stat(arg)
 	if err != nil || !st.Mode().IsRegular() {
-		if looksLikePath(arg) {
+		// Something that exists, or a word that looks like a path.
+		if err == nil || looksLikePath(arg) {
 			why := "is not a regular file"
 			switch {
 			case errors.Is(err, fs.ErrNotExist):

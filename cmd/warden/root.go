@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,23 +14,29 @@ type settings struct {
 	configDir string // the configuration directory when --config is not given
 }
 
+// defaultSettings: the configuration directory is $WARDEN_CONFIG when set,
+// else /etc/warden.
 func defaultSettings() settings {
-	return settings{configDir: defaultConfigDir}
+	s := settings{configDir: defaultConfigDir}
+	if d := os.Getenv("WARDEN_CONFIG"); d != "" {
+		s.configDir = d
+	}
+	return s
 }
 
 const rootLong = `Warden is a fail2ban-compatible intrusion-prevention daemon: it reads your
 logs, spots failed logins, bans the attackers in the kernel firewall and can
 report them to AbuseIPDB.
 
-The configuration directory defaults to /etc/warden; it is laid over Warden's
-built-in defaults. An existing fail2ban tree works too: --config /etc/fail2ban.
+The configuration directory defaults to /etc/warden (or $WARDEN_CONFIG); it is
+laid over Warden's built-in defaults. An existing fail2ban tree works too: --config /etc/fail2ban.
 
 Exit statuses: 0 success, 1 a problem found (configuration errors, a failure
 to read or write), 2 wrong usage.`
 
-// newRootCmd builds the whole command tree. Nothing in it is global: each
-// call gets fresh commands and flags.
-func newRootCmd(s settings) *cobra.Command {
+// newRootCmd builds the whole command tree, writing to out and errw.
+// Nothing in it is global: each call gets fresh commands and flags.
+func newRootCmd(s settings, in io.Reader, out, errw io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "warden",
 		Short:         "A fail2ban-compatible intrusion-prevention daemon",
@@ -46,6 +54,10 @@ func newRootCmd(s settings) *cobra.Command {
 		},
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 	}
+	// Before the completion command is added: it takes its output then.
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errw)
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
@@ -59,6 +71,16 @@ func newRootCmd(s settings) *cobra.Command {
 		newVersionCmd(),
 		newManCmd(),
 	)
+	// cobra's own help and completion commands, added now rather than at
+	// Execute so that the man pages have them too; a group without its
+	// subcommand (completion) is wrong usage, as ours are.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() && !c.Runnable() {
+			c.Args, c.RunE = noSubcommandArgs, groupRunE
+		}
+	}
 	return root
 }
 

@@ -150,6 +150,16 @@ func (e *ZoneError) Error() string { return fmt.Sprintf("parse logtimezone %q: %
 
 func (e *ZoneError) Unwrap() error { return e.Err }
 
+// CheckZone reports whether z is a logtimezone New accepts; the error is
+// a *ZoneError.
+func CheckZone(z string) error {
+	var m machine
+	if _, err := zoneOffset(z, &m); err != nil {
+		return &ZoneError{Zone: z, Err: err}
+	}
+	return nil
+}
+
 // New builds a Detector.
 func New(opts Options) (*Detector, error) {
 	d := &Detector{loc: opts.Location, now: opts.Now}
