@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -223,4 +224,25 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	n := w.after
 	w.after = 0
 	return n, errors.New("broken")
+}
+
+// TestVersionRevision: a binary built from this checkout with VCS stamping
+// names the checkout's revision.
+func TestVersionRevision(t *testing.T) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD (the tests run in a git checkout): %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "warden")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatalf("warden version: %v", err)
+	}
+	want := "(revision " + string(head[:12])
+	if !strings.HasPrefix(string(out), "warden ") || !strings.Contains(string(out), want) {
+		t.Errorf("warden version = %q, want it to contain %q", out, want)
+	}
 }
