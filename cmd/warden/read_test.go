@@ -2,16 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf16"
 
-	"github.com/wardenipd/warden/internal/f2btest"
+	"github.com/wardenipd/warden/internal/logenc"
 )
 
 // chunkReader returns its text in reads of random sizes, as a pipe may.
@@ -30,60 +30,31 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// wantLines splits text the way the reader must: lines keep their "\n",
-// a last line without one counts only when complete; each line is
-// decoded by decodeLine (checked against Python by TestDecodeLine).
-func wantLines(text string, complete, latin1 bool) (lines []string, incomplete bool) {
+// wantLines splits text the way the reader must: lines keep their
+// newline, a last line without one counts only when complete; each line is
+// decoded by itself (logenc checks decoding against Python).
+func wantLines(text string, complete bool, enc *logenc.Encoding) (lines []string, incomplete bool) {
 	for text != "" {
-		i := strings.IndexByte(text, '\n') + 1
+		i := enc.LineLen(text)
 		if i == 0 {
 			if !complete {
 				return lines, true
 			}
 			i = len(text)
 		}
-		lines = append(lines, decodeLine(text[:i], latin1))
+		lines = append(lines, enc.Decode(text[:i]))
 		text = text[i:]
 	}
 	return lines, false
 }
 
-// TestDecodeLine checks decodeLine against Python's "replace" decoding
-// (fail2ban's fallback for undecodable lines) and latin-1 decoding, on
-// hand-picked ill-formed sequences and random bytes.
-func TestDecodeLine(t *testing.T) {
-	py := f2btest.RequirePython(t)
-	inputs := []string{"", "plain", "\xff\xfe", "\xe2\x82 x", "\xf0\x9f\x98\n", "\xed\xa0\x80", "\xe0\x80\x80",
-		"\xf4\x90", "\xc3", "\xc3\xa9\xc3", "\xf0\x9f", "\xf0\x9f\x98\x80", "\xc0\xaf", "\xf5\x80", "\xe1\x80\xe1",
-		"a\x80b", "\xf1\x80\x80\x80\xf1\x80\x80", "\xef\xbf\xbf\xef\xbf"}
-	rnd := rand.New(rand.NewPCG(7, 7))
-	for range 300 {
-		b := make([]byte, rnd.IntN(12))
-		for i := range b {
-			b[i] = byte(rnd.IntN(256))
-			if rnd.IntN(3) == 0 {
-				b[i] = 0x80 | byte(rnd.IntN(64))
-			}
-		}
-		inputs = append(inputs, string(b))
+// encodeUTF16LE encodes text (its invalid bytes as U+FFFD) in UTF-16LE.
+func encodeUTF16LE(text string) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(text)) {
+		b = binary.LittleEndian.AppendUint16(b, u)
 	}
-	hexes := make([]string, len(inputs))
-	for i, s := range inputs {
-		hexes[i] = hex.EncodeToString([]byte(s))
-	}
-	var want struct{ UTF8, Latin1 []string }
-	f2btest.RunJSON(t, exec.Command(py, "-c", `import json, sys
-h = json.load(sys.stdin)
-json.dump({"UTF8": [bytes.fromhex(x).decode("utf-8", "replace") for x in h],
-           "Latin1": [bytes.fromhex(x).decode("latin-1") for x in h]}, sys.stdout)`), hexes, &want)
-	for i, s := range inputs {
-		if got := decodeLine(s, false); got != want.UTF8[i] {
-			t.Errorf("decodeLine(%q) = %q, Python %q", s, got, want.UTF8[i])
-		}
-		if got := decodeLine(s, true); got != want.Latin1[i] {
-			t.Errorf("decodeLine(%q, latin-1) = %q, Python %q", s, got, want.Latin1[i])
-		}
-	}
+	return string(b)
 }
 
 func TestLogReader(t *testing.T) {
@@ -108,20 +79,28 @@ func TestLogReader(t *testing.T) {
 	for name, text := range texts {
 		for rname, mk := range readers {
 			for _, complete := range []bool{false, true} {
-				for _, latin1 := range []bool{false, true} {
-					if rname == "one byte" && len(text) > 3*readBlock {
+				for _, encName := range []string{"utf-8", "latin-1", "utf-16-le"} {
+					enc, err := logenc.Lookup(encName)
+					if err != nil {
+						t.Fatal(err)
+					}
+					raw := text
+					if encName == "utf-16-le" {
+						raw = encodeUTF16LE(text)
+					}
+					if rname == "one byte" && len(raw) > 3*readBlock {
 						continue
 					}
 					var got []string
-					lr := &logReader{latin1: latin1, line: func(l string) { got = append(got, strings.Clone(l)) }, wait: func() {}}
-					incomplete, err := lr.run(context.Background(), mk(text), complete)
+					lr := &logReader{enc: enc, line: func(l string) { got = append(got, strings.Clone(l)) }, wait: func() {}}
+					incomplete, err := lr.run(context.Background(), mk(raw), complete)
 					if err != nil {
 						t.Fatalf("%s/%s: %v", name, rname, err)
 					}
-					want, wantInc := wantLines(text, complete, latin1)
+					want, wantInc := wantLines(raw, complete, enc)
 					if incomplete != wantInc || !slices.Equal(got, want) {
-						t.Errorf("%s/%s complete=%v latin1=%v: %d lines (incomplete %v), want %d (incomplete %v)",
-							name, rname, complete, latin1, len(got), incomplete, len(want), wantInc)
+						t.Errorf("%s/%s complete=%v %s: %d lines (incomplete %v), want %d (incomplete %v)",
+							name, rname, complete, encName, len(got), incomplete, len(want), wantInc)
 						for i := range min(len(got), len(want)) {
 							if got[i] != want[i] {
 								t.Errorf("  line %d: %.40q, want %.40q", i, got[i], want[i])
@@ -137,9 +116,18 @@ func TestLogReader(t *testing.T) {
 
 // TestLogReaderError checks that a read error ends the run with the error.
 func TestLogReaderError(t *testing.T) {
-	lr := &logReader{line: func(string) {}, wait: func() {}}
+	lr := &logReader{enc: mustEncoding(t, "utf-8"), line: func(string) {}, wait: func() {}}
 	_, err := lr.run(context.Background(), iotest.TimeoutReader(strings.NewReader(strings.Repeat("x\n", readBlock))), true)
 	if err == nil || !strings.Contains(err.Error(), "read log") {
 		t.Fatalf("err = %v, want a read log error", err)
 	}
+}
+
+func mustEncoding(t testing.TB, name string) *logenc.Encoding {
+	t.Helper()
+	enc, err := logenc.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }

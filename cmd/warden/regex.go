@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -25,6 +24,7 @@ import (
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/datedetect"
 	"github.com/wardenipd/warden/internal/filter"
+	"github.com/wardenipd/warden/internal/logenc"
 )
 
 const regexLong = `Test a filter against a log, as fail2ban-regex does, and print a summary:
@@ -52,6 +52,7 @@ given; a failure whose host is a name is reported only with -r.`
 type regexOpts struct {
 	config, datePattern, timezone, encoding, usedns string
 	maxLines                                        int
+	enc                                             *logenc.Encoding // from encoding, by validate
 	asJSON, raw, noCheckAll, noProgress             bool
 	printAllMatched, printAllMissed, printAllIgn    bool
 	printNoMissed, printNoIgnored                   bool
@@ -119,9 +120,11 @@ func (o *regexOpts) validate(cmd *cobra.Command) error {
 	if o.maxLines < 0 {
 		return bad("--maxlines %d: want a whole number", o.maxLines)
 	}
-	if _, err := lookupEncoding(o.encoding); err != nil {
+	enc, err := logenc.Lookup(o.encoding)
+	if err != nil {
 		return bad("--encoding: %v", err)
 	}
+	o.enc = enc
 	return nil
 }
 
@@ -383,9 +386,9 @@ const readBlock = 16 << 10
 
 // logReader cuts a log into lines.
 type logReader struct {
-	latin1 bool
+	enc *logenc.Encoding
 	// line gets each line with its "\n" (the last one may lack it),
-	// decoded by decodeLine.
+	// decoded.
 	line func(string)
 	// wait is called before a read that may wait for the writer.
 	wait func()
@@ -412,17 +415,16 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 			return false, fmt.Errorf("read log: %w", err)
 		}
 		// buf[:have-k] holds no line end: it is the start of a line.
-		if end := bytes.LastIndexByte(buf[have-k:have], '\n') + 1; end > 0 {
-			end += have - k
+		if end := lr.enc.LastLineEnd(buf[:have], have-k); end > 0 {
 			block := string(buf[:end])
-			valid := !lr.latin1 && utf8.ValidString(block)
+			verbatim := lr.enc.Verbatim(block)
 			for len(block) > 0 {
-				i := strings.IndexByte(block, '\n') + 1
+				i := lr.enc.LineLen(block)
 				line := block[:i]
 				block = block[i:]
 				n += int64(len(line))
-				if !valid {
-					line = decodeLine(line, lr.latin1)
+				if !verbatim {
+					line = lr.enc.Decode(line)
 				}
 				lr.line(line)
 				if count++; count&0xffff == 0 {
@@ -443,7 +445,7 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 			if !complete {
 				return true, nil
 			}
-			lr.line(decodeLine(string(buf[:have]), lr.latin1))
+			lr.line(lr.enc.Decode(string(buf[:have])))
 			return false, nil
 		}
 		if have == len(buf) { // a line longer than the buffer
@@ -457,31 +459,13 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 // without a line end is left out, as fail2ban does with files (it waits
 // for the line to be finished).
 func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
-	latin1, err := lookupEncoding(r.o.encoding)
-	if err != nil {
-		return err
-	}
-	lr := &logReader{line: r.line, wait: r.clock.stale, latin1: latin1}
+	lr := &logReader{enc: r.o.enc, line: r.line, wait: r.clock.stale}
 	if prog != nil {
 		lr.progress = prog.update
 	}
 	incomplete, err := lr.run(ctx, src, complete)
 	r.incomplete = incomplete
 	return err
-}
-
-// lookupEncoding checks an encoding name; latin1 tells the byte-to-rune
-// decoding from UTF-8's.
-func lookupEncoding(name string) (latin1 bool, err error) {
-	switch strings.ToLower(strings.ReplaceAll(name, "_", "-")) {
-	case "utf-8", "utf8":
-	case "latin-1", "latin1", "iso-8859-1", "iso8859-1":
-		latin1 = true
-	case "ascii", "us-ascii":
-	default:
-		return false, fmt.Errorf("unsupported encoding %q (use utf-8, latin-1 or ascii)", name)
-	}
-	return latin1, nil
 }
 
 // lineClock is the time the filter sees. Reading the wall clock costs
@@ -507,65 +491,6 @@ func (c *lineClock) now() time.Time {
 }
 
 func (c *lineClock) stale() { c.left = 0 }
-
-// decodeLine makes text of a raw line: latin-1 bytes become their code
-// points; in UTF-8, each maximal invalid subsequence (a stray byte, or
-// the start of a sequence cut short) becomes one U+FFFD, as Python's
-// "replace" decoding (fail2ban's fallback) does.
-func decodeLine(b string, latin1 bool) string {
-	if latin1 {
-		rs := make([]rune, len(b))
-		for i := 0; i < len(b); i++ {
-			rs[i] = rune(b[i])
-		}
-		return string(rs)
-	}
-	if utf8.ValidString(b) {
-		return b
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, size := utf8.DecodeRuneInString(b)
-		if r == utf8.RuneError && size == 1 {
-			size = invalidRun(b)
-		}
-		sb.WriteRune(r)
-		b = b[size:]
-	}
-	return sb.String()
-}
-
-// invalidRun returns the length of the maximal subpart of an ill-formed
-// sequence at the start of b (Unicode 15, section 3.9): a lead byte and
-// the continuation bytes that can follow it, or the one byte that cannot
-// start a sequence.
-func invalidRun(b string) int {
-	lo, hi, n := byte(0x80), byte(0xBF), 0
-	switch c := b[0]; {
-	case c >= 0xC2 && c <= 0xDF:
-		n = 1
-	case c == 0xE0:
-		lo, n = 0xA0, 2
-	case c == 0xED:
-		hi, n = 0x9F, 2
-	case c >= 0xE1 && c <= 0xEF:
-		n = 2
-	case c == 0xF0:
-		lo, n = 0x90, 3
-	case c == 0xF4:
-		hi, n = 0x8F, 3
-	case c >= 0xF1 && c <= 0xF3:
-		n = 3
-	}
-	i := 1
-	for ; i <= n && i < len(b); i++ {
-		if b[i] < lo || b[i] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xBF
-	}
-	return i
-}
 
 func (r *regexRun) line(raw string) {
 	line := raw
