@@ -11,9 +11,9 @@ import (
 	"math"
 	"net"
 	"os"
+	"path"
 	"regexp"
 	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +57,19 @@ type regexOpts struct {
 	printAllMatched, printAllMissed, printAllIgn    bool
 	printNoMissed, printNoIgnored                   bool
 	args                                            []string
+
+	// out is -o/--out: print only this of each failure (outputToken).
+	out string
+	// verbose is -v/--verbose, counted.
+	verbose int
+	// debuggex is -D/--debuggex.
+	debuggex bool
+	// logLevel is -l/--log-level (checked by checkLogLevel).
+	logLevel string
+	// shortVersion is -V; verboseDate, traceback and journalMatch are
+	// fail2ban-regex options accepted for its command lines.
+	shortVersion, verboseDate, traceback bool
+	journalMatch                         string
 }
 
 func newRegexCmd(s settings) *cobra.Command {
@@ -69,9 +82,18 @@ func newRegexCmd(s settings) *cobra.Command {
   warden regex --json /var/log/auth.log 'sshd[mode=aggressive]'
   warden regex 'Jan 23 21:59:59 pve pvedaemon[1]: authentication failure; rhost=192.0.2.7 user=root@pam msg=x' 'rhost=<HOST>'
   warden regex - 'Failed login from <HOST>' < some.log`,
-		Args:                  argsBetween(2, 3, "LOG and FILTER"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if o.shortVersion {
+				return nil
+			}
+			return argsBetween(2, 3, "LOG and FILTER")(cmd, args)
+		},
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.shortVersion {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), readBuildInfo().Version)
+				return err
+			}
 			o.args = args
 			if err := o.validate(cmd); err != nil {
 				return err
@@ -88,7 +110,7 @@ func newRegexCmd(s settings) *cobra.Command {
 	fl.StringVar(&o.timezone, "timezone", "", "time zone of dates without one (UTC, +0200, CET...); also --TZ")
 	fl.StringVar(&o.timezone, "TZ", "", "same as --timezone")
 	_ = fl.MarkHidden("TZ")
-	fl.StringVarP(&o.encoding, "encoding", "e", "utf-8", "log encoding, by Python's codec names")
+	fl.StringVarP(&o.encoding, "encoding", "e", defaultEncoding, "log encoding, by Python's codec names (utf-8, latin-1, cp1252, shift_jis...)")
 	fl.BoolVarP(&o.raw, "raw", "r", false, "report host names as written, never resolve them")
 	fl.StringVar(&o.usedns, "usedns", "", "yes, warn, no or raw; with yes or warn, host names are resolved with DNS")
 	fl.BoolVar(&o.noCheckAll, "no-check-all", false, "stop at the first failregex that matches a line")
@@ -98,6 +120,20 @@ func newRegexCmd(s settings) *cobra.Command {
 	fl.BoolVar(&o.printAllMissed, "print-all-missed", false, "print all missed lines, however many")
 	fl.BoolVar(&o.printAllIgn, "print-all-ignored", false, "print all ignored lines, however many")
 	fl.BoolVar(&o.noProgress, "no-progress", false, "no progress bar on a terminal")
+	fl.StringVarP(&o.out, "out", "o", "", "print only this of each failure: row, id, ip, msg, a field name (user, ip4...) or a template ('<ip> <F-USER>')")
+	fl.CountVarP(&o.verbose, "verbose", "v", "list every regex and the failures each found (repeat for more)")
+	fl.IntVar(&o.verbose, "verbosity", 0, "set the verbosity level (0..4) instead of counting -v")
+	fl.BoolVarP(&o.debuggex, "debuggex", "D", false, "pair the listed lines with each regex as debuggex.com links")
+	fl.StringVarP(&o.logLevel, "log-level", "l", "critical", "fail2ban's log level (a name or a number); Warden's filter logs nothing, debug levels add the filter options")
+	fl.BoolVarP(&o.shortVersion, "short-version", "V", false, "print the version in machine-readable short form and exit")
+	fl.BoolVar(&o.verboseDate, "verbose-date", false, "accepted for fail2ban-regex compatibility; date templates are listed with -v")
+	fl.BoolVar(&o.verboseDate, "VD", false, "same as --verbose-date")
+	fl.BoolVarP(&o.traceback, "log-traceback", "t", false, "accepted for fail2ban-regex compatibility (no effect)")
+	fl.BoolVar(&o.traceback, "full-traceback", false, "accepted for fail2ban-regex compatibility (no effect)")
+	fl.StringVarP(&o.journalMatch, "journalmatch", "m", "", "journalctl-style matches, for a systemd-journal LOG (not supported yet)")
+	_ = fl.MarkHidden("VD")
+	_ = fl.MarkHidden("full-traceback")
+	_ = cmd.RegisterFlagCompletionFunc("out", cobra.FixedCompletions([]string{"row", "id", "ip", "msg", "user", "F-USER"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("config")
 	_ = cmd.RegisterFlagCompletionFunc("usedns", cobra.FixedCompletions([]string{"yes", "warn", "no", "raw"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -125,6 +161,15 @@ func (o *regexOpts) validate(cmd *cobra.Command) error {
 		return bad("--encoding: %v", err)
 	}
 	o.enc = enc
+	if err := checkLogLevel(o.logLevel); err != nil {
+		return bad("--log-level: %v", err)
+	}
+	if o.out != "" && o.asJSON {
+		return bad("give --json or -o, not both")
+	}
+	if o.args[0] == "systemd-journal" || strings.HasPrefix(o.args[0], "systemd-journal[") || o.journalMatch != "" {
+		return bad("reading the systemd journal is not supported yet: export it first (journalctl -u UNIT > FILE) and give the file")
+	}
 	return nil
 }
 
@@ -133,14 +178,14 @@ func (o *regexOpts) validate(cmd *cobra.Command) error {
 var filterNameRE = regexp.MustCompile(`(?s)^/{0,3}[\w/_\-.]+(?:\[.*\])?$`)
 
 // resolveFilterArg returns the filter named by arg, or nil when arg is a
-// literal failregex.
-func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, error) {
+// literal failregex, with the line fail2ban-regex prints about it.
+func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, string, error) {
 	if !filterNameRE.MatchString(arg) {
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
 	ref, err := config.ParseRef(arg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("wrong filter name or options %q: %w", arg, err)
+		return nil, nil, "", fmt.Errorf("wrong filter name or options %q: %w", arg, err)
 	}
 	name := ref.Name
 	opts := config.FilterOptions{Options: config.Options{Dir: cfgDir}, Args: ref.Args, Backend: "auto"}
@@ -148,9 +193,12 @@ func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, erro
 		// A filter of the configuration: filter.d/NAME.conf and its .local.
 		def, err := config.LoadFilter(strings.TrimSuffix(strings.TrimSuffix(name, ".conf"), ".local"), opts)
 		if errors.Is(err, config.ErrNotFound) {
-			return nil, nil, nil // not a filter: a regex
+			return nil, nil, "", nil // not a filter: a regex
 		}
-		return def, ref.Args, err
+		if def == nil {
+			return nil, nil, "", err
+		}
+		return def, ref.Args, fmt.Sprintf("Use   failregex filter file : %s, basedir: %s", def.Name, displayDir(cfgDir)), err
 	}
 	// A filter file: as named, or with .conf or .local added.
 	tries := []string{name, name + ".conf", name + ".local"}
@@ -160,15 +208,35 @@ func resolveFilterArg(arg, cfgDir string) (*config.FilterDef, []config.Arg, erro
 	for _, try := range tries {
 		if st, err := os.Stat(try); err == nil && st.Mode().IsRegular() {
 			def, err := config.LoadFilter(try, opts)
-			return def, ref.Args, err
+			if def == nil {
+				return nil, nil, "", err
+			}
+			// As fail2ban-regex: a file of a filter.d directory is read
+			// with its configuration tree, whose directory it names;
+			// another file is read alone.
+			head := fmt.Sprintf("Use   failregex file : %s", name)
+			if dir := pyDirname(try); path.Base(dir) == "filter.d" {
+				head = fmt.Sprintf("Use   failregex filter file : %s, basedir: %s", def.Name, pyDirname(dir))
+			}
+			return def, ref.Args, head, err
 		}
 	}
-	return nil, nil, nil
+	return nil, nil, "", nil
+}
+
+// pyDirname is Python's os.path.dirname.
+func pyDirname(p string) string {
+	head := p[:strings.LastIndexByte(p, '/')+1]
+	if head != "" && strings.Trim(head, "/") != "" {
+		head = strings.TrimRight(head, "/")
+	}
+	return head
 }
 
 type regexStat struct {
-	re   string
-	hits int
+	re    string
+	hits  int
+	found []foundFailure // with -v
 }
 
 type regexRun struct {
@@ -192,7 +260,13 @@ type regexRun struct {
 	fields     []filter.Field   // scratch for emit
 	ret        []filter.Failure // scratch for line
 	clock      *lineClock
+	emitOut    func([]filter.Failure) // with -o
+	prefGroups []string               // with -v: the prefregex's groups, line by line
 }
+
+// quiet reports whether only failures are printed (--json, -o): no
+// header, no summary.
+func (r *regexRun) quiet() bool { return r.o.asJSON || r.o.out != "" }
 
 func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	// Little stays alive while lines stream through: collect less often.
@@ -211,40 +285,57 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		}
 	}()
 	say := func(format string, a ...any) {
-		if !o.asJSON {
+		if !o.asJSON && o.out == "" {
 			fmt.Fprintf(w, format+"\n", a...)
 		}
 	}
 	say("\nRunning tests\n=============\n")
 	clock := &lineClock{}
-	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !o.asJSON && !o.noCheckAll, IgnorePending: o.asJSON,
+	quiet := o.asJSON || o.out != ""
+	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !quiet && !o.noCheckAll, IgnorePending: quiet,
 		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now}
-	def, fargs, err := resolveFilterArg(fltArg, cfgDir)
+	def, fargs, fltHead, err := resolveFilterArg(fltArg, cfgDir)
 	if err != nil {
 		return err
 	}
-	if def != nil {
-		say("Use   failregex filter file : %s, basedir: %s", def.Name, displayDir(cfgDir))
-		if len(fargs) > 0 {
-			say("Use   filter options : %v", fargs)
-		}
-		fo.PrefRegex, fo.FailRegex, fo.IgnoreRegex = def.PrefRegex, def.FailRegex, def.IgnoreRegex
-		fo.MaxLines, fo.DatePattern = def.MaxLines, def.DatePattern
-	} else {
-		say("Use      failregex line : %s", shortstr(fltArg, 53))
-		fo.FailRegex = []string{fltArg}
-	}
-	if len(o.args) == 3 {
-		say("Use   ignoreregex line : %s", shortstr(o.args[2], 53))
-		fo.IgnoreRegex = []string{o.args[2]}
-	}
+	// The header, as fail2ban-regex prints it: the options of the command
+	// line first, then what the filter sets that they leave.
+	var head []string
+	datePatternAt := -1 // the line naming the date pattern, completed once the filter is built
 	if o.maxLines > 0 {
 		fo.MaxLines = o.maxLines
-		say("Use         maxlines : %d", o.maxLines)
+		head = append(head, fmt.Sprintf("Use         maxlines : %d", max(o.maxLines, 1)))
 	}
 	if o.datePattern != "" {
 		fo.DatePattern = o.datePattern
-		say("Use      datepattern : %s", o.datePattern)
+		datePatternAt = len(head)
+		head = append(head, "Use      datepattern : "+o.datePattern)
+	}
+	if def != nil {
+		head = append(head, fltHead)
+		if len(fargs) > 0 {
+			head = append(head, "Use   filter options : "+pyArgsRepr(fargs))
+		}
+		if o.verbose > 1 || logLevelDebug(o.logLevel) {
+			head = append(head, "Real  filter options : "+realOptionsRepr(def, fargs))
+		}
+		fo.PrefRegex, fo.FailRegex, fo.IgnoreRegex = def.PrefRegex, def.FailRegex, def.IgnoreRegex
+		if o.maxLines == 0 && def.MaxLines > 0 {
+			fo.MaxLines = def.MaxLines
+			head = append(head, fmt.Sprintf("Use         maxlines : %d", def.MaxLines))
+		}
+		if o.datePattern == "" && def.DatePattern != "" {
+			fo.DatePattern = def.DatePattern
+			datePatternAt = len(head)
+			head = append(head, "Use      datepattern : "+def.DatePattern)
+		}
+	} else {
+		head = append(head, "Use   failregex line : "+shortstr(fltArg, 53))
+		fo.FailRegex = []string{fltArg}
+	}
+	if len(o.args) == 3 {
+		head = append(head, "Use ignoreregex line : "+shortstr(o.args[2], 53))
+		fo.IgnoreRegex = []string{o.args[2]}
 	}
 	if o.timezone != "" {
 		fo.LogTimeZone = o.timezone
@@ -270,24 +361,47 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		}
 		return fmt.Errorf("filter: %w", err)
 	}
-	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, limit: max(f.MaxLines(), 20)}
-	if o.maxLines == 0 && f.MaxLines() <= 1 {
-		r.limit = 20
+	if datePatternAt >= 0 {
+		head[datePatternAt] += " : " + datePatternName(f.DateTemplates())
 	}
-	for _, s := range f.FailRegex() {
+	for _, l := range head {
+		say("%s", l)
+	}
+	// fail2ban-regex lists at most 20 lines of a kind, or as many as -L.
+	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, limit: 20}
+	if o.maxLines > 0 {
+		r.limit = o.maxLines
+	}
+	for _, s := range f.FailRegexAsWritten() {
 		r.fail = append(r.fail, regexStat{re: s})
 	}
-	for _, s := range f.IgnoreRegex() {
+	for _, s := range f.IgnoreRegexAsWritten() {
 		r.ign = append(r.ign, regexStat{re: s})
+	}
+	if o.out != "" {
+		r.emitOut = outputFunc(o.out, f, w)
 	}
 	src, size, closeFn, err := openLog(logArg, stdin, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	var lines []string
 	switch {
+	case src == nil && f.MaxLines() <= 1 && !strings.Contains(logArg, "\n"):
+		say("Use      single line : %s", shortstr(logArg, 53))
+		lines = []string{logArg}
 	case src == nil:
-		say("Use      single line : %s", shortstr(strings.ReplaceAll(logArg, "\n", `\n`), 53))
+		lines = strings.Split(logArg, "\n")
+		say("Use      multi line : %d line(s)", len(lines))
+		for i, l := range lines {
+			if i >= 5 {
+				say("| ...")
+				break
+			}
+			say("| %2.2s: %s", strconv.Itoa(i+1), shortstr(l, 53))
+		}
+		say("`-")
 	case logArg == "-":
 		say("Use         log file : standard input")
 	default:
@@ -303,10 +417,6 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	}
 	start := time.Now()
 	if src == nil {
-		lines := []string{logArg}
-		if f.MaxLines() > 1 || strings.Contains(logArg, "\n") {
-			lines = strings.Split(logArg, "\n")
-		}
 		for _, l := range lines {
 			r.line(l)
 		}
@@ -317,7 +427,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	if prog != nil {
 		prog.done()
 	}
-	if !o.asJSON {
+	if !o.asJSON && o.out == "" {
 		r.summary(elapsed)
 	}
 	return nil
@@ -502,7 +612,7 @@ func (r *regexRun) line(raw string) {
 	}
 	var before []filter.LineKey
 	multi := r.f.MaxLines() > 1
-	if multi && !r.o.asJSON {
+	if multi && !r.quiet() {
 		before = r.f.Buffered()
 	}
 	fullBuffer := len(before) >= r.f.MaxLines()
@@ -524,8 +634,11 @@ func (r *regexRun) line(raw string) {
 	ret := r.ret[:0]
 	isIgnored := len(info.Ignored) > 0
 	for _, m := range found {
-		if !r.o.asJSON && m.Regex < len(r.fail) {
+		if !r.quiet() && m.Regex < len(r.fail) {
 			r.fail[m.Regex].hits++
+			if r.o.verbose > 0 {
+				r.fail[m.Regex].found = append(r.fail[m.Regex].found, foundFailure{id: m.ID, hasID: m.HasID, time: m.Time, multi: len(ret) > 1})
+			}
 		}
 		if !m.NoFail() {
 			ret = append(ret, m)
@@ -542,8 +655,22 @@ func (r *regexRun) line(raw string) {
 		}
 		return
 	}
+	if r.emitOut != nil {
+		if len(ret) > 0 && !isIgnored {
+			r.emitOut(ret)
+		}
+		return
+	}
 	if info.PrefMatched {
 		r.prefHits++
+		if r.o.verbose > 0 {
+			switch {
+			case len(r.prefGroups) < r.limit:
+				r.prefGroups = append(r.prefGroups, pyDictRepr(r.f.PrefGroups()))
+			case len(r.prefGroups) == r.limit:
+				r.prefGroups = append(r.prefGroups, "...")
+			}
+		}
 	}
 	for _, i := range info.Ignored {
 		if i < len(r.ign) {
@@ -727,15 +854,22 @@ func (r *regexRun) summary(elapsed time.Duration) {
 	fmt.Fprint(w, "\nResults\n=======\n")
 	if p := r.f.PrefRegex(); p != "" {
 		fmt.Fprintf(w, "\nPrefregex: %d total\n", r.prefHits)
-		r.printList([]string{p}, "")
+		out := []string{p}
+		for _, g := range r.prefGroups {
+			out = append(out, "    "+g)
+		}
+		r.printList(out, "")
 	}
 	regexes := func(title string, list []regexStat) {
 		total := 0
 		var out []string
 		for i, s := range list {
 			total += s.hits
-			if s.hits > 0 {
+			if s.hits > 0 || r.o.verbose > 0 {
 				out = append(out, fmt.Sprintf("%2d) [%d] %s", i+1, s.hits, s.re))
+			}
+			for _, f := range s.found {
+				out = append(out, f.String())
 			}
 		}
 		fmt.Fprintf(w, "\n%s: %d total\n", title, total)
@@ -743,21 +877,19 @@ func (r *regexRun) summary(elapsed time.Duration) {
 	}
 	regexes("Failregex", r.fail)
 	regexes("Ignoreregex", r.ign)
+	// The templates in the detector's order (it moves those that hit to
+	// the front), as fail2ban-regex lists them.
 	fmt.Fprint(w, "\nDate template hits:\n")
-	type th struct {
-		name string
-		hits int
-	}
-	var ts []th
-	for n, h := range r.templates {
-		ts = append(ts, th{n, h})
-	}
-	sort.Slice(ts, func(i, j int) bool {
-		return ts[i].hits > ts[j].hits || ts[i].hits == ts[j].hits && ts[i].name < ts[j].name
-	})
 	var out []string
-	for _, t := range ts {
-		out = append(out, fmt.Sprintf("[%d] %s", t.hits, t.name))
+	seen := map[string]bool{}
+	for _, name := range r.f.DateTemplates() {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if h := r.templates[name]; h > 0 || r.o.verbose > 0 {
+			out = append(out, fmt.Sprintf("[%d] %s", h, name))
+		}
 	}
 	r.printList(out, "[# of hits] date format")
 	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed\n", r.tested, r.ignored, r.matched, r.missed)
@@ -767,26 +899,29 @@ func (r *regexRun) summary(elapsed time.Duration) {
 	if r.skipped > 0 {
 		fmt.Fprintf(w, "Skipped: %d line(s) could not be examined (regex time bound or unreadable date)\n", r.skipped)
 	}
-	secs := elapsed.Seconds()
-	rate := ""
-	if secs > 0 && r.tested > 0 {
-		rate = fmt.Sprintf(", %.0f lines/s", float64(r.tested)/secs)
-	}
-	fmt.Fprintf(w, "[processed in %.2f sec%s]\n\n", secs, rate)
+	fmt.Fprintf(w, "[processed in %.2f sec]\n\n", elapsed.Seconds())
 	lines := func(kind string, l []string, count int, all bool) {
 		if count == 0 {
 			return
 		}
 		header := fmt.Sprintf("%s line(s):", strings.ToUpper(kind[:1])+kind[1:])
-		if count < r.limit || all {
-			trimmed := make([]string, len(l))
-			for i, s := range l {
-				trimmed[i] = strings.TrimRight(s, " \t\r\n")
-			}
-			r.printList(trimmed, header)
+		if count >= r.limit && !all {
+			fmt.Fprintf(w, "%s too many to print.  Use --print-all-%s to print all %d lines\n", header, kind, count)
 			return
 		}
-		fmt.Fprintf(w, "%s too many to print.  Use --print-all-%s to print all %d lines\n", header, kind, count)
+		if r.o.debuggex {
+			regexes := r.fail
+			if kind == "ignored" {
+				regexes = r.ign
+			}
+			r.printList(r.debuggexLines(l, regexes), header)
+			return
+		}
+		trimmed := make([]string, len(l))
+		for i, s := range l {
+			trimmed[i] = pyRstrip(s)
+		}
+		r.printList(trimmed, header)
 	}
 	if r.o.printAllMatched {
 		lines("matched", r.matchedL, r.matched, true)

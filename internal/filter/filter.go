@@ -226,6 +226,8 @@ type LineInfo struct {
 	DateText    string
 	HadDate     bool
 	Template    string // the date template that matched, if any
+
+	prefContent fval // the prefregex's content group, which the dict loses
 }
 
 // LineKey identifies a buffered line (see Buffered).
@@ -531,6 +533,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		f.preFields.reset()
 		pre = h.fieldsInto(f.preFields, nil)
+		f.Last.prefContent = pre.at(slotContent)
 		repl, ok := pre.str(slotContent)
 		pre.del(slotContent)
 		if ok && repl != "" {
