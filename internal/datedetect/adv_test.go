@@ -1,13 +1,15 @@
 package datedetect
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestHostileLines bounds the time spent on long adversarial lines (the
-// step budget caps each search; the limit is loose for -race builds).
+// step budget, which grows with the line, caps each search; the limit is
+// loose, and looser for -race builds).
 func TestHostileLines(t *testing.T) {
 	lines := []string{
 		strings.Repeat("1", 100000),
@@ -27,9 +29,38 @@ func TestHostileLines(t *testing.T) {
 		for _, l := range lines {
 			start := time.Now()
 			d.Detect(l)
-			if el := time.Since(start); el > 10*time.Second {
+			if el := time.Since(start); el > 10*time.Second && (!raceEnabled || el > 60*time.Second) {
 				t.Errorf("pattern %q: line %q... took %v", p, l[:20], el)
 			}
+		}
+	}
+}
+
+// TestStepBudgetScales checks that a template's step budget grows with the
+// line: a date after a long run of text the template has to try is still
+// found, while a template that backtracks without end on a long line
+// reports a *StepLimitError naming it, after its budget.
+func TestStepBudgetScales(t *testing.T) {
+	d := newTestDetector(t, Options{DatePattern: `^(?:\S+\s)*({DATE})`, Location: time.UTC})
+	d.noFast = true
+	line := strings.Repeat("1 ", 400_000) + "Jan 23 21:59:59 sshd"
+	m, ok := d.Detect(line)
+	if !ok || m.Err != nil || line[max(m.Start, 0):max(m.End, 0)] != "Jan 23 21:59:59" {
+		t.Fatalf("Detect = %+v, %v; want the date at the end", m, ok)
+	}
+	if d.m.steps <= defaultBudget {
+		t.Errorf("%d steps: the line does not need more than the base budget", d.m.steps)
+	}
+
+	d = newTestDetector(t, Options{DatePattern: `^(?:\d+)+x{DATE}`, Location: time.UTC})
+	for _, n := range []int{1 << 10, 64 << 10} {
+		m, ok = d.Detect(strings.Repeat("1", n))
+		var se *StepLimitError
+		if !ok || !errors.As(m.Err, &se) || m.Start != -1 || m.End != -1 {
+			t.Fatalf("%d bytes: Detect = %+v, %v; want a *StepLimitError", n, m, ok)
+		}
+		if want := defaultBudget + budgetPerByte*n; se.Budget != want || d.m.steps != want+1 || se.Template != m.Template || se.Template == "" {
+			t.Errorf("%d bytes: %+v after %d steps, want budget %d", n, se, d.m.steps, want)
 		}
 	}
 }

@@ -22,6 +22,18 @@ var (
 	errUnknownZone = errors.New("unknown time zone abbreviation")
 )
 
+// StepLimitError is the Match.Err of a line on which a template's search
+// ran out of steps (a hostile line against a backtracking template): the
+// date of the line is unknown, and the caller should skip the line.
+type StepLimitError struct {
+	Template string // the template's name
+	Budget   int    // the search's step budget
+}
+
+func (e *StepLimitError) Error() string {
+	return fmt.Sprintf("date template %q: more than %d steps", e.Template, e.Budget)
+}
+
 // Options configures a Detector.
 type Options struct {
 	// DatePattern is fail2ban's datepattern setting after configuration
@@ -56,7 +68,8 @@ type Match struct {
 	Start, End int
 	// Template is the name of the template that matched.
 	Template string
-	// Err is nil, ErrInvalidDate or ErrLineRejected.
+	// Err is nil, ErrInvalidDate, ErrLineRejected or a
+	// *StepLimitError (then Start and End are -1).
 	Err error
 }
 
@@ -122,8 +135,11 @@ type Detector struct {
 	lastIdx     int
 	firstUnused int
 
-	m       machine
-	zm      machine // for zone specs
+	m  machine
+	zm machine // for zone specs
+	// stepErr is the first search of the current line that ran out of
+	// steps, nil for none.
+	stepErr *StepLimitError
 	scratch []int
 	clk     clock // last clock, reused within the same second
 	// asciiLen leading bytes of the current line are known to be ASCII
@@ -314,7 +330,10 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 			return false
 		}
 	}
-	ok, _ := d.m.search(s.t.prog, line, pos, end)
+	ok, err := d.m.search(s.t.prog, line, pos, end)
+	if err != nil && d.stepErr == nil {
+		d.stepErr = &StepLimitError{Template: s.t.name, Budget: d.m.limit}
+	}
 	if ok {
 		s.found++
 	}
@@ -398,6 +417,10 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 			idx = found
 			d.m.caps = append(d.m.caps[:0], foundCaps...)
 		}
+	}
+	if d.stepErr != nil {
+		// A template that might have matched first could not tell.
+		return 0, false, nil
 	}
 	if idx == none {
 		if d.minLine == 0 {
@@ -506,6 +529,7 @@ func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 	clk := &d.clk
 	clk.set(now, d.loc)
 	d.asciiLen, d.nonASCII = 0, false
+	d.stepErr = nil
 	var (
 		idx int
 		ok  bool
@@ -517,6 +541,9 @@ func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 		idx, ok, err = d.commit(d.lastIdx, line, clk)
 	} else {
 		idx, ok, err = d.matchTime(line, clk)
+	}
+	if d.stepErr != nil {
+		return Match{Start: -1, End: -1, Template: d.stepErr.Template, Err: d.stepErr}, true
 	}
 	if !ok {
 		return Match{Start: -1, End: -1}, false

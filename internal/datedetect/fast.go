@@ -24,12 +24,13 @@ package datedetect
 //     a byte >= 0x80 (where Unicode \d, \w, \s or case folding could
 //     matter), the matcher gives up ("unsure") and the caller runs the
 //     engine.
-//   - The engine abandons a search after defaultBudget steps and reports
-//     no match. The fast matcher also gives up after fastWorkLimit units of
-//     work (one unit per start position and per element option tried);
-//     each unit costs the engine far fewer than defaultBudget/fastWorkLimit
-//     steps, so whenever the fast matcher answers the engine finishes
-//     within its budget (checked by the tests, see fastStepRatio).
+//   - The engine abandons a search after its budget, at least
+//     defaultBudget steps, and the Detector reports a *StepLimitError.
+//     The fast matcher gives up after fastWorkLimit units of work (one
+//     unit per start position and per element option tried); each unit
+//     costs the engine far fewer than defaultBudget/fastWorkLimit steps,
+//     so whenever the fast matcher answers the engine finishes within its
+//     budget (checked by the tests, see fastStepRatio).
 //
 // Within these limits a "no match" answer is as certain as a match.
 //

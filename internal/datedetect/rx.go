@@ -21,10 +21,18 @@ import (
 // errBudget reports that a search gave up after too many steps.
 var errBudget = errors.New("regex step budget exhausted")
 
-// defaultBudget bounds the work of one search. Python has no such limit;
-// for the templates in this package no real line comes close, and an
-// attacker-built line that does is treated as "no match".
-const defaultBudget = 1 << 20
+// defaultBudget and budgetPerByte bound the work of one search: a search
+// through n bytes may take defaultBudget + budgetPerByte*n steps (one
+// step is one instruction run). Python has no such limit. The templates'
+// linear work takes at most 4 steps a byte (an unanchored search on lines
+// of digits, spaces or brackets), so on a line of any length no real
+// search comes close, while one that backtracks without end stops after
+// a few milliseconds plus about 0.1 ms for each KiB of the line. The
+// Detector reports such a search as a *StepLimitError.
+const (
+	defaultBudget = 1 << 20
+	budgetPerByte = 32
+)
 
 type opcode uint8
 
@@ -98,7 +106,8 @@ type machine struct {
 	fastStack []fastOpt // option stack of fastMatcher.search
 }
 
-func (m *machine) reset(p *program, s string, end int) {
+// reset prepares m for a search of p through s[pos:end].
+func (m *machine) reset(p *program, s string, pos, end int) {
 	n := 2 * (p.ncap + 1)
 	if cap(m.caps) < n {
 		m.caps = make([]int, n)
@@ -112,9 +121,7 @@ func (m *machine) reset(p *program, s string, end int) {
 	m.end = end
 	m.steps = 0
 	m.abort = false
-	if m.limit == 0 {
-		m.limit = defaultBudget
-	}
+	m.limit = defaultBudget + budgetPerByte*(end-pos)
 }
 
 // search finds the leftmost match of p in s[pos:end] (Python's
@@ -130,7 +137,7 @@ func (m *machine) search(p *program, s string, pos, end int) (bool, error) {
 	if pos > end {
 		return false, nil
 	}
-	m.reset(p, s, end)
+	m.reset(p, s, pos, end)
 	if p.anchored {
 		if pos != 0 || end < p.minLen || !p.windowOK(s, 0, end) {
 			return false, nil

@@ -13,8 +13,39 @@ import (
 )
 
 // ErrSkipped wraps the reason a line could not be examined (a regex ran out
-// of time on it, or its date could not be read); the caller counts it.
+// of steps on it, see StepLimitError, or its date could not be read); the
+// caller counts it.
 var ErrSkipped = errors.New("line skipped")
+
+// StepLimitError is the error ProcessLine, ProcessLineNL and ProcessDated
+// return for a line on which a regex ran out of steps (a hostile line
+// against a backtracking-prone regex; see pyre.DefaultMaxSteps and
+// pyre.DefaultStepsPerByte for the budget, which grows with the line's
+// length). The line is skipped: errors.Is(err, ErrSkipped) holds, and
+// errors.As finds the *StepLimitError to say which regex it was.
+type StepLimitError struct {
+	Kind  string // "prefregex", "failregex", "ignoreregex" or "date"
+	Index int    // 0-based position in the failregex or ignoreregex list (as Failure.Regex), 0 for prefregex and date
+	// Regex is the regex after tag expansion (as FailRegex returns it),
+	// or for "date" the name of the date template.
+	Regex  string
+	Budget int   // the step budget the search ran out of
+	Err    error // a *pyre.StepLimitError or a *datedetect.StepLimitError
+}
+
+func (e *StepLimitError) Error() string {
+	if e.Kind == "date" {
+		return fmt.Sprintf("%v: date template %q: more than %d steps", ErrSkipped, e.Regex, e.Budget)
+	}
+	if e.Kind == "prefregex" {
+		return fmt.Sprintf("%v: prefregex: more than %d steps", ErrSkipped, e.Budget)
+	}
+	return fmt.Sprintf("%v: %s %d: more than %d steps", ErrSkipped, e.Kind, e.Index, e.Budget)
+}
+
+// Unwrap makes errors.Is see ErrSkipped and the underlying error (which
+// wraps pyre.ErrBacktrackLimit for a regex).
+func (e *StepLimitError) Unwrap() []error { return []error{ErrSkipped, e.Err} }
 
 // OptionError is a filter option that does not compile.
 type OptionError struct {
@@ -386,8 +417,10 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 		noDate bool
 	)
 	m, found := f.dates.DetectAt(line, t)
-	if found && errors.Is(m.Err, datedetect.ErrLineRejected) {
-		return nil, fmt.Errorf("%w: %v", ErrSkipped, m.Err)
+	if found && m.Err != nil && m.Err != datedetect.ErrInvalidDate {
+		if err := dateErr(m.Err); err != nil {
+			return nil, err
+		}
 	}
 	if found && m.Start >= 0 {
 		f.Last.Template = m.Template
@@ -456,7 +489,7 @@ func (f *Filter) ignored(buf string, org []tline, fr *hit) (int, error) {
 	for i, r := range f.ignore {
 		h, err := r.search(buf, org, &f.hitI)
 		if err != nil {
-			return -1, err
+			return -1, skipErr(err, "ignoreregex", i, r)
 		}
 		if h == nil {
 			continue
@@ -475,7 +508,26 @@ func (f *Filter) ignored(buf string, org []tline, fr *hit) (int, error) {
 	return found, nil
 }
 
-func skipErr(err error) error {
+// dateErr is the error of a line whose date detection failed with err,
+// nil if the line is still examined.
+func dateErr(err error) error {
+	var se *datedetect.StepLimitError
+	if errors.As(err, &se) {
+		return &StepLimitError{Kind: "date", Regex: se.Template, Budget: se.Budget, Err: err}
+	}
+	if errors.Is(err, datedetect.ErrLineRejected) {
+		return fmt.Errorf("%w: %v", ErrSkipped, err)
+	}
+	return nil
+}
+
+// skipErr is the error of a line on which regex r (kind, 0-based index
+// i) failed with err: a *StepLimitError when it ran out of steps.
+func skipErr(err error, kind string, i int, r *regex) error {
+	var se *pyre.StepLimitError
+	if errors.As(err, &se) {
+		return &StepLimitError{Kind: kind, Index: i, Regex: r.src, Budget: se.Budget, Err: err}
+	}
 	if errors.Is(err, pyre.ErrTimeout) || errors.Is(err, pyre.ErrBacktrackLimit) {
 		return fmt.Errorf("%w: %v", ErrSkipped, err)
 	}
@@ -510,7 +562,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
 		i, err := f.ignored(buf, org, nil)
 		if err != nil {
-			return nil, skipErr(err)
+			return nil, err
 		}
 		if i >= 0 {
 			return nil, nil
@@ -520,7 +572,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 	if f.pref != nil {
 		h, err := f.pref.search(buf, org, &f.hit)
 		if err != nil {
-			return nil, skipErr(err)
+			return nil, skipErr(err, "prefregex", 0, f.pref)
 		}
 		if h == nil {
 			return nil, nil
@@ -561,7 +613,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		h, err := fr.search(buf, org, &f.hit)
 		if err != nil {
-			return out, skipErr(err)
+			return out, skipErr(err, "failregex", idx, fr)
 		}
 		if h == nil {
 			continue
@@ -570,7 +622,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {
-				return out, skipErr(err)
+				return out, err
 			}
 			if i >= 0 {
 				haveBuf = false

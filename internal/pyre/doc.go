@@ -14,8 +14,9 @@
 // bookkeeping of capture marks, so spans after backtracking, in repeats,
 // around lookarounds and in conditionals are Python's, quirks included.
 // It matches the UTF-8 input in place, does not allocate with
-// AppendSearch, and bounds each search by a step budget
-// (Options.MaxSteps, ErrBacktrackLimit) instead of a clock.
+// AppendSearch, and bounds each search by a step budget that grows with
+// the length of the text (Options.MaxSteps and StepsPerByte,
+// *StepLimitError wrapping ErrBacktrackLimit) instead of a clock.
 //
 // Two translations of the tree remain available through Options.Engine,
 // for differential tests and benchmarks:

@@ -39,8 +39,9 @@ var (
 	// should skip (and count) the input.
 	ErrTimeout = errors.New("pyre: match timeout")
 	// ErrBacktrackLimit is returned when a match exceeds its step budget
-	// (Options.MaxSteps, sre engine) or its stack limit (regexp2). As
-	// with ErrTimeout the result is unknown.
+	// (Options.MaxSteps and StepsPerByte, sre engine, wrapped in a
+	// *StepLimitError) or its stack limit (regexp2). As with ErrTimeout
+	// the result is unknown.
 	ErrBacktrackLimit = errors.New("pyre: backtracking stack limit exceeded")
 )
 
@@ -59,10 +60,13 @@ type Options struct {
 	// otherwise; EngineBacktrack uses regexp2 only. The other engines
 	// are kept for differential tests and benchmarks.
 	Engine string
-	// MaxSteps bounds each search on the sre engine, in steps (see
-	// DefaultMaxSteps). Zero means DefaultMaxSteps; a negative value
-	// disables the bound.
-	MaxSteps int
+	// MaxSteps and StepsPerByte bound each search on the sre engine: a
+	// search of n bytes may take MaxSteps + StepsPerByte*n steps (see
+	// DefaultMaxSteps). Zero means the default; a negative MaxSteps
+	// disables the bound, a negative StepsPerByte makes it MaxSteps
+	// whatever the length.
+	MaxSteps     int
+	StepsPerByte int
 	// ForceBacktrack is Engine: EngineBacktrack.
 	ForceBacktrack bool
 	// NoPrefilter disables the literal prefilter and the first-byte test
@@ -81,6 +85,7 @@ type Regexp struct {
 	stack     int
 	engine    string // EngineSRE, EngineRE2 or EngineBacktrack
 	maxSteps  int
+	perByte   int // steps each byte of the text adds to maxSteps
 	// foldBackref: a case-insensitive backreference, whose folding
 	// differs from Python's for a few non-ASCII characters.
 	foldBackref bool
@@ -185,6 +190,12 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	re.maxSteps = opts.MaxSteps
 	if re.maxSteps == 0 {
 		re.maxSteps = DefaultMaxSteps
+	}
+	switch re.perByte = opts.StepsPerByte; {
+	case re.perByte == 0:
+		re.perByte = DefaultStepsPerByte
+	case re.perByte < 0:
+		re.perByte = 0
 	}
 	re.engine = opts.Engine
 	if opts.ForceBacktrack {
@@ -632,7 +643,7 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 
 // sreRun searches s from byte offset from with machine m.
 func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored, spans bool) ([]int, error) {
-	m.s, m.steps, m.limit = s, 0, re.maxSteps
+	m.s, m.steps, m.limit = s, 0, re.StepBudget(len(s)-from)
 	m.reqBudget = reqScans*len(s) + reqSlack
 	if m.reqGen++; m.reqGen == 0 { // wrapped: forget every old scan
 		clear(m.reqMemo)
@@ -642,7 +653,7 @@ func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored,
 	var out []int
 	switch {
 	case err != nil:
-		err = fmt.Errorf("match %q: more than %d steps: %w", re.pattern, re.maxSteps, err)
+		err = &StepLimitError{Pattern: re.pattern, Budget: m.limit}
 	case ok && spans:
 		out = m.spans(dst, start)
 	case ok:
@@ -654,6 +665,30 @@ func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored,
 	m.release()
 	return out, err
 }
+
+// StepBudget returns the step budget of a search through n bytes of text
+// on the sre engine (Options.MaxSteps, Options.StepsPerByte), -1 for
+// none.
+func (re *Regexp) StepBudget(n int) int {
+	if re.maxSteps < 0 {
+		return -1
+	}
+	return re.maxSteps + re.perByte*n
+}
+
+// StepLimitError is the error of a search on the sre engine that ran out
+// of steps; it wraps ErrBacktrackLimit. As with ErrTimeout the result is
+// unknown: callers should skip (and count) the input.
+type StepLimitError struct {
+	Pattern string
+	Budget  int // the search's step budget (Regexp.StepBudget)
+}
+
+func (e *StepLimitError) Error() string {
+	return fmt.Sprintf("match %q: more than %d steps: %v", e.Pattern, e.Budget, ErrBacktrackLimit)
+}
+
+func (e *StepLimitError) Unwrap() error { return ErrBacktrackLimit }
 
 // A Matcher searches with one Regexp using matching state of its own,
 // which saves the hand-over of a shared machine on every search. Unlike

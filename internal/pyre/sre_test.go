@@ -249,22 +249,69 @@ func TestSREStepLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = re.Search(strings.Repeat("a", 40))
+	s := strings.Repeat("a", 40)
+	_, err = re.Search(s)
 	if !errors.Is(err, ErrBacktrackLimit) {
 		t.Fatalf("Search error = %v, want ErrBacktrackLimit", err)
 	}
+	var se *StepLimitError
+	if !errors.As(err, &se) || se.Budget != 10000+DefaultStepsPerByte*len(s) || se.Pattern != re.String() {
+		t.Fatalf("Search error = %#v, want a *StepLimitError with budget %d", err, 10000+DefaultStepsPerByte*len(s))
+	}
 	// The default budget bounds a hostile 64 KiB line to a few
-	// milliseconds.
+	// milliseconds a KiB.
 	for _, p := range []string{`^(?:(a+)+)+b`, `(\S+)+x`, `(?:(?! from ).)*?x`, `\S+:`, `(.*?,)*;`} {
 		re := MustCompile(p)
 		for _, s := range []string{strings.Repeat("a", 64<<10), strings.Repeat("a,", 32<<10)} {
 			start := time.Now()
 			_, err := re.Search(s)
-			if d := time.Since(start); d > 50*time.Millisecond && !raceEnabled {
+			if d := time.Since(start); d > 64*8*time.Millisecond && !raceEnabled {
 				t.Errorf("pattern %q on %d bytes: %v (err %v)", p, len(s), d, err)
 			} else {
 				t.Logf("pattern %q on %d bytes: %v (err %v)", p, len(s), d, err)
 			}
+		}
+	}
+}
+
+// TestSREStepBudgetScales checks that the step budget grows with the
+// text: linear work on a long line completes, while a backtracking-prone
+// pattern still runs out of steps on it, after its budget and no more.
+func TestSREStepBudgetScales(t *testing.T) {
+	pad := strings.Repeat("x", 1_000_000)
+	for _, c := range []struct {
+		pattern, s string
+		fixedFails bool // the old fixed budget was not enough
+	}{
+		{`Failed from (\S+)`, pad + " Failed from 192.0.2.1", false},
+		{`^.*from (\S+)$`, pad + " Failed from 192.0.2.1", false},
+		{`^(?:ab)*$`, strings.Repeat("ab", 100_000), true},
+		{`^(?:(?:a|b)c?)*$`, strings.Repeat("ab", 100_000), true},
+	} {
+		start := time.Now()
+		if _, err := MustCompile(c.pattern).Search(c.s); err != nil {
+			t.Errorf("pattern %q on %d bytes: %v", c.pattern, len(c.s), err)
+		}
+		t.Logf("pattern %q on %d bytes: %v", c.pattern, len(c.s), time.Since(start))
+		re, err := CompileOptions(c.pattern, Options{StepsPerByte: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := re.Search(c.s); c.fixedFails && !errors.Is(err, ErrBacktrackLimit) {
+			t.Errorf("pattern %q on %d bytes with a fixed budget: error %v, want ErrBacktrackLimit", c.pattern, len(c.s), err)
+		}
+	}
+	re := MustCompile(`^(a|aa)*b`)
+	for _, n := range []int{1 << 10, 64 << 10} {
+		s := strings.Repeat("a", n)
+		mt := re.Matcher()
+		_, err := mt.AppendSearch(nil, s)
+		var se *StepLimitError
+		if !errors.As(err, &se) || se.Budget != DefaultMaxSteps+DefaultStepsPerByte*n || se.Budget != re.StepBudget(n) {
+			t.Fatalf("%d bytes: error %v, want a *StepLimitError with budget %d", n, err, re.StepBudget(n))
+		}
+		if mt.m.steps > se.Budget+1 {
+			t.Errorf("%d bytes: %d steps, budget %d", n, mt.m.steps, se.Budget)
 		}
 	}
 }
@@ -298,7 +345,7 @@ func TestSREZeroAllocs(t *testing.T) {
 func TestMatcherEqualsRegexp(t *testing.T) {
 	cases := richCases(11, 400)
 	for _, c := range cases {
-		for _, opts := range []Options{{Flags: c.Flags}, {Flags: c.Flags, MaxSteps: 40}} {
+		for _, opts := range []Options{{Flags: c.Flags}, {Flags: c.Flags, MaxSteps: 40, StepsPerByte: -1}} {
 			re, err := CompileOptions(c.Pattern, opts)
 			if err != nil {
 				continue
