@@ -246,3 +246,40 @@ func TestVersionRevision(t *testing.T) {
 		t.Errorf("warden version = %q, want it to contain %q", out, want)
 	}
 }
+
+// TestRegexLongAndHostileLines: a 3 MB line is matched by a trivial
+// failregex (the step budget grows with the line); a hostile line against
+// a backtracking-prone regex is skipped, counted under Lines: and named
+// with its line number and regex, or warned about on stderr with --json.
+func TestRegexLongAndHostileLines(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "long.log")
+	text := "Jan  1 00:00:00 host sshd[1]: " + strings.Repeat("x", 3<<20) + " Failed from 192.0.2.1\n" +
+		"# a comment\n" +
+		strings.Repeat("a", 60000) + "\n" +
+		"b192.0.2.9\n"
+	if err := os.WriteFile(log, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "regex", "--json", log, "Failed from <HOST>")
+	if code != 0 || !strings.Contains(out, `"ip":"192.0.2.1"`) {
+		t.Errorf("3 MB line: exit %d, stderr %q, want its failure", code, errs)
+	}
+	const hostile = "^(a|aa)*b<HOST>"
+	out, errs, code = runCLI(t, "regex", log, hostile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"\nLines: 3 lines, 0 ignored, 1 matched, 1 missed, 1 skipped\n",
+		"|  line 3: failregex 1 ran out of steps (budget ",
+		"): " + hostile + ": aaaa",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	out, errs, code = runCLI(t, "regex", "--json", log, hostile)
+	if code != 0 || !strings.Contains(out, `"ip":"192.0.2.9"`) || !strings.Contains(errs, "warning: line 3 skipped: failregex 1 ran out of steps") {
+		t.Errorf("--json: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}

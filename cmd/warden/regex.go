@@ -250,6 +250,9 @@ type regexRun struct {
 	ignored    int
 	missed     int
 	skipped    int
+	skippedL   []string // "line N: why: text", the first maxSkipList
+	lineNo     int      // lines read, comments and blank ones included
+	warn       io.Writer
 	incomplete bool
 	matchedL   []string
 	missedL    []string
@@ -368,7 +371,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		say("%s", l)
 	}
 	// fail2ban-regex lists at most 20 lines of a kind, or as many as -L.
-	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, limit: 20}
+	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, warn: stderr, limit: 20}
 	if o.maxLines > 0 {
 		r.limit = o.maxLines
 	}
@@ -602,7 +605,45 @@ func (c *lineClock) now() time.Time {
 
 func (c *lineClock) stale() { c.left = 0 }
 
+// skip counts a line the filter could not examine (a regex ran out of
+// steps on it) and says which: in the summary, or on stderr when only
+// failures are printed.
+func (r *regexRun) skip(line string, err error) {
+	r.skipped++
+	r.tested++
+	why := err.Error()
+	var se *filter.StepLimitError
+	if errors.As(err, &se) {
+		switch se.Kind {
+		case "failregex", "ignoreregex":
+			re, list := se.Regex, r.fail // as written, when known
+			if se.Kind == "ignoreregex" {
+				list = r.ign
+			}
+			if se.Index < len(list) {
+				re = list[se.Index].re
+			}
+			why = fmt.Sprintf("%s %d ran out of steps (budget %d): %s", se.Kind, se.Index+1, se.Budget, shortstr(re, 60))
+		case "date":
+			why = fmt.Sprintf("date template %s ran out of steps (budget %d)", shortstr(se.Regex, 60), se.Budget)
+		default:
+			why = fmt.Sprintf("%s ran out of steps (budget %d)", se.Kind, se.Budget)
+		}
+	}
+	if r.quiet() {
+		fmt.Fprintf(r.warn, "warning: line %d skipped: %s\n", r.lineNo, why)
+		return
+	}
+	if len(r.skippedL) < maxSkipList {
+		r.skippedL = append(r.skippedL, fmt.Sprintf("line %d: %s: %s", r.lineNo, why, shortstr(line, 80)))
+	}
+}
+
+// maxSkipList bounds the skipped lines the summary lists.
+const maxSkipList = 100
+
 func (r *regexRun) line(raw string) {
+	r.lineNo++
 	line := raw
 	for line != "" && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
@@ -626,8 +667,7 @@ func (r *regexRun) line(raw string) {
 		found, err = r.f.ProcessLine(line)
 	}
 	if err != nil {
-		// A regex ran out of steps on this line, or its date could not be read.
-		r.skipped++
+		r.skip(line, err)
 		return
 	}
 	info := r.f.Last
@@ -892,12 +932,13 @@ func (r *regexRun) summary(elapsed time.Duration) {
 		}
 	}
 	r.printList(out, "[# of hits] date format")
-	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed\n", r.tested, r.ignored, r.matched, r.missed)
+	fmt.Fprintf(w, "\nLines: %d lines, %d ignored, %d matched, %d missed", r.tested, r.ignored, r.matched, r.missed)
+	if r.skipped > 0 {
+		fmt.Fprintf(w, ", %d skipped", r.skipped)
+	}
+	fmt.Fprintln(w)
 	if r.incomplete {
 		fmt.Fprint(w, "Note: the last line has no line end and was not processed (fail2ban waits for it to be finished)\n")
-	}
-	if r.skipped > 0 {
-		fmt.Fprintf(w, "Skipped: %d line(s) could not be examined (regex time bound or unreadable date)\n", r.skipped)
 	}
 	fmt.Fprintf(w, "[processed in %.2f sec]\n\n", elapsed.Seconds())
 	lines := func(kind string, l []string, count int, all bool) {
@@ -931,6 +972,13 @@ func (r *regexRun) summary(elapsed time.Duration) {
 	}
 	if !r.o.printNoMissed {
 		lines("missed", r.missedL, r.missed, r.o.printAllMissed)
+	}
+	if r.skipped > 0 {
+		header := "Skipped line(s): a regex ran out of steps on them (a hostile line against a backtracking-prone regex)"
+		if r.skipped > len(r.skippedL) {
+			header += fmt.Sprintf("; the first %d of %d", len(r.skippedL), r.skipped)
+		}
+		r.printList(r.skippedL, header)
 	}
 }
 
