@@ -58,18 +58,7 @@ func realOptionsRepr(def *config.FilterDef, args []config.Arg) string {
 	if def.DatePattern != "" {
 		kv = append(kv, filter.KeyValue{Key: "datepattern", Value: def.DatePattern})
 	}
-	for _, a := range args {
-		i := 0
-		for i < len(kv) && kv[i].Key != a.Key {
-			i++
-		}
-		if i < len(kv) {
-			kv[i].Value = a.Value
-		} else {
-			kv = append(kv, filter.KeyValue{Key: a.Key, Value: a.Value})
-		}
-	}
-	return pyDictRepr(kv)
+	return pyDictRepr(withArgs(kv, args))
 }
 
 // datePatternName is what fail2ban-regex prints after a date pattern: the
@@ -83,7 +72,12 @@ func datePatternName(templates []string) string {
 
 // pyArgsRepr is Python's repr of the dict of a filter's options.
 func pyArgsRepr(args []config.Arg) string {
-	var kv []filter.KeyValue
+	return pyDictRepr(withArgs(nil, args))
+}
+
+// withArgs sets each option of args in kv, as a Python dict update does:
+// a key already there keeps its place, a new one goes last.
+func withArgs(kv []filter.KeyValue, args []config.Arg) []filter.KeyValue {
 	for _, a := range args {
 		i := 0
 		for i < len(kv) && kv[i].Key != a.Key {
@@ -95,7 +89,7 @@ func pyArgsRepr(args []config.Arg) string {
 			kv = append(kv, filter.KeyValue{Key: a.Key, Value: a.Value})
 		}
 	}
-	return pyDictRepr(kv)
+	return kv
 }
 
 // pyDictRepr is Python's repr of a dict.

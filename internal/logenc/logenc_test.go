@@ -22,6 +22,18 @@ func python(t *testing.T, script string, in, out any) {
 	f2btest.RunJSON(t, exec.Command(py, "-c", script), in, out)
 }
 
+// pythonDecode returns, for each codec of names, Python's "replace"
+// decoding of each input.
+func pythonDecode(t *testing.T, names, inputs []string) map[string][]string {
+	t.Helper()
+	var want map[string][]string
+	python(t, `import json, sys
+d = json.load(sys.stdin)
+json.dump({n: [bytes.fromhex(x).decode(n, "replace") for x in d["inputs"]] for n in d["names"]}, sys.stdout)`,
+		map[string]any{"names": names, "inputs": hexes(inputs)}, &want)
+	return want
+}
+
 func hexes(in []string) []string {
 	h := make([]string, len(in))
 	for i, s := range in {
@@ -108,11 +120,7 @@ func TestSingleByte(t *testing.T) {
 	for b := range 256 {
 		inputs = append(inputs, string([]byte{byte(b)}))
 	}
-	var want map[string][]string
-	python(t, `import json, sys
-d = json.load(sys.stdin)
-json.dump({n: [bytes.fromhex(x).decode(n, "replace") for x in d["inputs"]] for n in d["names"]}, sys.stdout)`,
-		map[string]any{"names": names, "inputs": hexes(inputs)}, &want)
+	want := pythonDecode(t, names, inputs)
 	for _, n := range names {
 		e := mustLookup(t, n)
 		for i, in := range inputs {
@@ -145,11 +153,7 @@ func TestReplace(t *testing.T) {
 		inputs = append(inputs, string(b))
 	}
 	names := []string{"utf-8", "utf-8-sig", "latin-1", "ascii"}
-	var want map[string][]string
-	python(t, `import json, sys
-d = json.load(sys.stdin)
-json.dump({n: [bytes.fromhex(x).decode(n, "replace") for x in d["inputs"]] for n in d["names"]}, sys.stdout)`,
-		map[string]any{"names": names, "inputs": hexes(inputs)}, &want)
+	want := pythonDecode(t, names, inputs)
 	for _, n := range names {
 		e := mustLookup(t, n)
 		for i, s := range inputs {
@@ -413,11 +417,7 @@ func TestWideReplace(t *testing.T) {
 		}
 		inputs = append(inputs, sb.String())
 	}
-	var want map[string][]string
-	python(t, `import json, sys
-d = json.load(sys.stdin)
-json.dump({n: [bytes.fromhex(x).decode(n, "replace") for x in d["inputs"]] for n in d["names"]}, sys.stdout)`,
-		map[string]any{"names": names, "inputs": hexes(inputs)}, &want)
+	want := pythonDecode(t, names, inputs)
 	for _, n := range names {
 		e := mustLookup(t, n)
 		bad := 0
