@@ -416,13 +416,12 @@ func (j *Jail) decideBanTime(cfg Config, incr banTimeFunc, id string, last PastB
 	if err != nil {
 		return bt, count, fmt.Errorf("jail %s: bantime increment: %w", cfg.Name, err)
 	}
+	// fail2ban sets the result even when it is shorter than bantime
+	// (a maxtime or a multiplier below it).
 	if !v.isFloat && v.i == -1 || v.isFloat && v.f == -1 {
 		return Permanent, count, nil
 	}
-	if nb := duration(v); nb > bt {
-		bt = nb
-	}
-	return bt, count, nil
+	return duration(v), count, nil
 }
 
 // failureID returns the key of a failure: the canonical form of an

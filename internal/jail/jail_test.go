@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -481,5 +483,48 @@ func TestHistoryErrorStillDecides(t *testing.T) {
 	}
 	if err == nil || !errors.Is(err, h.err) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	c := clock.NewFake(t0)
+	j := newJail(t, Config{MaxRetry: 3, FindTime: time.Hour, BanTime: time.Hour, MaxTracked: 80}, &fakeHistory{}, c)
+	var wg sync.WaitGroup
+	var bans atomic.Int64
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				_, ban, err := j.AddFailure(Failure{IP: fmt.Sprintf("10.%d.0.%d", g, i%20)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ban {
+					bans.Add(1)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 100 {
+			j.Stats()
+			c.Advance(time.Millisecond)
+		}
+	})
+	wg.Go(func() {
+		for range 20 {
+			cfg := j.Config()
+			if err := j.Reconfigure(cfg); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	st := j.Stats()
+	if got := st.TotalFailed; got != 1200 {
+		t.Fatalf("total %d", got)
+	}
+	if bans.Load() != 4*100 { // each address fails 15 times: 5 bans of 3
+		t.Fatalf("bans %d", bans.Load())
 	}
 }

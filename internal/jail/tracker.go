@@ -14,8 +14,9 @@ type entry struct {
 // tracker holds the entries by address and in a min-heap by last failure,
 // so that expiry and eviction take the oldest in O(log n).
 type tracker struct {
-	byIP map[string]*entry
-	heap []*entry
+	byIP    map[string]*entry
+	heap    []*entry
+	deleted int // deletions since byIP was last rebuilt
 }
 
 func (t *tracker) len() int { return len(t.heap) }
@@ -33,6 +34,15 @@ func (t *tracker) push(e *entry) {
 
 func (t *tracker) remove(e *entry) {
 	delete(t.byIP, e.id)
+	// A map never shrinks and its deleted slots slow lookups: under a
+	// stream of new addresses, rebuild it now and then (amortized O(1)).
+	if t.deleted++; t.deleted > 2*len(t.byIP)+1024 {
+		m := make(map[string]*entry, len(t.byIP))
+		for k, v := range t.byIP {
+			m[k] = v
+		}
+		t.byIP, t.deleted = m, 0
+	}
 	i, n := e.index, len(t.heap)-1
 	if i != n {
 		t.swap(i, n)
