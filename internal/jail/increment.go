@@ -27,8 +27,12 @@ type Increment struct {
 	// ban's time is bantime*factor*Multipliers[n-1], the last one
 	// repeating.
 	Multipliers []int
-	MaxTime     time.Duration // bantime.maxtime; 0: none
-	RndTime     time.Duration // bantime.rndtime; 0: none
+	// MaxTime is bantime.maxtime (0: none): the increased ban time is at
+	// most this, even when that is shorter than bantime (as in fail2ban).
+	MaxTime time.Duration
+	// RndTime is bantime.rndtime (0: none): up to this much is added at
+	// random to an increased ban time, after MaxTime.
+	RndTime time.Duration
 	// OverallJails is bantime.overalljails: count the bans of the address
 	// in every jail, not only in this one.
 	OverallJails bool
