@@ -26,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -129,8 +128,8 @@ type Action interface {
 // firewall, which applies thousands of bans in one netlink batch). When
 // an action implements it, HandleBatch is called instead of Handle with
 // the events queued so far, in order, at most the batch size at a time;
-// on error the whole batch is retried. The slice is reused after the
-// call returns.
+// on error the whole batch is retried. The slice is shared with the other
+// actions: HandleBatch must neither modify it nor keep it after returning.
 type BatchAction interface {
 	Action
 	HandleBatch(ctx context.Context, events []Event) error
@@ -214,8 +213,7 @@ type Manager struct {
 	jails  map[string]*jailCount
 	dirty  map[key]struct{} // changes not yet written to the store
 	outbox []Event          // events waiting for the Run loop
-	spare  []Event
-	space  chan struct{} // closed and replaced when the Run loop takes the outbox
+	space  chan struct{}    // closed and replaced when the Run loop takes the outbox
 
 	storeErrors    uint64
 	storeFails     int // consecutive failures, for the back-off
@@ -230,8 +228,7 @@ type key struct{ jail, ip string }
 
 type entry struct {
 	ban Ban
-	end time.Time // zero: permanent
-	idx int       // index in the expiry heap; -1 when permanent
+	idx int // index in the expiry heap; -1 when permanent
 }
 
 type jailCount struct {
@@ -242,7 +239,7 @@ type jailCount struct {
 // New returns a Manager that keeps its bans in st. log may be nil.
 func New(st Store, c clock.Clock, log *slog.Logger, opts ...Option) *Manager {
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{
 		store:   st,
@@ -541,15 +538,16 @@ func (m *Manager) normalize(b Ban) (Ban, error) {
 // canonicalIP returns ip as netip writes it: an address, or a masked
 // prefix.
 func canonicalIP(ip string) (string, error) {
+	var buf [64]byte
 	if a, err := netip.ParseAddr(ip); err == nil {
-		if s := a.String(); s != ip {
-			return s, nil
+		if b := a.AppendTo(buf[:0]); string(b) != ip {
+			return string(b), nil
 		}
-		return ip, nil
+		return ip, nil // the usual case: no allocation
 	}
 	if p, err := netip.ParsePrefix(ip); err == nil {
-		if s := p.Masked().String(); s != ip {
-			return s, nil
+		if b := p.Masked().AppendTo(buf[:0]); string(b) != ip {
+			return string(b), nil
 		}
 		return ip, nil
 	}

@@ -17,10 +17,9 @@ type worker struct {
 	wake  chan struct{}
 
 	mu      sync.Mutex
-	q       []Event // waiting events
-	spare   []Event
-	pending int // waiting or being handled
-	fresh   int // of which bans and prolongs: what the queue limit bounds
+	q       [][]Event // waiting events, in chunks shared with the other workers
+	pending int       // waiting or being handled
+	fresh   int       // of which bans and prolongs: what the queue limit bounds
 	handled uint64
 	errors  uint64
 	failed  uint64
@@ -33,24 +32,40 @@ type worker struct {
 // banned in a firewall without timeouts.
 func droppable(k Kind) bool { return k == KindBan || k == KindProlong }
 
-// push queues events for the action; never blocks.
+// push queues events for the action; never blocks. The chunk is shared,
+// unless some events must be dropped.
 func (w *worker) push(events []Event) {
 	w.mu.Lock()
-	var dropped int
-	var first Event
+	fresh := 0
 	for _, e := range events {
 		if droppable(e.Kind) {
-			if w.fresh >= w.m.opt.queueLimit {
-				if dropped == 0 {
-					first = e
-				}
-				dropped++
-				continue
-			}
-			w.fresh++
+			fresh++
 		}
-		w.q = append(w.q, e)
-		w.pending++
+	}
+	var dropped int
+	var first Event
+	if w.fresh+fresh > w.m.opt.queueLimit {
+		kept := make([]Event, 0, len(events))
+		for _, e := range events {
+			if droppable(e.Kind) {
+				if w.fresh >= w.m.opt.queueLimit {
+					if dropped == 0 {
+						first = e
+					}
+					dropped++
+					continue
+				}
+				w.fresh++
+			}
+			kept = append(kept, e)
+		}
+		events = kept
+	} else {
+		w.fresh += fresh
+	}
+	if len(events) > 0 {
+		w.q = append(w.q, events)
+		w.pending += len(events)
 	}
 	w.dropped += uint64(dropped)
 	queued := w.pending
@@ -76,22 +91,18 @@ func (w *worker) run(ctx context.Context) {
 		}
 		for {
 			w.mu.Lock()
-			batch := w.q
-			w.q, w.spare = w.spare[:0], nil
+			chunks := w.q
+			w.q = nil
 			w.mu.Unlock()
-			if len(batch) == 0 {
+			if len(chunks) == 0 {
 				break
 			}
-			if !w.process(ctx, batch) {
-				w.stop()
-				return
+			for _, c := range chunks {
+				if !w.process(ctx, c) {
+					w.stop()
+					return
+				}
 			}
-			clear(batch)
-			w.mu.Lock()
-			if cap(batch) <= 4096 {
-				w.spare = batch[:0]
-			}
-			w.mu.Unlock()
 		}
 	}
 }

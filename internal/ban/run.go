@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/wardenipd/warden/internal/clock"
 )
 
 // Run restores the active bans from the store (KindRestore events), then
@@ -40,7 +43,7 @@ func (m *Manager) Run(ctx context.Context) error {
 	close(m.ready)
 
 	var (
-		timer  interface{ Stop() bool }
+		timer  clock.Timer
 		timerC <-chan time.Time
 		armed  time.Time
 	)
@@ -100,7 +103,7 @@ func (m *Manager) step(force bool) error {
 	}
 	events := m.outbox
 	if len(events) > 0 {
-		m.outbox, m.spare = m.spare[:0], nil
+		m.outbox = nil // the actions' queues share events from now on
 		close(m.space)
 		m.space = make(chan struct{})
 	}
@@ -109,12 +112,6 @@ func (m *Manager) step(force bool) error {
 	err := m.write(adds, removes)
 	if len(events) > 0 {
 		m.dispatch(events)
-		clear(events)
-		m.mu.Lock()
-		if cap(events) <= 4096 {
-			m.spare = events[:0]
-		}
-		m.mu.Unlock()
 	}
 	return err
 }
@@ -195,8 +192,10 @@ func (m *Manager) restore() {
 	m.restored = true
 	n := 0
 	if len(m.bans) == 0 {
+		m.bans = make(map[key]*entry, len(bans))
 		m.expiry = make(expiryHeap, 0, len(bans))
 	}
+	m.outbox = slices.Grow(m.outbox, len(bans))
 	for _, b := range bans {
 		b, err := m.normalize(b)
 		if err == nil {
@@ -227,7 +226,7 @@ func (m *Manager) applyLocked(b Ban, kind Kind, now time.Time) error {
 	b.Jail = js.name // one string per jail, not per ban
 	k := key{b.Jail, b.IP}
 	if e, ok := m.bans[k]; ok {
-		if e.end.IsZero() || !end.IsZero() && !end.After(e.end) {
+		if old := e.ban.End(); old.IsZero() || !end.IsZero() && !end.After(old) {
 			return nil // already banned at least as long
 		}
 		b.Time = e.ban.Time
@@ -237,7 +236,7 @@ func (m *Manager) applyLocked(b Ban, kind Kind, now time.Time) error {
 		} else {
 			b.BanTime = end.Sub(b.Time)
 		}
-		e.ban, e.end = b, end
+		e.ban = b
 		if !end.IsZero() {
 			heap.Fix(&m.expiry, e.idx)
 		}
@@ -245,7 +244,7 @@ func (m *Manager) applyLocked(b Ban, kind Kind, now time.Time) error {
 		m.outbox = append(m.outbox, Event{Kind: KindProlong, Ban: b})
 		return nil
 	}
-	e := &entry{ban: b, end: end, idx: -1}
+	e := &entry{ban: b, idx: -1}
 	m.bans[k] = e
 	if !end.IsZero() {
 		heap.Push(&m.expiry, e)
@@ -274,7 +273,7 @@ func (m *Manager) removeLocked(e *entry) {
 }
 
 func (m *Manager) expireLocked(now time.Time) {
-	for len(m.expiry) > 0 && !m.expiry[0].end.After(now) {
+	for len(m.expiry) > 0 && !m.expiry[0].ban.End().After(now) {
 		m.removeLocked(m.expiry[0])
 	}
 }
@@ -291,7 +290,7 @@ func (m *Manager) nextDeadline() time.Time {
 		}
 	}
 	if len(m.expiry) > 0 {
-		earlier(m.expiry[0].end)
+		earlier(m.expiry[0].ban.End())
 	}
 	if len(m.dirty) > 0 {
 		earlier(m.storeRetryAt)
@@ -331,7 +330,8 @@ func backoff(failures int, limit time.Duration) time.Duration {
 	return min(time.Second<<max(failures-1, 0), limit)
 }
 
-// dispatch hands events to every action's queue, and logs them.
+// dispatch hands events to every action's queue, and logs them. The
+// queues share the slice: nobody modifies it after this.
 func (m *Manager) dispatch(events []Event) {
 	for _, w := range m.workers {
 		w.push(events)
@@ -359,7 +359,7 @@ type expiryHeap []*entry
 
 func (h expiryHeap) Len() int { return len(h) }
 func (h expiryHeap) Less(i, j int) bool {
-	if c := h[i].end.Compare(h[j].end); c != 0 {
+	if c := h[i].ban.End().Compare(h[j].ban.End()); c != 0 {
 		return c < 0
 	}
 	return h[i].ban.IP < h[j].ban.IP
