@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Ban is one ban of an address in a jail.
+type Ban struct {
+	Jail     string
+	IP       string        // an address, or a prefix in CIDR form (subnet bans later)
+	Time     time.Time     // when the ban started
+	BanTime  time.Duration // < 0: permanent
+	Count    int           // the ban count of this address in this jail, this ban included (bantime.increment)
+	Failures int           // failures that led to it
+	Matches  []string      // the matched log lines (at most maxmatches)
+}
+
+// End is when the ban ends by itself: zero for a permanent ban.
+func (b Ban) End() time.Time {
+	if b.BanTime < 0 {
+		return time.Time{}
+	}
+	return b.Time.Add(b.BanTime)
+}
+
+// Times are stored as Unix nanoseconds, which hold the years 1678 to 2262.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// permanentStop is the stop of a permanent ban: after every time.
+const permanentStop = math.MaxInt64
+
+// errTimeRange is the error for a ban whose start cannot be stored.
+var errTimeRange = errors.New("time out of range (years 1678 to 2262)")
+
+// nanos is t in Unix nanoseconds, clamped to the range that holds them.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minTime):
+		return math.MinInt64
+	case t.After(maxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// stop is the end of b as stored: permanentStop for a permanent ban, and
+// for an end beyond 2262.
+func stop(b Ban) int64 {
+	if b.BanTime < 0 {
+		return permanentStop
+	}
+	return nanos(b.End())
+}
+
+// AddBans records bans in one transaction. A ban replaces the active ban of
+// the same jail and address, if any: that one is ended, and stays in the
+// history that BanCount and LastBan see. Within bans, a later ban of the
+// same jail and address replaces an earlier one.
+func (s *Store) AddBans(bans []Ban) (err error) {
+	ctx := context.Background()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add bans: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	end, err := tx.PrepareContext(ctx, "UPDATE bans SET ended = 1 WHERE jail = ? AND ip = ? AND ended = 0")
+	if err != nil {
+		return fmt.Errorf("add bans: %w", err)
+	}
+	defer end.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO bans (jail, ip, start, bantime, stop, count, failures, matches)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("add bans: %w", err)
+	}
+	defer insert.Close()
+	for _, b := range bans {
+		if b.Time.Before(minTime) || b.Time.After(maxTime) {
+			return fmt.Errorf("add ban of %q in %q at %v: %w", b.IP, b.Jail, b.Time, errTimeRange)
+		}
+		matches, err := encodeMatches(b.Matches)
+		if err != nil {
+			return fmt.Errorf("add ban of %q in %q: %w", b.IP, b.Jail, err)
+		}
+		if _, err := end.ExecContext(ctx, b.Jail, b.IP); err != nil {
+			return fmt.Errorf("add ban of %q in %q: end the active one: %w", b.IP, b.Jail, err)
+		}
+		if _, err := insert.ExecContext(ctx, b.Jail, b.IP, b.Time.UnixNano(), int64(b.BanTime), stop(b),
+			b.Count, b.Failures, matches); err != nil {
+			return fmt.Errorf("add ban of %q in %q: %w", b.IP, b.Jail, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add bans: %w", err)
+	}
+	return nil
+}
+
+// RemoveBan ends the active ban of ip in jail (in every jail for jail ""),
+// keeping it in the history that BanCount and LastBan see. It does nothing
+// when there is none.
+func (s *Store) RemoveBan(jail, ip string) error {
+	q, args := "UPDATE bans SET ended = 1 WHERE ip = ? AND ended = 0", []any{ip}
+	if jail != "" {
+		q, args = q+" AND jail = ?", append(args, jail)
+	}
+	if _, err := s.db.Exec(q, args...); err != nil {
+		return fmt.Errorf("remove ban of %q in %q: %w", ip, jail, err)
+	}
+	return nil
+}
+
+// ActiveBans returns the bans not ended at now, permanent ones included, in
+// the order they started.
+func (s *Store) ActiveBans(now time.Time) ([]Ban, error) {
+	rows, err := s.db.Query("SELECT "+banColumns+" FROM bans WHERE ended = 0 AND stop > ? ORDER BY start, id", nanos(now))
+	if err != nil {
+		return nil, fmt.Errorf("read active bans: %w", err)
+	}
+	defer rows.Close()
+	var bans []Ban
+	for rows.Next() {
+		b, err := scanBan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read active bans: %w", err)
+		}
+		bans = append(bans, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read active bans: %w", err)
+	}
+	return bans, nil
+}
+
+// BanCount returns how many bans of ip in jail (in every jail for jail "")
+// started after since, ended or not, as long as Purge has kept them.
+func (s *Store) BanCount(jail, ip string, since time.Time) (int, error) {
+	q, args := "SELECT count(*) FROM bans WHERE ip = ? AND start > ?", []any{ip, nanos(since)}
+	if jail != "" {
+		q, args = q+" AND jail = ?", append(args, jail)
+	}
+	var n int
+	if err := s.db.QueryRow(q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count bans of %q in %q: %w", ip, jail, err)
+	}
+	return n, nil
+}
+
+// LastBan returns the latest ban of ip in jail (in any jail for jail ""),
+// ended or not; false when there is none.
+func (s *Store) LastBan(jail, ip string) (Ban, bool, error) {
+	q, args := "SELECT "+banColumns+" FROM bans WHERE ip = ?", []any{ip}
+	if jail != "" {
+		q, args = q+" AND jail = ?", append(args, jail)
+	}
+	b, err := scanBan(s.db.QueryRow(q+" ORDER BY start DESC, id DESC LIMIT 1", args...))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Ban{}, false, nil
+	case err != nil:
+		return Ban{}, false, fmt.Errorf("read last ban of %q in %q: %w", ip, jail, err)
+	}
+	return b, true, nil
+}
+
+// Purge forgets the bans that started before before and have ended: ended
+// early by RemoveBan or a newer ban, or by themselves no later than before.
+// Active and permanent bans stay, however old (dbpurgeage).
+func (s *Store) Purge(before time.Time) error {
+	t := nanos(before)
+	if _, err := s.db.Exec("DELETE FROM bans WHERE start < ? AND (ended = 1 OR stop <= ?)", t, t); err != nil {
+		return fmt.Errorf("purge bans: %w", err)
+	}
+	return nil
+}
+
+// banColumns are the columns scanBan reads, in its order.
+const banColumns = "jail, ip, start, bantime, count, failures, matches"
+
+// scanBan reads a ban from a row of banColumns.
+func scanBan(row interface{ Scan(...any) error }) (Ban, error) {
+	var (
+		b              Ban
+		start, banTime int64
+		matches        sql.NullString
+	)
+	if err := row.Scan(&b.Jail, &b.IP, &start, &banTime, &b.Count, &b.Failures, &matches); err != nil {
+		return Ban{}, err
+	}
+	b.Time, b.BanTime = time.Unix(0, start), time.Duration(banTime)
+	if matches.Valid {
+		if err := json.Unmarshal([]byte(matches.String), &b.Matches); err != nil {
+			return Ban{}, fmt.Errorf("ban of %q in %q: matches: %w", b.IP, b.Jail, err)
+		}
+	}
+	return b, nil
+}
+
+// encodeMatches is the JSON array of matches, NULL when there are none.
+func encodeMatches(matches []string) (sql.NullString, error) {
+	if len(matches) == 0 {
+		return sql.NullString{}, nil
+	}
+	j, err := json.Marshal(matches)
+	if err != nil {
+		return sql.NullString{}, fmt.Errorf("encode matches: %w", err)
+	}
+	return sql.NullString{String: string(j), Valid: true}, nil
+}

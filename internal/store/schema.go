@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations are the steps of the schema, in order: a database at version n
+// has run the first n. Append new steps (the AbuseIPDB outbox, say); never
+// edit one that has shipped.
+//
+// Times are Unix nanoseconds. A ban's stop is its natural end, the largest
+// integer for a permanent ban; ended is 1 once RemoveBan or a newer ban of the
+// same jail and address ended it early. At most one row of a jail and address
+// has ended = 0.
+var migrations = []string{
+	`CREATE TABLE bans (
+		id       INTEGER PRIMARY KEY,
+		jail     TEXT    NOT NULL,
+		ip       TEXT    NOT NULL,
+		start    INTEGER NOT NULL,
+		bantime  INTEGER NOT NULL,
+		stop     INTEGER NOT NULL,
+		ended    INTEGER NOT NULL DEFAULT 0,
+		count    INTEGER NOT NULL,
+		failures INTEGER NOT NULL,
+		matches  TEXT
+	);
+	CREATE INDEX bans_jail_ip_start ON bans(jail, ip, start);
+	CREATE INDEX bans_ip_start ON bans(ip, start);
+	CREATE INDEX bans_open_stop ON bans(stop) WHERE ended = 0;
+	CREATE TABLE positions (
+		path        TEXT    NOT NULL PRIMARY KEY,
+		pos         INTEGER NOT NULL,
+		fingerprint TEXT    NOT NULL
+	) WITHOUT ROWID;`,
+}
+
+// migrate brings the schema of db up to date in one transaction. It refuses a
+// database written by a newer Warden and an SQLite database of another
+// program.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return notDatabase(err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	version, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this Warden's %d", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", i+1, err)
+		}
+	}
+	if version < len(migrations) {
+		if _, err := tx.ExecContext(ctx, "UPDATE schema_version SET version = ?", len(migrations)); err != nil {
+			return fmt.Errorf("record schema version: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate schema: %w", err)
+	}
+	return nil
+}
+
+// schemaVersion returns the schema version recorded in the database, creating
+// the schema_version table (at version 0) in an empty database.
+func schemaVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	var objects, tables int
+	err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE name = 'schema_version')
+		FROM sqlite_schema`).Scan(&objects, &tables)
+	if err != nil {
+		return 0, notDatabase(err)
+	}
+	if tables > 0 {
+		var version int
+		if err := tx.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&version); err != nil {
+			return 0, fmt.Errorf("read schema version: %w", err)
+		}
+		return version, nil
+	}
+	if objects > 0 {
+		return 0, errors.New("an SQLite database of another program (no schema_version table)")
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE schema_version (version INTEGER NOT NULL);
+		INSERT INTO schema_version VALUES (0);`); err != nil {
+		return 0, fmt.Errorf("create schema_version: %w", err)
+	}
+	return 0, nil
+}
