@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -126,7 +125,7 @@ func (s *Store) RemoveBan(jail, ip string) error {
 // ActiveBans returns the bans not ended at now, permanent ones included, in
 // the order they started.
 func (s *Store) ActiveBans(now time.Time) ([]Ban, error) {
-	rows, err := s.db.Query("SELECT "+banColumns+" FROM bans WHERE ended = 0 AND stop > ? ORDER BY start, id", nanos(now))
+	rows, err := s.db.Query("SELECT "+banColumns+" FROM bans WHERE ended = 0 AND stop > ? ORDER BY id", nanos(now))
 	if err != nil {
 		return nil, fmt.Errorf("read active bans: %w", err)
 	}
@@ -202,21 +201,10 @@ func scanBan(row interface{ Scan(...any) error }) (Ban, error) {
 	}
 	b.Time, b.BanTime = time.Unix(0, start), time.Duration(banTime)
 	if matches.Valid {
-		if err := json.Unmarshal([]byte(matches.String), &b.Matches); err != nil {
-			return Ban{}, fmt.Errorf("ban of %q in %q: matches: %w", b.IP, b.Jail, err)
+		var err error
+		if b.Matches, err = decodeMatches(matches.String); err != nil {
+			return Ban{}, fmt.Errorf("ban of %q in %q: %w", b.IP, b.Jail, err)
 		}
 	}
 	return b, nil
-}
-
-// encodeMatches is the JSON array of matches, NULL when there are none.
-func encodeMatches(matches []string) (sql.NullString, error) {
-	if len(matches) == 0 {
-		return sql.NullString{}, nil
-	}
-	j, err := json.Marshal(matches)
-	if err != nil {
-		return sql.NullString{}, fmt.Errorf("encode matches: %w", err)
-	}
-	return sql.NullString{String: string(j), Valid: true}, nil
 }

@@ -28,8 +28,7 @@ var migrations = []string{
 		failures INTEGER NOT NULL,
 		matches  TEXT
 	);
-	CREATE INDEX bans_jail_ip_start ON bans(jail, ip, start);
-	CREATE INDEX bans_ip_start ON bans(ip, start);
+	CREATE INDEX bans_ip_jail_start ON bans(ip, jail, start);
 	CREATE INDEX bans_open_stop ON bans(stop) WHERE ended = 0;
 	CREATE TABLE positions (
 		path        TEXT    NOT NULL PRIMARY KEY,

@@ -549,3 +549,31 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d active bans, want %d", got, want)
 	}
 }
+
+func TestMatchesAreJSONText(t *testing.T) {
+	s, path := open(t)
+	add(t, s, store.Ban{Jail: "sshd", IP: "192.0.2.1", Time: t0, BanTime: time.Hour, Matches: []string{`a "b"`, "c"}},
+		store.Ban{Jail: "sshd", IP: "192.0.2.2", Time: t0, BanTime: time.Hour})
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT ip, typeof(matches), json_array_length(matches) FROM bans ORDER BY ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var ip, typ string
+		var n sql.NullInt64
+		if err := rows.Scan(&ip, &typ, &n); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(ip, " ", typ, " ", n.Int64))
+	}
+	if want := []string{"192.0.2.1 text 2", "192.0.2.2 null 0"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("matches column = %q, want %q", got, want)
+	}
+}
