@@ -61,9 +61,11 @@ func stop(b Ban) int64 {
 }
 
 // AddBans records bans in one transaction. A ban replaces the active ban of
-// the same jail and address, if any: that one is ended, and stays in the
-// history that BanCount and LastBan see. Within bans, a later ban of the
-// same jail and address replaces an earlier one.
+// the same jail and address, if any: one that started at another time is
+// ended and stays in the history that BanCount and LastBan see; one that
+// started at the same time is the same ban (prolonged, say) and is updated
+// in place, so that it counts once. Within bans, a later ban of a jail and
+// address replaces an earlier one the same way.
 func (s *Store) AddBans(bans []Ban) (err error) {
 	ctx := context.Background()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -75,30 +77,34 @@ func (s *Store) AddBans(bans []Ban) (err error) {
 			tx.Rollback()
 		}
 	}()
-	end, err := tx.PrepareContext(ctx, "UPDATE bans SET ended = 1 WHERE jail = ? AND ip = ? AND ended = 0")
-	if err != nil {
-		return fmt.Errorf("add bans: %w", err)
+	stmts := make([]*sql.Stmt, 3)
+	for i, q := range []string{
+		// A new ban of a jail and address without an active one (the
+		// common case) takes this one statement.
+		`INSERT INTO bans (jail, ip, start, bantime, stop, count, failures, matches)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ip, jail) WHERE ended = 0 DO NOTHING`,
+		`UPDATE bans SET bantime = ?4, stop = ?5, count = ?6, failures = ?7, matches = ?8
+			WHERE ip = ?2 AND jail = ?1 AND ended = 0 AND start = ?3`,
+		"UPDATE bans SET ended = 1 WHERE ip = ?2 AND jail = ?1 AND ended = 0",
+	} {
+		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
+			return fmt.Errorf("add bans: %w", err)
+		}
+		defer stmts[i].Close()
 	}
-	defer end.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO bans (jail, ip, start, bantime, stop, count, failures, matches)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("add bans: %w", err)
-	}
-	defer insert.Close()
+	insert, update, end := stmts[0], stmts[1], stmts[2]
+	var buf []byte
 	for _, b := range bans {
 		if b.Time.Before(minTime) || b.Time.After(maxTime) {
 			return fmt.Errorf("add ban of %q in %q at %v: %w", b.IP, b.Jail, b.Time, errTimeRange)
 		}
-		matches, err := encodeMatches(b.Matches)
-		if err != nil {
-			return fmt.Errorf("add ban of %q in %q: %w", b.IP, b.Jail, err)
+		var matches sql.NullString
+		if len(b.Matches) > 0 {
+			buf = appendMatches(buf[:0], b.Matches)
+			matches = sql.NullString{String: string(buf), Valid: true}
 		}
-		if _, err := end.ExecContext(ctx, b.Jail, b.IP); err != nil {
-			return fmt.Errorf("add ban of %q in %q: end the active one: %w", b.IP, b.Jail, err)
-		}
-		if _, err := insert.ExecContext(ctx, b.Jail, b.IP, b.Time.UnixNano(), int64(b.BanTime), stop(b),
-			b.Count, b.Failures, matches); err != nil {
+		args := []any{b.Jail, b.IP, b.Time.UnixNano(), int64(b.BanTime), stop(b), b.Count, b.Failures, matches}
+		if err := addBan(ctx, insert, update, end, args); err != nil {
 			return fmt.Errorf("add ban of %q in %q: %w", b.IP, b.Jail, err)
 		}
 	}
@@ -106,6 +112,26 @@ func (s *Store) AddBans(bans []Ban) (err error) {
 		return fmt.Errorf("add bans: %w", err)
 	}
 	return nil
+}
+
+// addBan records one ban with the statements of AddBans: insert it, or
+// update the active ban of its jail and address if that is the same ban
+// (same start), or else end that one and insert.
+func addBan(ctx context.Context, insert, update, end *sql.Stmt, args []any) error {
+	for _, st := range []*sql.Stmt{insert, update} {
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+	}
+	if _, err := end.ExecContext(ctx, args[:2]...); err != nil {
+		return fmt.Errorf("end the active ban: %w", err)
+	}
+	_, err := insert.ExecContext(ctx, args...)
+	return err
 }
 
 // RemoveBan ends the active ban of ip in jail (in every jail for jail ""),
@@ -123,14 +149,20 @@ func (s *Store) RemoveBan(jail, ip string) error {
 }
 
 // ActiveBans returns the bans not ended at now, permanent ones included, in
-// the order they started.
+// the order they were recorded.
 func (s *Store) ActiveBans(now time.Time) ([]Ban, error) {
+	// The open bans (from the small index bans_open) are at least the
+	// active ones: the slice is allocated once.
+	var open int
+	if err := s.db.QueryRow("SELECT count(*) FROM bans WHERE ended = 0").Scan(&open); err != nil {
+		return nil, fmt.Errorf("read active bans: %w", err)
+	}
 	rows, err := s.db.Query("SELECT "+banColumns+" FROM bans WHERE ended = 0 AND stop > ? ORDER BY id", nanos(now))
 	if err != nil {
 		return nil, fmt.Errorf("read active bans: %w", err)
 	}
 	defer rows.Close()
-	var bans []Ban
+	bans := make([]Ban, 0, open)
 	for rows.Next() {
 		b, err := scanBan(rows)
 		if err != nil {
@@ -158,14 +190,19 @@ func (s *Store) BanCount(jail, ip string, since time.Time) (int, error) {
 	return n, nil
 }
 
-// LastBan returns the latest ban of ip in jail (in any jail for jail ""),
-// ended or not; false when there is none.
+// LastBan returns the latest ban of ip in jail, ended or not; false when
+// there is none.
+//
+// With jail "" it returns fail2ban's aggregate for bantime.overalljails over
+// the latest ban of ip in each jail: Time is the latest start, Count the sum
+// of their counts, Failures the sum of their failures, BanTime the sum of
+// their ban times (permanent if one is); Jail is "" and Matches nil.
 func (s *Store) LastBan(jail, ip string) (Ban, bool, error) {
-	q, args := "SELECT "+banColumns+" FROM bans WHERE ip = ?", []any{ip}
-	if jail != "" {
-		q, args = q+" AND jail = ?", append(args, jail)
+	if jail == "" {
+		return s.lastBanOverall(ip)
 	}
-	b, err := scanBan(s.db.QueryRow(q+" ORDER BY start DESC, id DESC LIMIT 1", args...))
+	b, err := scanBan(s.db.QueryRow("SELECT "+banColumns+
+		" FROM bans WHERE ip = ? AND jail = ? ORDER BY start DESC, id DESC LIMIT 1", ip, jail))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Ban{}, false, nil
@@ -173,6 +210,40 @@ func (s *Store) LastBan(jail, ip string) (Ban, bool, error) {
 		return Ban{}, false, fmt.Errorf("read last ban of %q in %q: %w", ip, jail, err)
 	}
 	return b, true, nil
+}
+
+// lastBanOverall is LastBan for jail "".
+func (s *Store) lastBanOverall(ip string) (Ban, bool, error) {
+	rows, err := s.db.Query(`SELECT start, bantime, count, failures FROM (
+		SELECT start, bantime, count, failures, row_number() OVER (PARTITION BY jail ORDER BY start DESC, id DESC) AS n
+		FROM bans WHERE ip = ?) WHERE n = 1`, ip)
+	if err != nil {
+		return Ban{}, false, fmt.Errorf("read last bans of %q: %w", ip, err)
+	}
+	defer rows.Close()
+	sum, found, permanent := Ban{IP: ip}, false, false
+	for rows.Next() {
+		var start, banTime int64
+		var count, failures int
+		if err := rows.Scan(&start, &banTime, &count, &failures); err != nil {
+			return Ban{}, false, fmt.Errorf("read last bans of %q: %w", ip, err)
+		}
+		if t := time.Unix(0, start); !found || t.After(sum.Time) {
+			sum.Time = t
+		}
+		found = true
+		permanent = permanent || banTime < 0
+		sum.BanTime += time.Duration(banTime)
+		sum.Count += count
+		sum.Failures += failures
+	}
+	if err := rows.Err(); err != nil {
+		return Ban{}, false, fmt.Errorf("read last bans of %q: %w", ip, err)
+	}
+	if permanent {
+		sum.BanTime = -1
+	}
+	return sum, found, nil
 }
 
 // Purge forgets the bans that started before before and have ended: ended

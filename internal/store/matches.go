@@ -1,8 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,29 +9,41 @@ import (
 // Matches are stored as a JSON array of strings. Invalid UTF-8 in a line
 // becomes U+FFFD (encoding/json's rule); lines reach the store decoded.
 
-// encodeMatches is the JSON array of matches, as a TEXT value; NULL for
-// none.
-func encodeMatches(matches []string) (sql.NullString, error) {
-	if len(matches) == 0 {
-		return sql.NullString{}, nil
+// appendMatches appends the JSON array of matches to buf.
+func appendMatches(buf []byte, matches []string) []byte {
+	buf = append(buf, '[')
+	for i, m := range matches {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, m)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // fewer escapes: more lines take decodeMatches' quick way
-	if err := enc.Encode(matches); err != nil {
-		return sql.NullString{}, fmt.Errorf("encode matches: %w", err)
-	}
-	return sql.NullString{String: strings.TrimSuffix(buf.String(), "\n"), Valid: true}, nil
+	return append(buf, ']')
 }
 
-// decodeMatches decodes what encodeMatches wrote. A line without escapes
+// appendJSONString appends s as a JSON string: as it is between quotes when
+// it is printable ASCII without quotes or backslashes (most log lines),
+// otherwise as encoding/json writes it.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			j, _ := json.Marshal(s) // a string always marshals
+			return append(buf, j...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
+// decodeMatches decodes what appendMatches wrote. A line without escapes
 // (most log lines) is a substring of j, neither copied nor parsed by
 // encoding/json, which makes restoring many bans several times faster.
 func decodeMatches(j string) ([]string, error) {
 	if len(j) < 2 || j[0] != '[' || j[len(j)-1] != ']' {
 		return nil, fmt.Errorf("decode matches: not a JSON array: %.40q", j)
 	}
-	var out []string
+	out := make([]string, 0, strings.Count(j, `","`)+1)
 	for i, end := 1, len(j)-1; i < end; {
 		if j[i] != '"' {
 			return decodeMatchesSlowly(j)
@@ -67,7 +77,7 @@ func decodeMatches(j string) ([]string, error) {
 }
 
 // decodeMatchesSlowly decodes JSON that decodeMatches does not expect (such
-// as white space, which encodeMatches never writes).
+// as white space, which appendMatches never writes).
 func decodeMatchesSlowly(j string) ([]string, error) {
 	var out []string
 	if err := json.Unmarshal([]byte(j), &out); err != nil {

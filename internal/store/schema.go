@@ -13,8 +13,8 @@ import (
 //
 // Times are Unix nanoseconds. A ban's stop is its natural end, the largest
 // integer for a permanent ban; ended is 1 once RemoveBan or a newer ban of the
-// same jail and address ended it early. At most one row of a jail and address
-// has ended = 0.
+// same jail and address ended it early. A jail and address have at most one
+// row with ended = 0 (bans_open).
 var migrations = []string{
 	`CREATE TABLE bans (
 		id       INTEGER PRIMARY KEY,
@@ -29,7 +29,7 @@ var migrations = []string{
 		matches  TEXT
 	);
 	CREATE INDEX bans_ip_jail_start ON bans(ip, jail, start);
-	CREATE INDEX bans_open_stop ON bans(stop) WHERE ended = 0;
+	CREATE UNIQUE INDEX bans_open ON bans(ip, jail) WHERE ended = 0;
 	CREATE TABLE positions (
 		path        TEXT    NOT NULL PRIMARY KEY,
 		pos         INTEGER NOT NULL,

@@ -178,6 +178,22 @@ func TestReplacementWithinOneBatch(t *testing.T) {
 	}
 }
 
+// The ban manager records a prolonged ban again with its first start: it is
+// the same ban, updated, and counts once.
+func TestSameBanRecordedAgainIsUpdated(t *testing.T) {
+	s, _ := open(t)
+	b := store.Ban{Jail: "sshd", IP: "192.0.2.1", Time: t0, BanTime: time.Hour, Count: 1, Failures: 5, Matches: []string{"a"}}
+	add(t, s, b)
+	b.BanTime, b.Failures, b.Matches = 3*time.Hour, 6, []string{"a", "b"}
+	add(t, s, b, b)
+	if got := active(t, s, t0.Add(2*time.Hour)); len(got) != 1 || !sameBan(got[0], b) {
+		t.Errorf("ActiveBans = %+v, want the prolonged %+v", got, b)
+	}
+	if n := count(t, s, "sshd", "192.0.2.1", t0.Add(-time.Hour)); n != 1 {
+		t.Errorf("BanCount = %d, want 1", n)
+	}
+}
+
 func TestPermanentBan(t *testing.T) {
 	s, _ := open(t)
 	perm := store.Ban{Jail: "recidive", IP: "203.0.113.9", Time: t0, BanTime: -1, Count: 4}
@@ -264,21 +280,42 @@ func TestBanCountAcrossJails(t *testing.T) {
 func TestLastBan(t *testing.T) {
 	s, _ := open(t)
 	ip := "192.0.2.1"
-	if _, ok := lastBan(t, s, "", ip); ok {
+	if _, ok := lastBan(t, s, "sshd", ip); ok {
 		t.Fatal("LastBan of an empty store: ok")
 	}
 	sshd := store.Ban{Jail: "sshd", IP: ip, Time: t0.Add(time.Hour), BanTime: 2 * time.Hour, Count: 2, Failures: 3,
 		Matches: []string{"a", "b"}}
-	nginx := store.Ban{Jail: "nginx", IP: ip, Time: t0.Add(2 * time.Hour), BanTime: time.Minute, Count: 1}
-	add(t, s, store.Ban{Jail: "sshd", IP: ip, Time: t0, BanTime: time.Hour, Count: 1}, nginx, sshd)
+	add(t, s, store.Ban{Jail: "sshd", IP: ip, Time: t0, BanTime: time.Hour, Count: 1}, sshd)
 	if b, ok := lastBan(t, s, "sshd", ip); !ok || !sameBan(b, sshd) {
 		t.Errorf("LastBan(sshd) = %+v, %v; want %+v", b, ok, sshd)
 	}
-	if b, ok := lastBan(t, s, "", ip); !ok || !sameBan(b, nginx) {
-		t.Errorf(`LastBan("") = %+v, %v; want %+v`, b, ok, nginx)
+	if _, ok := lastBan(t, s, "nginx", ip); ok {
+		t.Error("LastBan(nginx): ok")
 	}
-	if _, ok := lastBan(t, s, "apache", ip); ok {
-		t.Error("LastBan(apache): ok")
+}
+
+// LastBan("", ip) is fail2ban's aggregate for bantime.overalljails (its
+// getBan with overalljails: sum(bancount), max(timeofban), sum(bantime) over
+// the latest ban of each jail).
+func TestLastBanOverallJails(t *testing.T) {
+	s, _ := open(t)
+	ip := "192.0.2.1"
+	if _, ok := lastBan(t, s, "", ip); ok {
+		t.Fatal(`LastBan("") of an empty store: ok`)
+	}
+	add(t, s,
+		store.Ban{Jail: "sshd", IP: ip, Time: t0, BanTime: time.Hour, Count: 1, Failures: 5},
+		store.Ban{Jail: "sshd", IP: ip, Time: t0.Add(2 * time.Hour), BanTime: 2 * time.Hour, Count: 2, Failures: 3},
+		store.Ban{Jail: "nginx", IP: ip, Time: t0.Add(time.Hour), BanTime: 10 * time.Minute, Count: 1, Failures: 2},
+		store.Ban{Jail: "nginx", IP: "192.0.2.2", Time: t0.Add(3 * time.Hour), BanTime: time.Hour, Count: 7},
+	)
+	want := store.Ban{IP: ip, Time: t0.Add(2 * time.Hour), BanTime: 2*time.Hour + 10*time.Minute, Count: 3, Failures: 5}
+	if b, ok := lastBan(t, s, "", ip); !ok || !sameBan(b, want) {
+		t.Errorf(`LastBan("") = %+v, %v; want %+v`, b, ok, want)
+	}
+	add(t, s, store.Ban{Jail: "recidive", IP: ip, Time: t0.Add(time.Minute), BanTime: -1, Count: 1})
+	if b, _ := lastBan(t, s, "", ip); b.BanTime >= 0 || b.Count != 4 {
+		t.Errorf(`LastBan("") with a permanent ban = %+v, want a permanent BanTime and Count 4`, b)
 	}
 }
 
