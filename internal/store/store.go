@@ -26,9 +26,11 @@ type Store struct {
 
 // Open opens the database at path, creating the file (mode 0600) and its
 // schema when missing, and brings an older schema up to date. The directory
-// must exist: the caller creates it (with the mode it wants). An existing
-// file keeps its mode. A file that is not an SQLite database, or is one of
-// another program, gives an error.
+// must exist and be writable, since SQLite keeps path-wal and path-shm
+// beside the file (with the file's mode): the caller creates it, with the
+// mode it wants. An existing file keeps its mode. A file that is not an
+// SQLite database, is one of another program, or has a newer schema gives an
+// error naming the file.
 func Open(path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
