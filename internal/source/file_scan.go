@@ -27,10 +27,6 @@ type runner struct {
 	files   map[string]*tracked
 	byID    map[fileID]*tracked // files and retired
 	retired []*tracked
-	// seen holds the fingerprints of the files followed in this run: a
-	// new file with one of them is a copy (copytruncate's), whose lines
-	// were read already.
-	seen map[string]bool
 	// failed holds the last error logged per path, to log each once.
 	failed map[string]string
 	dirty  map[string]bool // event scratch
@@ -69,7 +65,6 @@ func newRunner(f *Files, out chan<- Line) *runner {
 		watched: map[string]bool{},
 		files:   map[string]*tracked{},
 		byID:    map[fileID]*tracked{},
-		seen:    map[string]bool{},
 		failed:  map[string]string{},
 		dirty:   map[string]bool{},
 		buf:     make([]byte, min(readBlock, maxBuf)),
@@ -194,13 +189,19 @@ func (r *runner) check(ctx context.Context, path string, start Start, initial bo
 	if err == nil && !fi.Mode().IsRegular() {
 		err = errors.New("not a regular file")
 	}
-	if err != nil {
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && fi == nil:
+		// Not known to be gone (a directory's permissions...): an open
+		// file is still read.
+		r.logOnce(path, "stat log file", err)
+		if t != nil {
+			return r.read(ctx, t)
+		}
+		return nil
+	case err != nil:
 		if t != nil {
 			r.f.cfg.Logger.Info("log file gone (rotated?)", "path", path)
 			return r.retire(ctx, t)
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			r.logOnce(path, "stat log file", err)
 		}
 		return nil
 	}

@@ -459,3 +459,25 @@ func TestParseMode(t *testing.T) {
 		}
 	}
 }
+
+func TestFilesRunOnce(t *testing.T) {
+	p := logPath(t, "x.log")
+	h := start(t, source.ModePolling, source.FileConfig{Paths: head(p)})
+	if err := h.files.Run(t.Context(), h.lines); err == nil {
+		t.Error("a second Run at the same time succeeded")
+	}
+}
+
+func TestFilesMissingFile(t *testing.T) {
+	eachMode(t, func(t *testing.T, mode source.Mode) {
+		// A logpath with no file yet: read from its start once created.
+		p := logPath(t, "later.log")
+		h := start(t, mode, source.FileConfig{Paths: []source.FilePath{{Pattern: p}}})
+		if got := h.files.Paths(); len(got) != 0 {
+			t.Errorf("Paths() = %q, want none", got)
+		}
+		writeFile(t, p, "1\n")
+		h.expect("1")
+		h.end(p)
+	})
+}
