@@ -40,14 +40,25 @@ func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	args := os.Args[1:]
-	// Invoked through a link named fail2ban-regex: its command line.
-	if filepath.Base(os.Args[0]) == "fail2ban-regex" {
-		args = append([]string{"regex"}, args...)
+	args, err := commandLine(os.Args[0], os.Args[1:])
+	if err == nil {
+		err = run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
 	}
-	err := run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// commandLine is warden's command line for the program invoked as argv0
+// with args: through a link named fail2ban-regex or fail2ban-client, the
+// command line of that program, translated.
+func commandLine(argv0 string, args []string) ([]string, error) {
+	switch filepath.Base(argv0) {
+	case "fail2ban-regex":
+		return append([]string{"regex"}, args...), nil
+	case "fail2ban-client":
+		return fail2banClientArgs(args)
+	}
+	return args, nil
 }
 
 // exitCode reports err on stderr (unless it was reported already) and

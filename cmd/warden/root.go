@@ -12,14 +12,19 @@ import (
 // settings are the defaults a command line starts from; tests replace them.
 type settings struct {
 	configDir string // the configuration directory when --config is not given
+	socket    string // the daemon's control socket when --socket is not given
 }
 
 // defaultSettings: the configuration directory is $WARDEN_CONFIG when set,
-// else /etc/warden.
+// else /etc/warden; the control socket $WARDEN_SOCKET, else
+// /run/warden/warden.sock.
 func defaultSettings() settings {
-	s := settings{configDir: defaultConfigDir}
+	s := settings{configDir: defaultConfigDir, socket: defaultSocket}
 	if d := os.Getenv("WARDEN_CONFIG"); d != "" {
 		s.configDir = d
+	}
+	if p := os.Getenv("WARDEN_SOCKET"); p != "" {
+		s.socket = p
 	}
 	return s
 }
@@ -30,6 +35,11 @@ report them to AbuseIPDB.
 
 The configuration directory defaults to /etc/warden (or $WARDEN_CONFIG); it is
 laid over Warden's built-in defaults. An existing fail2ban tree works too: --config /etc/fail2ban.
+
+status, ban, unban, banned, reload, get, set, ping and stop talk to the running
+daemon on its control socket: /run/warden/warden.sock, or $WARDEN_SOCKET, or
+--socket PATH. Invoked as fail2ban-client (a link), warden takes
+fail2ban-client's command lines for them.
 
 Exit statuses: 0 success, 1 a problem found (configuration errors, a failure
 to read or write), 2 wrong usage.`
@@ -71,6 +81,7 @@ func newRootCmd(s settings, in io.Reader, out, errw io.Writer) *cobra.Command {
 		newVersionCmd(),
 		newManCmd(),
 	)
+	root.AddCommand(controlCommands(s)...)
 	// cobra's own help and completion commands, added now rather than at
 	// Execute so that the man pages have them too; a group without its
 	// subcommand (completion) is wrong usage, as ours are.

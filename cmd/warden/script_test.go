@@ -13,8 +13,9 @@ import (
 // fail2ban-regex, the same program under another name) in the scripts.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"warden":         main,
-		"fail2ban-regex": main,
+		"warden":          main,
+		"fail2ban-regex":  main,
+		"fail2ban-client": main,
 	})
 }
 
@@ -30,6 +31,8 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			// Nothing of the host's /etc/warden leaks into the scripts.
 			env.Setenv("WARDEN_CONFIG", env.WorkDir+"/etc/warden")
+			// Nor its daemon: no script reaches a running warden.
+			env.Setenv("WARDEN_SOCKET", env.WorkDir+"/warden.sock")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
