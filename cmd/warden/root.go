@@ -78,6 +78,7 @@ func newRootCmd(s settings, in io.Reader, out, errw io.Writer) *cobra.Command {
 	root.AddCommand(
 		newConfigCmd(s),
 		newRegexCmd(s),
+		newRunCmd(s),
 		newVersionCmd(),
 		newManCmd(),
 	)

@@ -1,0 +1,223 @@
+// Package daemon runs Warden: it wires the configuration's jails (log
+// source, filter, failure counting) to the ban manager and its actions,
+// and serves the control socket. Data flows one way: lines, failures, ban
+// decisions, bans, actions.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/wardenipd/warden/internal/ban"
+	"github.com/wardenipd/warden/internal/clock"
+	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/control"
+	"github.com/wardenipd/warden/internal/store"
+)
+
+// Options configure a daemon.
+type Options struct {
+	ConfigDir string // the configuration directory; "" for the built-in defaults alone
+	StateDir  string // where the ban store lives
+	Socket    string // the control socket's path
+	BanLog    string // a log of bans in fail2ban's format (for recidive); "" for none
+	DryRun    bool   // no firewall and no actions: bans are logged, recorded and expire as usual
+	Log       *slog.Logger
+	Clock     clock.Clock
+	Notifier  *Notifier
+	// Resolve turns host names of ignoreip into addresses; nil: no DNS.
+	Resolve func(host string) []string
+	// Reload asks for the configuration to be reloaded (SIGHUP).
+	Reload <-chan struct{}
+}
+
+// Daemon is a running Warden.
+type Daemon struct {
+	o     Options
+	store *store.Store
+	bans  *ban.Manager
+
+	mu    sync.Mutex
+	jails map[string]*jailRun
+	order []string // jail names in configuration order
+
+	stop     chan struct{} // closed by Stop
+	stopOnce sync.Once
+	reload   chan reloadRequest
+}
+
+type reloadRequest struct {
+	jail  string
+	unban bool
+	done  chan error
+}
+
+// ErrNoFirewall is returned by Run without DryRun while Warden has no
+// firewall backend to enforce bans with.
+var ErrNoFirewall = errors.New("no firewall backend is available yet: Warden cannot enforce bans; run with --dry-run to record and expire bans without enforcing them")
+
+// Run starts the daemon and returns when ctx is done or Stop is called,
+// after stopping every jail, the control socket and the ban manager.
+func Run(ctx context.Context, o Options) error {
+	if !o.DryRun {
+		return ErrNoFirewall
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	cfg, err := loadConfig(o.ConfigDir)
+	if err != nil {
+		return err
+	}
+	for _, p := range cfg.Problems {
+		o.Log.Error("configuration problem", "problem", p.Error())
+	}
+	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	st, err := store.Open(filepath.Join(o.StateDir, "warden.db"))
+	if err != nil {
+		return fmt.Errorf("open ban store: %w", err)
+	}
+	defer st.Close()
+	d := &Daemon{o: o, store: st, jails: map[string]*jailRun{}, stop: make(chan struct{}), reload: make(chan reloadRequest)}
+	d.bans = ban.New(storeAdapter{st}, o.Clock, o.Log)
+	d.bans.Subscribe(dryRunAction{log: o.Log})
+	if o.BanLog != "" {
+		bl, err := openBanLog(o.BanLog)
+		if err != nil {
+			return err
+		}
+		defer bl.Close()
+		d.bans.Subscribe(bl)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.bans.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("ban manager: %w", err)
+		}
+	}()
+	l, err := control.Listen(o.Socket)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return err
+	}
+	srv := control.NewServer(d, o.Log)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ctx, l); err != nil {
+			errc <- err
+		}
+	}()
+	d.apply(ctx, cfg, "", false)
+	_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
+	o.Log.Info("warden started", "jails", len(d.order), "socket", o.Socket, "dry_run", o.DryRun)
+
+	var watchdog <-chan time.Time
+	if iv := WatchdogInterval(); iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-d.stop:
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case r := <-d.reload:
+			_ = o.Notifier.Notify("RELOADING=1")
+			r.done <- d.doReload(ctx, r.jail, r.unban)
+			_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
+		case <-o.Reload:
+			_ = o.Notifier.Notify("RELOADING=1")
+			if err := d.doReload(ctx, "", false); err != nil {
+				o.Log.Error("reload failed", "err", err)
+			}
+			_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
+		case <-watchdog:
+			_ = o.Notifier.Notify("WATCHDOG=1")
+		}
+	}
+	_ = o.Notifier.Notify("STOPPING=1")
+	d.stopJails(d.jailNames())
+	cancel()
+	wg.Wait()
+	o.Log.Info("warden stopped")
+	return runErr
+}
+
+// Reload asks the running daemon to reload its configuration; it waits
+// for the outcome.
+func (d *Daemon) requestReload(jail string, unban bool) error {
+	r := reloadRequest{jail: jail, unban: unban, done: make(chan error, 1)}
+	select {
+	case d.reload <- r:
+	case <-d.stop:
+		return errors.New("warden is stopping")
+	}
+	return <-r.done
+}
+
+func (d *Daemon) statusLine() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return fmt.Sprintf("%d jail(s)", len(d.order))
+}
+
+func (d *Daemon) jailNames() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.order...)
+}
+
+// loadConfig loads dir over the built-in defaults ("" for the defaults
+// alone).
+func loadConfig(dir string) (*config.Config, error) {
+	if dir != "" {
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("configuration directory: %w", err)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("configuration directory %s is not a directory", dir)
+		}
+	}
+	cfg, err := config.Load(config.Options{Dir: dir})
+	if err != nil {
+		return nil, fmt.Errorf("load configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// dryRunAction logs each ban instead of enforcing it.
+type dryRunAction struct{ log *slog.Logger }
+
+func (dryRunAction) Name() string { return "dry-run" }
+
+func (a dryRunAction) Handle(_ context.Context, e ban.Event) error {
+	a.log.Info("dry run: "+e.Kind.String(), "jail", e.Ban.Jail, "ip", e.Ban.IP, "bantime", e.Ban.BanTime)
+	return nil
+}
