@@ -11,8 +11,10 @@ SUDO=""
 
 # System packages the tests use: python3 runs the reference fail2ban; man-db
 # renders the man pages and bash-completion loads the completion script in
-# the command-line scripts (cmd/warden/testdata/script).
-PKGS=(python3 ca-certificates man-db bash-completion)
+# the command-line scripts (cmd/warden/testdata/script); systemd gives
+# journalctl and systemd-journal-remote writes the journal files the systemd
+# backend's tests read (internal/source).
+PKGS=(python3 ca-certificates man-db bash-completion systemd systemd-journal-remote)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
