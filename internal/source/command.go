@@ -21,7 +21,7 @@ type CommandConfig struct {
 	// Encoding decodes the output (logencoding); nil is UTF-8. It must
 	// end lines with "\n" (no UTF-16 or EBCDIC).
 	Encoding *logenc.Encoding
-	MaxLine  int // bytes of a line kept, the rest cut; 0 is DefaultMaxLine
+	MaxLine  int // bytes of a line kept, the rest cut; 0 is DefaultMaxProcessLine
 	Backoff  Backoff
 	Clock    clock.Clock  // nil is clock.Real{}
 	Log      *slog.Logger // nil discards
@@ -67,7 +67,7 @@ func NewCommand(cfg CommandConfig) (*Command, error) {
 
 func newProc(name string, b Backoff, maxLine int, c clock.Clock, log *slog.Logger) *proc {
 	if maxLine <= 0 {
-		maxLine = DefaultMaxLine
+		maxLine = DefaultMaxProcessLine
 	}
 	if c == nil {
 		c = clock.Real{}

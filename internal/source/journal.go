@@ -57,7 +57,7 @@ type JournalConfig struct {
 	// nil is UTF-8.
 	Encoding   *logenc.Encoding
 	Journalctl string // the program; "" is journalctl, looked up in PATH
-	MaxLine    int    // bytes of a line's text kept; 0 is DefaultMaxLine
+	MaxLine    int    // bytes of a line's text kept; 0 is DefaultMaxProcessLine
 	Backoff    Backoff
 	// Positions keeps the last entry read, under Key(); nil: none kept.
 	Positions Positions
@@ -153,7 +153,7 @@ func NewJournal(cfg JournalConfig) (*Journal, error) {
 	p := newProc("journal", cfg.Backoff, DefaultMaxJournalEntry, cfg.Clock, cfg.Log)
 	maxLine := cfg.MaxLine
 	if maxLine <= 0 {
-		maxLine = DefaultMaxLine
+		maxLine = DefaultMaxProcessLine
 	}
 	return &Journal{
 		key:      key,
