@@ -25,10 +25,12 @@ func (l *Loader) validate(jm *merged, j *Jail) Errors {
 	if i := strings.IndexByte(b, '['); i >= 0 {
 		b = b[:i]
 	}
-	switch b {
-	case "auto", "polling", "pyinotify", "gamin", "systemd":
+	switch {
+	case b == "auto", b == "polling", b == "pyinotify", b == "gamin", b == "systemd":
+	case strings.HasPrefix(j.Backend, "command:") && strings.TrimSpace(j.Backend[len("command:"):]) != "":
+		// Warden's own: the output of a long-running command.
 	default:
-		problem("backend", "unknown backend %q (use auto, polling, pyinotify or systemd)", j.Backend)
+		problem("backend", "unknown backend %q (use auto, polling, pyinotify, systemd or command:COMMAND)", j.Backend)
 	}
 	switch j.UseDNS {
 	case "", "yes", "no", "warn", "raw":

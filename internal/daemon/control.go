@@ -45,7 +45,7 @@ func (d *Daemon) JailStatus(name string) (control.JailStatus, error) {
 	out := control.JailStatus{Name: name, CurrentlyFailed: st.CurrentlyFailed, TotalFailed: int(st.TotalFailed),
 		Evicted: int(st.Evictions), FileList: append([]string{}, r.files...), CurrentlyBanned: js.Banned, TotalBanned: js.Total,
 		BannedIPs: []string{}}
-	if r.cfg.Backend == "systemd" {
+	if strings.HasPrefix(r.cfg.Backend, "systemd") {
 		out.Journal = true
 		for _, g := range r.cfg.JournalMatch {
 			out.JournalMatches = append(out.JournalMatches, strings.Join(g, " "))

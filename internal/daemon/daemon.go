@@ -112,8 +112,11 @@ func Run(ctx context.Context, o Options) error {
 			errc <- fmt.Errorf("ban manager: %w", err)
 		}
 	}()
+	// The jails first: the socket answers once they run.
+	d.apply(ctx, cfg, "", false)
 	l, err := control.Listen(o.Socket)
 	if err != nil {
+		d.stopJails(d.jailNames())
 		cancel()
 		wg.Wait()
 		return err
@@ -126,7 +129,6 @@ func Run(ctx context.Context, o Options) error {
 			errc <- err
 		}
 	}()
-	d.apply(ctx, cfg, "", false)
 	_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
 	o.Log.Info("warden started", "jails", len(d.order), "socket", o.Socket, "dry_run", o.DryRun)
 
