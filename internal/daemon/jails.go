@@ -27,9 +27,9 @@ type jailRun struct {
 	key   string // the resolved configuration, to tell a changed jail on reload
 	files []string
 
-	mu     sync.Mutex // guards filter use by status, and jail
-	filt   *filter.Filter
-	jail   *jail.Jail
+	mu      sync.Mutex // guards filter use by status, and jail
+	filt    *filter.Filter
+	jail    *jail.Jail
 	skipped int // lines a regex ran out of steps on
 
 	cancel context.CancelFunc

@@ -20,14 +20,14 @@ import (
 
 // Defaults of the process backends (command and journal).
 const (
-	DefaultMinBackoff = time.Second     // the first wait before a restart
-	DefaultMaxBackoff = time.Minute     // the longest wait before a restart
-	DefaultResetAfter = time.Minute     // a process that ran this long restarts after DefaultMinBackoff again
-	DefaultMaxProcessLine    = 64 << 10        // bytes of a line kept; the rest is cut
-	maxStderrLines    = 10              // stderr lines logged per process run
-	maxStderrLine     = 512             // bytes of a stderr line logged
-	waitDelay         = 2 * time.Second // bounds Wait once the process group is killed
-	readBufSize       = 64 << 10        // stdout read buffer
+	DefaultMinBackoff     = time.Second     // the first wait before a restart
+	DefaultMaxBackoff     = time.Minute     // the longest wait before a restart
+	DefaultResetAfter     = time.Minute     // a process that ran this long restarts after DefaultMinBackoff again
+	DefaultMaxProcessLine = 64 << 10        // bytes of a line kept; the rest is cut
+	maxStderrLines        = 10              // stderr lines logged per process run
+	maxStderrLine         = 512             // bytes of a stderr line logged
+	waitDelay             = 2 * time.Second // bounds Wait once the process group is killed
+	readBufSize           = 64 << 10        // stdout read buffer
 )
 
 // Backoff says how a process backend restarts its process when it ends:
