@@ -85,14 +85,15 @@ def rss(pid, key):
 def wait_for(path, pattern, timeout):
     end = time.time() + timeout
     while time.time() < end:
-        if os.path.exists(path) and re.search(pattern, open(path, errors="replace").read()):
+        if os.path.exists(path) and (pattern is None or re.search(pattern, open(path, errors="replace").read())):
             return
         time.sleep(0.05)
     sys.exit(f"timed out waiting for {pattern!r} in {path}")
 
-# Both daemons up and watching.
-wait_for(f"{work}/f2b/fail2ban.log", r"Jail 'sshd' started|NOTICE|INFO", 60)
-wait_for(f"{work}/w/run.out", r"jail started.*sshd|\"jail\":\"sshd\"", 60)
+# Both daemons up and watching: their control sockets exist once their
+# jails run.
+wait_for(f"{work}/f2b/run/f2b.sock", None, 60)
+wait_for(f"{work}/w/warden.sock", None, 60)
 time.sleep(2)  # let both settle into their idle state
 idle = {"fail2ban": rss(f2bpid, "VmRSS"), "warden": rss(wpid, "VmRSS")}
 
