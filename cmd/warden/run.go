@@ -105,6 +105,7 @@ Without --dry-run, Warden needs a firewall backend to enforce bans.`,
 	fl.StringVar(&o.StateDir, "state-dir", defaultStateDir, "directory of the ban store")
 	fl.StringVar(&o.Socket, "socket", s.socket, "path of the control socket")
 	fl.StringVar(&o.BanLog, "ban-log", defaultBanLog, "log of bans in fail2ban's format, read by the recidive jail (\"\" for none)")
+	fl.DurationVar(&o.PurgeAge, "db-purge-age", daemon.DefaultPurgeAge, "forget ended bans older than this (fail2ban's dbpurgeage); bantime.increment looks back this far")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "no firewall and no actions: log each ban, record it and let it expire")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&logFormat, "log-format", "text", "text or json")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -35,7 +36,16 @@ type Options struct {
 	Resolve func(host string) []string
 	// Reload asks for the configuration to be reloaded (SIGHUP).
 	Reload <-chan struct{}
+	// Actions are subscribed to the ban manager besides the daemon's own
+	// (the dry-run log, the ban log).
+	Actions []ban.Action
+	// PurgeAge is fail2ban's dbpurgeage: ended bans older than this are
+	// forgotten (at start, then hourly); 0 is DefaultPurgeAge.
+	PurgeAge time.Duration
 }
+
+// DefaultPurgeAge is fail2ban's default dbpurgeage.
+const DefaultPurgeAge = 24 * time.Hour
 
 // Daemon is a running Warden.
 type Daemon struct {
@@ -92,6 +102,9 @@ func Run(ctx context.Context, o Options) error {
 	d := &Daemon{o: o, store: st, jails: map[string]*jailRun{}, stop: make(chan struct{}), reload: make(chan reloadRequest)}
 	d.bans = ban.New(storeAdapter{st}, o.Clock, o.Log)
 	d.bans.Subscribe(dryRunAction{log: o.Log})
+	for _, a := range o.Actions {
+		d.bans.Subscribe(a)
+	}
 	if o.BanLog != "" {
 		bl, err := openBanLog(o.BanLog)
 		if err != nil {
@@ -129,6 +142,15 @@ func Run(ctx context.Context, o Options) error {
 			errc <- err
 		}
 	}()
+	if o.PurgeAge <= 0 {
+		o.PurgeAge = DefaultPurgeAge
+	}
+	d.purge()
+	purge := o.Clock.NewTimer(time.Hour)
+	defer purge.Stop()
+	// What start-up used (configuration, regex compilation) goes back to
+	// the system: the idle daemon stays small.
+	debug.FreeOSMemory()
 	_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
 	o.Log.Info("warden started", "jails", len(d.order), "socket", o.Socket, "dry_run", o.DryRun)
 
@@ -159,6 +181,9 @@ loop:
 				o.Log.Error("reload failed", "err", err)
 			}
 			_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
+		case <-purge.C():
+			d.purge()
+			purge.Reset(time.Hour)
 		case <-watchdog:
 			_ = o.Notifier.Notify("WATCHDOG=1")
 		}
@@ -181,6 +206,13 @@ func (d *Daemon) requestReload(jail string, unban bool) error {
 		return errors.New("warden is stopping")
 	}
 	return <-r.done
+}
+
+// purge forgets the ended bans older than the purge age.
+func (d *Daemon) purge() {
+	if err := d.store.Purge(d.o.Clock.Now().Add(-d.o.PurgeAge)); err != nil {
+		d.o.Log.Error("purge the ban store", "err", err)
+	}
 }
 
 func (d *Daemon) statusLine() string {
