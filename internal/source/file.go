@@ -215,11 +215,13 @@ func (f *Files) setPaths(p []string) {
 //
 // At start, each file matching a logpath resumes at its saved position
 // when Positions knows it and its fingerprint (a hash of its first line)
-// still matches; a file whose fingerprint differs was replaced while
-// Warden was stopped and is read from its start; an unknown file starts
-// as its logpath's Start says. A file appearing later is read from its
-// start. A line is sent once it is complete: a last line without its line
-// end waits for it.
+// still matches, whatever its Start (fail2ban ignores the saved position
+// of a tail logpath, losing what was written while it was stopped); a
+// file whose fingerprint differs was replaced while Warden was stopped
+// and is read from its start; an unknown file starts as its logpath's
+// Start says. A file appearing later is read from its start. A line is
+// sent once it is complete: a last line without its line end waits for
+// it.
 func (f *Files) Run(ctx context.Context, out chan<- Line) error {
 	if !f.running.CompareAndSwap(false, true) {
 		return errors.New("run files source: already running")
