@@ -113,6 +113,27 @@ type FileStats struct {
 }
 
 // Files follows the log files of a jail.
+//
+// Files are read in blocks from an open descriptor, and cut into lines in
+// their raw bytes by the encoding's line end; each line is decoded on its
+// own (what cannot be decoded becomes U+FFFD) and loses its trailing
+// "\r", as fail2ban strips "\r\n".
+//
+// Rotation: a file renamed or removed under its name is read to its end,
+// then read again at each poll for a while (2 poll intervals, at least 5
+// s) for the lines its writer adds before reopening its log, and closed;
+// a last line it left without line end is then sent. The file that takes
+// its name is read from its start. A file that shrinks below what was
+// read, or whose first line changed, was truncated in place
+// (copytruncate) and is read from its start. A renamed file whose new
+// name matches a logpath too is followed on under that name; a new file
+// whose first line is that of another followed file is taken for
+// copytruncate's copy and only its new lines are read.
+//
+// The fingerprint kept with a position is the first 16 bytes of the
+// SHA-256 of the file's first line (its line end included; its first 4
+// KiB when the line is longer), in hex; "" while the file holds no whole
+// line.
 type Files struct {
 	cfg     FileConfig
 	enc     *logenc.Encoding
@@ -194,11 +215,13 @@ func (f *Files) setPaths(p []string) {
 //
 // At start, each file matching a logpath resumes at its saved position
 // when Positions knows it and its fingerprint (a hash of its first line)
-// still matches; a file whose fingerprint differs was replaced while
-// Warden was stopped and is read from its start; an unknown file starts
-// as its logpath's Start says. A file appearing later is read from its
-// start. A line is sent once it is complete: a last line without its line
-// end waits for it.
+// still matches, whatever its Start (fail2ban ignores the saved position
+// of a tail logpath, losing what was written while it was stopped); a
+// file whose fingerprint differs was replaced while Warden was stopped
+// and is read from its start; an unknown file starts as its logpath's
+// Start says. A file appearing later is read from its start. A line is
+// sent once it is complete: a last line without its line end waits for
+// it.
 func (f *Files) Run(ctx context.Context, out chan<- Line) error {
 	if !f.running.CompareAndSwap(false, true) {
 		return errors.New("run files source: already running")
