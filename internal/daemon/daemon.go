@@ -252,6 +252,11 @@ type dryRunAction struct{ log *slog.Logger }
 func (dryRunAction) Name() string { return "dry-run" }
 
 func (a dryRunAction) Handle(_ context.Context, e ban.Event) error {
+	if e.Kind == ban.KindRestore {
+		// The ban manager logs one line for all the restored bans.
+		a.log.Debug("dry run: restore", "jail", e.Ban.Jail, "ip", e.Ban.IP)
+		return nil
+	}
 	a.log.Info("dry run: "+e.Kind.String(), "jail", e.Ban.Jail, "ip", e.Ban.IP, "bantime", e.Ban.BanTime)
 	return nil
 }
