@@ -119,7 +119,7 @@ for name, log, banlog in (("fail2ban", f"{work}/f2b/auth.log", f"{work}/f2b/fail
     with open(log, "ab") as f:
         f.write(data)
     got = set()
-    while len(got) < n and time.time() - t0 < 600:
+    while len(got) < n and time.time() - t0 < 1800:
         time.sleep(0.01 if name == "warden" else 0.1)
         got = bans(banlog)
     result[name] = (time.time() - t0, got)
