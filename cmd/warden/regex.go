@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net"
 	"os"
 	"path"
 	"regexp"
@@ -22,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/daemon"
 	"github.com/wardenipd/warden/internal/datedetect"
 	"github.com/wardenipd/warden/internal/filter"
 	"github.com/wardenipd/warden/internal/logenc"
@@ -346,7 +346,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	if o.usedns != "" {
 		fo.UseDNS = o.usedns
 		if o.usedns == "yes" || o.usedns == "warn" {
-			fo.Resolve = resolveHost
+			fo.Resolve = daemon.LookupHost
 		}
 	}
 	f, err := filter.New(fo)
@@ -443,15 +443,6 @@ func displayDir(d string) string {
 	return d
 }
 
-func resolveHost(host string) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
-	if err != nil {
-		return nil
-	}
-	return addrs
-}
 
 // openLog opens LOG: standard input, a file, or (nil reader) a literal
 // line. Like fail2ban-regex, what is not a file is a log line; when it
