@@ -24,8 +24,16 @@ const defaultSocket = "/run/warden/warden.sock"
 // socketFlag is the --socket option every control command takes.
 type socketFlag struct{ path string }
 
+// register adds --socket; its default, from s, is not shown as the flag's
+// default, so that the help and the man pages stay the same whatever
+// $WARDEN_SOCKET holds.
 func (f *socketFlag) register(cmd *cobra.Command, s settings) {
-	cmd.Flags().StringVar(&f.path, "socket", s.socket, "the daemon's control socket ($WARDEN_SOCKET)")
+	cmd.Flags().StringVar(&f.path, "socket", "", "the daemon's control socket (default $WARDEN_SOCKET, else "+defaultSocket+")")
+	cmd.PreRun = func(*cobra.Command, []string) {
+		if f.path == "" {
+			f.path = s.socket
+		}
+	}
 }
 
 func (f *socketFlag) client() *control.Client { return control.NewClient(f.path) }

@@ -483,3 +483,20 @@ func TestFail2banClientCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSocket: $WARDEN_SOCKET, else /run/warden/warden.sock.
+func TestDefaultSocket(t *testing.T) {
+	t.Setenv("WARDEN_SOCKET", "")
+	if got := defaultSettings().socket; got != "/run/warden/warden.sock" {
+		t.Errorf("default socket %q", got)
+	}
+	t.Setenv("WARDEN_SOCKET", "/tmp/w.sock")
+	if got := defaultSettings().socket; got != "/tmp/w.sock" {
+		t.Errorf("socket with $WARDEN_SOCKET: %q", got)
+	}
+	// --socket wins over both.
+	_, errs, code := runSocket(t, "/tmp/ignored.sock", "ping", "--socket", "/nonexistent/x.sock")
+	if code != 1 || !strings.Contains(errs, "cannot reach warden at /nonexistent/x.sock:") {
+		t.Errorf("ping --socket: exit %d, %q", code, errs)
+	}
+}
