@@ -33,7 +33,7 @@ type configFlags struct {
 }
 
 func (f *configFlags) register(cmd *cobra.Command, s settings, jsonHelp string) {
-	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default "+s.configDir+", over the built-in defaults)")
+	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default $WARDEN_CONFIG, else "+defaultConfigDir+", over the built-in defaults)")
 	cmd.Flags().StringVar(&f.jail, "jail", "", "resolve only this jail, as if it were enabled")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, jsonHelp)
 	_ = cmd.MarkFlagDirname("config")

@@ -103,7 +103,7 @@ func newRegexCmd(s settings) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVarP(&o.config, "config", "c", "", "configuration directory (default "+s.configDir+", over the built-in defaults)")
+	fl.StringVarP(&o.config, "config", "c", "", "configuration directory (default $WARDEN_CONFIG, else "+defaultConfigDir+", over the built-in defaults)")
 	fl.BoolVar(&o.asJSON, "json", false, "print each failure as a JSON object, one a line")
 	fl.StringVarP(&o.datePattern, "datepattern", "d", "", "date pattern, instead of the filter's")
 	fl.IntVarP(&o.maxLines, "maxlines", "L", 0, "lines in the multi-line buffer, instead of the filter's")

@@ -71,6 +71,9 @@ Without --dry-run, Warden needs a firewall backend to enforce bans.`,
 					o.ConfigDir = abs
 				}
 			}
+			if o.Socket == "" {
+				o.Socket = s.socket
+			}
 			o.Clock = clock.Real{}
 			o.Notifier = daemon.NewNotifier()
 			hup := make(chan os.Signal, 1)
@@ -101,9 +104,9 @@ Without --dry-run, Warden needs a firewall backend to enforce bans.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&o.ConfigDir, "config", "c", "", "configuration directory (default "+s.configDir+", over the built-in defaults)")
+	fl.StringVarP(&o.ConfigDir, "config", "c", "", "configuration directory (default $WARDEN_CONFIG, else "+defaultConfigDir+", over the built-in defaults)")
 	fl.StringVar(&o.StateDir, "state-dir", defaultStateDir, "directory of the ban store")
-	fl.StringVar(&o.Socket, "socket", s.socket, "path of the control socket")
+	fl.StringVar(&o.Socket, "socket", "", "path of the control socket (default $WARDEN_SOCKET, else "+defaultSocket+")")
 	fl.StringVar(&o.BanLog, "ban-log", defaultBanLog, "log of bans in fail2ban's format, read by the recidive jail (\"\" for none)")
 	fl.DurationVar(&o.PurgeAge, "db-purge-age", daemon.DefaultPurgeAge, "forget ended bans older than this (fail2ban's dbpurgeage); bantime.increment looks back this far")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "no firewall and no actions: log each ban, record it and let it expire")
