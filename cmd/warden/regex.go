@@ -443,7 +443,6 @@ func displayDir(d string) string {
 	return d
 }
 
-
 // openLog opens LOG: standard input, a file, or (nil reader) a literal
 // line. Like fail2ban-regex, what is not a file is a log line; when it
 // names something (a directory, a device) or looks like a path, a warning
