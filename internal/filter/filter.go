@@ -99,18 +99,35 @@ type Options struct {
 	IgnorePending bool
 	// CheckFindTime enables the daemon's time checks: with InOperation,
 	// dates far from now are taken as now; without, lines older than
-	// FindTime are dropped.
+	// FindTime are dropped. It also decides what becomes of a line
+	// without a date (see Failure.NoTime): with CheckFindTime its
+	// failures are dated now when InOperation, dropped otherwise (unless
+	// the last date stands in for it).
 	CheckFindTime bool
-	InOperation   bool
-	FindTime      float64
+	// InOperation is fail2ban's "in operation": the log is being watched
+	// for what is appended to it, rather than read from what was written
+	// before. fail2ban switches it per log, once it has read the log to
+	// its end; SetInOperation does so between lines.
+	InOperation bool
+	FindTime    float64
 }
 
 // Failure is one failure found in a line.
 type Failure struct {
-	Regex  int     // index of the failregex that matched
-	ID     string  // the failure id: normalised address, or raw id
-	HasID  bool    // false for a pending failure (no id yet)
-	Time   float64 // Unix seconds
+	Regex int     // index of the failregex that matched
+	ID    string  // the failure id: normalised address, or raw id
+	HasID bool    // false for a pending failure (no id yet)
+	Time  float64 // Unix seconds; 0 when NoTime
+	// NoTime is set when the line has no date and none stands in for it:
+	// fail2ban's date None, which fail2ban-regex -o row prints as None.
+	// A line without a date of its own is given the date of the last
+	// line that had one when that date is less than 60 seconds before
+	// now (and then NoTime is false); otherwise, with CheckFindTime and
+	// InOperation (fail2ban's daemon watching a log it has read to the
+	// end), it is given now; with CheckFindTime alone (the daemon reading
+	// what was written before), its failures are dropped; without
+	// CheckFindTime (fail2ban-regex), they are returned with NoTime set.
+	NoTime bool
 	fields *fields // the named groups and fail2ban's extras
 }
 
@@ -390,6 +407,15 @@ func (f *Filter) nowSec() float64 {
 	t := f.now()
 	return float64(t.UnixNano()) / 1e9
 }
+
+// SetInOperation sets Options.InOperation for the lines that follow: a
+// daemon sets it once it has read what a log held when watching began
+// (fail2ban does so when its first read of the log reaches the end), and
+// clears it before reading from a log's backlog again.
+func (f *Filter) SetInOperation(on bool) { f.opt.InOperation = on }
+
+// InOperation reports Options.InOperation as last set.
+func (f *Filter) InOperation() bool { return f.opt.InOperation }
 
 // ProcessLine examines one log line and returns the failures it holds.
 func (f *Filter) ProcessLine(line string) ([]Failure, error) {
@@ -692,7 +718,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			fail = fail.clone()
 		}
 		for _, id := range ids {
-			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, fields: fail})
+			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
 		}
 		if !f.opt.CheckAllRegex {
 			break
