@@ -186,7 +186,8 @@ func (f Failure) AppendPublic(dst []Field) []Field {
 }
 
 // orderedSet is the set of users of a connection; Users sorts it once
-// per change.
+// per change. It holds at most mlfMaxUsers users: later ones are not
+// added (see mlfMaxUsers).
 type orderedSet struct {
 	first  [2]string // the array of items while they are few
 	items  []string
@@ -198,6 +199,9 @@ type orderedSet struct {
 const smallSet = 16
 
 func (s *orderedSet) add(v string) {
+	if len(s.items) >= mlfMaxUsers {
+		return
+	}
 	if s.index != nil {
 		if _, ok := s.index[v]; ok {
 			return
@@ -304,10 +308,36 @@ func (f *Filter) PrefRegex() string {
 	return f.pref.src
 }
 
+// The connections cache (<F-MLFID>). Its number of entries and their
+// age are fail2ban's (Utils.Cache(maxCount=100, maxTime=5*60)): when it
+// is full, the oldest entries are dropped, the expired ones and then one
+// more. What an entry gathers is bounded too, where fail2ban's is not: a
+// connection id seen again and again over a long log (process ids
+// reused) would otherwise gather every user name and line it ever saw
+// (a 200,000-line sshd log gave one failure with 2,597 users, a JSON
+// record of 93,644 bytes, and 209 MB of `warden regex --json` output).
+// An entry keeps its first mlfMaxUsers users (more than one is all
+// fail2ban's logic asks of them; the first ones keep telling that) and
+// the last mlfMaxMatches lines of its matches and of its "no failure"
+// matches (the latest lines are those of the failure being reported,
+// and fail2ban's tickets keep the last maxmatches lines as well). No
+// connection of the stock sample logs comes near either cap.
 const (
-	mlfMaxCount = 100
-	mlfMaxAge   = 5 * 60
+	mlfMaxCount   = 100
+	mlfMaxAge     = 5 * 60
+	mlfMaxUsers   = 32
+	mlfMaxMatches = 50
 )
+
+// capLines returns the last mlfMaxMatches lines of m. The lines kept
+// stay in m's array: appending to them still extends it past every
+// slice of it handed out (see mergeFailure).
+func capLines(m []tline) []tline {
+	if len(m) > mlfMaxMatches {
+		return m[len(m)-mlfMaxMatches:]
+	}
+	return m
+}
 
 // New compiles a filter.
 func New(opt Options) (*Filter, error) {
@@ -887,9 +917,9 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 		if flags&8 == 0 {
 			m = append(m, h.matched...)
 		}
-		fail.setMatches(m)
+		fail.setMatches(capLines(m))
 	case flags&3 == 1:
-		fail.nofailMatches = append(fail.nofailMatches, h.matched...)
+		fail.nofailMatches = capLines(append(fail.nofailMatches, h.matched...))
 	}
 	return fail
 }
