@@ -53,8 +53,11 @@ python3 - "$work" "$lines" "$rounds" <<'PY'
 import ast, json, statistics, sys
 work, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 
+def ftime(t):  # None (null) for a line without a date
+    return None if t is None else float(t)
+
 def warden(path):
-    return [(d["ip"], float(d["time"])) for d in map(json.loads, open(path))]
+    return [(d["ip"], ftime(d["time"])) for d in map(json.loads, open(path))]
 
 def fail2ban(path):
     out = []
@@ -62,7 +65,7 @@ def fail2ban(path):
         l = l.strip()
         if l.startswith("["):
             fid, t, _ = ast.literal_eval(l.rstrip(","))
-            out.append((str(fid), float(t)))
+            out.append((str(fid), ftime(t)))
     return out
 
 same, wn, fn = True, 0, 0

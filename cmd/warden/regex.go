@@ -667,7 +667,7 @@ func (r *regexRun) line(raw string) {
 		if !r.quiet() && m.Regex < len(r.fail) {
 			r.fail[m.Regex].hits++
 			if r.o.verbose > 0 {
-				r.fail[m.Regex].found = append(r.fail[m.Regex].found, foundFailure{id: m.ID, hasID: m.HasID, time: m.Time, multi: len(ret) > 1})
+				r.fail[m.Regex].found = append(r.fail[m.Regex].found, foundFailure{id: m.ID, hasID: m.HasID, time: m.Time, noTime: m.NoTime, multi: len(ret) > 1})
 			}
 		}
 		if !m.NoFail() {
@@ -769,7 +769,11 @@ func (r *regexRun) emit(m filter.Failure, line string) {
 	b = append(b, `{"ip":`...)
 	b = appendJSONString(b, m.ID)
 	b = append(b, `,"time":`...)
-	b = appendTime(b, m.Time)
+	if m.NoTime {
+		b = append(b, "null"...) // fail2ban-regex -o row: None
+	} else {
+		b = appendTime(b, m.Time)
+	}
 	b = append(b, `,"line":`...)
 	b = appendJSONString(b, line)
 	b = append(b, `,"fields":{`...)

@@ -266,7 +266,7 @@ func outputFunc(token string, f *filter.Filter, w *bufio.Writer) func([]filter.F
 			for _, m := range ms {
 				// fail2ban dates the failures of a line without a date None.
 				t := "None"
-				if f.Last.HadDate {
+				if !m.NoTime {
 					t = pyFloatRepr(m.Time)
 				}
 				emitLine(fmt.Sprintf("[%s,\t%s,\t%s],", pyRepr(id(m)), t, pyDictRepr(f.Dict(m))))
@@ -339,7 +339,12 @@ func fillTags(tmpl string, f *filter.Filter, m filter.Failure, msg string) strin
 				v = x
 			}
 		case "time":
-			v = pyFloatRepr(m.Time)
+			// fail2ban's ticket of a failure without a date is dated now.
+			t := m.Time
+			if m.NoTime {
+				t = float64(time.Now().UnixNano()) / 1e9
+			}
+			v = pyFloatRepr(t)
 		case "msg", "matches":
 			v = msg
 		default:
@@ -365,10 +370,11 @@ func fillTags(tmpl string, f *filter.Filter, m filter.Failure, msg string) strin
 
 // foundFailure is a failure as -v lists it under its regex.
 type foundFailure struct {
-	id    string
-	hasID bool
-	time  float64
-	multi bool // more than one regex matched the line before this one
+	id     string
+	hasID  bool
+	time   float64
+	noTime bool // listed at the time of listing, as fail2ban-regex does (time.localtime(None))
+	multi  bool // more than one regex matched the line before this one
 }
 
 func (f foundFailure) String() string {
@@ -377,7 +383,11 @@ func (f foundFailure) String() string {
 		id = f.id
 	}
 	sec, frac := math.Modf(f.time)
-	t := time.Unix(int64(sec), int64(frac*1e9)).In(time.Local).Format("Mon Jan 02 15:04:05 2006")
+	tt := time.Unix(int64(sec), int64(frac*1e9))
+	if f.noTime {
+		tt = time.Now()
+	}
+	t := tt.In(time.Local).Format("Mon Jan 02 15:04:05 2006")
 	multi := ""
 	if f.multi {
 		multi = " (multiple regex matched)"

@@ -10,7 +10,7 @@ import (
 )
 
 // sshdFilter loads the stock sshd filter of the package at root.
-func sshdFilter(b *testing.B, root string) *Filter {
+func sshdFilter(b testing.TB, root string) *Filter {
 	b.Helper()
 	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{Dir: filepath.Join(root, "etc", "fail2ban"), NoBuiltin: true}, Backend: "auto"})
 	if err != nil {

@@ -99,18 +99,35 @@ type Options struct {
 	IgnorePending bool
 	// CheckFindTime enables the daemon's time checks: with InOperation,
 	// dates far from now are taken as now; without, lines older than
-	// FindTime are dropped.
+	// FindTime are dropped. It also decides what becomes of a line
+	// without a date (see Failure.NoTime): with CheckFindTime its
+	// failures are dated now when InOperation, dropped otherwise (unless
+	// the last date stands in for it).
 	CheckFindTime bool
-	InOperation   bool
-	FindTime      float64
+	// InOperation is fail2ban's "in operation": the log is being watched
+	// for what is appended to it, rather than read from what was written
+	// before. fail2ban switches it per log, once it has read the log to
+	// its end; SetInOperation does so between lines.
+	InOperation bool
+	FindTime    float64
 }
 
 // Failure is one failure found in a line.
 type Failure struct {
-	Regex  int     // index of the failregex that matched
-	ID     string  // the failure id: normalised address, or raw id
-	HasID  bool    // false for a pending failure (no id yet)
-	Time   float64 // Unix seconds
+	Regex int     // index of the failregex that matched
+	ID    string  // the failure id: normalised address, or raw id
+	HasID bool    // false for a pending failure (no id yet)
+	Time  float64 // Unix seconds; 0 when NoTime
+	// NoTime is set when the line has no date and none stands in for it:
+	// fail2ban's date None, which fail2ban-regex -o row prints as None.
+	// A line without a date of its own is given the date of the last
+	// line that had one when that date is less than 60 seconds before
+	// now (and then NoTime is false); otherwise, with CheckFindTime and
+	// InOperation (fail2ban's daemon watching a log it has read to the
+	// end), it is given now; with CheckFindTime alone (the daemon reading
+	// what was written before), its failures are dropped; without
+	// CheckFindTime (fail2ban-regex), they are returned with NoTime set.
+	NoTime bool
 	fields *fields // the named groups and fail2ban's extras
 }
 
@@ -169,7 +186,8 @@ func (f Failure) AppendPublic(dst []Field) []Field {
 }
 
 // orderedSet is the set of users of a connection; Users sorts it once
-// per change.
+// per change. It holds at most mlfMaxUsers users: later ones are not
+// added (see mlfMaxUsers).
 type orderedSet struct {
 	first  [2]string // the array of items while they are few
 	items  []string
@@ -181,6 +199,9 @@ type orderedSet struct {
 const smallSet = 16
 
 func (s *orderedSet) add(v string) {
+	if len(s.items) >= mlfMaxUsers {
+		return
+	}
 	if s.index != nil {
 		if _, ok := s.index[v]; ok {
 			return
@@ -287,10 +308,36 @@ func (f *Filter) PrefRegex() string {
 	return f.pref.src
 }
 
+// The connections cache (<F-MLFID>). Its number of entries and their
+// age are fail2ban's (Utils.Cache(maxCount=100, maxTime=5*60)): when it
+// is full, the oldest entries are dropped, the expired ones and then one
+// more. What an entry gathers is bounded too, where fail2ban's is not: a
+// connection id seen again and again over a long log (process ids
+// reused) would otherwise gather every user name and line it ever saw
+// (a 200,000-line sshd log gave one failure with 2,597 users, a JSON
+// record of 93,644 bytes, and 209 MB of `warden regex --json` output).
+// An entry keeps its first mlfMaxUsers users (more than one is all
+// fail2ban's logic asks of them; the first ones keep telling that) and
+// the last mlfMaxMatches lines of its matches and of its "no failure"
+// matches (the latest lines are those of the failure being reported,
+// and fail2ban's tickets keep the last maxmatches lines as well). No
+// connection of the stock sample logs comes near either cap.
 const (
-	mlfMaxCount = 100
-	mlfMaxAge   = 5 * 60
+	mlfMaxCount   = 100
+	mlfMaxAge     = 5 * 60
+	mlfMaxUsers   = 32
+	mlfMaxMatches = 50
 )
+
+// capLines returns the last mlfMaxMatches lines of m. The lines kept
+// stay in m's array: appending to them still extends it past every
+// slice of it handed out (see mergeFailure).
+func capLines(m []tline) []tline {
+	if len(m) > mlfMaxMatches {
+		return m[len(m)-mlfMaxMatches:]
+	}
+	return m
+}
 
 // New compiles a filter.
 func New(opt Options) (*Filter, error) {
@@ -390,6 +437,15 @@ func (f *Filter) nowSec() float64 {
 	t := f.now()
 	return float64(t.UnixNano()) / 1e9
 }
+
+// SetInOperation sets Options.InOperation for the lines that follow: a
+// daemon sets it once it has read what a log held when watching began
+// (fail2ban does so when its first read of the log reaches the end), and
+// clears it before reading from a log's backlog again.
+func (f *Filter) SetInOperation(on bool) { f.opt.InOperation = on }
+
+// InOperation reports Options.InOperation as last set.
+func (f *Filter) InOperation() bool { return f.opt.InOperation }
 
 // ProcessLine examines one log line and returns the failures it holds.
 func (f *Filter) ProcessLine(line string) ([]Failure, error) {
@@ -692,7 +748,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			fail = fail.clone()
 		}
 		for _, id := range ids {
-			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, fields: fail})
+			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
 		}
 		if !f.opt.CheckAllRegex {
 			break
@@ -861,9 +917,9 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 		if flags&8 == 0 {
 			m = append(m, h.matched...)
 		}
-		fail.setMatches(m)
+		fail.setMatches(capLines(m))
 	case flags&3 == 1:
-		fail.nofailMatches = append(fail.nofailMatches, h.matched...)
+		fail.nofailMatches = capLines(append(fail.nofailMatches, h.matched...))
 	}
 	return fail
 }
