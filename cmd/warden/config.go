@@ -32,7 +32,7 @@ type configFlags struct {
 	asJSON bool
 }
 
-func (f *configFlags) register(cmd *cobra.Command, s settings, jsonHelp string) {
+func (f *configFlags) register(cmd *cobra.Command, jsonHelp string) {
 	cmd.Flags().StringVarP(&f.dir, "config", "c", "", "configuration directory (default $WARDEN_CONFIG, else "+defaultConfigDir+", over the built-in defaults)")
 	cmd.Flags().StringVar(&f.jail, "jail", "", "resolve only this jail, as if it were enabled")
 	cmd.Flags().BoolVar(&f.asJSON, "json", false, jsonHelp)
@@ -79,7 +79,7 @@ With --json, the report is one JSON object on standard output:
 			return configCheck(cfg, dir, f.asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd, s, "print the report as JSON on standard output")
+	f.register(cmd, "print the report as JSON on standard output")
 	return cmd
 }
 
@@ -107,7 +107,7 @@ JSON is the only format so far; --json is accepted for clarity.`,
 			return configDump(cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	f.register(cmd, s, "print JSON (the only format so far)")
+	f.register(cmd, "print JSON (the only format so far)")
 	return cmd
 }
 

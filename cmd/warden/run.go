@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -96,11 +94,7 @@ Without --dry-run, Warden needs a firewall backend to enforce bans.`,
 				}
 			}()
 			o.Reload = reload
-			err := daemon.Run(cmd.Context(), o)
-			if errors.Is(err, daemon.ErrNoFirewall) {
-				return fmt.Errorf("%w", err)
-			}
-			return err
+			return daemon.Run(cmd.Context(), o)
 		},
 	}
 	fl := cmd.Flags()

@@ -43,7 +43,7 @@ func (d *Daemon) JailStatus(name string) (control.JailStatus, error) {
 	st := r.jail.Stats()
 	js := d.bans.JailStats(name)
 	out := control.JailStatus{Name: name, CurrentlyFailed: st.CurrentlyFailed, TotalFailed: int(st.TotalFailed),
-		Evicted: int(st.Evictions), FileList: append([]string{}, r.files...), CurrentlyBanned: js.Banned, TotalBanned: js.Total,
+		Evicted: int(st.Evictions), FileList: r.files(), CurrentlyBanned: js.Banned, TotalBanned: js.Total,
 		BannedIPs: []string{}}
 	if strings.HasPrefix(r.cfg.Backend, "systemd") {
 		out.Journal = true
@@ -63,6 +63,10 @@ func (d *Daemon) Ban(name string, ips []string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	banned := map[string]bool{}
+	for _, b := range d.bans.Banned(name) {
+		banned[b.IP] = true
+	}
 	n := 0
 	for _, ip := range ips {
 		a, err := netip.ParseAddr(ip)
@@ -70,10 +74,8 @@ func (d *Daemon) Ban(name string, ips []string) (int, error) {
 			return n, fmt.Errorf("%w: %q is not an address", control.ErrBadValue, ip)
 		}
 		ip = a.Unmap().String()
-		already := false
-		for _, b := range d.bans.Banned(name) {
-			already = already || b.IP == ip
-		}
+		already := banned[ip]
+		banned[ip] = true
 		if err := d.bans.Ban(ban.Ban{Jail: name, IP: ip, Time: d.o.Clock.Now(), BanTime: r.jail.Config().BanTime, Count: 1}); err != nil {
 			return n, err
 		}
@@ -94,20 +96,24 @@ func (d *Daemon) Unban(name string, ips []string, all bool) (int, error) {
 	if all {
 		return d.bans.UnbanAll(name)
 	}
+	jails := []string{name}
+	if name == "" {
+		jails = d.jailNames()
+	}
 	n := 0
 	for _, ip := range ips {
 		a, err := netip.ParseAddr(ip)
 		if err != nil {
 			return n, fmt.Errorf("%w: %q is not an address", control.ErrBadValue, ip)
 		}
-		for _, b := range d.bans.Banned(name) {
-			if b.IP != a.Unmap().String() {
-				continue
-			}
-			if err := d.bans.Unban(b.Jail, b.IP); err != nil && !errors.Is(err, ban.ErrNotBanned) {
+		for _, j := range jails {
+			switch err := d.bans.Unban(j, a.Unmap().String()); {
+			case errors.Is(err, ban.ErrNotBanned):
+			case err != nil:
 				return n, err
+			default:
+				n++
 			}
-			n++
 		}
 	}
 	return n, nil
@@ -178,7 +184,7 @@ func (d *Daemon) Get(name, key string) (control.Value, error) {
 	case "ignorecommand":
 		return control.StringValue(c.IgnoreCommand), nil
 	case "logpath":
-		return control.ListValue(append([]string{}, r.files...)), nil
+		return control.ListValue(r.files()), nil
 	case "failregex":
 		return control.ListValue(append([]string{}, r.cfg.FailRegex...)), nil
 	case "ignoreregex":

@@ -196,8 +196,8 @@ loop:
 	return runErr
 }
 
-// Reload asks the running daemon to reload its configuration; it waits
-// for the outcome.
+// requestReload asks the daemon's loop to reload the configuration and
+// waits for the outcome.
 func (d *Daemon) requestReload(jail string, unban bool) error {
 	r := reloadRequest{jail: jail, unban: unban, done: make(chan error, 1)}
 	select {

@@ -23,14 +23,12 @@ type lineSource interface {
 // filter and the failure counting, and hands ban decisions to the ban
 // manager.
 type jailRun struct {
-	cfg   *config.Jail
-	key   string // the resolved configuration, to tell a changed jail on reload
-	files []string
+	cfg *config.Jail
+	key string // the resolved configuration, to tell a changed jail on reload
+	src lineSource
 
-	mu      sync.Mutex // guards filter use by status, and jail
-	filt    *filter.Filter
-	jail    *jail.Jail
-	skipped int // lines a regex ran out of steps on
+	filt *filter.Filter // used by loop's goroutine alone
+	jail *jail.Jail     // safe for concurrent use
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -88,7 +86,7 @@ func (d *Daemon) apply(ctx context.Context, cfg *config.Config, only string, unb
 		d.mu.Lock()
 		d.jails[name] = r
 		d.mu.Unlock()
-		d.o.Log.Info("jail started", "jail", name, "files", r.files, "backend", want[name].Backend)
+		d.o.Log.Info("jail started", "jail", name, "files", r.files(), "backend", want[name].Backend)
 	}
 	d.mu.Lock()
 	d.order = d.order[:0]
@@ -156,12 +154,12 @@ func (d *Daemon) startJail(parent context.Context, j *config.Jail) (*jailRun, er
 	if err != nil {
 		return nil, err
 	}
-	src, files, err := newSource(j, d.store, d.o)
+	src, err := newSource(j, d.store, d.o)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(parent)
-	r := &jailRun{cfg: j, key: jailKey(j), files: files, filt: f, jail: jl, cancel: cancel, done: make(chan struct{})}
+	r := &jailRun{cfg: j, key: jailKey(j), src: src, filt: f, jail: jl, cancel: cancel, done: make(chan struct{})}
 	lines := make(chan source.Line, 1024)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -191,8 +189,15 @@ func (r *jailRun) loop(ctx context.Context, lines <-chan source.Line, d *Daemon)
 	}
 }
 
+// files are the files the jail follows (none for the journal and commands).
+func (r *jailRun) files() []string {
+	if f, ok := r.src.(interface{ Paths() []string }); ok {
+		return f.Paths()
+	}
+	return []string{}
+}
+
 func (r *jailRun) line(l source.Line, d *Daemon) {
-	r.mu.Lock()
 	var (
 		found []filter.Failure
 		err   error
@@ -203,8 +208,6 @@ func (r *jailRun) line(l source.Line, d *Daemon) {
 		found, err = r.filt.ProcessLine(l.Text)
 	}
 	if err != nil {
-		r.skipped++
-		r.mu.Unlock()
 		d.o.Log.Warn("line skipped", "jail", r.cfg.Name, "source", l.Source, "err", err)
 		return
 	}
@@ -229,7 +232,6 @@ func (r *jailRun) line(l source.Line, d *Daemon) {
 			decisions = append(decisions, dec)
 		}
 	}
-	r.mu.Unlock()
 	for _, dec := range decisions {
 		if err := d.bans.Ban(banFromDecision(dec)); err != nil {
 			d.o.Log.Error("ban not recorded", "jail", dec.Jail, "ip", dec.IP, "err", err)

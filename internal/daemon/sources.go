@@ -11,16 +11,15 @@ import (
 	"github.com/wardenipd/warden/internal/source"
 )
 
-// newSource builds a jail's log source from its backend, and returns the
-// files it follows (for status).
-func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, []string, error) {
+// newSource builds a jail's log source from its backend.
+func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, error) {
 	enc := "utf-8"
 	if j.LogEncoding != "" && !strings.EqualFold(j.LogEncoding, "auto") {
 		enc = j.LogEncoding
 	}
 	e, err := logenc.Lookup(enc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("jail [%s]: logencoding: %w", j.Name, err)
+		return nil, fmt.Errorf("jail [%s]: logencoding: %w", j.Name, err)
 	}
 	backend := j.Backend
 	if mode, ok := source.ParseMode(backend); ok {
@@ -36,17 +35,17 @@ func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, []s
 		f, err := source.NewFiles(source.FileConfig{Paths: paths, Encoding: e, Positions: pos, Clock: o.Clock, Mode: mode,
 			Logger: o.Log.With("jail", j.Name)})
 		if err != nil {
-			return nil, nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
+			return nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
 		}
-		return f, j.LogPath, nil
+		return f, nil
 	}
 	if cmd, ok := strings.CutPrefix(backend, "command:"); ok {
 		c, err := source.NewCommand(source.CommandConfig{Command: strings.TrimSpace(cmd), Encoding: e, Clock: o.Clock,
 			Log: o.Log.With("jail", j.Name)})
 		if err != nil {
-			return nil, nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
+			return nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
 		}
-		return c, nil, nil
+		return c, nil
 	}
 	if backend == "gamin" {
 		// fail2ban's gamin backend is gone from its own releases: inotify.
@@ -54,7 +53,7 @@ func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, []s
 	}
 	ref, err := config.ParseRef(backend)
 	if err != nil || ref.Name != "systemd" {
-		return nil, nil, fmt.Errorf("jail [%s]: backend %q is not supported", j.Name, backend)
+		return nil, fmt.Errorf("jail [%s]: backend %q is not supported", j.Name, backend)
 	}
 	jc := source.JournalConfig{Matches: j.JournalMatch, Lookback: seconds(j.FindTime), Encoding: e, Positions: pos,
 		Clock: o.Clock, Log: o.Log.With("jail", j.Name)}
@@ -63,7 +62,7 @@ func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, []s
 		case "journalflags":
 			n, err := strconv.Atoi(strings.TrimSpace(a.Value))
 			if err != nil {
-				return nil, nil, fmt.Errorf("jail [%s]: backend journalflags %q: not a number", j.Name, a.Value)
+				return nil, fmt.Errorf("jail [%s]: backend journalflags %q: not a number", j.Name, a.Value)
 			}
 			jc.Flags = &n
 		case "journalpath":
@@ -72,21 +71,21 @@ func newSource(j *config.Jail, pos source.Positions, o Options) (lineSource, []s
 			for _, pat := range strings.Fields(a.Value) {
 				m, err := filepath.Glob(pat)
 				if err != nil {
-					return nil, nil, fmt.Errorf("jail [%s]: backend journalfiles %q: %w", j.Name, pat, err)
+					return nil, fmt.Errorf("jail [%s]: backend journalfiles %q: %w", j.Name, pat, err)
 				}
 				jc.Files = append(jc.Files, m...)
 			}
 		case "namespace":
 			jc.Namespace = a.Value
 		default:
-			return nil, nil, fmt.Errorf("jail [%s]: backend option %q is not known (journalflags, journalpath, journalfiles, namespace)", j.Name, a.Key)
+			return nil, fmt.Errorf("jail [%s]: backend option %q is not known (journalflags, journalpath, journalfiles, namespace)", j.Name, a.Key)
 		}
 	}
 	jr, err := source.NewJournal(jc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
+		return nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
 	}
-	return jr, nil, nil
+	return jr, nil
 }
 
 func withBackend(j *config.Jail, b string) *config.Jail {
