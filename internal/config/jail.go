@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/wardenipd/warden/internal/shlex"
 )
 
 // jailOpts are the options fail2ban reads from a jail section, in its order.
@@ -359,7 +361,7 @@ func fillFilterStream(stream []cmd, o *vals, jail string) ([]cmd, error) {
 				if m == "" {
 					continue
 				}
-				words, err := shellSplit(m)
+				words, err := shlex.Split(m)
 				if err != nil {
 					return nil, fmt.Errorf("journalmatch %q: %w", m, err)
 				}

@@ -41,17 +41,3 @@ func TestSplitRefs(t *testing.T) {
 		t.Errorf("SplitRefs = %q, want %q", got, want)
 	}
 }
-
-func TestShellSplit(t *testing.T) {
-	got, err := shellSplit(`_SYSTEMD_UNIT=sshd.service + "_COMM=ss hd" 'a\b' c\ d "e\"f"`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"_SYSTEMD_UNIT=sshd.service", "+", "_COMM=ss hd", `a\b`, "c d", `e"f`}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("shellSplit = %q, want %q", got, want)
-	}
-	if _, err := shellSplit(`"open`); err == nil {
-		t.Error("unterminated quote accepted")
-	}
-}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/wardenipd/warden/internal/clock"
 	"github.com/wardenipd/warden/internal/logenc"
+	"github.com/wardenipd/warden/internal/shlex"
 )
 
 // CommandConfig configures a command backend (backend = command:...).
 type CommandConfig struct {
 	// Command is the command line written after "command:", such as
 	// "docker logs -f --since 1m web". It is split into arguments by
-	// SplitCommand and run directly, without a shell: no expansion, no
+	// shlex.Split and run directly, without a shell: no expansion, no
 	// pipes. A shell is one argument away when wanted:
 	// command:sh -c 'journalctl -f | grep sshd'.
 	Command string
@@ -40,7 +41,7 @@ type Command struct {
 
 // NewCommand checks cfg and returns the backend; nothing runs before Run.
 func NewCommand(cfg CommandConfig) (*Command, error) {
-	argv, err := SplitCommand(cfg.Command)
+	argv, err := shlex.Split(cfg.Command)
 	if err != nil {
 		return nil, fmt.Errorf("command %q: %w", cfg.Command, err)
 	}

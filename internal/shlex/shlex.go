@@ -1,17 +1,19 @@
-package source
+// Package shlex splits a command line into words as Python's shlex.split
+// does: fail2ban's journalmatch lines and Warden's command backend.
+package shlex
 
 import (
 	"errors"
 	"strings"
 )
 
-// SplitCommand splits a command line into its arguments as Python's
+// Split splits a command line into its arguments as Python's
 // shlex.split does (a POSIX shell's quoting, without any expansion):
 // blanks separate words; 'single quotes' keep everything; in "double
 // quotes" a backslash escapes only " and \; elsewhere a backslash escapes
 // any character. fail2ban splits each line of journalmatch this way, and
 // the command backend splits its command so.
-func SplitCommand(s string) ([]string, error) {
+func Split(s string) ([]string, error) {
 	var (
 		out  []string
 		word strings.Builder

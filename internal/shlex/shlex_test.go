@@ -1,11 +1,11 @@
-package source
+package shlex
 
 import (
 	"reflect"
 	"testing"
 )
 
-func TestSplitCommand(t *testing.T) {
+func TestSplit(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want []string
@@ -19,20 +19,22 @@ func TestSplitCommand(t *testing.T) {
 		{in: `a '' "" b`, want: []string{"a", "", "", "b"}},
 		{in: `x'y'"z"`, want: []string{"xyz"}},
 		{in: `_SYSTEMD_UNIT=sshd.service + _COMM=sshd`, want: []string{"_SYSTEMD_UNIT=sshd.service", "+", "_COMM=sshd"}},
+		{in: `_SYSTEMD_UNIT=sshd.service + "_COMM=ss hd" 'a\b' c\ d "e\"f"`, want: []string{"_SYSTEMD_UNIT=sshd.service", "+", "_COMM=ss hd", `a\b`, "c d", `e"f`}},
 		{in: "", want: nil},
 		{in: `a 'b`, err: "no closing quotation"},
 		{in: `a "b`, err: "no closing quotation"},
 		{in: `a \`, err: "no escaped character"},
+		{in: `"a \`, err: "no escaped character"},
 	} {
-		got, err := SplitCommand(tc.in)
+		got, err := Split(tc.in)
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
-				t.Errorf("SplitCommand(%q) error = %v, want %q", tc.in, err, tc.err)
+				t.Errorf("Split(%q) error = %v, want %q", tc.in, err, tc.err)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("SplitCommand(%q) = %q, %v, want %q", tc.in, got, err, tc.want)
+			t.Errorf("Split(%q) = %q, %v, want %q", tc.in, got, err, tc.want)
 		}
 	}
 }
