@@ -52,6 +52,8 @@ logpath = %[1]s/web.log
 maxretry = 3
 findtime = 1h
 bantime = 1h
+# no ignoreip: the host's own addresses are ignored through ignoreself
+ignoreip =
 
 [other]
 enabled = true
@@ -143,10 +145,15 @@ func TestBanRestartReload(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "other.log"), "")
 	d := start(t, dir)
 
+	// The host's own address ("localhost") is never banned (ignoreself).
+	appendLines(t, web, failLine("127.0.0.1"), failLine("127.0.0.1"), failLine("127.0.0.1"))
 	appendLines(t, web, failLine("192.0.2.7"), failLine("192.0.2.7"), "\x00\xff\xfe garbage \x1b[31m login failed from ", failLine("192.0.2.7"),
 		failLine("198.51.100.1"))
 	d.eventually("a ban", func() bool { return d.status("web").CurrentlyBanned == 1 })
 	d.eventually("every line", func() bool { return d.status("web").TotalFailed == 4 })
+	if b, _ := d.client.Banned(context.Background(), []string{"127.0.0.1"}); len(b) != 2 || len(b[0].IPs)+len(b[1].IPs) != 0 {
+		t.Errorf("127.0.0.1 banned: %+v", b)
+	}
 	st := d.status("web")
 	if st.CurrentlyFailed != 1 || len(st.BannedIPs) != 1 || st.BannedIPs[0] != "192.0.2.7" {
 		t.Fatalf("status = %+v", st)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func newJail(j *config.Jail, h jail.History, o Options) (*jail.Jail, error) {
 		// No DNS: host names in ignoreip match nothing.
 		opts = append(opts, jail.WithResolver(func(string) ([]netip.Addr, error) { return nil, nil }))
 	}
+	// ignoreself: the host's own addresses, from the system resolver
+	// (/etc/hosts first) whatever the choice for ignoreip's names above.
+	opts = append(opts, jail.WithSelfAddrs(selfAddrs))
 	jl, err := jail.New(c, h, o.Clock, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("jail [%s]: %w", j.Name, err)
@@ -118,4 +122,22 @@ func LookupHost(host string) []string {
 		return nil
 	}
 	return addrs
+}
+
+// selfAddrs is fail2ban's getSelfIPs: the addresses of "localhost" and of
+// the host name.
+func selfAddrs() ([]netip.Addr, error) {
+	names := []string{"localhost"}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		names = append(names, h)
+	}
+	var out []netip.Addr
+	for _, n := range names {
+		for _, a := range LookupHost(n) {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				out = append(out, ip.Unmap())
+			}
+		}
+	}
+	return out, nil
 }
