@@ -53,3 +53,20 @@ func (a storeAdapter) LastBan(jailName, ip string) (jail.PastBan, bool, error) {
 func banFromDecision(d jail.Decision) ban.Ban {
 	return ban.Ban{Jail: d.Jail, IP: d.IP, Time: d.Time, BanTime: d.BanTime, Count: d.Count, Failures: d.Failures, Matches: d.Matches}
 }
+
+// jailPositions keeps a jail's read positions apart from other jails'
+// reading the same file or journal (fail2ban keys them by jail and path).
+type jailPositions struct {
+	st   *store.Store
+	jail string
+}
+
+func (p jailPositions) key(path string) string { return "[" + p.jail + "] " + path }
+
+func (p jailPositions) Position(path string) (int64, string, bool, error) {
+	return p.st.Position(p.key(path))
+}
+
+func (p jailPositions) SetPosition(path string, pos int64, fingerprint string) error {
+	return p.st.SetPosition(p.key(path), pos, fingerprint)
+}

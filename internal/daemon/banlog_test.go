@@ -13,6 +13,7 @@ import (
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/f2btest"
 	"github.com/wardenipd/warden/internal/filter"
+	"github.com/wardenipd/warden/internal/store"
 )
 
 // TestBanLogReadByRecidive: the stock recidive filter of fail2ban 1.0.2
@@ -93,5 +94,27 @@ func TestNotifier(t *testing.T) {
 	t.Setenv("WATCHDOG_PID", "")
 	if got := WatchdogInterval(); got != 15*time.Second {
 		t.Errorf("WatchdogInterval = %v", got)
+	}
+}
+
+// TestJailPositions: jails reading the same file keep their own positions.
+func TestJailPositions(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "warden.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, b := jailPositions{st, "sshd"}, jailPositions{st, "sshd-ddos"}
+	if err := a.SetPosition("/var/log/auth.log", 100, "fp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetPosition("/var/log/auth.log", 40, "fp"); err != nil {
+		t.Fatal(err)
+	}
+	if pos, fp, ok, err := a.Position("/var/log/auth.log"); err != nil || !ok || pos != 100 || fp != "fp" {
+		t.Errorf("sshd: %d %q %v %v", pos, fp, ok, err)
+	}
+	if pos, _, ok, err := b.Position("/var/log/auth.log"); err != nil || !ok || pos != 40 {
+		t.Errorf("sshd-ddos: %d %v %v", pos, ok, err)
 	}
 }

@@ -154,7 +154,7 @@ func (d *Daemon) startJail(parent context.Context, j *config.Jail) (*jailRun, er
 	if err != nil {
 		return nil, err
 	}
-	src, err := newSource(j, d.store, d.o)
+	src, err := newSource(j, jailPositions{d.store, j.Name}, d.o)
 	if err != nil {
 		return nil, err
 	}
