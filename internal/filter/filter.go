@@ -40,7 +40,7 @@ func (e *StepLimitError) Error() string {
 	if e.Kind == "prefregex" {
 		return fmt.Sprintf("%v: prefregex: more than %d steps", ErrSkipped, e.Budget)
 	}
-	return fmt.Sprintf("%v: %s %d: more than %d steps", ErrSkipped, e.Kind, e.Index, e.Budget)
+	return fmt.Sprintf("%v: %s %d: more than %d steps", ErrSkipped, e.Kind, e.Index+1, e.Budget) // numbered from 1, as OptionError
 }
 
 // Unwrap makes errors.Is see ErrSkipped and the underlying error (which
@@ -273,10 +273,7 @@ type Filter struct {
 // LineInfo describes the last line processed.
 type LineInfo struct {
 	PrefMatched bool
-	Ignored     []int // indexes of ignoreregexes that matched
-	Stripped    string
-	DateText    string
-	HadDate     bool
+	Ignored     []int  // indexes of ignoreregexes that matched
 	Template    string // the date template that matched, if any
 
 	prefContent fval // the prefregex's content group, which the dict loses
@@ -506,7 +503,6 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 			date, dated = now, true
 		}
 	}
-	f.Last.Stripped, f.Last.DateText, f.Last.HadDate = tl.stripped(), tl.date, dated && !noDate
 	return f.checkTime(tl, date, dated, noDate, now)
 }
 
@@ -532,7 +528,6 @@ func (f *Filter) ProcessDated(line, timeText string, date float64) ([]Failure, e
 	f.lineNL = "" // set by each entry point: the buffer may use it
 	tl := tline{"", timeText, line}
 	f.lastText, f.lastDate = timeText, date
-	f.Last.Stripped, f.Last.DateText, f.Last.HadDate = line, timeText, true
 	return f.checkTime(tl, date, true, false, f.nowSec())
 }
 
