@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,13 +128,10 @@ func configDump(cfg *config.Config, stdout, stderr io.Writer) error {
 			jails = append(jails, j)
 		}
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(struct {
+	if err := printJSON(stdout, struct {
 		Jails []*config.Jail `json:"jails"`
 	}{Jails: jails}); err != nil {
-		return fmt.Errorf("write json: %w", err)
+		return err
 	}
 	if len(problems) > 0 {
 		return &exitError{code: exitFailure}
@@ -248,11 +244,8 @@ func configCheck(cfg *config.Config, dir string, asJSON bool, stdout, stderr io.
 				rep.Jails = append(rep.Jails, n)
 			}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
-			return fmt.Errorf("write output: %w", err)
+		if err := printJSON(stdout, rep); err != nil {
+			return err
 		}
 		if !rep.OK {
 			return &exitError{code: exitFailure}

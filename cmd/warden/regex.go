@@ -269,7 +269,9 @@ type regexRun struct {
 
 // quiet reports whether only failures are printed (--json, -o): no
 // header, no summary.
-func (r *regexRun) quiet() bool { return r.o.asJSON || r.o.out != "" }
+func (o *regexOpts) quiet() bool { return o.asJSON || o.out != "" }
+
+func (r *regexRun) quiet() bool { return r.o.quiet() }
 
 func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	// Little stays alive while lines stream through: collect less often.
@@ -288,13 +290,13 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		}
 	}()
 	say := func(format string, a ...any) {
-		if !o.asJSON && o.out == "" {
+		if !o.quiet() {
 			fmt.Fprintf(w, format+"\n", a...)
 		}
 	}
 	say("\nRunning tests\n=============\n")
 	clock := &lineClock{}
-	quiet := o.asJSON || o.out != ""
+	quiet := o.quiet()
 	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !quiet && !o.noCheckAll, IgnorePending: quiet,
 		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now}
 	def, fargs, fltHead, err := resolveFilterArg(fltArg, cfgDir)
@@ -430,7 +432,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	if prog != nil {
 		prog.done()
 	}
-	if !o.asJSON && o.out == "" {
+	if !o.quiet() {
 		r.summary(elapsed)
 	}
 	return nil
