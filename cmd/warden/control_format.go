@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,10 @@ func formatBanned(jb []control.JailBans, ips []string) string {
 		for i, ip := range ips {
 			if i > 0 {
 				b.WriteString(", ")
+			}
+			// The daemon answers with addresses in their standard form.
+			if a, err := netip.ParseAddr(ip); err == nil {
+				ip = a.Unmap().String()
 			}
 			var jails []string
 			for _, j := range jb {

@@ -500,3 +500,12 @@ func TestDefaultSocket(t *testing.T) {
 		t.Errorf("ping --socket: exit %d, %q", code, errs)
 	}
 }
+
+// TestFormatBannedNormalises: an address asked about in another spelling
+// than the daemon's standard form is still found.
+func TestFormatBannedNormalises(t *testing.T) {
+	jb := []control.JailBans{{Jail: "sshd", IPs: []string{"2001:db8::1", "192.0.2.7"}}}
+	if got, want := formatBanned(jb, []string{"2001:DB8:0::1", "::ffff:192.0.2.7", "192.0.2.8"}), "[['sshd'], ['sshd'], []]\n"; got != want {
+		t.Errorf("formatBanned = %q, want %q", got, want)
+	}
+}
