@@ -92,14 +92,7 @@ func (m *Manager) step(force bool) error {
 	var adds []Ban
 	var removes []key
 	if len(m.dirty) > 0 && (force || !now.Before(m.storeRetryAt)) {
-		for k := range m.dirty {
-			if e, ok := m.bans[k]; ok {
-				adds = append(adds, e.ban)
-			} else {
-				removes = append(removes, k)
-			}
-		}
-		clear(m.dirty)
+		adds, removes = m.takeDirtyLocked()
 	}
 	events := m.outbox
 	if len(events) > 0 {
@@ -114,6 +107,20 @@ func (m *Manager) step(force bool) error {
 		m.dispatch(events)
 	}
 	return err
+}
+
+// takeDirtyLocked takes the changes the store lacks: the bans to record
+// and the keys whose ban ended. m.mu is held.
+func (m *Manager) takeDirtyLocked() (adds []Ban, removes []key) {
+	for k := range m.dirty {
+		if e, ok := m.bans[k]; ok {
+			adds = append(adds, e.ban)
+		} else {
+			removes = append(removes, k)
+		}
+	}
+	clear(m.dirty)
+	return adds, removes
 }
 
 // write records a snapshot of changes; on failure the keys not written go
@@ -306,16 +313,7 @@ func (m *Manager) nextDeadline() time.Time {
 func (m *Manager) shutdown() {
 	close(m.done)
 	m.mu.Lock()
-	var adds []Ban
-	var removes []key
-	for k := range m.dirty {
-		if e, ok := m.bans[k]; ok {
-			adds = append(adds, e.ban)
-		} else {
-			removes = append(removes, k)
-		}
-	}
-	clear(m.dirty)
+	adds, removes := m.takeDirtyLocked()
 	m.mu.Unlock()
 	if err := m.write(adds, removes); err != nil {
 		m.log.Error("stopping with changes the ban store lacks", "pending", len(adds)+len(removes), "err", err)
