@@ -6,12 +6,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also the "sqlite" database/sql driver
 )
 
 // busyTimeoutMS is how long a statement waits for a lock held by another
@@ -90,9 +91,15 @@ func (s *Store) init(ctx context.Context) error {
 	return migrate(ctx, s.db)
 }
 
-// notDatabase adds a plain explanation to SQLite's "file is not a database".
+// notDatabase adds a plain explanation to SQLite's "file is not a
+// database" (SQLITE_NOTADB); other errors (a lock held too long, an I/O
+// error) are not blamed on the file.
 func notDatabase(err error) error {
-	return fmt.Errorf("not a usable SQLite database (corrupt, or another kind of file): %w", err)
+	const sqliteNotADB = 26
+	if se := (*sqlite.Error)(nil); errors.As(err, &se) && se.Code()&0xff == sqliteNotADB {
+		return fmt.Errorf("not a usable SQLite database (corrupt, or another kind of file): %w", err)
+	}
+	return fmt.Errorf("open database: %w", err)
 }
 
 // Close closes the database. The store must not be used afterwards.
