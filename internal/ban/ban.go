@@ -45,6 +45,10 @@ type Ban struct {
 	Count    int           // bans of this address in this jail, this one included
 	Failures int           // failures that led to it
 	Matches  []string      // the matched log lines; never modified in place
+	// User is F-USER of the failure that decided the ban, when known; for
+	// the actions' <F-USER> tag. The store does not keep it: a restored
+	// ban has none.
+	User string
 }
 
 // Permanent reports whether the ban never ends.

@@ -271,8 +271,12 @@ func (l *Loader) readAction(jm *merged, jail string, ref Ref, jopts *vals) (*act
 		return nil, locate(err, am)
 	}
 	a := &actionRef{name: actname, file: ref.Name, broken: am.broken}
+	a.native = stockNative[ref.Name]
 	if v, err := am.get("Definition", "native", nil); err == nil {
-		a.native = v
+		a.native = strings.TrimSpace(v)
+	}
+	if a.native == "no" || a.native == "shell" {
+		a.native = ""
 	}
 	var multi []any
 	for _, k := range comb.keys {

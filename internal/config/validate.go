@@ -7,7 +7,25 @@ import (
 )
 
 // nativeActions are the in-process actions Warden implements.
-var nativeActions = map[string]bool{"nftables": true, "abuseipdb": true}
+var nativeActions = map[string]bool{"nftables": true, "iptables": true, "mail": true, "abuseipdb": true}
+
+// stockNative maps the names of fail2ban's stock action files that Warden
+// runs in-process to the native implementation that takes their place, so
+// that a fail2ban configuration gets native firewall and mail actions
+// unchanged. The file's own parameters (port, protocol, blocktype, chain,
+// sender, dest...) are read by the native action. An action file (or its
+// .local) that sets "native = no" in [Definition] runs as a shell action
+// instead.
+var stockNative = map[string]string{
+	"nftables": "nftables", "nftables-multiport": "nftables", "nftables-allports": "nftables",
+	"iptables": "iptables", "iptables-multiport": "iptables", "iptables-allports": "iptables",
+	"iptables-ipset": "iptables", "iptables-ipset-proto4": "iptables",
+	"iptables-ipset-proto6": "iptables", "iptables-ipset-proto6-allports": "iptables",
+	"sendmail": "mail", "sendmail-whois": "mail", "sendmail-whois-lines": "mail",
+	"sendmail-whois-matches": "mail", "sendmail-whois-ipmatches": "mail",
+	"sendmail-whois-ipjailmatches": "mail",
+	"mail":                         "mail", "mail-whois": "mail", "mail-whois-lines": "mail",
+}
 
 // validate checks a resolved jail for what fail2ban would only find out when
 // starting it: unknown backends and DNS modes, native actions Warden does not

@@ -51,7 +51,7 @@ func (a storeAdapter) LastBan(jailName, ip string) (jail.PastBan, bool, error) {
 }
 
 func banFromDecision(d jail.Decision) ban.Ban {
-	return ban.Ban{Jail: d.Jail, IP: d.IP, Time: d.Time, BanTime: d.BanTime, Count: d.Count, Failures: d.Failures, Matches: d.Matches}
+	return ban.Ban{Jail: d.Jail, IP: d.IP, Time: d.Time, BanTime: d.BanTime, Count: d.Count, Failures: d.Failures, Matches: d.Matches, User: d.User}
 }
 
 // jailPositions keeps a jail's read positions apart from other jails'

@@ -51,6 +51,7 @@ type Decision struct {
 	Count    int           // the address's ban count in this jail, this ban included
 	Failures int           // the failures that led to it
 	Matches  []string      // their lines, at most MaxMatches of them (see Config.MaxMatches)
+	User     string        // F-USER of the failure that decided the ban, when known
 }
 
 // PastBan is what the jail needs to know of an earlier ban.
@@ -272,6 +273,7 @@ func (j *Jail) AddFailure(f Failure) (Decision, bool, error) {
 	if !ban {
 		return Decision{}, false, errors.Join(errs...)
 	}
+	d.User = f.User
 	var err2 error
 	d.BanTime, d.Count, err2 = j.decideBanTime(cfg, incr, id, last, hasLast, useHistory)
 	if err2 != nil {
