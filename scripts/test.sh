@@ -13,8 +13,12 @@ SUDO=""
 # renders the man pages and bash-completion loads the completion script in
 # the command-line scripts (cmd/warden/testdata/script); systemd gives
 # journalctl and systemd-journal-remote writes the journal files the systemd
-# backend's tests read (internal/source).
-PKGS=(python3 ca-certificates man-db bash-completion systemd systemd-journal-remote)
+# backend's tests read (internal/source); nftables, iptables, ipset and
+# iproute2 give the firewall backends' kernel tests and the end-to-end tests
+# (e2e) their tools and namespaces (nft, iptables, ipset and ip are only
+# checked against, never needed by Warden's nftables backend, which talks
+# netlink); netbase gives /etc/services for port names.
+PKGS=(python3 ca-certificates man-db bash-completion systemd systemd-journal-remote nftables iptables ipset iproute2 netbase)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

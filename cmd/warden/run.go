@@ -37,9 +37,20 @@ Bans are kept in a SQLite store in the state directory, with the read
 position of each log, so that a restart neither replays old lines nor misses
 new ones, and active bans come back for their remaining time.
 
+Each jail's actions run as its configuration says. The firewall actions
+(banaction nftables, nftables-multiport, nftables-allports, and fail2ban's
+iptables, iptables-multiport, iptables-allports and iptables-ipset names) are
+native: Warden keeps its own nftables table "inet warden" (or iptables chains
+with ipsets) with one set per jail whose entries carry the ban's time as a
+kernel timeout, so a ban ends on time even if Warden is not running. At
+start the kernel is reconciled with the store; at a clean stop Warden's
+rules are removed, unless --keep-firewall. The mail actions (sendmail-whois,
+sendmail-whois-lines, mail-whois...) are native too; other action.d files run
+as shell commands, with every value taken from a log line passed as an
+environment variable, never as shell text.
+
 --dry-run runs everything but the firewall and the actions: each ban is
-logged, recorded in the store, expires, and shows in 'warden status'.
-Without --dry-run, Warden needs a firewall backend to enforce bans.`,
+logged, recorded in the store, expires, and shows in 'warden status'.`,
 		Example: `  warden run --dry-run --config /etc/fail2ban
   warden run --config /etc/warden --state-dir /var/lib/warden --socket /run/warden/warden.sock`,
 		Args: argsBetween(0, 0, ""),
@@ -104,6 +115,7 @@ Without --dry-run, Warden needs a firewall backend to enforce bans.`,
 	fl.StringVar(&o.BanLog, "ban-log", defaultBanLog, "log of bans in fail2ban's format, read by the recidive jail (\"\" for none)")
 	fl.DurationVar(&o.PurgeAge, "db-purge-age", daemon.DefaultPurgeAge, "forget ended bans older than this (fail2ban's dbpurgeage); bantime.increment looks back this far")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "no firewall and no actions: log each ban, record it and let it expire")
+	fl.BoolVar(&o.KeepFirewall, "keep-firewall", false, "leave the firewall rules and sets in the kernel when stopping: bans stay enforced until their kernel timeouts")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&logFormat, "log-format", "text", "text or json")
 	_ = cmd.MarkFlagDirname("config")

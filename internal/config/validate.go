@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -54,6 +55,19 @@ func (l *Loader) validate(jm *merged, j *Jail) Errors {
 	case "", "yes", "no", "warn", "raw":
 	default:
 		problem("usedns", "usedns = %q: use yes, no, warn or raw", j.UseDNS)
+	}
+	for _, bp := range []struct {
+		opt string
+		max int
+	}{{"banprefix.ipv4", 32}, {"banprefix.ipv6", 128}} {
+		v, ok := j.Other[bp.opt]
+		if !ok {
+			continue
+		}
+		sv := strings.TrimPrefix(strings.TrimSpace(fmt.Sprint(v)), "/")
+		if n, err := strconv.Atoi(sv); err != nil || n < 1 || n > bp.max {
+			problem(bp.opt, "%s = %v: want a prefix length from 1 to %d", bp.opt, v, bp.max)
+		}
 	}
 	if j.MaxRetry < 0 {
 		problem("maxretry", "maxretry must not be negative")

@@ -39,6 +39,13 @@ type Options struct {
 	// Actions are subscribed to the ban manager besides the daemon's own
 	// (the dry-run log, the ban log).
 	Actions []ban.Action
+	// Firewall opens the firewall backends the jails' native firewall
+	// actions need; nil opens the real nftables and iptables backends.
+	Firewall FirewallOpener
+	// KeepFirewall leaves Warden's firewall rules and sets in the kernel
+	// when the daemon stops: the bans stay enforced until their kernel
+	// timeouts, and the next start reconciles them with the store.
+	KeepFirewall bool
 	// PurgeAge is fail2ban's dbpurgeage: ended bans older than this are
 	// forgotten (at start, then hourly); 0 is DefaultPurgeAge.
 	PurgeAge time.Duration
@@ -52,6 +59,7 @@ type Daemon struct {
 	o     Options
 	store *store.Store
 	bans  *ban.Manager
+	fw    *fwAction // nil in a dry run
 
 	mu    sync.Mutex
 	jails map[string]*jailRun
@@ -68,16 +76,9 @@ type reloadRequest struct {
 	done  chan error
 }
 
-// ErrNoFirewall is returned by Run without DryRun while Warden has no
-// firewall backend to enforce bans with.
-var ErrNoFirewall = errors.New("no firewall backend is available yet: Warden cannot enforce bans; run with --dry-run to record and expire bans without enforcing them")
-
 // Run starts the daemon and returns when ctx is done or Stop is called,
 // after stopping every jail, the control socket and the ban manager.
 func Run(ctx context.Context, o Options) error {
-	if !o.DryRun {
-		return ErrNoFirewall
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -101,7 +102,43 @@ func Run(ctx context.Context, o Options) error {
 	defer st.Close()
 	d := &Daemon{o: o, store: st, jails: map[string]*jailRun{}, stop: make(chan struct{}), reload: make(chan reloadRequest)}
 	d.bans = ban.New(storeAdapter{st}, o.Clock, o.Log)
-	d.bans.Subscribe(dryRunAction{log: o.Log})
+	if o.DryRun {
+		d.bans.Subscribe(dryRunAction{log: o.Log})
+	} else {
+		if o.Firewall == nil {
+			o.Firewall = OpenFirewall
+		}
+		d.fw = newFwAction(o.Log, o.Clock, o.Firewall)
+		active, err := storeAdapter{st}.ActiveBans(o.Clock.Now())
+		if err != nil {
+			return fmt.Errorf("read the active bans: %w", err)
+		}
+		probs, err := d.fw.configure(ctx, cfg.Jails, func(jail string) []ban.Ban {
+			var out []ban.Ban
+			for _, b := range active {
+				if b.Jail == jail {
+					out = append(out, b)
+				}
+			}
+			return out
+		})
+		if probs != nil {
+			o.Log.Error("firewall action not applied", "err", probs)
+		}
+		if err != nil {
+			return err
+		}
+		if !o.KeepFirewall {
+			defer func() {
+				tctx, tcancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer tcancel()
+				if err := d.fw.teardown(tctx); err != nil {
+					o.Log.Error("firewall rules not removed", "err", err)
+				}
+			}()
+		}
+		d.bans.Subscribe(d.fw)
+	}
 	for _, a := range o.Actions {
 		d.bans.Subscribe(a)
 	}

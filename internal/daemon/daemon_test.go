@@ -65,12 +65,23 @@ logpath = %[1]s/other.log
 
 func start(t *testing.T, dir string) *testDaemon {
 	t.Helper()
+	return startWith(t, dir, nil)
+}
+
+// startWith starts a daemon on dir in a dry run, or as set changes its
+// options.
+func startWith(t *testing.T, dir string, set func(*Options)) *testDaemon {
+	t.Helper()
 	d := &testDaemon{t: t, dir: dir, sock: filepath.Join(dir, "w.sock"), log: filepath.Join(dir, "bans.log"), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
+	o := Options{ConfigDir: filepath.Join(dir, "etc"), StateDir: filepath.Join(dir, "state"), Socket: d.sock,
+		BanLog: d.log, DryRun: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{}}
+	if set != nil {
+		set(&o)
+	}
 	go func() {
-		d.done <- Run(ctx, Options{ConfigDir: filepath.Join(dir, "etc"), StateDir: filepath.Join(dir, "state"), Socket: d.sock,
-			BanLog: d.log, DryRun: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Real{}})
+		d.done <- Run(ctx, o)
 	}()
 	d.client = control.NewClient(d.sock)
 	d.eventually("the daemon answers", func() bool { return d.client.Ping(context.Background()) == nil })
@@ -215,14 +226,5 @@ func TestBanRestartReload(t *testing.T) {
 	}
 	if _, err := d.client.Ban(context.Background(), "web", []string{"$(id)"}); !errors.Is(err, control.ErrBadValue) {
 		t.Errorf("ban of a non-address: %v", err)
-	}
-}
-
-// TestRunWithoutFirewall: without --dry-run there is nothing to enforce
-// bans with yet, and Run says so instead of pretending.
-func TestRunWithoutFirewall(t *testing.T) {
-	err := Run(context.Background(), Options{StateDir: t.TempDir()})
-	if !errors.Is(err, ErrNoFirewall) {
-		t.Fatalf("Run without DryRun: %v", err)
 	}
 }

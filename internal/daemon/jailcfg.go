@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,22 @@ func jailConfig(j *config.Jail) (jail.Config, error) {
 		return seconds(s), nil
 	}
 	var err error
+	// Warden's subnet bans: banprefix.ipv4 = 24, banprefix.ipv6 = 64.
+	for _, p := range []struct {
+		name string
+		max  int
+		to   *int
+	}{{"banprefix.ipv4", 32, &c.Prefix4}, {"banprefix.ipv6", 128, &c.Prefix6}} {
+		v, ok := opt(p.name)
+		if !ok || v == "" {
+			continue
+		}
+		n, perr := strconv.Atoi(strings.TrimPrefix(v, "/"))
+		if perr != nil || n < 1 || n > p.max {
+			return c, fmt.Errorf("jail [%s]: %s = %q: want a prefix length from 1 to %d", j.Name, p.name, v, p.max)
+		}
+		*p.to = n
+	}
 	inc := &c.Increment
 	if inc.Enabled, err = boolOpt("bantime.increment"); err != nil {
 		return c, err

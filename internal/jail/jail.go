@@ -89,6 +89,11 @@ type Config struct {
 	IgnoreCommand string // run with the address in place of <ip>; exit 0: ignore
 	Increment     Increment
 	MaxTracked    int // cap on tracked addresses; 0: DefaultMaxTracked
+	// Prefix4 and Prefix6, when shorter than an address (32, 128), make
+	// the jail count failures and ban by the enclosing prefix (a /24 of
+	// IPv4, a /64 of IPv6): the Decision's IP is then the prefix in CIDR
+	// form. ignoreip still applies to the address itself. 0: per address.
+	Prefix4, Prefix6 int
 }
 
 // Stats are the counters fail2ban-client status shows for the filter, and
@@ -257,6 +262,7 @@ func (j *Jail) AddFailure(f Failure) (Decision, bool, error) {
 	} else if ign {
 		return Decision{}, false, nil
 	}
+	id = subnetID(id, addr, cfg.Prefix4, cfg.Prefix6)
 	var last PastBan
 	var hasLast bool
 	useHistory := incr != nil && j.history != nil
@@ -442,6 +448,19 @@ func failureID(s string) (string, netip.Addr, error) {
 		return a.String(), a, nil
 	}
 	return s, netip.Addr{}, nil
+}
+
+// subnetID is the id failures of addr count under: its enclosing prefix
+// when the jail bans subnets, else id.
+func subnetID(id string, addr netip.Addr, prefix4, prefix6 int) string {
+	bits := prefix6
+	if addr.Is4() {
+		bits = prefix4
+	}
+	if !addr.IsValid() || bits <= 0 || bits >= addr.BitLen() {
+		return id
+	}
+	return netip.PrefixFrom(addr, bits).Masked().String()
 }
 
 // failureTime is the time fail2ban's filter gives a failure (in unix

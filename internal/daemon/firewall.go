@@ -1,0 +1,310 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wardenipd/warden/internal/ban"
+	"github.com/wardenipd/warden/internal/clock"
+	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/firewall"
+)
+
+// FirewallOpener opens the firewall backend of a kind: "nftables" or
+// "iptables" (the native implementations config names).
+type FirewallOpener func(kind string) (firewall.Backend, error)
+
+// servicesFile maps service names to ports (port = ssh,https).
+const servicesFile = "/etc/services"
+
+// fwTarget is one firewall rule a jail's bans go to.
+type fwTarget struct {
+	kind string // the backend
+	rule string // the rule's name in it
+}
+
+// fwAction applies the bans of every jail with a native firewall action
+// to the kernel, in batches. It is one ban.Action for all jails, so that
+// thousands of bans of several jails go to the kernel in one batch; the
+// jails' rules are set with configure, at start and on every reload.
+type fwAction struct {
+	log   *slog.Logger
+	clock clock.Clock
+	open  FirewallOpener
+
+	mu       sync.Mutex // serialises kernel operations and guards the maps
+	backends map[string]firewall.Backend
+	jails    map[string][]fwTarget
+	fellBack bool // the iptables actions use the nftables backend
+}
+
+func newFwAction(log *slog.Logger, clk clock.Clock, open FirewallOpener) *fwAction {
+	return &fwAction{log: log, clock: clk, open: open, backends: map[string]firewall.Backend{}, jails: map[string][]fwTarget{}}
+}
+
+func (f *fwAction) Name() string { return "firewall" }
+
+func (f *fwAction) Handle(ctx context.Context, e ban.Event) error {
+	return f.HandleBatch(ctx, []ban.Event{e})
+}
+
+// HandleBatch turns the events into changes of the jails' rules and
+// applies them, one Apply per backend. Retrying a batch is harmless: an
+// add replaces the entry, a delete of an absent entry is no error.
+func (f *fwAction) HandleBatch(ctx context.Context, evs []ban.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.clock.Now()
+	byKind := map[string][]firewall.Change{}
+	for _, e := range evs {
+		targets := f.jails[e.Ban.Jail]
+		if len(targets) == 0 {
+			continue
+		}
+		p, err := banPrefix(e.Ban.IP)
+		if err != nil {
+			f.log.Error("firewall: ban of an unusable address skipped", "jail", e.Ban.Jail, "ip", e.Ban.IP, "err", err)
+			continue
+		}
+		ch := firewall.Change{Entry: firewall.Entry{Prefix: p}}
+		if e.Kind == ban.KindUnban {
+			ch.Delete = true
+		} else {
+			left, ok := timeLeft(e.Ban, now)
+			if !ok {
+				continue // over already: its unban follows
+			}
+			ch.Entry.Timeout = left
+		}
+		for _, t := range targets {
+			c := ch
+			c.Rule = t.rule
+			byKind[t.kind] = append(byKind[t.kind], c)
+		}
+	}
+	var errs []error
+	for _, kind := range sortedKeys(byKind) {
+		if err := f.backends[kind].Apply(ctx, byKind[kind]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", kind, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// configure sets the kernel's rules to those of jails' firewall actions
+// and their entries to the jails' active bans (active returns them):
+// rules of jails gone are removed, new rules are filled, entries the
+// kernel holds without an active ban (lifted while Warden was stopped)
+// are deleted. An action whose parameters are wrong is reported in the
+// returned error and left out; the other jails are set up all the same.
+// An error of the kernel itself stops it and is returned as fatal.
+func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active func(jail string) []ban.Ban) (problems error, fatal error) {
+	var probs []error
+	var lookup firewall.LookupFunc
+	if st, err := firewall.Services(servicesFile); err == nil {
+		lookup = st.Lookup
+	} else {
+		f.log.Warn("firewall: no service names; ports must be given as numbers", "err", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// The backends the actions name; a host without iptables or ipset
+	// gets the nftables backend for fail2ban's iptables names.
+	kindOf := map[string]string{}
+	for _, j := range jails {
+		for _, a := range j.Actions {
+			if a.Native != "nftables" && a.Native != "iptables" {
+				continue
+			}
+			if _, done := kindOf[a.Native]; done {
+				continue
+			}
+			kind, err := f.backend(a.Native)
+			if err != nil {
+				return errors.Join(probs...), err
+			}
+			kindOf[a.Native] = kind
+		}
+	}
+	rules := map[string][]firewall.Rule{}
+	targets := map[string][]fwTarget{}
+	used := map[string]bool{} // kind + "\x00" + rule name
+	for _, j := range jails {
+		for _, a := range j.Actions {
+			kind, ok := kindOf[a.Native]
+			if !ok {
+				continue
+			}
+			params := stringParams(a.Params)
+			r, err := firewall.RuleFromParams(a.File, params, lookup)
+			if err != nil {
+				probs = append(probs, fmt.Errorf("jail %s: action %s: %w", j.Name, a.Name, err))
+				continue
+			}
+			base := params["name"]
+			if base == "" {
+				base = j.Name
+			}
+			name := firewall.SafeName(base)
+			for i := 2; used[kind+"\x00"+name]; i++ {
+				// Two jails (or two actions of one) with the same name
+				// get rules of their own: an unban in one must not
+				// lift the other's ban.
+				name = firewall.SafeName(base + "-" + j.Name + "-" + strconv.Itoa(i))
+			}
+			used[kind+"\x00"+name] = true
+			r.Name = name
+			rules[kind] = append(rules[kind], r)
+			targets[j.Name] = append(targets[j.Name], fwTarget{kind: kind, rule: name})
+		}
+	}
+	for _, kind := range sortedKeys(f.backends) {
+		if err := f.backends[kind].Setup(ctx, rules[kind]); err != nil {
+			return errors.Join(probs...), fmt.Errorf("%s: set up the rules: %w", kind, err)
+		}
+	}
+	f.jails = targets
+
+	now := f.clock.Now()
+	for _, jail := range sortedKeys(targets) {
+		want := map[netip.Prefix]time.Duration{}
+		for _, b := range active(jail) {
+			p, err := banPrefix(b.IP)
+			if err != nil {
+				continue
+			}
+			if left, ok := timeLeft(b, now); ok {
+				want[p] = left
+			}
+		}
+		for _, t := range targets[jail] {
+			be := f.backends[t.kind]
+			have, err := be.Entries(ctx, t.rule)
+			if err != nil {
+				return errors.Join(probs...), fmt.Errorf("%s: list %s: %w", t.kind, t.rule, err)
+			}
+			var chs []firewall.Change
+			present := make(map[netip.Prefix]bool, len(have))
+			for _, e := range have {
+				if _, ok := want[e.Prefix]; ok {
+					present[e.Prefix] = true
+					continue
+				}
+				chs = append(chs, firewall.Change{Rule: t.rule, Delete: true, Entry: e})
+			}
+			for p, left := range want {
+				if !present[p] {
+					chs = append(chs, firewall.Change{Rule: t.rule, Entry: firewall.Entry{Prefix: p, Timeout: left}})
+				}
+			}
+			if len(chs) == 0 {
+				continue
+			}
+			if err := be.Apply(ctx, chs); err != nil {
+				return errors.Join(probs...), fmt.Errorf("%s: reconcile %s: %w", t.kind, t.rule, err)
+			}
+			f.log.Info("firewall reconciled with the ban store", "backend", t.kind, "rule", t.rule, "changes", len(chs))
+		}
+	}
+	return errors.Join(probs...), nil
+}
+
+// backend opens the backend of kind unless it is open, and returns the
+// kind of the backend to use: nftables stands in for iptables on a host
+// without the iptables or ipset programs. Called with f.mu held.
+func (f *fwAction) backend(kind string) (string, error) {
+	if f.backends[kind] != nil {
+		return kind, nil
+	}
+	if kind == "iptables" && f.backends["nftables"] != nil && f.fellBack {
+		return "nftables", nil
+	}
+	b, err := f.open(kind)
+	if err == nil {
+		f.backends[kind] = b
+		return kind, nil
+	}
+	if kind != "iptables" {
+		return "", fmt.Errorf("open the %s firewall: %w", kind, err)
+	}
+	f.log.Warn("firewall: the iptables backend is not available; fail2ban's iptables actions use the nftables backend", "err", err)
+	f.fellBack = true
+	return f.backend("nftables")
+}
+
+// teardown removes Warden's rules and sets from the kernel.
+func (f *fwAction) teardown(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var errs []error
+	for _, kind := range sortedKeys(f.backends) {
+		if err := f.backends[kind].Teardown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: remove the rules: %w", kind, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// banPrefix is the prefix a ban blocks: an address as a /32 or /128, a
+// prefix as it is; IPv4-mapped IPv6 forms as IPv4.
+func banPrefix(ip string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap().WithZone("")
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(ip)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
+	}
+	return p.Masked(), nil
+}
+
+// timeLeft is the kernel timeout for a ban at now: 0 for a permanent
+// ban; false when it is over. Partial seconds count as a whole one, so
+// the kernel never lifts a ban before Warden would.
+func timeLeft(b ban.Ban, now time.Time) (time.Duration, bool) {
+	if b.Permanent() {
+		return 0, true
+	}
+	left := b.End().Sub(now)
+	if left <= 0 {
+		return 0, false
+	}
+	return left.Truncate(time.Second) + time.Second, true
+}
+
+// stringParams renders an action's parameters as the strings its
+// action.d file would give.
+func stringParams(p map[string]any) map[string]string {
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

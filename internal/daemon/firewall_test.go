@@ -1,0 +1,241 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wardenipd/warden/internal/firewall"
+)
+
+// kernel is a hand-written stand-in for a firewall backend that records
+// what the daemon asks of it. It outlives a daemon, as the kernel does.
+type kernel struct {
+	name string
+
+	mu        sync.Mutex
+	rules     map[string]firewall.Rule
+	entries   map[string]map[netip.Prefix]time.Duration
+	setups    int
+	teardowns int
+	failApply int // Apply fails this many more times
+	applies   int
+}
+
+func newKernel(name string) *kernel {
+	return &kernel{name: name, rules: map[string]firewall.Rule{}, entries: map[string]map[netip.Prefix]time.Duration{}}
+}
+
+func (k *kernel) Name() string { return k.name }
+
+func (k *kernel) Setup(_ context.Context, rules []firewall.Rule) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.setups++
+	keep := map[string]bool{}
+	for _, r := range rules {
+		keep[r.Name] = true
+		k.rules[r.Name] = r
+		if k.entries[r.Name] == nil {
+			k.entries[r.Name] = map[netip.Prefix]time.Duration{}
+		}
+	}
+	for name := range k.rules {
+		if !keep[name] {
+			delete(k.rules, name)
+			delete(k.entries, name)
+		}
+	}
+	return nil
+}
+
+func (k *kernel) Apply(_ context.Context, changes []firewall.Change) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.failApply > 0 {
+		k.failApply--
+		return errors.New("netlink: device or resource busy")
+	}
+	k.applies++
+	for _, c := range changes {
+		set, ok := k.entries[c.Rule]
+		if !ok {
+			return fmt.Errorf("no rule %q", c.Rule)
+		}
+		if c.Delete {
+			delete(set, c.Entry.Prefix)
+		} else {
+			set[c.Entry.Prefix] = c.Entry.Timeout
+		}
+	}
+	return nil
+}
+
+func (k *kernel) Entries(_ context.Context, rule string) ([]firewall.Entry, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	set, ok := k.entries[rule]
+	if !ok {
+		return nil, fmt.Errorf("no rule %q", rule)
+	}
+	var out []firewall.Entry
+	for p, to := range set {
+		out = append(out, firewall.Entry{Prefix: p, Timeout: to})
+	}
+	return out, nil
+}
+
+func (k *kernel) Teardown(context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.teardowns++
+	clear(k.rules)
+	clear(k.entries)
+	return nil
+}
+
+// has reports whether rule holds ip, and its timeout.
+func (k *kernel) has(rule, ip string) (time.Duration, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p, err := banPrefix(ip)
+	if err != nil {
+		panic(err)
+	}
+	to, ok := k.entries[rule][p]
+	return to, ok
+}
+
+func (k *kernel) rule(name string) (firewall.Rule, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.rules[name]
+	return r, ok
+}
+
+func (k *kernel) counts() (setups, teardowns int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.setups, k.teardowns
+}
+
+// opener returns the kernels by backend kind; a kind without one fails
+// to open, as on a host without its programs.
+func opener(ks ...*kernel) FirewallOpener {
+	return func(kind string) (firewall.Backend, error) {
+		for _, k := range ks {
+			if k.name == kind {
+				return k, nil
+			}
+		}
+		return nil, fmt.Errorf("%s: not installed", kind)
+	}
+}
+
+// TestFirewallActions: the jails' native firewall actions become rules;
+// bans and unbans become entries with the ban's time left as timeout; a
+// restart reconciles the kernel with the store; a reload changes a rule
+// and keeps its entries; a failed kernel operation is retried; a clean
+// stop removes the rules unless told to keep them.
+func TestFirewallActions(t *testing.T) {
+	dir := t.TempDir()
+	// "web" on the built-in banaction (native nftables, all ports);
+	// "other" on fail2ban's iptables-multiport name, limited to ssh and
+	// 8080, on a host without the iptables backend: nftables stands in.
+	newConfig(t, dir, "port = ssh,8080\nbanaction = iptables-multiport\n")
+	nft := newKernel("nftables")
+	live := func(o *Options) { o.DryRun = false; o.Firewall = opener(nft) }
+	d := startWith(t, dir, live)
+
+	web, ok := nft.rule("web")
+	if !ok {
+		t.Fatalf("no rule for jail web: %v", nft.rules)
+	}
+	if len(web.Ports) != 0 || !slices.Equal(web.Protocols, []string{"tcp"}) {
+		t.Errorf("web's rule: %+v, want all tcp ports", web)
+	}
+	other, ok := nft.rule("other")
+	if !ok {
+		t.Fatal("no rule for jail other (iptables-multiport, through nftables)")
+	}
+	if !slices.Equal(other.Ports, []firewall.PortRange{{22, 22}, {8080, 8080}}) {
+		t.Errorf("other's ports: %v, want ssh and 8080", other.Ports)
+	}
+
+	appendLines(t, filepath.Join(dir, "web.log"), failLine("192.0.2.1"), failLine("192.0.2.1"), failLine("192.0.2.1"))
+	d.eventually("192.0.2.1 in the firewall", func() bool { _, ok := nft.has("web", "192.0.2.1"); return ok })
+	if to, _ := nft.has("web", "192.0.2.1"); to < 59*time.Minute || to > time.Hour+time.Second {
+		t.Errorf("kernel timeout %v, want the ban's hour", to)
+	}
+	if _, ok := nft.has("other", "192.0.2.1"); ok {
+		t.Error("a ban in web reached other's rule")
+	}
+	if _, err := d.client.Ban(context.Background(), "other", []string{"2001:db8::7", "198.51.100.0/24"}); err != nil {
+		t.Fatal(err)
+	}
+	d.eventually("manual bans in other's rule", func() bool {
+		_, a := nft.has("other", "2001:db8::7")
+		_, b := nft.has("other", "198.51.100.0/24")
+		return a && b
+	})
+	if _, err := d.client.Unban(context.Background(), "", []string{"2001:db8::7"}, false); err != nil {
+		t.Fatal(err)
+	}
+	d.eventually("unban leaves the kernel", func() bool { _, ok := nft.has("other", "2001:db8::7"); return !ok })
+
+	// A kernel that refuses for a while: the ban is retried, not lost.
+	nft.mu.Lock()
+	nft.failApply = 1
+	nft.mu.Unlock()
+	if _, err := d.client.Ban(context.Background(), "web", []string{"203.0.113.9"}); err != nil {
+		t.Fatal(err)
+	}
+	d.eventually("the refused ban applied on retry", func() bool { _, ok := nft.has("web", "203.0.113.9"); return ok })
+
+	d.stop()
+	if _, td := nft.counts(); td != 1 {
+		t.Fatalf("teardowns after a clean stop: %d, want 1", td)
+	}
+
+	// What a crash leaves: the kernel holds the bans, and one that was
+	// lifted while Warden was down (a stale entry).
+	d = startWith(t, dir, func(o *Options) { live(o); o.KeepFirewall = true })
+	d.eventually("restored ban back in the kernel", func() bool { _, ok := nft.has("web", "192.0.2.1"); return ok })
+	nft.mu.Lock()
+	nft.entries["web"][netip.MustParsePrefix("192.0.2.99/32")] = time.Hour
+	nft.mu.Unlock()
+	d.stop()
+	if _, td := nft.counts(); td != 1 {
+		t.Fatalf("--keep-firewall: teardowns %d, want still 1", td)
+	}
+	if _, ok := nft.has("web", "192.0.2.1"); !ok {
+		t.Fatal("--keep-firewall: the ban left the kernel at stop")
+	}
+	d = startWith(t, dir, live)
+	if _, ok := nft.has("web", "192.0.2.99"); ok {
+		t.Error("an entry without an active ban survived the start's reconciliation")
+	}
+	for _, ip := range []string{"192.0.2.1", "203.0.113.9"} {
+		if _, ok := nft.has("web", ip); !ok {
+			t.Errorf("active ban %s missing after restart", ip)
+		}
+	}
+
+	// A reload that changes other's ports keeps its entries.
+	newConfig(t, dir, "port = 2222\nbanaction = iptables-multiport\n")
+	if err := d.client.Reload(context.Background(), "", false); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := nft.rule("other"); !slices.Equal(r.Ports, []firewall.PortRange{{2222, 2222}}) {
+		t.Errorf("after reload, other's ports: %v", r.Ports)
+	}
+	if _, ok := nft.has("other", "198.51.100.0/24"); !ok {
+		t.Error("reload lost other's subnet ban")
+	}
+}
