@@ -20,6 +20,7 @@
 package ipt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -271,9 +272,9 @@ func validName(name string) bool {
 func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	if stdin != nil {
-		cmd.Stdin = strings.NewReader(string(stdin))
+		cmd.Stdin = bytes.NewReader(stdin)
 	}
-	var stdout, stderr strings.Builder
+	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -288,7 +289,7 @@ func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...st
 		}
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return []byte(stdout.String()), nil
+	return stdout.Bytes(), nil
 }
 
 // canonical returns p's standard form: masked, an IPv4-mapped IPv6

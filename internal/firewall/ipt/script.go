@@ -215,9 +215,13 @@ func createSets(rules []firewall.Rule, maxElem int) string {
 }
 
 // applyScript is the ipset restore script (run with -exist) of changes;
-// known tells which rules are set up.
+// known tells which rules are set up. The lines of each set are kept
+// together, in the changes' order: ipset restore sends the consecutive
+// lines of one set in one netlink message, and interleaving the sets of
+// two families made 100,000 adds take twice as long.
 func applyScript(changes []firewall.Change, known func(rule string) bool) ([]byte, error) {
-	b := bytes.NewBuffer(make([]byte, 0, 48*len(changes)))
+	bySet := map[string]*bytes.Buffer{}
+	var order []*bytes.Buffer
 	for i, c := range changes {
 		if !known(c.Rule) {
 			return nil, fmt.Errorf("change %d: rule %q: not set up", i, c.Rule)
@@ -227,6 +231,12 @@ func applyScript(changes []firewall.Change, known func(rule string) bool) ([]byt
 			return nil, fmt.Errorf("change %d: %w", i, err)
 		}
 		set := setName(c.Rule, p.Addr().Is6())
+		b := bySet[set]
+		if b == nil {
+			b = new(bytes.Buffer)
+			bySet[set] = b
+			order = append(order, b)
+		}
 		if c.Delete {
 			fmt.Fprintf(b, "del %s %s\n", set, p)
 			continue
@@ -237,7 +247,15 @@ func applyScript(changes []firewall.Change, known func(rule string) bool) ([]byt
 		}
 		fmt.Fprintf(b, "add %s %s timeout %d\n", set, p, secs)
 	}
-	return b.Bytes(), nil
+	var n int
+	for _, b := range order {
+		n += b.Len()
+	}
+	script := make([]byte, 0, n)
+	for _, b := range order {
+		script = append(script, b.Bytes()...)
+	}
+	return script, nil
 }
 
 // timeoutSeconds is ipset's timeout for d: zero for zero (permanent),
