@@ -69,11 +69,10 @@ func (d *Daemon) Ban(name string, ips []string) (int, error) {
 	}
 	n := 0
 	for _, ip := range ips {
-		a, err := netip.ParseAddr(ip)
+		ip, err := banTarget(ip)
 		if err != nil {
-			return n, fmt.Errorf("%w: %q is not an address", control.ErrBadValue, ip)
+			return n, err
 		}
-		ip = a.Unmap().String()
 		already := banned[ip]
 		banned[ip] = true
 		if err := d.bans.Ban(ban.Ban{Jail: name, IP: ip, Time: d.o.Clock.Now(), BanTime: r.jail.Config().BanTime, Count: 1}); err != nil {
@@ -84,6 +83,21 @@ func (d *Daemon) Ban(name string, ips []string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// banTarget is an address or a subnet given to ban or unban, in the form
+// the ban manager keeps: IPv4-mapped forms as IPv4, a prefix masked.
+func banTarget(s string) (string, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return a.Unmap().String(), nil
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		return p.Masked().String(), nil
+	}
+	return "", fmt.Errorf("%w: %q is neither an address nor a subnet (ADDRESS/BITS)", control.ErrBadValue, s)
 }
 
 // Unban lifts bans.
@@ -102,12 +116,12 @@ func (d *Daemon) Unban(name string, ips []string, all bool) (int, error) {
 	}
 	n := 0
 	for _, ip := range ips {
-		a, err := netip.ParseAddr(ip)
+		ip, err := banTarget(ip)
 		if err != nil {
-			return n, fmt.Errorf("%w: %q is not an address", control.ErrBadValue, ip)
+			return n, err
 		}
 		for _, j := range jails {
-			switch err := d.bans.Unban(j, a.Unmap().String()); {
+			switch err := d.bans.Unban(j, ip); {
 			case errors.Is(err, ban.ErrNotBanned):
 			case err != nil:
 				return n, err

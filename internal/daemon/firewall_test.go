@@ -164,7 +164,7 @@ func TestFirewallActions(t *testing.T) {
 	if !ok {
 		t.Fatal("no rule for jail other (iptables-multiport, through nftables)")
 	}
-	if !slices.Equal(other.Ports, []firewall.PortRange{{22, 22}, {8080, 8080}}) {
+	if !slices.Equal(other.Ports, []firewall.PortRange{{From: 22, To: 22}, {From: 8080, To: 8080}}) {
 		t.Errorf("other's ports: %v, want ssh and 8080", other.Ports)
 	}
 
@@ -232,7 +232,7 @@ func TestFirewallActions(t *testing.T) {
 	if err := d.client.Reload(context.Background(), "", false); err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := nft.rule("other"); !slices.Equal(r.Ports, []firewall.PortRange{{2222, 2222}}) {
+	if r, _ := nft.rule("other"); !slices.Equal(r.Ports, []firewall.PortRange{{From: 2222, To: 2222}}) {
 		t.Errorf("after reload, other's ports: %v", r.Ports)
 	}
 	if _, ok := nft.has("other", "198.51.100.0/24"); !ok {
