@@ -59,7 +59,8 @@ type Daemon struct {
 	o     Options
 	store *store.Store
 	bans  *ban.Manager
-	fw    *fwAction // nil in a dry run
+	fw    *fwAction    // nil in a dry run
+	shell *shellAction // nil in a dry run
 
 	mu    sync.Mutex
 	jails map[string]*jailRun
@@ -109,11 +110,12 @@ func Run(ctx context.Context, o Options) error {
 			o.Firewall = OpenFirewall
 		}
 		d.fw = newFwAction(o.Log, o.Clock, o.Firewall)
+		d.shell = newShellAction(o.Log, o.Clock, d.bans.Banned)
 		active, err := storeAdapter{st}.ActiveBans(o.Clock.Now())
 		if err != nil {
 			return fmt.Errorf("read the active bans: %w", err)
 		}
-		probs, err := d.fw.configure(ctx, cfg.Jails, func(jail string) []ban.Ban {
+		if err := d.configureActions(ctx, cfg.Jails, func(jail string) []ban.Ban {
 			var out []ban.Ban
 			for _, b := range active {
 				if b.Jail == jail {
@@ -121,23 +123,24 @@ func Run(ctx context.Context, o Options) error {
 				}
 			}
 			return out
-		})
-		if probs != nil {
-			o.Log.Error("firewall action not applied", "err", probs)
-		}
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		if !o.KeepFirewall {
-			defer func() {
-				tctx, tcancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer tcancel()
-				if err := d.fw.teardown(tctx); err != nil {
-					o.Log.Error("firewall rules not removed", "err", err)
-				}
-			}()
-		}
+		defer func() {
+			// After the ban manager: no event reaches an action that
+			// is being stopped.
+			tctx, tcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer tcancel()
+			d.shell.stopAll(tctx)
+			if o.KeepFirewall {
+				return
+			}
+			if err := d.fw.teardown(tctx); err != nil {
+				o.Log.Error("firewall rules not removed", "err", err)
+			}
+		}()
 		d.bans.Subscribe(d.fw)
+		d.bans.Subscribe(d.shell)
 	}
 	for _, a := range o.Actions {
 		d.bans.Subscribe(a)
@@ -231,6 +234,24 @@ loop:
 	wg.Wait()
 	o.Log.Info("warden stopped")
 	return runErr
+}
+
+// configureActions gives the actions the jails' configuration: the
+// firewall's rules (with the kernel reconciled to active's bans) and the
+// shell actions. A wrong action is logged and left out; an error of the
+// kernel firewall is returned.
+func (d *Daemon) configureActions(ctx context.Context, jails []*config.Jail, active func(jail string) []ban.Ban) error {
+	probs, err := d.fw.configure(ctx, jails, active)
+	if probs != nil {
+		d.o.Log.Error("firewall action not applied", "err", probs)
+	}
+	if err != nil {
+		return err
+	}
+	if probs := d.shell.configure(ctx, jails); probs != nil {
+		d.o.Log.Error("shell action not applied", "err", probs)
+	}
+	return nil
 }
 
 // requestReload asks the daemon's loop to reload the configuration and

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -237,5 +239,52 @@ func TestFirewallActions(t *testing.T) {
 	}
 	if _, ok := nft.has("other", "198.51.100.0/24"); !ok {
 		t.Error("reload lost other's subnet ban")
+	}
+}
+
+// TestShellActions: a user's own action.d file runs as a shell action
+// through the daemon: started with the jail, told of each ban with the
+// F-USER of the failure (a hostile one stays inert), of each unban, and
+// stopped with the daemon.
+func TestShellActions(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "actions.out")
+	pwned := filepath.Join(dir, "pwned")
+	writeFile(t, filepath.Join(dir, "etc", "filter.d", "users.conf"),
+		"[Definition]\nfailregex = ^login failed for <F-USER>.+</F-USER> from <HOST>$\ndatepattern = {NONE}\n")
+	writeFile(t, filepath.Join(dir, "etc", "action.d", "note.conf"), fmt.Sprintf(`[Definition]
+actionstart = echo start <name> >> %[1]s
+actionban = printf 'ban %%%%s user=%%%%s\n' <ip> "<F-USER>" >> %[1]s
+actionunban = echo unban <ip> >> %[1]s
+actionstop = echo stop <name> >> %[1]s
+`, out))
+	writeFile(t, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf(`[users]
+enabled = true
+filter = users
+logpath = %[1]s/users.log
+maxretry = 1
+ignoreip =
+action = note
+`, dir))
+	payload := "$(touch " + pwned + ")`touch " + pwned + "`;touch " + pwned + " 'q\" \\"
+	nft := newKernel("nftables")
+	d := startWith(t, dir, func(o *Options) {
+		o.DryRun = false
+		o.Firewall = opener(nft)
+	})
+	appendLines(t, filepath.Join(dir, "users.log"), "login failed for "+payload+" from 192.0.2.5")
+	read := func() string { b, _ := os.ReadFile(out); return string(b) }
+	d.eventually("the shell action's ban", func() bool { return strings.Contains(read(), "ban 192.0.2.5") })
+	if _, err := d.client.Unban(context.Background(), "", []string{"192.0.2.5"}, false); err != nil {
+		t.Fatal(err)
+	}
+	d.eventually("the shell action's unban", func() bool { return strings.Contains(read(), "unban 192.0.2.5") })
+	d.stop()
+	want := "start users\nban 192.0.2.5 user=" + payload + "\nunban 192.0.2.5\nstop users\n"
+	if got := read(); got != want {
+		t.Errorf("the action's record:\n%q\nwant\n%q", got, want)
+	}
+	if _, err := os.Stat(pwned); err == nil {
+		t.Fatal("the user name from the log ran a command")
 	}
 }

@@ -122,11 +122,7 @@ func (d *Daemon) doReload(ctx context.Context, only string, unban bool) error {
 	}
 	d.apply(ctx, cfg, only, unban)
 	if d.fw != nil {
-		probs, err := d.fw.configure(ctx, cfg.Jails, d.bans.Banned)
-		if probs != nil {
-			d.o.Log.Error("firewall action not applied", "err", probs)
-		}
-		if err != nil {
+		if err := d.configureActions(ctx, cfg.Jails, d.bans.Banned); err != nil {
 			return fmt.Errorf("configuration reloaded, but the firewall failed: %w", err)
 		}
 	}
