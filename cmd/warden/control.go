@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -100,7 +101,13 @@ func newStatusCmd(s settings) *cobra.Command {
 bans. The text is fail2ban-client status's, line for line, so that the
 monitoring plugins written for it read it unchanged.
 
-With --json, one JSON object: {"jails": [names]}, or for a jail {"name",
+Actions whose operations failed (a firewall that refused a ban, a mail
+server that is down) are named on standard error with their last error;
+they are retried with back-off.
+
+With --json, one JSON object: {"jails": [names], "actions": [{"name",
+"queued", "handled", "errors", "failed", "dropped", "last_error",
+"last_error_time"}]}, or for a jail {"name",
 "currently_failed", "total_failed", "evicted" (addresses dropped by the cap
 on tracked failures), "file_list", "journal", "journal_matches",
 "currently_banned", "total_banned", "banned_ip_list"}.`,
@@ -117,6 +124,13 @@ on tracked failures), "file_list", "journal", "journal_matches",
 				}
 				if asJSON {
 					return printJSON(out, o)
+				}
+				// Failing actions on stderr: stdout stays fail2ban's text.
+				for _, a := range o.Actions {
+					if a.Failed > 0 || a.Dropped > 0 || (a.Errors > 0 && a.LastError != "") {
+						fmt.Fprintf(cmd.ErrOrStderr(), "warning: action %s: %d failed attempt(s), %d event(s) given up, %d dropped; last error (%s): %s\n",
+							a.Name, a.Errors, a.Failed, a.Dropped, a.LastErrorTime.Format(time.RFC3339), a.LastError)
+					}
 				}
 				_, err = io.WriteString(out, formatOverview(o))
 				return err

@@ -434,6 +434,10 @@ type ActionStats struct {
 	Errors  uint64 // failed attempts (each one logged)
 	Failed  uint64 // events given up after the attempts limit or a Permanent error
 	Dropped uint64 // events dropped because the queue was full
+	// LastError is the error of the last failed attempt, and
+	// LastErrorTime when it happened; empty when none failed.
+	LastError     string
+	LastErrorTime time.Time
 }
 
 // Stats are the manager's counters.

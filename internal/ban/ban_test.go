@@ -259,8 +259,8 @@ func TestFailingActionRetriedWithoutBlockingOthers(t *testing.T) {
 		h.clk.Advance(1)
 	}
 	expect(t, slow, "ban sshd 192.0.2.1", "ban sshd 192.0.2.2")
-	want := []ActionStats{{Name: "mail", Handled: 2, Errors: 2}, {Name: "firewall", Handled: 2}}
-	waitFor(t, "the stats", func() bool { return slices.Equal(h.m.Stats().Actions, want) })
+	want := []ActionStats{{Name: "mail", Handled: 2, Errors: 2, LastError: "down"}, {Name: "firewall", Handled: 2}}
+	waitFor(t, "the stats", func() bool { return slices.Equal(untimed(h.m.Stats().Actions), want) })
 }
 
 func TestActionGivesUp(t *testing.T) {
@@ -276,8 +276,11 @@ func TestActionGivesUp(t *testing.T) {
 	}
 	h.clk.Advance(time.Second)
 	expect(t, a, "ban sshd 192.0.2.3")
-	want := ActionStats{Name: "shell", Handled: 1, Errors: 3, Failed: 2}
-	waitFor(t, "the stats", func() bool { return h.m.Stats().Actions[0] == want })
+	want := ActionStats{Name: "shell", Handled: 1, Errors: 3, Failed: 2, LastError: "down"}
+	waitFor(t, "the stats", func() bool { return untimed(h.m.Stats().Actions)[0] == want })
+	if at := h.m.Stats().Actions[0].LastErrorTime; at.Before(t0) || at.After(t0.Add(time.Second)) {
+		t.Errorf("last error time %v, want the fake clock's", at)
+	}
 }
 
 func TestActionPanicIsAnError(t *testing.T) {
@@ -518,4 +521,13 @@ func TestRunTwiceAndSubscribeLate(t *testing.T) {
 
 func ipv4(i int) string {
 	return fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+}
+
+// untimed clears the stats' error times, which depend on the retries'
+// timing.
+func untimed(st []ActionStats) []ActionStats {
+	for i := range st {
+		st[i].LastErrorTime = time.Time{}
+	}
+	return st
 }

@@ -24,6 +24,8 @@ type worker struct {
 	errors  uint64
 	failed  uint64
 	dropped uint64
+	lastErr string    // the last failed attempt's error
+	lastAt  time.Time // and when it happened
 }
 
 // droppable tells the events a full queue may drop: new bans and
@@ -160,6 +162,7 @@ func (w *worker) deliver(ctx context.Context, evs []Event) bool {
 		giveUp := errors.As(err, &perm) || attempt >= w.m.opt.maxAttempts
 		w.mu.Lock()
 		w.errors++
+		w.lastErr, w.lastAt = err.Error(), w.m.clock.Now()
 		if giveUp {
 			w.failed += uint64(len(evs))
 		}
@@ -201,5 +204,5 @@ func (w *worker) stats() ActionStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return ActionStats{Name: w.name, Queued: w.pending, Handled: w.handled,
-		Errors: w.errors, Failed: w.failed, Dropped: w.dropped}
+		Errors: w.errors, Failed: w.failed, Dropped: w.dropped, LastError: w.lastErr, LastErrorTime: w.lastAt}
 }

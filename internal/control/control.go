@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Daemon is what the control socket serves: the running daemon, seen from
@@ -62,6 +63,22 @@ var (
 // Overview is the answer of "status" without a jail.
 type Overview struct {
 	Jails []string `json:"jails"` // the jail names, sorted
+	// Actions are the counters of the daemon's actions (the firewall,
+	// mail, shell actions), with their last error: a failure is retried
+	// and shown here, never silently dropped. JSON only.
+	Actions []ActionStatus `json:"actions,omitempty"`
+}
+
+// ActionStatus is one action's counters.
+type ActionStatus struct {
+	Name          string    `json:"name"`
+	Queued        int       `json:"queued"`  // events waiting or being handled
+	Handled       uint64    `json:"handled"` // events done
+	Errors        uint64    `json:"errors"`  // failed attempts, each retried with back-off
+	Failed        uint64    `json:"failed"`  // events given up after the last attempt
+	Dropped       uint64    `json:"dropped"` // events dropped from a full queue
+	LastError     string    `json:"last_error,omitempty"`
+	LastErrorTime time.Time `json:"last_error_time,omitzero"`
 }
 
 // JailStatus is one jail's status, as "status JAIL" prints it.

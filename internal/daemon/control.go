@@ -31,7 +31,12 @@ func (d *Daemon) jailRun(name string) (*jailRun, error) {
 func (d *Daemon) Status() (control.Overview, error) {
 	names := d.jailNames()
 	slices.Sort(names)
-	return control.Overview{Jails: names}, nil
+	o := control.Overview{Jails: names}
+	for _, a := range d.bans.Stats().Actions {
+		o.Actions = append(o.Actions, control.ActionStatus{Name: a.Name, Queued: a.Queued, Handled: a.Handled,
+			Errors: a.Errors, Failed: a.Failed, Dropped: a.Dropped, LastError: a.LastError, LastErrorTime: a.LastErrorTime})
+	}
+	return o, nil
 }
 
 // JailStatus is one jail's counters, files and bans.

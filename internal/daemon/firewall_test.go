@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenipd/warden/internal/control"
 	"github.com/wardenipd/warden/internal/firewall"
 )
 
@@ -199,6 +200,19 @@ func TestFirewallActions(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.eventually("the refused ban applied on retry", func() bool { _, ok := nft.has("web", "203.0.113.9"); return ok })
+	o, err := d.client.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fwStat *control.ActionStatus
+	for i := range o.Actions {
+		if o.Actions[i].Name == "firewall" {
+			fwStat = &o.Actions[i]
+		}
+	}
+	if fwStat == nil || fwStat.Errors != 1 || fwStat.Failed != 0 || !strings.Contains(fwStat.LastError, "resource busy") {
+		t.Errorf("status of the firewall action after one refusal: %+v", fwStat)
+	}
 
 	d.stop()
 	if _, td := nft.counts(); td != 1 {
