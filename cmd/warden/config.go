@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wardenipd/warden/internal/config"
+	"github.com/wardenipd/warden/internal/daemon"
 	"github.com/wardenipd/warden/internal/filter"
 )
 
@@ -196,9 +197,27 @@ func filterProblems(cfg *config.Config) config.Errors {
 	return out
 }
 
-// allProblems are the configuration's problems and its filters'.
+// actionProblems are the enabled jails' actions that cannot run as
+// configured, at the jail's section.
+func actionProblems(cfg *config.Config) config.Errors {
+	var out config.Errors
+	for _, j := range cfg.Jails {
+		for _, err := range daemon.CheckActions(j) {
+			e := &config.Error{Msg: err.Error(), Jail: j.Name}
+			if i := strings.LastIndexByte(j.Source, ':'); i > 0 {
+				e.File = j.Source[:i]
+				e.Line, _ = strconv.Atoi(j.Source[i+1:])
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// allProblems are the configuration's problems, its filters' and its
+// actions'.
 func allProblems(cfg *config.Config) config.Errors {
-	return append(append(config.Errors{}, cfg.Problems...), filterProblems(cfg)...)
+	return append(append(append(config.Errors{}, cfg.Problems...), filterProblems(cfg)...), actionProblems(cfg)...)
 }
 
 // checkReport is what config check --json prints.

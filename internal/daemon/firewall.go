@@ -145,7 +145,7 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 			params := stringParams(a.Params)
 			r, err := firewall.RuleFromParams(a.File, params, lookup)
 			if err != nil {
-				probs = append(probs, fmt.Errorf("jail %s: action %s: %w", j.Name, a.Name, err))
+				probs = append(probs, fmt.Errorf("jail [%s]: %w", j.Name, err))
 				continue
 			}
 			base := params["name"]
