@@ -157,6 +157,22 @@ func TestSMTPModes(t *testing.T) {
 	}
 }
 
+func TestSMTPIPv6Literal(t *testing.T) {
+	// The server listens on 127.0.0.1; the test dialer stands in for ::1,
+	// so what is checked is the address Warden dials.
+	srv := startSMTP(t, TLSNone, "", "")
+	for _, host := range []string{"::1", "[::1]"} {
+		p := stockParams("smtp_host", host, "smtp_port", srv.port, "whois", "no")
+		m := newMailer(t, "sendmail", p, Options{Dial: routeDial(map[string]string{
+			"[::1]:" + srv.port: net.JoinHostPort(srv.host, srv.port),
+		})})
+		if err := m.SendBan(context.Background(), testReport()); err != nil {
+			t.Fatalf("smtp_host %s: %v", host, err)
+		}
+		srv.next(t)
+	}
+}
+
 func TestSMTPWrongPassword(t *testing.T) {
 	srv := startSMTP(t, TLSStartTLS, "warden", "right")
 	p := stockParams("smtp_host", srv.host, "smtp_port", srv.port, "smtp_tls", "starttls",

@@ -19,15 +19,18 @@ import (
 // smtp sends msg to the configured server: one connection per message.
 func (m *Mailer) smtp(ctx context.Context, msg *gomail.Msg) error {
 	c := m.cfg
-	addr := net.JoinHostPort(c.SMTPHost, fmt.Sprint(c.SMTPPort))
-	tlsConf := &tls.Config{ServerName: strings.Trim(c.SMTPHost, "[]"), RootCAs: m.rootCAs, MinVersion: tls.VersionTLS12}
+	host := strings.Trim(c.SMTPHost, "[]")
+	addr := net.JoinHostPort(host, fmt.Sprint(c.SMTPPort))
+	tlsConf := &tls.Config{ServerName: host, RootCAs: m.rootCAs, MinVersion: tls.VersionTLS12}
 
 	// go-mail leaves the connection open when the greeting, STARTTLS or
 	// AUTH fails; the dialer keeps it so that it is always closed.
 	var conns connSet
 	defer conns.closeAll()
-	dial := func(ctx context.Context, network, address string) (net.Conn, error) {
-		conn, err := m.dial(ctx, network, address)
+	// go-mail joins host and port itself, which breaks IPv6 literals: the
+	// address is ours.
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		conn, err := m.dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +67,7 @@ func (m *Mailer) smtp(ctx context.Context, msg *gomail.Msg) error {
 		}
 		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(c.SMTPUser), gomail.WithPassword(pass))
 	}
-	client, err := gomail.NewClient(c.SMTPHost, opts...)
+	client, err := gomail.NewClient(host, opts...)
 	if err != nil {
 		return fmt.Errorf("smtp client: %w", err)
 	}
