@@ -1,6 +1,9 @@
 package mail
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,5 +175,36 @@ func TestConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ConfigFromParams(%v) = %v, want an error naming %q", tc.params, err, tc.want)
 		}
+	}
+}
+
+func TestPasswordFileChecks(t *testing.T) {
+	p := map[string]string{"smtp_user": "u", "smtp_password_file": writePassword(t, "pw")}
+	cfg, err := ConfigFromParams("sendmail", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := New(cfg, Options{Hostname: testHost, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("a 0600 file was warned about: %s", logs.String())
+	}
+	if err := os.Chmod(cfg.SMTPPassword, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Options{Hostname: testHost, Log: log}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "readable by other users") {
+		t.Errorf("no warning about a 0644 password file: %q", logs.String())
+	}
+	if err := os.WriteFile(cfg.SMTPPassword, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg, Options{Hostname: testHost}); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("New with an empty password file = %v", err)
 	}
 }

@@ -111,6 +111,9 @@ func New(cfg Config, opts Options) (*Mailer, error) {
 		if _, err := readPassword(cfg.SMTPPassword); err != nil {
 			return nil, err
 		}
+		if fi, err := os.Stat(cfg.SMTPPassword); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			m.log.Warn("the SMTP password file is readable by other users", "path", cfg.SMTPPassword, "mode", fi.Mode().Perm().String())
+		}
 	}
 	if cfg.Whois {
 		m.whois = newWhoisClient(cfg.WhoisServer, cfg.WhoisTimeout, m.dial, m.clock, cfg.WhoisCacheSize, cfg.WhoisCacheTTL)

@@ -470,3 +470,39 @@ func TestParseTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestWhoisReferralEdges(t *testing.T) {
+	big := "netname: BIG\n" + strings.Repeat("remarks: "+strings.Repeat("x", 70)+"\n", 2500) // ~200 KiB
+	for _, tc := range []struct {
+		name    string
+		answer  string
+		want    []string
+		queries int
+	}{
+		{"referral down", "% IANA\nrefer: whois.down.example\n", []string{"% IANA", "(the referral to whois.down.example:43 failed: test dialer: no route"}, 1},
+		{"referral to itself", "% IANA\nrefer: whois.iana.example\n", []string{"% IANA"}, 1},
+		{"answer cut", big, []string{"netname: BIG", "(answer cut)"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			iana := startWhois(t, tc.answer, false)
+			srv := startSMTP(t, TLSNone, "", "")
+			p := stockParams("smtp_host", srv.host, "smtp_port", srv.port, "whois_server", "whois.iana.example")
+			m := newMailer(t, "sendmail-whois", p, Options{Dial: routeDial(map[string]string{"whois.iana.example:43": iana.addr})})
+			if err := m.SendBan(context.Background(), testReport()); err != nil {
+				t.Fatalf("SendBan: %v", err)
+			}
+			msg := parseMessage(t, srv.next(t).Data)
+			for _, want := range tc.want {
+				if !strings.Contains(msg.Body, want) {
+					t.Errorf("body lacks %q:\n%.2000s", want, msg.Body)
+				}
+			}
+			if len(msg.Body) > maxWhoisAnswer+4096 {
+				t.Errorf("body is %d bytes", len(msg.Body))
+			}
+			if n := len(iana.Queries()); n != tc.queries {
+				t.Errorf("%d queries, want %d", n, tc.queries)
+			}
+		})
+	}
+}
