@@ -10,8 +10,16 @@
 // headers are built by the library from the configuration and the parsed
 // address.
 //
-// A Mailer keeps no connection and starts no goroutine of its own: each
-// send dials, sends and closes, so it needs no Close.
+// A Mailer keeps no connection and leaves no goroutine running: each
+// send dials, sends and closes, so it needs no Close. Its methods are safe
+// for concurrent use.
+//
+// A caller turns an action's resolved parameters into a Mailer with
+// ConfigFromParams and New, sends SendBan for each new ban (not for bans
+// restored at start-up nor for prolonged ones: the stock mail actions are
+// norestored), filling Report.Matches with the lines Config.Matches names,
+// and calls SendStart and SendStop as the jail starts and stops (they send
+// nothing unless mail_startstop is on).
 package mail
 
 import (

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -504,5 +505,45 @@ func TestWhoisReferralEdges(t *testing.T) {
 				t.Errorf("%d queries, want %d", n, tc.queries)
 			}
 		})
+	}
+}
+
+// openFDs counts the process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func TestFailedSendsCloseTheirConnections(t *testing.T) {
+	// go-mail returns without closing the connection when the server
+	// lacks STARTTLS; Warden closes it. A failed AUTH is checked too.
+	srv := startSMTP(t, TLSStartTLS, "warden", "right")
+	plain := startSMTP(t, TLSNone, "", "")
+	wrong := newMailer(t, "sendmail", stockParams("smtp_host", srv.host, "smtp_port", srv.port, "smtp_tls", "starttls",
+		"smtp_user", "warden", "smtp_password_file", writePassword(t, "wrong")), Options{RootCAs: srv.pool})
+	noTLS := newMailer(t, "sendmail", stockParams("smtp_host", plain.host, "smtp_port", plain.port, "smtp_tls", "starttls"), Options{})
+	// A leaked connection's descriptor is closed by a finalizer when the
+	// garbage collector runs: with it off, a leak shows.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before := openFDs(t)
+	for range 10 {
+		if err := wrong.SendBan(context.Background(), testReport()); err == nil {
+			t.Fatal("wrong password accepted")
+		}
+		if err := noTLS.SendBan(context.Background(), testReport()); err == nil {
+			t.Fatal("STARTTLS missing, yet sent")
+		}
+	}
+	// The server side closes its end once the client has closed its own.
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs(t) > before+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := openFDs(t); n > before+2 {
+		t.Errorf("%d file descriptors open after 20 failed sends, %d before", n, before)
 	}
 }

@@ -23,8 +23,9 @@ func (m *Mailer) smtp(ctx context.Context, msg *gomail.Msg) error {
 	addr := net.JoinHostPort(host, fmt.Sprint(c.SMTPPort))
 	tlsConf := &tls.Config{ServerName: host, RootCAs: m.rootCAs, MinVersion: tls.VersionTLS12}
 
-	// go-mail leaves the connection open when the greeting, STARTTLS or
-	// AUTH fails; the dialer keeps it so that it is always closed.
+	// go-mail leaves the connection open when a step between the dial and
+	// AUTH fails (a server without STARTTLS, a failed greeting): the dialer
+	// keeps it so that it is always closed.
 	var conns connSet
 	defer conns.closeAll()
 	// go-mail joins host and port itself, which breaks IPv6 literals: the
