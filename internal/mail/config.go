@@ -88,6 +88,7 @@ type Config struct {
 	SMTPUser     string // empty: no authentication
 	SMTPPassword string // path of the file holding the password
 	SMTPAuth     string // go-mail mechanism name: plain, login, cram-md5, scram-sha-256...
+	SMTPCAFile   string // PEM certificates trusted instead of the system's
 	SMTPTimeout  time.Duration
 	SendmailPath string
 
@@ -148,7 +149,7 @@ func Native(file string) bool {
 // ConfigFromParams reads a mail action's resolved parameters: fail2ban's
 // (sender, sendername, dest, name, grepmax, timeout) and Warden's own
 // (mailer, smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password_file,
-// smtp_auth, smtp_timeout, sendmail_path, whois, whois_server,
+// smtp_auth, smtp_ca_file, smtp_timeout, sendmail_path, whois, whois_server,
 // whois_timeout, whois_cache_size, whois_cache_ttl, mail_matches,
 // mail_startstop). Other parameters (fail2ban's actionban shell text,
 // mailcmd, logpath...) are ignored. A tag such as <sender> in a value is
@@ -170,6 +171,7 @@ func ConfigFromParams(file string, params map[string]string) (Config, error) {
 		SMTPUser:       r.get("smtp_user", ""),
 		SMTPPassword:   r.get("smtp_password_file", ""),
 		SMTPAuth:       strings.ToLower(r.get("smtp_auth", DefaultSMTPAuth)),
+		SMTPCAFile:     r.get("smtp_ca_file", ""),
 		SendmailPath:   r.get("sendmail_path", DefaultSendmailPath),
 		Whois:          form.whois,
 		WhoisServer:    r.get("whois_server", DefaultWhoisServer),

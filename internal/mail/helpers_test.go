@@ -135,10 +135,11 @@ func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 }
 
 type testSMTP struct {
-	host string
-	port string
-	msgs chan received
-	pool *x509.CertPool
+	host  string
+	port  string
+	msgs  chan received
+	pool  *x509.CertPool
+	certs [][]byte // the server's certificate chain, DER
 }
 
 // startSMTP runs a go-smtp server on 127.0.0.1:0 in mode none, starttls or
@@ -175,7 +176,7 @@ func startSMTP(t *testing.T, mode TLSMode, user, pass string) *testSMTP {
 		<-done
 	})
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	return &testSMTP{host: host, port: port, msgs: be.msgs, pool: pool}
+	return &testSMTP{host: host, port: port, msgs: be.msgs, pool: pool, certs: cert.Certificate}
 }
 
 // next returns the next message the server received.

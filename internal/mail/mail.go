@@ -60,7 +60,7 @@ type Options struct {
 	Clock    clock.Clock    // Date headers and the whois cache; clock.Real{} when nil
 	Hostname string         // the host's name in subjects and addresses; os.Hostname() when empty
 	Dial     DialFunc       // connections to SMTP and whois servers; a net.Dialer when nil
-	RootCAs  *x509.CertPool // trusted by SMTP TLS; the system's when nil
+	RootCAs  *x509.CertPool // trusted by SMTP TLS when smtp_ca_file is unset; the system's when nil
 	Log      *slog.Logger   // nil: no logging
 }
 
@@ -114,6 +114,16 @@ func New(cfg Config, opts Options) (*Mailer, error) {
 			return nil, fmt.Errorf("mail: dest: %w", err)
 		}
 		m.dest = append(m.dest, a.String())
+	}
+	if cfg.Transport == SMTP && cfg.SMTPCAFile != "" {
+		pem, err := os.ReadFile(cfg.SMTPCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mail: smtp_ca_file: %w", err)
+		}
+		m.rootCAs = x509.NewCertPool()
+		if !m.rootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mail: smtp_ca_file: no PEM certificate in %s", cfg.SMTPCAFile)
+		}
 	}
 	if cfg.Transport == SMTP && cfg.SMTPUser != "" {
 		if _, err := readPassword(cfg.SMTPPassword); err != nil {

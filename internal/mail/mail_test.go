@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"encoding/pem"
 	"net"
 	"net/netip"
 	"os"
@@ -171,6 +172,41 @@ func TestSMTPIPv6Literal(t *testing.T) {
 			t.Fatalf("smtp_host %s: %v", host, err)
 		}
 		srv.next(t)
+	}
+}
+
+func TestSMTPCAFile(t *testing.T) {
+	srv := startSMTP(t, TLSImplicit, "", "")
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	var pemText []byte
+	for _, c := range srv.certs {
+		pemText = append(pemText, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c})...)
+	}
+	if err := os.WriteFile(ca, pemText, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := stockParams("smtp_host", srv.host, "smtp_port", srv.port, "smtp_tls", "tls", "smtp_ca_file", ca, "whois", "no")
+	m := newMailer(t, "sendmail", p, Options{})
+	if err := m.SendBan(context.Background(), testReport()); err != nil {
+		t.Fatalf("SendBan with smtp_ca_file: %v", err)
+	}
+	if got := srv.next(t); !got.TLS {
+		t.Error("not sent over TLS")
+	}
+
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{notPEM: "no PEM certificate", filepath.Join(dir, "missing"): "no such file"} {
+		cfg, err := ConfigFromParams("sendmail", stockParams("smtp_ca_file", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := New(cfg, Options{Hostname: testHost}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("New with smtp_ca_file %s = %v, want %q", file, err, want)
+		}
 	}
 }
 
