@@ -42,6 +42,10 @@ import (
 	"github.com/wardenipd/warden/internal/clock"
 )
 
+// ErrBadReport marks a Report that can never be sent (its IP is not an
+// address): retrying it is pointless.
+var ErrBadReport = errors.New("bad report")
+
 // Report is what a ban report tells.
 type Report struct {
 	Jail     string
@@ -72,7 +76,6 @@ type Mailer struct {
 	dial     DialFunc
 	rootCAs  *x509.CertPool
 	log      *slog.Logger
-	from     string // "Name <addr>" as go-mail formats it
 	fromAddr string
 	dest     []string
 	whois    *whoisClient
@@ -104,7 +107,6 @@ func New(cfg Config, opts Options) (*Mailer, error) {
 		return nil, fmt.Errorf("mail: sender: %w", err)
 	}
 	m.fromAddr = from.Address
-	m.from = from.Address
 	if len(cfg.Dest) == 0 {
 		return nil, errors.New("mail: no recipient")
 	}
@@ -149,7 +151,7 @@ func (m *Mailer) SendBan(ctx context.Context, r Report) error {
 	defer cancel()
 	what, err := parseTarget(r.IP)
 	if err != nil {
-		return fmt.Errorf("mail: ban report: %w", err)
+		return fmt.Errorf("mail: ban report: %w: %w", ErrBadReport, err)
 	}
 	jail := m.jail(r.Jail)
 	var whois string
