@@ -1,0 +1,139 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeSendmail writes a `sendmail` stand-in into a temporary directory:
+// it saves its arguments, one per line, and its standard input, then
+// runs tail (shell text, or nothing).
+func fakeSendmail(t *testing.T, tail string) (path, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "sendmail")
+	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s/argv'\ncat > '%s/stdin'\n%s\n", dir, dir, tail)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, dir
+}
+
+func TestSendmailHostileMatches(t *testing.T) {
+	path, dir := fakeSendmail(t, "")
+	pwned := filepath.Join(dir, "pwned")
+	hostile := []string{
+		"Failed password for $(id>" + pwned + "1) from 192.0.2.7",
+		"Failed password for `id>" + pwned + "2` from 192.0.2.7",
+		"Failed password for x; id>" + pwned + "3; from 192.0.2.7",
+		"Failed password for a'b\"c from 192.0.2.7",
+		"Failed password for x\r\nBcc: victim@example.net\r\n\r\nfrom 192.0.2.7",
+		"line one\nSubject: forged\n.\nQUIT",
+		"bidi \u202egnp.exe and \x1b[31mred\x1b[0m and nul \x00 end",
+	}
+	whois := startWhois(t, "netname: TEST-NET-1\r\ndescr: caf\xe9 latin-1\r\n", false)
+	p := stockParams("mailer", "sendmail", "sendmail_path", path, "whois_server", whois.addr)
+	m := newMailer(t, "sendmail-whois-lines", p, Options{})
+	r := testReport()
+	r.Matches = hostile
+	if err := m.SendBan(context.Background(), r); err != nil {
+		t.Fatalf("SendBan: %v", err)
+	}
+
+	argv, err := os.ReadFile(filepath.Join(dir, "argv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(argv), "-i\n-t\n-f\nroot@"+testHost+"\n"; got != want {
+		t.Errorf("argv = %q, want %q", got, want)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "stdin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, err := os.Stat(fmt.Sprintf("%s%d", pwned, i)); err == nil {
+			t.Errorf("payload %d ran: %s%d exists", i, pwned, i)
+		}
+	}
+	if strings.Contains(string(raw), "\r") {
+		t.Errorf("message to sendmail has a CR: %q", raw)
+	}
+	msg := parseMessage(t, raw)
+	for _, h := range []string{"Bcc", "Cc"} {
+		if v := msg.Header.Get(h); v != "" {
+			t.Errorf("header %s: %q injected", h, v)
+		}
+	}
+	if to := msg.Header.Get("To"); to != "<root@localhost>" {
+		t.Errorf("To = %q", to)
+	}
+	if s := msg.Header.Get("Subject"); s != "[Warden] sshd: banned 192.0.2.7 from "+testHost {
+		t.Errorf("Subject = %q", s)
+	}
+	// Every payload is in the body, verbatim but for its control
+	// characters, which are shown as escapes on the payload's own line.
+	for _, want := range []string{
+		hostile[0], hostile[1], hostile[2], hostile[3],
+		`Failed password for x\r\nBcc: victim@example.net\r\n\r\nfrom 192.0.2.7`,
+		`line one\nSubject: forged\n.\nQUIT`,
+		`bidi \u202egnp.exe and \x1b[31mred\x1b[0m and nul \x00 end`,
+		"descr: café latin-1",
+	} {
+		if !strings.Contains(msg.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, msg.Body)
+		}
+	}
+	for _, line := range strings.Split(msg.Body, "\n") {
+		if strings.HasPrefix(line, "Bcc:") || strings.HasPrefix(line, "Subject:") || line == "." {
+			t.Errorf("a payload became a line of its own: %q", line)
+		}
+	}
+}
+
+func TestSendmailFailure(t *testing.T) {
+	path, _ := fakeSendmail(t, "echo 'sendmail: cannot reach the queue' >&2\nexit 75")
+	m := newMailer(t, "sendmail", stockParams("mailer", "sendmail", "sendmail_path", path), Options{})
+	err := m.SendBan(context.Background(), testReport())
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the queue") || !strings.Contains(err.Error(), "exit status 75") {
+		t.Fatalf("SendBan = %v, want sendmail's exit status and message", err)
+	}
+}
+
+func TestSendmailTimeout(t *testing.T) {
+	// The stand-in starts a child that would outlive it: the whole process
+	// group is killed when the send's time is up.
+	path, dir := fakeSendmail(t, "sleep 30 &\nsleep 30")
+	cfg, err := ConfigFromParams("sendmail", stockParams("mailer", "sendmail", "sendmail_path", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 300 * time.Millisecond
+	m, err := New(cfg, Options{Hostname: testHost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = m.SendBan(context.Background(), testReport())
+	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("SendBan = %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("SendBan took %v", d)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stdin")); err != nil {
+		t.Errorf("the stand-in did not run: %v", err)
+	}
+}
+
+func TestSendmailMissing(t *testing.T) {
+	m := newMailer(t, "sendmail", stockParams("mailer", "sendmail", "sendmail_path", filepath.Join(t.TempDir(), "none")), Options{})
+	if err := m.SendBan(context.Background(), testReport()); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("SendBan = %v, want a missing-file error", err)
+	}
+}
