@@ -19,6 +19,7 @@ import (
 	"github.com/wardenipd/warden/internal/clock"
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/control"
+	"github.com/wardenipd/warden/internal/mail"
 	"github.com/wardenipd/warden/internal/store"
 )
 
@@ -46,6 +47,9 @@ type Options struct {
 	// when the daemon stops: the bans stay enforced until their kernel
 	// timeouts, and the next start reconciles them with the store.
 	KeepFirewall bool
+	// Mail are the mail actions' dependencies (tests: the dialer, the
+	// host name, trusted CAs); the zero value is the real ones.
+	Mail mail.Options
 	// PurgeAge is fail2ban's dbpurgeage: ended bans older than this are
 	// forgotten (at start, then hourly); 0 is DefaultPurgeAge.
 	PurgeAge time.Duration
@@ -61,6 +65,7 @@ type Daemon struct {
 	bans  *ban.Manager
 	fw    *fwAction    // nil in a dry run
 	shell *shellAction // nil in a dry run
+	mail  *mailAction  // nil in a dry run
 
 	mu    sync.Mutex
 	jails map[string]*jailRun
@@ -111,6 +116,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		d.fw = newFwAction(o.Log, o.Clock, o.Firewall)
 		d.shell = newShellAction(o.Log, o.Clock, d.bans.Banned)
+		d.mail = newMailAction(o.Log, o.Clock, d.bans.Banned, o.Mail)
 		active, err := storeAdapter{st}.ActiveBans(o.Clock.Now())
 		if err != nil {
 			return fmt.Errorf("read the active bans: %w", err)
@@ -132,6 +138,7 @@ func Run(ctx context.Context, o Options) error {
 			tctx, tcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer tcancel()
 			d.shell.stopAll(tctx)
+			d.mail.stop(tctx)
 			if o.KeepFirewall {
 				return
 			}
@@ -141,6 +148,7 @@ func Run(ctx context.Context, o Options) error {
 		}()
 		d.bans.Subscribe(d.fw)
 		d.bans.Subscribe(d.shell)
+		d.bans.Subscribe(d.mail)
 	}
 	for _, a := range o.Actions {
 		d.bans.Subscribe(a)
@@ -250,6 +258,16 @@ func (d *Daemon) configureActions(ctx context.Context, jails []*config.Jail, act
 	}
 	if probs := d.shell.configure(ctx, jails); probs != nil {
 		d.o.Log.Error("shell action not applied", "err", probs)
+	}
+	if probs := d.mail.configure(ctx, jails); probs != nil {
+		d.o.Log.Error("mail action not applied", "err", probs)
+	}
+	for _, j := range jails {
+		for _, a := range j.Actions {
+			if a.Native == "abuseipdb" {
+				d.o.Log.Warn("native AbuseIPDB reporting is not built yet: this action reports nothing", "jail", j.Name, "action", a.Name)
+			}
+		}
 	}
 	return nil
 }
