@@ -257,7 +257,7 @@ func (in *info) host(ip string) string {
 	ctx, cancel := context.WithTimeout(in.ctx, in.a.timeout)
 	defer cancel()
 	names, err := in.a.opts.Resolver.LookupAddr(ctx, addr.String())
-	if err != nil || len(names) == 0 {
+	if err != nil || len(names) == 0 || strings.TrimSuffix(names[0], ".") == "" {
 		in.a.opts.Log.Debug("no name for address", "action", in.a.name, "ip", ip, "err", err)
 		return "None"
 	}
