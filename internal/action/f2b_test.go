@@ -335,3 +335,65 @@ func runSh(t *testing.T, dir string, env map[string]string, argv ...string) stri
 	}
 	return out.String()
 }
+
+// TestStockMailAction runs fail2ban's own sendmail-whois-matches action,
+// as the config package resolves it with mailcmd writing to a file and a
+// stand-in whois, for payloads in the matched lines: the mail carries
+// them (printf %b, as in fail2ban, reads backslashes in them as escapes,
+// so those payloads are left out) and none runs.
+func TestStockMailAction(t *testing.T) {
+	root := f2btest.Root(t)
+	dir := f2btest.CopyTree(t, root)
+	jail := "[sshd]\nenabled = true\nlogpath = /dev/null\naction = sendmail-whois-matches[mailcmd=\"cat >> mail\", name=sshd]\n"
+	if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte(jail), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(config.Options{Dir: dir, NoBuiltin: true, OnlyJail: "sshd"})
+	if err != nil || len(c.Jails) != 1 {
+		t.Fatalf("config: %v %v", err, c.Problems)
+	}
+	params := c.Jails[0].Actions[0].Params
+	work, bin := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "whois"), []byte("#!/bin/sh\necho \"stand-in whois for $1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions()
+	opts.Dir = work
+	opts.Env = append(os.Environ(), "PATH="+bin+":/usr/bin:/bin")
+	a, err := New("sendmail-whois-matches", params, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.NoRestored() {
+		t.Error("the mail action is not norestored")
+	}
+	ctx := context.Background()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(work, "mail"))
+	if !strings.Contains(string(b), "Subject: [Fail2Ban] sshd: started on gate.example.net") {
+		t.Errorf("start mail:\n%s", b)
+	}
+	os.Remove(filepath.Join(work, "mail"))
+	for _, p := range payloads() {
+		if strings.Contains(p, "\\") {
+			continue
+		}
+		tk := Ticket{IP: "192.0.2.7", Time: time.Unix(1796119200, 0), BanTime: time.Hour, Failures: 3, Matches: []string{"m1 " + p, "m2"}}
+		if err := a.Ban(ctx, tk); err != nil {
+			t.Fatalf("payload %q: %v", p, err)
+		}
+		b, _ := os.ReadFile(filepath.Join(work, "mail"))
+		os.Remove(filepath.Join(work, "mail"))
+		mail := string(b)
+		for _, want := range []string{"banned 192.0.2.7 from gate.example.net", "after\n3 attempts", "stand-in whois for 192.0.2.7", "Matches:\n\nm1 " + p + "\nm2\n"} {
+			if !strings.Contains(mail, want) {
+				t.Errorf("payload %q: mail lacks %q:\n%s", p, want, mail)
+			}
+		}
+		if entries, _ := os.ReadDir(work); len(entries) > 0 {
+			t.Fatalf("payload %q made a file %s", p, entries[0].Name())
+		}
+	}
+}
