@@ -337,7 +337,7 @@ func (a *Action) Stop(ctx context.Context) error {
 // starts on demand. A failed command is run again once, after actioncheck
 // (and actionrepair, or a restart, when the check fails), as fail2ban does.
 func (a *Action) Ban(ctx context.Context, t Ticket) error {
-	return a.withTicket(ctx, "ban", t, func(fam string) error { return a.ban(ctx, &t, fam, "actionban") })
+	return a.withTicket(ctx, "ban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, "actionban") })
 }
 
 // Reban runs actionreban, or actionban when there is none.
@@ -346,7 +346,7 @@ func (a *Action) Reban(ctx context.Context, t Ticket) error {
 	if a.props[op] == "" {
 		op = "actionban"
 	}
-	return a.withTicket(ctx, "reban", t, func(fam string) error { return a.ban(ctx, &t, fam, op) })
+	return a.withTicket(ctx, "reban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, op) })
 }
 
 // Prolong runs actionprolong; without one it does nothing.
@@ -354,17 +354,17 @@ func (a *Action) Prolong(ctx context.Context, t Ticket) error {
 	if !a.Prolongable() {
 		return nil
 	}
-	return a.withTicket(ctx, "prolong", t, func(fam string) error { return a.processCmd(ctx, "actionprolong", &t, fam) })
+	return a.withTicket(ctx, "prolong", t, func(t *Ticket, fam string) error { return a.processCmd(ctx, "actionprolong", t, fam) })
 }
 
 // Unban runs actionunban, unless no ban of t's family went through this
 // action since it started (fail2ban: nothing to remove).
 func (a *Action) Unban(ctx context.Context, t Ticket) error {
-	return a.withTicket(ctx, "unban", t, func(fam string) error {
+	return a.withTicket(ctx, "unban", t, func(t *Ticket, fam string) error {
 		if a.started[fam]&stItems == 0 {
 			return nil
 		}
-		return a.processCmd(ctx, "actionunban", &t, fam)
+		return a.processCmd(ctx, "actionunban", t, fam)
 	})
 }
 
@@ -438,20 +438,45 @@ func (a *Action) startedFamilies() []string {
 	return fams
 }
 
-// withTicket checks t, takes the lock and runs fn with t's family.
-func (a *Action) withTicket(ctx context.Context, what string, t Ticket, fn func(fam string) error) error {
-	fam, err := familyOf(t.IP)
+// withTicket checks t and writes its address in standard form, takes
+// the lock and runs fn with t's family.
+func (a *Action) withTicket(ctx context.Context, what string, t Ticket, fn func(t *Ticket, fam string) error) error {
+	ip, err := normalIP(t.IP)
 	if err != nil {
 		return fmt.Errorf("action %s: %s: %w", a.name, what, err)
 	}
+	orig := t.IP
+	t.IP = ip
+	fam, _ := familyOf(ip)
 	if err := a.lock(ctx); err != nil {
 		return err
 	}
 	defer a.unlock()
-	if err := fn(fam); err != nil {
-		return fmt.Errorf("action %s: %s %s: %w", a.name, what, t.IP, err)
+	if err := fn(&t, fam); err != nil {
+		return fmt.Errorf("action %s: %s %s: %w", a.name, what, orig, err)
 	}
 	return nil
+}
+
+// normalIP returns an address or prefix in standard form (lower case,
+// IPv4-mapped addresses as IPv4); an address with a zone is refused.
+func normalIP(ip string) (string, error) {
+	if p, err := netip.ParsePrefix(ip); err == nil {
+		addr := p.Addr()
+		if addr.Is4In6() {
+			bits := p.Bits() - 96
+			if bits < 0 {
+				return "", fmt.Errorf("%w: %q is not an IPv4 prefix", ErrBadTicket, ip)
+			}
+			return netip.PrefixFrom(addr.Unmap(), bits).String(), nil
+		}
+		return p.String(), nil
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Zone() != "" {
+		return "", fmt.Errorf("%w: %q is not an address or prefix", ErrBadTicket, ip)
+	}
+	return addr.Unmap().String(), nil
 }
 
 // familyOf returns inet4 or inet6 for an address or prefix.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -430,7 +431,7 @@ func waitGone(t *testing.T, pid string) {
 func TestBadTicket(t *testing.T) {
 	e := newEnv(t)
 	a := e.action(map[string]any{"actionban": "echo ban >> log"})
-	for _, ip := range []string{"", "host.example", "1.2.3.4; id", "1.2.3.4/99"} {
+	for _, ip := range []string{"", "host.example", "1.2.3.4; id", "1.2.3.4/99", "fe80::1%eth0", "fe80::1%$(id>pwned)", "::ffff:1.2.3.0/24"} {
 		if err := a.Ban(context.Background(), ticket(ip)); !errors.Is(err, action.ErrBadTicket) {
 			t.Errorf("Ban(%q) = %v, want ErrBadTicket", ip, err)
 		}
@@ -491,4 +492,80 @@ func TestTicketTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantLog("gate|gate.example.net|None|line one", "line two|5|line one", "line two|5|line one", "line two|root|[]|22|raw-id|a b", "c|")
+}
+
+func TestTicketAddressForms(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": "echo <ip> <family> <fid> >> log"})
+	for _, ip := range []string{"2001:DB8::1", "::ffff:192.0.2.1", "2001:db8::/64", "::ffff:192.0.2.0/120", "192.0.2.0/24"} {
+		if err := a.Ban(context.Background(), ticket(ip)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog("2001:db8::1 inet6 2001:db8::1", "192.0.2.1 inet4 192.0.2.1", "2001:db8::/64 inet6 2001:db8::/64",
+		"192.0.2.0/24 inet4 192.0.2.0/24", "192.0.2.0/24 inet4 192.0.2.0/24")
+}
+
+// TestConcurrentUse: operations from several goroutines run one at a
+// time (each command appends its two lines together) and all run.
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban":   "echo begin <ip> >> log; echo end <ip> >> log",
+		"actionunban": "echo begin un <ip> >> log; echo end un <ip> >> log",
+	})
+	ctx := context.Background()
+	errs := make(chan error, 16)
+	for i := range 8 {
+		go func() {
+			ip := "192.0.2." + strconv.Itoa(i+1)
+			err := a.Ban(ctx, ticket(ip))
+			if err == nil {
+				err = a.Unban(ctx, ticket(ip))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := e.log()
+	if len(lines) != 32 {
+		t.Fatalf("%d lines, want 32:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for i := 0; i < len(lines); i += 2 {
+		if strings.TrimPrefix(lines[i], "begin ") != strings.TrimPrefix(lines[i+1], "end ") {
+			t.Errorf("interleaved: %q then %q", lines[i], lines[i+1])
+		}
+	}
+}
+
+// TestLockHonoursContext: an operation waiting for a long one gives up
+// when its context ends.
+func TestLockHonoursContext(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": "echo started >> log; sleep 30", "timeout": "5"})
+	long, cancelLong := context.WithCancel(context.Background())
+	defer cancelLong()
+	done := make(chan error, 1)
+	go func() { done <- a.Ban(long, ticket("192.0.2.1")) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(e.dir, "log")); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first ban did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := a.Ban(short, ticket("192.0.2.2")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting ban: %v, want DeadlineExceeded", err)
+	}
+	cancelLong()
+	<-done
 }
