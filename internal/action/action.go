@@ -3,14 +3,32 @@
 // action's parameters (recursively, with [Init?family=inet6] values for
 // IPv6 tickets), dynamic tags from the ticket (<ip>, <F-USER>,
 // <matches>...), actionstart_on_demand, actioncheck and actionrepair,
-// the timeout that kills the command's process group.
+// a failed command run once more, the timeout that kills the command's
+// process group.
 //
 // Every value that comes from a log line is attacker-controlled, so none
 // is written into the shell script: it is passed in the environment as
-// fail2ban's f2bV_<tag> variable and the tag becomes a reference to it,
-// quoted for the place where it stands ("${f2bV_F_user}" outside quotes,
-// ${f2bV_F_user} inside double quotes or a here-document). The shell
-// expands the reference but never parses the value.
+// fail2ban's f2bV_<tag> variable (f2bV_matches, f2bV_F_user...) and the
+// tag becomes a reference to it, written for the place where it stands:
+// "${f2bV_F_user}" outside quotes, ${f2bV_F_user} inside double quotes,
+// a here-document or a comment. The shell expands the reference but never
+// parses the value. Inside single quotes (and quoted here-documents),
+// where nothing expands, the reference stays as text, as in fail2ban, so
+// that `sh -c '... <F-USER>'` expands it in the inner shell, again without
+// parsing it; a value made only of letters, digits and ._:/@%+,- is
+// written there as it is. Values Warden computes itself (the address, the
+// family, the times and counts) are written into the script when they are
+// made of those bytes, as fail2ban writes them.
+//
+// Where this differs from fail2ban: fail2ban writes any value without a
+// shell special character into the script and passes the others as
+// positional parameters referenced as a bare $f2bV_x (split and globbed
+// outside double quotes, and run into the next word's letters); a NUL
+// byte, which no variable can hold, is dropped here; a prefix's <ip-rev>
+// is its address's; commands are serialised per action, not across all
+// actions; a command is not run again once the context is cancelled.
+// The tags <raw-ticket> and <jail.banned>, <jail.found> and their _total
+// forms are not provided (they stay as written).
 package action
 
 import (

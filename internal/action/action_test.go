@@ -569,3 +569,32 @@ func TestLockHonoursContext(t *testing.T) {
 	cancelLong()
 	<-done
 }
+
+// TestTimeoutShellExitsOnTerm: a command whose shell exits 0 on SIGTERM
+// still fails as timed out, and its children, which ignore SIGTERM, are
+// killed.
+func TestTimeoutShellExitsOnTerm(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban": "trap 'exit 0' TERM; (trap '' TERM; sleep 30) >/dev/null 2>&1 & echo $! >> children; wait",
+		"timeout":   "0.2",
+	})
+	done := make(chan error, 1)
+	go func() { done <- a.Ban(context.Background(), ticket("192.0.2.1")) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, action.ErrTimeout) {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ban did not return")
+	}
+	b, _ := os.ReadFile(filepath.Join(e.dir, "children"))
+	pids := strings.Fields(string(b))
+	if len(pids) != 2 {
+		t.Fatalf("children %q, want two runs", pids)
+	}
+	for _, pid := range pids {
+		waitGone(t, pid)
+	}
+}

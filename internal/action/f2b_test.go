@@ -158,6 +158,7 @@ func testOptions() Options {
 // Hand-made parameters add the corner cases: recursion, conditional
 // values inside values, the escaped tags, <br> and <sp>.
 func TestStaticTagsMatchFail2ban(t *testing.T) {
+	t.Parallel()
 	stock := stockActions(t)
 	stock["corner cases"] = map[string]any{
 		"actionban":      "a=<a> b=<b> c=<c><br>m=<matches> <sp>x<sp> <nope> <<a>> <a<b>> <fq-hostname>/<sh-hostname>",
@@ -219,6 +220,7 @@ func TestStaticTagsMatchFail2ban(t *testing.T) {
 // inside double quotes, where fail2ban's own substitution prints every
 // value as it is too, with both substitutions, and compares the output.
 func TestDynamicTagsMatchFail2ban(t *testing.T) {
+	t.Parallel()
 	cmds := []string{
 		`printf '%s|' "<ip>" "<family>" "<ip-rev>" "<fid>" "<failures>" "<time>" "<bantime>" "<bancount>" "<restored>" "<F-USER>" "<F-ID>" "<F-PORT>" "[<F-NOPE>]" "<matches>" "<ip-host>" "<unknown>" "<br>" "<sp>"`,
 		`printf '%s|' <ip> <family> <ip-rev> <time> <bantime> <bancount> <failures> <restored>`,
@@ -342,6 +344,7 @@ func runSh(t *testing.T, dir string, env map[string]string, argv ...string) stri
 // them (printf %b, as in fail2ban, reads backslashes in them as escapes,
 // so those payloads are left out) and none runs.
 func TestStockMailAction(t *testing.T) {
+	t.Parallel()
 	root := f2btest.Root(t)
 	dir := f2btest.CopyTree(t, root)
 	jail := "[sshd]\nenabled = true\nlogpath = /dev/null\naction = sendmail-whois-matches[mailcmd=\"cat >> mail\", name=sshd]\n"

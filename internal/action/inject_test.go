@@ -67,6 +67,7 @@ func hexLine(v string) string {
 // place prints the payload as it is (a NUL byte, which no environment
 // variable can hold, dropped).
 func TestInjection(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	opts := e.options()
 	res := fakeResolver{names: map[string][]string{}}
@@ -114,6 +115,7 @@ func TestInjection(t *testing.T) {
 // value made of safe bytes is written there as it is, and any other
 // stays a reference the command sees as text (as in fail2ban).
 func TestInjectionSingleQuotes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, err := newAction(`printf '%s\n' '<F-USER>' >> log`, e.options())
 	if err != nil {
