@@ -354,7 +354,11 @@ func (a *Action) Stop(ctx context.Context) error {
 // Ban runs actionban for t, starting its family first when the action
 // starts on demand. A failed command is run again once, after actioncheck
 // (and actionrepair, or a restart, when the check fails), as fail2ban does.
+// A restored ticket (t.Restored) is ignored when the action is norestored.
 func (a *Action) Ban(ctx context.Context, t Ticket) error {
+	if t.Restored && a.noRestor {
+		return nil
+	}
 	return a.withTicket(ctx, "ban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, "actionban") })
 }
 
@@ -367,9 +371,10 @@ func (a *Action) Reban(ctx context.Context, t Ticket) error {
 	return a.withTicket(ctx, "reban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, op) })
 }
 
-// Prolong runs actionprolong; without one it does nothing.
+// Prolong runs actionprolong; without one, or for a restored ticket when
+// the action is norestored, it does nothing.
 func (a *Action) Prolong(ctx context.Context, t Ticket) error {
-	if !a.Prolongable() {
+	if !a.Prolongable() || t.Restored && a.noRestor {
 		return nil
 	}
 	return a.withTicket(ctx, "prolong", t, func(t *Ticket, fam string) error { return a.processCmd(ctx, "actionprolong", t, fam) })

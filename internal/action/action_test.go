@@ -598,3 +598,31 @@ func TestTimeoutShellExitsOnTerm(t *testing.T) {
 		waitGone(t, pid)
 	}
 }
+
+// TestNoRestored: a norestored action ignores restored tickets, and then
+// has nothing to unban.
+func TestNoRestored(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban":     "echo ban <ip> <restored> >> log",
+		"actionprolong": "echo prolong <ip> >> log",
+		"actionunban":   "echo unban <ip> >> log",
+		"norestored":    "yes",
+	})
+	ctx := context.Background()
+	tk := ticket("192.0.2.1")
+	tk.Restored = true
+	for _, op := range []func(context.Context, action.Ticket) error{a.Ban, a.Prolong, a.Unban} {
+		if err := op(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog()
+	tk.Restored = false
+	for _, op := range []func(context.Context, action.Ticket) error{a.Ban, a.Prolong, a.Unban} {
+		if err := op(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog("ban 192.0.2.1 0", "prolong 192.0.2.1", "unban 192.0.2.1")
+}
