@@ -133,14 +133,14 @@ const (
 // get the action's lock; callers that need an order (a ban before its
 // unban) call from one goroutine.
 type Action struct {
-	name     string
-	props    map[string]string
-	opts     Options
-	timeout  time.Duration
-	onDemand bool
-	families []string
-	noRestor bool
-	repairUn bool
+	name          string
+	props         map[string]string
+	opts          Options
+	timeout       time.Duration
+	onDemand      bool
+	families      []string
+	noRestored    bool
+	repairOnUnban bool
 
 	sem      chan struct{} // the lock; everything below is guarded by it
 	started  map[string]int
@@ -226,8 +226,8 @@ func New(name string, params map[string]any, opts Options) (*Action, error) {
 	if v, ok := params["actionstart_on_demand"]; ok {
 		a.onDemand = asBool(v)
 	}
-	a.noRestor = asBool(params["norestored"])
-	a.repairUn = asBool(params["actionrepair_on_unban"])
+	a.noRestored = asBool(params["norestored"])
+	a.repairOnUnban = asBool(params["actionrepair_on_unban"])
 	// The tags must interpolate; host names are not looked up yet.
 	none := func(string) (string, bool) { return "", false }
 	for _, fam := range []string{"", "inet4", "inet6"} {
@@ -300,7 +300,7 @@ func (a *Action) Name() string { return a.name }
 
 // NoRestored reports fail2ban's norestored: the action must not run for
 // bans restored from the store at start (reports, mail).
-func (a *Action) NoRestored() bool { return a.noRestor }
+func (a *Action) NoRestored() bool { return a.noRestored }
 
 // Prolongable reports whether the action has an actionprolong; without
 // one fail2ban does nothing when a ban is prolonged.
@@ -356,7 +356,7 @@ func (a *Action) Stop(ctx context.Context) error {
 // (and actionrepair, or a restart, when the check fails), as fail2ban does.
 // A restored ticket (t.Restored) is ignored when the action is norestored.
 func (a *Action) Ban(ctx context.Context, t Ticket) error {
-	if t.Restored && a.noRestor {
+	if t.Restored && a.noRestored {
 		return nil
 	}
 	return a.withTicket(ctx, "ban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, "actionban") })
@@ -374,7 +374,7 @@ func (a *Action) Reban(ctx context.Context, t Ticket) error {
 // Prolong runs actionprolong; without one, or for a restored ticket when
 // the action is norestored, it does nothing.
 func (a *Action) Prolong(ctx context.Context, t Ticket) error {
-	if !a.Prolongable() || t.Restored && a.noRestor {
+	if !a.Prolongable() || t.Restored && a.noRestored {
 		return nil
 	}
 	return a.withTicket(ctx, "prolong", t, func(t *Ticket, fam string) error { return a.processCmd(ctx, "actionprolong", t, fam) })
@@ -665,7 +665,7 @@ func (a *Action) processCmd(ctx context.Context, op string, t *Ticket, fam strin
 	for rep := 0; ; rep++ {
 		if rep > 0 && a.props["actioncheck"] != "" {
 			before := func() bool {
-				if op == "actionunban" && !a.repairUn {
+				if op == "actionunban" && !a.repairOnUnban {
 					a.opts.Log.Error("invariant check failed; unban is impossible", "action", a.name, "family", fam)
 					return false
 				}

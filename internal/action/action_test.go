@@ -626,3 +626,16 @@ func TestNoRestored(t *testing.T) {
 	}
 	e.wantLog("ban 192.0.2.1 0", "prolong 192.0.2.1", "unban 192.0.2.1")
 }
+
+// TestLongValue: matches longer than an environment string may be are
+// cut to MaxValue bytes, and the action runs.
+func TestLongValue(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": `printf '%s' "<matches>" | wc -c >> log`})
+	tk := ticket("192.0.2.1")
+	tk.Matches = []string{strings.Repeat("x", 150_000), strings.Repeat("y", 150_000)}
+	if err := a.Ban(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog(strconv.Itoa(action.MaxValue))
+}

@@ -118,9 +118,25 @@ func reference(val dynValue, name string, q quoting, env map[string]string) stri
 			return val.v
 		}
 	}
-	env[name] = strings.ReplaceAll(val.v, "\x00", "")
+	env[name] = envValue(val.v)
 	if q == unquoted {
 		return `"${` + name + `}"`
 	}
 	return "${" + name + "}"
+}
+
+// MaxValue bounds a value passed in the environment: Linux refuses to
+// start a program with a single environment string longer than 128 KiB,
+// so a longer value (many long matched lines) is cut, and the action
+// still runs.
+const MaxValue = 100_000
+
+// envValue is v as an environment variable can hold it: without NUL
+// bytes, and at most MaxValue bytes.
+func envValue(v string) string {
+	v = strings.ReplaceAll(v, "\x00", "")
+	if len(v) > MaxValue {
+		v = v[:MaxValue]
+	}
+	return v
 }
