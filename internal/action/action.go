@@ -27,8 +27,7 @@
 // byte, which no variable can hold, is dropped here; a prefix's <ip-rev>
 // is its address's; commands are serialised per action, not across all
 // actions; a command is not run again once the context is cancelled.
-// The tags <raw-ticket> and <jail.banned>, <jail.found> and their _total
-// forms are not provided (they stay as written).
+// The tag <raw-ticket> is not provided (it stays as written).
 package action
 
 import (
@@ -84,6 +83,17 @@ type History interface {
 	Merged(ctx context.Context, ip, jail string) (Merged, error)
 }
 
+// Stats are a jail's counters: <jail.banned>, <jail.banned_total>,
+// <jail.found>, <jail.found_total>.
+type Stats struct {
+	Banned, BannedTotal, Found, FoundTotal int
+}
+
+// StatsSource gives the jail's counters when a command uses them.
+type StatsSource interface {
+	JailStats(ctx context.Context) (Stats, error)
+}
+
 // Options are an action's dependencies; the zero value is usable.
 type Options struct {
 	Shell string   // default /bin/sh
@@ -106,7 +116,9 @@ type Options struct {
 	Resolver Resolver // <ip-host>; default net.DefaultResolver
 	History  History  // nil: a ticket's own matches and failures
 	Jail     string   // the jail, for History
-	BanTime  time.Duration
+	// Stats gives the jail.* tags; nil (or an error): they stay as written.
+	Stats   StatsSource
+	BanTime time.Duration
 	// NoIPv6 starts only the inet4 family of an action with [Init?family=inet6]
 	// values when it is not started on demand (fail2ban: IPv6 not allowed).
 	NoIPv6 bool

@@ -639,3 +639,27 @@ func TestLongValue(t *testing.T) {
 	}
 	e.wantLog(strconv.Itoa(action.MaxValue))
 }
+
+type fakeStats struct{}
+
+func (fakeStats) JailStats(context.Context) (action.Stats, error) {
+	return action.Stats{Banned: 1, BannedTotal: 2, Found: 3, FoundTotal: 4}, nil
+}
+
+func TestJailStats(t *testing.T) {
+	e := newEnv(t)
+	cmd := map[string]any{"actionban": `echo "<jail.banned> <jail.banned_total> <jail.found> <jail.found_total>" >> log`}
+	if err := e.action(cmd).Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options()
+	opts.Stats = fakeStats{}
+	a, err := action.New("stats", cmd, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog("<jail.banned> <jail.banned_total> <jail.found> <jail.found_total>", "1 2 3 4")
+}

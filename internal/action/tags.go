@@ -146,6 +146,7 @@ type info struct {
 	fam   string
 	jail  *Merged // merged bans, this jail
 	all   *Merged // every jail
+	stats *Stats
 	cache map[string]dynValue
 }
 
@@ -210,6 +211,21 @@ func (in *info) compute(tag string) (dynValue, bool) {
 			return num(1), true
 		}
 		return num(0), true
+	case "jail.banned", "jail.banned_total", "jail.found", "jail.found_total":
+		if in.a.opts.Stats == nil {
+			return dynValue{}, false
+		}
+		if in.stats == nil {
+			st, err := in.a.opts.Stats.JailStats(in.ctx)
+			if err != nil {
+				in.a.opts.Log.Error("cannot get the jail's counters", "action", in.a.name, "err", err)
+				return dynValue{}, false
+			}
+			in.stats = &st
+		}
+		st := in.stats
+		return num(map[string]int{"jail.banned": st.Banned, "jail.banned_total": st.BannedTotal,
+			"jail.found": st.Found, "jail.found_total": st.FoundTotal}[tag]), true
 	case "ipmatches", "ipjailmatches", "ipfailures", "ipjailfailures":
 		m := in.merged(t, !strings.HasPrefix(tag, "ipjail"))
 		if strings.HasSuffix(tag, "matches") {
