@@ -132,6 +132,10 @@ var ErrBadTicket = errors.New("bad ticket")
 var commands = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionreban",
 	"actionunban", "actionflush", "actionrepair", "actionreload"}
 
+// operations are all the commands an action can have.
+var operations = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionreban",
+	"actionunban", "actionflush", "actionrepair", "actionreload", "actionprolong"}
+
 // condFamily matches a conditional parameter such as "blocktype?family=inet6".
 var condFamily = regexp.MustCompile(`^\w+\?family=`)
 
@@ -247,7 +251,7 @@ func New(name string, params map[string]any, opts Options) (*Action, error) {
 		if err != nil {
 			return nil, fmt.Errorf("action %s: %w", name, err)
 		}
-		for _, op := range append(commands, "actionprolong") {
+		for _, op := range operations {
 			if _, err := replaceStatic("<"+op+">", sub, cond(fam), none); err != nil {
 				return nil, fmt.Errorf("action %s: %s: %w", name, op, err)
 			}

@@ -193,7 +193,7 @@ func TestStaticTagsMatchFail2ban(t *testing.T) {
 			continue
 		}
 		for _, fam := range []string{"", "inet4", "inet6"} {
-			for _, op := range append(commands, "actionprolong") {
+			for _, op := range operations {
 				s, err := a.static(op, fam)
 				req.Static = append(req.Static, f2bStatic{Props: a.props, Query: "<" + op + ">", Cond: cond(fam)})
 				mine = append(mine, s)
