@@ -663,3 +663,25 @@ func TestJailStats(t *testing.T) {
 	}
 	e.wantLog("<jail.banned> <jail.banned_total> <jail.found> <jail.found_total>", "1 2 3 4")
 }
+
+// TestBackgroundProcess: a command that leaves a process in the
+// background holding its output succeeds once the shell has exited.
+func TestBackgroundProcess(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options()
+	opts.KillGrace = 100 * time.Millisecond
+	a, err := action.New("bg", map[string]any{"actionban": "sleep 1 & echo $! > child; echo ok >> log"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("ban waited %s for the background process", d)
+	}
+	e.wantLog("ok")
+	b, _ := os.ReadFile(filepath.Join(e.dir, "child"))
+	waitGone(t, strings.TrimSpace(string(b)))
+}

@@ -130,6 +130,11 @@ func (a *Action) run(ctx context.Context, op, family, script string, env map[str
 		log.Error("action command killed", "err", cause, "stdout", stdout.buf.String(), "stderr", stderr.buf.String())
 		return fail(-1, cause)
 	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The shell exited 0; a background process it left keeps the
+		// output open, and is left running, as fail2ban leaves it.
+		err = nil
+	}
 	if err != nil {
 		code := -1
 		var ee *exec.ExitError
