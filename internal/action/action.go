@@ -117,7 +117,9 @@ type Options struct {
 	History  History  // nil: a ticket's own matches and failures
 	Jail     string   // the jail, for History
 	// Stats gives the jail.* tags; nil (or an error): they stay as written.
-	Stats   StatsSource
+	Stats StatsSource
+	// BanTime is the jail's ban time: <bantime> in start, stop, flush and
+	// reload commands (fail2ban's empty ticket); < 0: permanent.
 	BanTime time.Duration
 	// NoIPv6 starts only the inet4 family of an action with [Init?family=inet6]
 	// values when it is not started on demand (fail2ban: IPv6 not allowed).
