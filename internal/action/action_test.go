@@ -685,3 +685,21 @@ func TestBackgroundProcess(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(e.dir, "child"))
 	waitGone(t, strings.TrimSpace(string(b)))
 }
+
+// TestHostnameSanitised: a host name with shell syntax (a hostile
+// resolver's answer) loses those bytes before it is written into the
+// script.
+func TestHostnameSanitised(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options()
+	opts.FQDN = func() (string, error) { return "gate.$(id>pwned).example", nil }
+	opts.Hostname = func() (string, error) { return "gate;id>pwned", nil }
+	a, err := action.New("host", map[string]any{"actionban": "echo <fq-hostname> <sh-hostname> >> log"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog("gate.idpwned.example gateidpwned")
+}

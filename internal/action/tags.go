@@ -101,8 +101,19 @@ func (a *Action) hostname(kind string) string {
 	if err != nil {
 		a.opts.Log.Warn("cannot find the host's name", "action", a.name, "err", err)
 	}
-	a.hosts[kind] = h
-	return h
+	// The name is written into the script: only the bytes a host name
+	// can have stay (a resolver's answer is not trusted further).
+	safe := strings.Map(func(r rune) rune {
+		if r < 0x80 && safeByte(byte(r)) {
+			return r
+		}
+		return -1
+	}, h)
+	if safe != h {
+		a.opts.Log.Warn("the host's name has bytes a shell could read; they are left out", "action", a.name, "name", h)
+	}
+	a.hosts[kind] = safe
+	return safe
 }
 
 // fqdn finds the host's fully-qualified name as Python's getfqdn does:
