@@ -15,7 +15,7 @@
 // parses the value. Inside single quotes (and quoted here-documents),
 // where nothing expands, the reference stays as text, as in fail2ban, so
 // that `sh -c '... <F-USER>'` expands it in the inner shell, again without
-// parsing it; a value made only of letters, digits and ._:/@%+,- is
+// parsing it; a value made only of letters, digits and ._:/@+,- is
 // written there as it is. Values Warden computes itself (the address, the
 // family, the times and counts) are written into the script when they are
 // made of those bytes, as fail2ban writes them.

@@ -20,7 +20,7 @@ func safeByte(c byte) bool {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
 	}
-	return strings.IndexByte("._:/@%+,-", c) >= 0
+	return strings.IndexByte("._:/@+,-", c) >= 0
 }
 
 func safeText(s string) bool {
