@@ -100,7 +100,8 @@ type Options struct {
 	Dir   string   // the commands' working directory; default the process's
 	Env   []string // the commands' environment; nil: the process's own
 	// Timeout is the commands' time limit when the parameters set none
-	// (fail2ban's timeout); default 60 s.
+	// (fail2ban's timeout); default 60 s. Commands run in real time, so
+	// it is measured on the system clock, not Clock.
 	Timeout time.Duration
 	// KillGrace is the time between SIGTERM and SIGKILL to the process
 	// group of a command that ran out of time, and how long output pipes
