@@ -3,14 +3,31 @@
 // action's parameters (recursively, with [Init?family=inet6] values for
 // IPv6 tickets), dynamic tags from the ticket (<ip>, <F-USER>,
 // <matches>...), actionstart_on_demand, actioncheck and actionrepair,
-// the timeout that kills the command's process group.
+// a failed command run once more, the timeout that kills the command's
+// process group.
 //
 // Every value that comes from a log line is attacker-controlled, so none
 // is written into the shell script: it is passed in the environment as
-// fail2ban's f2bV_<tag> variable and the tag becomes a reference to it,
-// quoted for the place where it stands ("${f2bV_F_user}" outside quotes,
-// ${f2bV_F_user} inside double quotes or a here-document). The shell
-// expands the reference but never parses the value.
+// fail2ban's f2bV_<tag> variable (f2bV_matches, f2bV_F_user...) and the
+// tag becomes a reference to it, written for the place where it stands:
+// "${f2bV_F_user}" outside quotes, ${f2bV_F_user} inside double quotes,
+// a here-document or a comment. The shell expands the reference but never
+// parses the value. Inside single quotes (and quoted here-documents),
+// where nothing expands, the reference stays as text, as in fail2ban, so
+// that `sh -c '... <F-USER>'` expands it in the inner shell, again without
+// parsing it; a value made only of letters, digits and ._:/@+,- is
+// written there as it is. Values Warden computes itself (the address, the
+// family, the times and counts) are written into the script when they are
+// made of those bytes, as fail2ban writes them.
+//
+// Where this differs from fail2ban: fail2ban writes any value without a
+// shell special character into the script and passes the others as
+// positional parameters referenced as a bare $f2bV_x (split and globbed
+// outside double quotes, and run into the next word's letters); a NUL
+// byte, which no variable can hold, is dropped here; a prefix's <ip-rev>
+// is its address's; commands are serialised per action, not across all
+// actions; a command is not run again once the context is cancelled.
+// The tag <raw-ticket> is not provided (it stays as written).
 package action
 
 import (
@@ -66,13 +83,25 @@ type History interface {
 	Merged(ctx context.Context, ip, jail string) (Merged, error)
 }
 
+// Stats are a jail's counters: <jail.banned>, <jail.banned_total>,
+// <jail.found>, <jail.found_total>.
+type Stats struct {
+	Banned, BannedTotal, Found, FoundTotal int
+}
+
+// StatsSource gives the jail's counters when a command uses them.
+type StatsSource interface {
+	JailStats(ctx context.Context) (Stats, error)
+}
+
 // Options are an action's dependencies; the zero value is usable.
 type Options struct {
 	Shell string   // default /bin/sh
 	Dir   string   // the commands' working directory; default the process's
 	Env   []string // the commands' environment; nil: the process's own
 	// Timeout is the commands' time limit when the parameters set none
-	// (fail2ban's timeout); default 60 s.
+	// (fail2ban's timeout); default 60 s. Commands run in real time, so
+	// it is measured on the system clock, not Clock.
 	Timeout time.Duration
 	// KillGrace is the time between SIGTERM and SIGKILL to the process
 	// group of a command that ran out of time, and how long output pipes
@@ -88,7 +117,11 @@ type Options struct {
 	Resolver Resolver // <ip-host>; default net.DefaultResolver
 	History  History  // nil: a ticket's own matches and failures
 	Jail     string   // the jail, for History
-	BanTime  time.Duration
+	// Stats gives the jail.* tags; nil (or an error): they stay as written.
+	Stats StatsSource
+	// BanTime is the jail's ban time: <bantime> in start, stop, flush and
+	// reload commands (fail2ban's empty ticket); < 0: permanent.
+	BanTime time.Duration
 	// NoIPv6 starts only the inet4 family of an action with [Init?family=inet6]
 	// values when it is not started on demand (fail2ban: IPv6 not allowed).
 	NoIPv6 bool
@@ -101,6 +134,10 @@ var ErrBadTicket = errors.New("bad ticket")
 // commands are the operations fail2ban defaults to empty.
 var commands = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionreban",
 	"actionunban", "actionflush", "actionrepair", "actionreload"}
+
+// operations are all the commands an action can have.
+var operations = []string{"actionstart", "actionstop", "actioncheck", "actionban", "actionreban",
+	"actionunban", "actionflush", "actionrepair", "actionreload", "actionprolong"}
 
 // condFamily matches a conditional parameter such as "blocktype?family=inet6".
 var condFamily = regexp.MustCompile(`^\w+\?family=`)
@@ -115,14 +152,14 @@ const (
 // get the action's lock; callers that need an order (a ban before its
 // unban) call from one goroutine.
 type Action struct {
-	name     string
-	props    map[string]string
-	opts     Options
-	timeout  time.Duration
-	onDemand bool
-	families []string
-	noRestor bool
-	repairUn bool
+	name          string
+	props         map[string]string
+	opts          Options
+	timeout       time.Duration
+	onDemand      bool
+	families      []string
+	noRestored    bool
+	repairOnUnban bool
 
 	sem      chan struct{} // the lock; everything below is guarded by it
 	started  map[string]int
@@ -208,8 +245,8 @@ func New(name string, params map[string]any, opts Options) (*Action, error) {
 	if v, ok := params["actionstart_on_demand"]; ok {
 		a.onDemand = asBool(v)
 	}
-	a.noRestor = asBool(params["norestored"])
-	a.repairUn = asBool(params["actionrepair_on_unban"])
+	a.noRestored = asBool(params["norestored"])
+	a.repairOnUnban = asBool(params["actionrepair_on_unban"])
 	// The tags must interpolate; host names are not looked up yet.
 	none := func(string) (string, bool) { return "", false }
 	for _, fam := range []string{"", "inet4", "inet6"} {
@@ -217,7 +254,7 @@ func New(name string, params map[string]any, opts Options) (*Action, error) {
 		if err != nil {
 			return nil, fmt.Errorf("action %s: %w", name, err)
 		}
-		for _, op := range append(commands, "actionprolong") {
+		for _, op := range operations {
 			if _, err := replaceStatic("<"+op+">", sub, cond(fam), none); err != nil {
 				return nil, fmt.Errorf("action %s: %s: %w", name, op, err)
 			}
@@ -282,7 +319,7 @@ func (a *Action) Name() string { return a.name }
 
 // NoRestored reports fail2ban's norestored: the action must not run for
 // bans restored from the store at start (reports, mail).
-func (a *Action) NoRestored() bool { return a.noRestor }
+func (a *Action) NoRestored() bool { return a.noRestored }
 
 // Prolongable reports whether the action has an actionprolong; without
 // one fail2ban does nothing when a ban is prolonged.
@@ -336,8 +373,12 @@ func (a *Action) Stop(ctx context.Context) error {
 // Ban runs actionban for t, starting its family first when the action
 // starts on demand. A failed command is run again once, after actioncheck
 // (and actionrepair, or a restart, when the check fails), as fail2ban does.
+// A restored ticket (t.Restored) is ignored when the action is norestored.
 func (a *Action) Ban(ctx context.Context, t Ticket) error {
-	return a.withTicket(ctx, "ban", t, func(fam string) error { return a.ban(ctx, &t, fam, "actionban") })
+	if t.Restored && a.noRestored {
+		return nil
+	}
+	return a.withTicket(ctx, "ban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, "actionban") })
 }
 
 // Reban runs actionreban, or actionban when there is none.
@@ -346,25 +387,26 @@ func (a *Action) Reban(ctx context.Context, t Ticket) error {
 	if a.props[op] == "" {
 		op = "actionban"
 	}
-	return a.withTicket(ctx, "reban", t, func(fam string) error { return a.ban(ctx, &t, fam, op) })
+	return a.withTicket(ctx, "reban", t, func(t *Ticket, fam string) error { return a.ban(ctx, t, fam, op) })
 }
 
-// Prolong runs actionprolong; without one it does nothing.
+// Prolong runs actionprolong; without one, or for a restored ticket when
+// the action is norestored, it does nothing.
 func (a *Action) Prolong(ctx context.Context, t Ticket) error {
-	if !a.Prolongable() {
+	if !a.Prolongable() || t.Restored && a.noRestored {
 		return nil
 	}
-	return a.withTicket(ctx, "prolong", t, func(fam string) error { return a.processCmd(ctx, "actionprolong", &t, fam) })
+	return a.withTicket(ctx, "prolong", t, func(t *Ticket, fam string) error { return a.processCmd(ctx, "actionprolong", t, fam) })
 }
 
 // Unban runs actionunban, unless no ban of t's family went through this
 // action since it started (fail2ban: nothing to remove).
 func (a *Action) Unban(ctx context.Context, t Ticket) error {
-	return a.withTicket(ctx, "unban", t, func(fam string) error {
+	return a.withTicket(ctx, "unban", t, func(t *Ticket, fam string) error {
 		if a.started[fam]&stItems == 0 {
 			return nil
 		}
-		return a.processCmd(ctx, "actionunban", &t, fam)
+		return a.processCmd(ctx, "actionunban", t, fam)
 	})
 }
 
@@ -438,20 +480,45 @@ func (a *Action) startedFamilies() []string {
 	return fams
 }
 
-// withTicket checks t, takes the lock and runs fn with t's family.
-func (a *Action) withTicket(ctx context.Context, what string, t Ticket, fn func(fam string) error) error {
-	fam, err := familyOf(t.IP)
+// withTicket checks t and writes its address in standard form, takes
+// the lock and runs fn with t's family.
+func (a *Action) withTicket(ctx context.Context, what string, t Ticket, fn func(t *Ticket, fam string) error) error {
+	ip, err := normalIP(t.IP)
 	if err != nil {
 		return fmt.Errorf("action %s: %s: %w", a.name, what, err)
 	}
+	orig := t.IP
+	t.IP = ip
+	fam, _ := familyOf(ip)
 	if err := a.lock(ctx); err != nil {
 		return err
 	}
 	defer a.unlock()
-	if err := fn(fam); err != nil {
-		return fmt.Errorf("action %s: %s %s: %w", a.name, what, t.IP, err)
+	if err := fn(&t, fam); err != nil {
+		return fmt.Errorf("action %s: %s %s: %w", a.name, what, orig, err)
 	}
 	return nil
+}
+
+// normalIP returns an address or prefix in standard form (lower case,
+// IPv4-mapped addresses as IPv4); an address with a zone is refused.
+func normalIP(ip string) (string, error) {
+	if p, err := netip.ParsePrefix(ip); err == nil {
+		addr := p.Addr()
+		if addr.Is4In6() {
+			bits := p.Bits() - 96
+			if bits < 0 {
+				return "", fmt.Errorf("%w: %q is not an IPv4 prefix", ErrBadTicket, ip)
+			}
+			return netip.PrefixFrom(addr.Unmap(), bits).String(), nil
+		}
+		return p.String(), nil
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Zone() != "" {
+		return "", fmt.Errorf("%w: %q is not an address or prefix", ErrBadTicket, ip)
+	}
+	return addr.Unmap().String(), nil
 }
 
 // familyOf returns inet4 or inet6 for an address or prefix.
@@ -617,7 +684,7 @@ func (a *Action) processCmd(ctx context.Context, op string, t *Ticket, fam strin
 	for rep := 0; ; rep++ {
 		if rep > 0 && a.props["actioncheck"] != "" {
 			before := func() bool {
-				if op == "actionunban" && !a.repairUn {
+				if op == "actionunban" && !a.repairOnUnban {
 					a.opts.Log.Error("invariant check failed; unban is impossible", "action", a.name, "family", fam)
 					return false
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -430,7 +431,7 @@ func waitGone(t *testing.T, pid string) {
 func TestBadTicket(t *testing.T) {
 	e := newEnv(t)
 	a := e.action(map[string]any{"actionban": "echo ban >> log"})
-	for _, ip := range []string{"", "host.example", "1.2.3.4; id", "1.2.3.4/99"} {
+	for _, ip := range []string{"", "host.example", "1.2.3.4; id", "1.2.3.4/99", "fe80::1%eth0", "fe80::1%$(id>pwned)", "::ffff:1.2.3.0/24"} {
 		if err := a.Ban(context.Background(), ticket(ip)); !errors.Is(err, action.ErrBadTicket) {
 			t.Errorf("Ban(%q) = %v, want ErrBadTicket", ip, err)
 		}
@@ -491,4 +492,214 @@ func TestTicketTags(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantLog("gate|gate.example.net|None|line one", "line two|5|line one", "line two|5|line one", "line two|root|[]|22|raw-id|a b", "c|")
+}
+
+func TestTicketAddressForms(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": "echo <ip> <family> <fid> >> log"})
+	for _, ip := range []string{"2001:DB8::1", "::ffff:192.0.2.1", "2001:db8::/64", "::ffff:192.0.2.0/120", "192.0.2.0/24"} {
+		if err := a.Ban(context.Background(), ticket(ip)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog("2001:db8::1 inet6 2001:db8::1", "192.0.2.1 inet4 192.0.2.1", "2001:db8::/64 inet6 2001:db8::/64",
+		"192.0.2.0/24 inet4 192.0.2.0/24", "192.0.2.0/24 inet4 192.0.2.0/24")
+}
+
+// TestConcurrentUse: operations from several goroutines run one at a
+// time (each command appends its two lines together) and all run.
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban":   "echo begin <ip> >> log; echo end <ip> >> log",
+		"actionunban": "echo begin un <ip> >> log; echo end un <ip> >> log",
+	})
+	ctx := context.Background()
+	errs := make(chan error, 16)
+	for i := range 8 {
+		go func() {
+			ip := "192.0.2." + strconv.Itoa(i+1)
+			err := a.Ban(ctx, ticket(ip))
+			if err == nil {
+				err = a.Unban(ctx, ticket(ip))
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := e.log()
+	if len(lines) != 32 {
+		t.Fatalf("%d lines, want 32:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for i := 0; i < len(lines); i += 2 {
+		if strings.TrimPrefix(lines[i], "begin ") != strings.TrimPrefix(lines[i+1], "end ") {
+			t.Errorf("interleaved: %q then %q", lines[i], lines[i+1])
+		}
+	}
+}
+
+// TestLockHonoursContext: an operation waiting for a long one gives up
+// when its context ends.
+func TestLockHonoursContext(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": "echo started >> log; sleep 30", "timeout": "5"})
+	long, cancelLong := context.WithCancel(context.Background())
+	defer cancelLong()
+	done := make(chan error, 1)
+	go func() { done <- a.Ban(long, ticket("192.0.2.1")) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(e.dir, "log")); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first ban did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := a.Ban(short, ticket("192.0.2.2")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting ban: %v, want DeadlineExceeded", err)
+	}
+	cancelLong()
+	<-done
+}
+
+// TestTimeoutShellExitsOnTerm: a command whose shell exits 0 on SIGTERM
+// still fails as timed out, and its children, which ignore SIGTERM, are
+// killed.
+func TestTimeoutShellExitsOnTerm(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban": "trap 'exit 0' TERM; (trap '' TERM; sleep 30) >/dev/null 2>&1 & echo $! >> children; wait",
+		"timeout":   "0.2",
+	})
+	done := make(chan error, 1)
+	go func() { done <- a.Ban(context.Background(), ticket("192.0.2.1")) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, action.ErrTimeout) {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the ban did not return")
+	}
+	b, _ := os.ReadFile(filepath.Join(e.dir, "children"))
+	pids := strings.Fields(string(b))
+	if len(pids) != 2 {
+		t.Fatalf("children %q, want two runs", pids)
+	}
+	for _, pid := range pids {
+		waitGone(t, pid)
+	}
+}
+
+// TestNoRestored: a norestored action ignores restored tickets, and then
+// has nothing to unban.
+func TestNoRestored(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{
+		"actionban":     "echo ban <ip> <restored> >> log",
+		"actionprolong": "echo prolong <ip> >> log",
+		"actionunban":   "echo unban <ip> >> log",
+		"norestored":    "yes",
+	})
+	ctx := context.Background()
+	tk := ticket("192.0.2.1")
+	tk.Restored = true
+	for _, op := range []func(context.Context, action.Ticket) error{a.Ban, a.Prolong, a.Unban} {
+		if err := op(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog()
+	tk.Restored = false
+	for _, op := range []func(context.Context, action.Ticket) error{a.Ban, a.Prolong, a.Unban} {
+		if err := op(ctx, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.wantLog("ban 192.0.2.1 0", "prolong 192.0.2.1", "unban 192.0.2.1")
+}
+
+// TestLongValue: matches longer than an environment string may be are
+// cut to MaxValue bytes, and the action runs.
+func TestLongValue(t *testing.T) {
+	e := newEnv(t)
+	a := e.action(map[string]any{"actionban": `printf '%s' "<matches>" | wc -c >> log`})
+	tk := ticket("192.0.2.1")
+	tk.Matches = []string{strings.Repeat("x", 150_000), strings.Repeat("y", 150_000)}
+	if err := a.Ban(context.Background(), tk); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog(strconv.Itoa(action.MaxValue))
+}
+
+type fakeStats struct{}
+
+func (fakeStats) JailStats(context.Context) (action.Stats, error) {
+	return action.Stats{Banned: 1, BannedTotal: 2, Found: 3, FoundTotal: 4}, nil
+}
+
+func TestJailStats(t *testing.T) {
+	e := newEnv(t)
+	cmd := map[string]any{"actionban": `echo "<jail.banned> <jail.banned_total> <jail.found> <jail.found_total>" >> log`}
+	if err := e.action(cmd).Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.options()
+	opts.Stats = fakeStats{}
+	a, err := action.New("stats", cmd, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog("<jail.banned> <jail.banned_total> <jail.found> <jail.found_total>", "1 2 3 4")
+}
+
+// TestBackgroundProcess: a command that leaves a process in the
+// background holding its output succeeds once the shell has exited.
+func TestBackgroundProcess(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options()
+	opts.KillGrace = 100 * time.Millisecond
+	a, err := action.New("bg", map[string]any{"actionban": "sleep 1 & echo $! > child; echo ok >> log"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("ban waited %s for the background process", d)
+	}
+	e.wantLog("ok")
+	b, _ := os.ReadFile(filepath.Join(e.dir, "child"))
+	waitGone(t, strings.TrimSpace(string(b)))
+}
+
+// TestHostnameSanitised: a host name with shell syntax (a hostile
+// resolver's answer) loses those bytes before it is written into the
+// script.
+func TestHostnameSanitised(t *testing.T) {
+	e := newEnv(t)
+	opts := e.options()
+	opts.FQDN = func() (string, error) { return "gate.$(id>pwned).example", nil }
+	opts.Hostname = func() (string, error) { return "gate;id>pwned", nil }
+	a, err := action.New("host", map[string]any{"actionban": "echo <fq-hostname> <sh-hostname> >> log"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ban(context.Background(), ticket("192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	e.wantLog("gate.idpwned.example gateidpwned")
 }

@@ -20,7 +20,7 @@ func safeByte(c byte) bool {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		return true
 	}
-	return strings.IndexByte("._:/@%+,-", c) >= 0
+	return strings.IndexByte("._:/@+,-", c) >= 0
 }
 
 func safeText(s string) bool {
@@ -118,9 +118,25 @@ func reference(val dynValue, name string, q quoting, env map[string]string) stri
 			return val.v
 		}
 	}
-	env[name] = strings.ReplaceAll(val.v, "\x00", "")
+	env[name] = envValue(val.v)
 	if q == unquoted {
 		return `"${` + name + `}"`
 	}
 	return "${" + name + "}"
+}
+
+// MaxValue bounds a value passed in the environment: Linux refuses to
+// start a program with a single environment string longer than 128 KiB,
+// so a longer value (many long matched lines) is cut, and the action
+// still runs.
+const MaxValue = 100_000
+
+// envValue is v as an environment variable can hold it: without NUL
+// bytes, and at most MaxValue bytes.
+func envValue(v string) string {
+	v = strings.ReplaceAll(v, "\x00", "")
+	if len(v) > MaxValue {
+		v = v[:MaxValue]
+	}
+	return v
 }

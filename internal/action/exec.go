@@ -108,18 +108,18 @@ func (a *Action) run(ctx context.Context, op, family, script string, env map[str
 		killed = true
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		grace := time.NewTimer(a.opts.KillGrace)
+		exited := false
 		select {
 		case err = <-done:
+			exited = true
 		case <-grace.C:
 		}
 		grace.Stop()
+		// The shell's children too, even when it went on SIGTERM.
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		if err == nil {
+		if !exited {
 			err = <-done
 		}
-	}
-	if killed {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 	log := a.opts.Log.With("action", a.name, "op", op, "family", family, "took", time.Since(start))
 	if killed {
@@ -129,6 +129,11 @@ func (a *Action) run(ctx context.Context, op, family, script string, env map[str
 		}
 		log.Error("action command killed", "err", cause, "stdout", stdout.buf.String(), "stderr", stderr.buf.String())
 		return fail(-1, cause)
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// The shell exited 0; a background process it left keeps the
+		// output open, and is left running, as fail2ban leaves it.
+		err = nil
 	}
 	if err != nil {
 		code := -1

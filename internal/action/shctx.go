@@ -148,7 +148,9 @@ func (l *shellLexer) step() {
 		case c == '#' && l.wordStart():
 			l.push(inComment, 0)
 			l.i++
-		case c == '<' && strings.HasPrefix(s[i:], "<<") && !strings.HasPrefix(s[i:], "<<<"):
+		case strings.HasPrefix(s[i:], "<<<"): // a here-string
+			l.i += 3
+		case strings.HasPrefix(s[i:], "<<"):
 			l.i += 2
 			l.readDelimiter()
 		case c == '\n':

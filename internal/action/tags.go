@@ -101,8 +101,19 @@ func (a *Action) hostname(kind string) string {
 	if err != nil {
 		a.opts.Log.Warn("cannot find the host's name", "action", a.name, "err", err)
 	}
-	a.hosts[kind] = h
-	return h
+	// The name is written into the script: only the bytes a host name
+	// can have stay (a resolver's answer is not trusted further).
+	safe := strings.Map(func(r rune) rune {
+		if r < 0x80 && safeByte(byte(r)) {
+			return r
+		}
+		return -1
+	}, h)
+	if safe != h {
+		a.opts.Log.Warn("the host's name has bytes a shell could read; they are left out", "action", a.name, "name", h)
+	}
+	a.hosts[kind] = safe
+	return safe
 }
 
 // fqdn finds the host's fully-qualified name as Python's getfqdn does:
@@ -146,6 +157,7 @@ type info struct {
 	fam   string
 	jail  *Merged // merged bans, this jail
 	all   *Merged // every jail
+	stats *Stats
 	cache map[string]dynValue
 }
 
@@ -210,6 +222,21 @@ func (in *info) compute(tag string) (dynValue, bool) {
 			return num(1), true
 		}
 		return num(0), true
+	case "jail.banned", "jail.banned_total", "jail.found", "jail.found_total":
+		if in.a.opts.Stats == nil {
+			return dynValue{}, false
+		}
+		if in.stats == nil {
+			st, err := in.a.opts.Stats.JailStats(in.ctx)
+			if err != nil {
+				in.a.opts.Log.Error("cannot get the jail's counters", "action", in.a.name, "err", err)
+				return dynValue{}, false
+			}
+			in.stats = &st
+		}
+		st := in.stats
+		return num(map[string]int{"jail.banned": st.Banned, "jail.banned_total": st.BannedTotal,
+			"jail.found": st.Found, "jail.found_total": st.FoundTotal}[tag]), true
 	case "ipmatches", "ipjailmatches", "ipfailures", "ipjailfailures":
 		m := in.merged(t, !strings.HasPrefix(tag, "ipjail"))
 		if strings.HasSuffix(tag, "matches") {
@@ -257,7 +284,7 @@ func (in *info) host(ip string) string {
 	ctx, cancel := context.WithTimeout(in.ctx, in.a.timeout)
 	defer cancel()
 	names, err := in.a.opts.Resolver.LookupAddr(ctx, addr.String())
-	if err != nil || len(names) == 0 {
+	if err != nil || len(names) == 0 || strings.TrimSuffix(names[0], ".") == "" {
 		in.a.opts.Log.Debug("no name for address", "action", in.a.name, "ip", ip, "err", err)
 		return "None"
 	}
