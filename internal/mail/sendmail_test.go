@@ -108,12 +108,20 @@ func TestSendmailFailure(t *testing.T) {
 func TestSendmailTimeout(t *testing.T) {
 	// The stand-in starts a child that would outlive it: the whole process
 	// group is killed when the send's time is up.
-	path, dir := fakeSendmail(t, "sleep 30 &\nsleep 30")
+	path, dir := fakeSendmail(t, "sleep 30 &\necho $! > '"+"CHILD"+"'\nsleep 30")
+	script, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	childFile := filepath.Join(dir, "child")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(script), "CHILD", childFile)), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cfg, err := ConfigFromParams("sendmail", stockParams("mailer", "sendmail", "sendmail_path", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = 1500 * time.Millisecond
 	m, err := New(cfg, Options{Hostname: testHost})
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +134,25 @@ func TestSendmailTimeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("SendBan took %v", d)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "stdin")); err != nil {
-		t.Errorf("the stand-in did not run: %v", err)
+	b, err := os.ReadFile(childFile)
+	if err != nil {
+		t.Fatalf("the stand-in did not start its child in 1.5 s: %v", err)
+	}
+	pid := strings.TrimSpace(string(b))
+	// Dead, or a zombie waiting for a reaper: not running.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			break
+		}
+		if _, rest, ok := strings.Cut(string(stat), ") "); ok && strings.HasPrefix(rest, "Z") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stand-in's child %s still runs: %s", pid, stat)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
