@@ -155,8 +155,12 @@ func (m *Mailer) SendBan(ctx context.Context, r Report) error {
 	}
 	jail := m.jail(r.Jail)
 	var whois string
-	if m.whois != nil {
-		text, err := m.whois.Lookup(ctx, what.Addr())
+	if a := what.Addr(); m.whois != nil && (a.IsPrivate() || a.IsLoopback() || !a.IsGlobalUnicast()) {
+		// No public registry knows it, and asking would tell one about
+		// the local network.
+		whois = "(no whois lookup for a private or local address)"
+	} else if m.whois != nil {
+		text, err := m.whois.Lookup(ctx, a)
 		if err != nil {
 			m.log.Warn("whois lookup failed", "jail", jail, "ip", what.String(), "err", err)
 			whois = "(the whois lookup failed: " + err.Error() + ")"

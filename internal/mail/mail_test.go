@@ -584,3 +584,23 @@ func TestFailedSendsCloseTheirConnections(t *testing.T) {
 		t.Errorf("%d file descriptors open after 20 failed sends, %d before", n, before)
 	}
 }
+
+func TestNoWhoisForLocalAddresses(t *testing.T) {
+	whois := startWhois(t, "netname: X\n", false)
+	srv := startSMTP(t, TLSNone, "", "")
+	m := newMailer(t, "sendmail-whois", stockParams("smtp_host", srv.host, "smtp_port", srv.port, "whois_server", whois.addr), Options{})
+	for _, ip := range []string{"10.1.2.3", "192.168.0.0/16", "127.0.0.1", "fd00::1", "fe80::1", "::1"} {
+		r := testReport()
+		r.IP = ip
+		if err := m.SendBan(context.Background(), r); err != nil {
+			t.Fatalf("SendBan %s: %v", ip, err)
+		}
+		msg := parseMessage(t, srv.next(t).Data)
+		if !strings.Contains(msg.Body, "(no whois lookup for a private or local address)") {
+			t.Errorf("%s: body:\n%s", ip, msg.Body)
+		}
+	}
+	if q := whois.Queries(); len(q) != 0 {
+		t.Errorf("whois asked about local addresses: %q", q)
+	}
+}
