@@ -604,3 +604,21 @@ func TestNoWhoisForLocalAddresses(t *testing.T) {
 		t.Errorf("whois asked about local addresses: %q", q)
 	}
 }
+
+func TestSMTPHangInterruptedByContext(t *testing.T) {
+	// A server that accepts and never greets; smtp_timeout is long, the
+	// caller's context ends first.
+	hang := startWhois(t, "", true)
+	host, port, _ := net.SplitHostPort(hang.addr)
+	m := newMailer(t, "sendmail", stockParams("smtp_host", host, "smtp_port", port, "smtp_timeout", "1m"), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := m.SendBan(ctx, testReport())
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SendBan = %v, want a deadline error", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("SendBan took %v", d)
+	}
+}
