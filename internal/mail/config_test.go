@@ -208,3 +208,26 @@ func TestPasswordFileChecks(t *testing.T) {
 		t.Errorf("New with an empty password file = %v", err)
 	}
 }
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"10":      10 * time.Second,
+		"0.5":     500 * time.Millisecond,
+		"30s":     30 * time.Second,
+		"2m":      2 * time.Minute,
+		"1h 30m":  90 * time.Minute,
+		"1h30min": 90 * time.Minute,
+		"1d":      24 * time.Hour,
+		"2 weeks": 14 * 24 * time.Hour,
+		" 45sec ": 45 * time.Second,
+	} {
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "-1", "0", "10 parsecs", "1e3", "1..2", "m"} {
+		if got, err := parseDuration(in); err == nil {
+			t.Errorf("parseDuration(%q) = %v, want an error", in, got)
+		}
+	}
+}
