@@ -622,3 +622,34 @@ func TestSMTPHangInterruptedByContext(t *testing.T) {
 		t.Errorf("SendBan took %v", d)
 	}
 }
+
+func TestDotLinesSurvive(t *testing.T) {
+	// Lines of a lone dot end an SMTP DATA or a plain sendmail input: the
+	// transports must carry them through (dot-stuffing, sendmail -i).
+	srv := startSMTP(t, TLSNone, "", "")
+	path, dir := fakeSendmail(t, "")
+	r := testReport()
+	r.Matches = []string{".", "..", ". QUIT"}
+	for _, p := range []map[string]string{
+		stockParams("smtp_host", srv.host, "smtp_port", srv.port, "whois", "no"),
+		stockParams("mailer", "sendmail", "sendmail_path", path, "whois", "no"),
+	} {
+		m := newMailer(t, "sendmail-whois-matches", p, Options{})
+		if err := m.SendBan(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		var data []byte
+		if p["mailer"] == "sendmail" {
+			var err error
+			if data, err = os.ReadFile(filepath.Join(dir, "stdin")); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			data = srv.next(t).Data
+		}
+		msg := parseMessage(t, data)
+		if !strings.Contains(msg.Body, "\nMatches:\n.\n..\n. QUIT\n\nRegards,") {
+			t.Errorf("%s: body:\n%s", p["mailer"], msg.Body)
+		}
+	}
+}
