@@ -66,6 +66,9 @@ type Options struct {
 	Dial     DialFunc       // connections to SMTP and whois servers; a net.Dialer when nil
 	RootCAs  *x509.CertPool // trusted by SMTP TLS when smtp_ca_file is unset; the system's when nil
 	Log      *slog.Logger   // nil: no logging
+	// WhoisCache, when set, is used instead of a cache of the Mailer's
+	// own sized by whois_cache_size and whois_cache_ttl.
+	WhoisCache *WhoisCache
 }
 
 // Mailer sends the reports of one mail action.
@@ -136,7 +139,11 @@ func New(cfg Config, opts Options) (*Mailer, error) {
 		}
 	}
 	if cfg.Whois {
-		m.whois = newWhoisClient(cfg.WhoisServer, cfg.WhoisTimeout, m.dial, m.clock, cfg.WhoisCacheSize, cfg.WhoisCacheTTL)
+		cache := opts.WhoisCache
+		if cache == nil {
+			cache = NewWhoisCache(m.clock, cfg.WhoisCacheSize, cfg.WhoisCacheTTL)
+		}
+		m.whois = newWhoisClient(cfg.WhoisServer, cfg.WhoisTimeout, m.dial, cache)
 	}
 	return m, nil
 }

@@ -439,7 +439,7 @@ func TestStartStop(t *testing.T) {
 
 func TestWhoisCacheLRU(t *testing.T) {
 	fake := clock.NewFake(t0)
-	c := newWhoisCache(fake, 2, time.Hour)
+	c := NewWhoisCache(fake, 2, time.Hour)
 	c.put("a", "A")
 	c.put("b", "B")
 	if _, ok := c.get("a"); !ok { // a is now the most recent
@@ -607,19 +607,26 @@ func TestNoWhoisForLocalAddresses(t *testing.T) {
 
 func TestSMTPHangInterruptedByContext(t *testing.T) {
 	// A server that accepts and never greets; smtp_timeout is long, the
-	// caller's context ends first.
+	// caller's context or the action's timeout ends first.
 	hang := startWhois(t, "", true)
 	host, port, _ := net.SplitHostPort(hang.addr)
-	m := newMailer(t, "sendmail", stockParams("smtp_host", host, "smtp_port", port, "smtp_timeout", "1m"), Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := m.SendBan(ctx, testReport())
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("SendBan = %v, want a deadline error", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("SendBan took %v", d)
+	for name, timeout := range map[string]string{"caller": "1m", "timeout param": "0.3"} {
+		t.Run(name, func(t *testing.T) {
+			m := newMailer(t, "sendmail", stockParams("smtp_host", host, "smtp_port", port, "smtp_timeout", "1m", "timeout", timeout), Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			if name != "caller" {
+				ctx = context.Background()
+			}
+			start := time.Now()
+			err := m.SendBan(ctx, testReport())
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("SendBan = %v, want a deadline error", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("SendBan took %v", d)
+			}
+		})
 	}
 }
 
@@ -651,5 +658,28 @@ func TestDotLinesSurvive(t *testing.T) {
 		if !strings.Contains(msg.Body, "\nMatches:\n.\n..\n. QUIT\n\nRegards,") {
 			t.Errorf("%s: body:\n%s", p["mailer"], msg.Body)
 		}
+	}
+}
+
+func TestSharedWhoisCache(t *testing.T) {
+	a := startWhois(t, "netname: FROM-A\n", false)
+	b := startWhois(t, "netname: FROM-B\n", false)
+	srv := startSMTP(t, TLSNone, "", "")
+	cache := NewWhoisCache(clock.NewFake(t0), 10, time.Hour)
+	mailer := func(jail, server string) *Mailer {
+		return newMailer(t, "sendmail-whois", stockParams("name", jail, "smtp_host", srv.host, "smtp_port", srv.port, "whois_server", server), Options{WhoisCache: cache})
+	}
+	sshd, nginx, other := mailer("sshd", a.addr), mailer("nginx", a.addr), mailer("postfix", b.addr)
+	for _, m := range []*Mailer{sshd, nginx, other} {
+		if err := m.SendBan(context.Background(), Report{IP: "203.0.113.5", Failures: 3}); err != nil {
+			t.Fatal(err)
+		}
+		srv.next(t)
+	}
+	if n, k := len(a.Queries()), len(b.Queries()); n != 1 || k != 1 {
+		t.Errorf("queries: a %d, b %d; want 1 each (shared by server, not across servers)", n, k)
+	}
+	if cache.len() != 2 {
+		t.Errorf("cache holds %d answers, want 2", cache.len())
 	}
 }
