@@ -516,10 +516,11 @@ func TestWhoisReferralEdges(t *testing.T) {
 		answer  string
 		want    []string
 		queries int
+		cached  bool
 	}{
-		{"referral down", "% IANA\nrefer: whois.down.example\n", []string{"% IANA", "(the referral to whois.down.example:43 failed: test dialer: no route"}, 1},
-		{"referral to itself", "% IANA\nrefer: whois.iana.example\n", []string{"% IANA"}, 1},
-		{"answer cut", big, []string{"netname: BIG", "(answer cut)"}, 1},
+		{"referral down", "% IANA\nrefer: whois.down.example\n", []string{"% IANA", "(the referral to whois.down.example:43 failed: test dialer: no route"}, 1, false},
+		{"referral to itself", "% IANA\nrefer: whois.iana.example\n", []string{"% IANA"}, 1, true},
+		{"answer cut", big, []string{"netname: BIG", "(answer cut)"}, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			iana := startWhois(t, tc.answer, false)
@@ -540,6 +541,9 @@ func TestWhoisReferralEdges(t *testing.T) {
 			}
 			if n := len(iana.Queries()); n != tc.queries {
 				t.Errorf("%d queries, want %d", n, tc.queries)
+			}
+			if cached := m.whois.cache.len() == 1; cached != tc.cached {
+				t.Errorf("answer cached: %v, want %v", cached, tc.cached)
 			}
 		})
 	}

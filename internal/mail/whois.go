@@ -57,10 +57,11 @@ func (w *whoisClient) Lookup(ctx context.Context, addr netip.Addr) (string, erro
 	if ref := referral(text); ref != "" && !sameHost(ref, w.server) {
 		t2, err := w.query(ctx, ref, q)
 		if err != nil {
-			text += fmt.Sprintf("\n(the referral to %s failed: %v)\n", ref, err)
-		} else {
-			text = t2
+			// The first answer is shown but not kept: the next ban
+			// tries the referral again.
+			return text + fmt.Sprintf("\n(the referral to %s failed: %v)\n", ref, err), nil
 		}
+		text = t2
 	}
 	w.cache.put(key, text)
 	return text, nil
