@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -249,6 +250,8 @@ func ConfigFromParams(file string, params map[string]string) (Config, error) {
 	}
 	if strings.EqualFold(c.WhoisServer, "none") || c.WhoisServer == "" {
 		c.Whois = false
+	} else if err := checkServer(c.WhoisServer); err != nil {
+		bad("whois_server", err)
 	}
 	if v := r.get("mail_matches", ""); v != "" {
 		k, err := parseMatchKind(v)
@@ -404,6 +407,21 @@ func parseAddress(a, host string) (*mail.Address, error) {
 		return nil, fmt.Errorf("bad address %q: starts with '-'", a)
 	}
 	return addr, nil
+}
+
+// checkServer validates a host or host:port.
+func checkServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), "43"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: bad port", s)
+	}
+	if host == "" || strings.ContainsAny(host, " \t/\\@") {
+		return fmt.Errorf("%q is not a host name or address", s)
+	}
+	return nil
 }
 
 func isLoopbackName(h string) bool {
