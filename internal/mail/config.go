@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/mail"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/wardenipd/warden/internal/config"
+	"unicode"
 )
 
 // Transport is how a report leaves the host.
@@ -250,6 +250,8 @@ func ConfigFromParams(file string, params map[string]string) (Config, error) {
 	}
 	if strings.EqualFold(c.WhoisServer, "none") || c.WhoisServer == "" {
 		c.Whois = false
+	} else if err := checkServer(c.WhoisServer); err != nil {
+		bad("whois_server", err)
 	}
 	if v := r.get("mail_matches", ""); v != "" {
 		k, err := parseMatchKind(v)
@@ -407,6 +409,21 @@ func parseAddress(a, host string) (*mail.Address, error) {
 	return addr, nil
 }
 
+// checkServer validates a host or host:port.
+func checkServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), "43"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: bad port", s)
+	}
+	if host == "" || strings.ContainsAny(host, " \t/\\@") {
+		return fmt.Errorf("%q is not a host name or address", s)
+	}
+	return nil
+}
+
 func isLoopbackName(h string) bool {
 	h = strings.ToLower(strings.Trim(h, "[]"))
 	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.")
@@ -431,11 +448,45 @@ func parseMatchKind(v string) (MatchKind, error) {
 	return 0, fmt.Errorf("%q is not none, lines, matches, ipmatches or ipjailmatches", v)
 }
 
-// parseDuration reads a fail2ban time value ("10", "30s", "1m").
+// timeUnits are fail2ban's time unit words for the lengths a mail action
+// needs.
+var timeUnits = map[string]float64{
+	"": 1, "s": 1, "sec": 1, "second": 1, "seconds": 1,
+	"m": 60, "mi": 60, "min": 60, "minute": 60, "minutes": 60,
+	"h": 3600, "hour": 3600, "hours": 3600,
+	"d": 86400, "day": 86400, "days": 86400,
+	"w": 604800, "week": 604800, "weeks": 604800,
+}
+
+// parseDuration reads a time value in fail2ban's simple forms: seconds
+// ("10", "0.5") or numbers with units ("30s", "1m", "1h 30m"). It does not
+// depend on the config package, which may come to depend on this one.
 func parseDuration(v string) (time.Duration, error) {
-	secs, err := config.ParseTime(v)
-	if err != nil {
-		return 0, err
+	s := strings.ToLower(strings.TrimSpace(v))
+	var secs float64
+	for s != "" {
+		i := 0
+		for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+			i++
+		}
+		if i == 0 {
+			return 0, fmt.Errorf("%q is not a time (write e.g. 30, 30s, 2m)", v)
+		}
+		n, err := strconv.ParseFloat(s[:i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a time: %w", v, err)
+		}
+		s = strings.TrimLeft(s[i:], " ")
+		j := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+		if j < 0 {
+			j = len(s)
+		}
+		unit, ok := timeUnits[s[:j]]
+		if !ok {
+			return 0, fmt.Errorf("%q is not a time: unknown unit %q", v, s[:j])
+		}
+		secs += n * unit
+		s = strings.TrimLeft(s[j:], " ")
 	}
 	if secs <= 0 || secs > math.MaxInt64/float64(time.Second) {
 		return 0, fmt.Errorf("%q is not a positive time", v)

@@ -164,6 +164,9 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"dest": ""}, "dest"},
 		{map[string]string{"dest": "a@example.org, <broken"}, "dest"},
 		{map[string]string{"whois": "maybe"}, "whois"},
+		{map[string]string{"whois_server": "whois.example:nine"}, "whois_server"},
+		{map[string]string{"whois_server": "http://whois.example"}, "whois_server"},
+		{map[string]string{"whois_server": "127.0.0.1:0"}, "whois_server"},
 		{map[string]string{"mail_matches": "all"}, "mail_matches"},
 		{map[string]string{"mail_startstop": "sometimes"}, "mail_startstop"},
 		{map[string]string{"whois_timeout": "soon"}, "whois_timeout"},
@@ -206,5 +209,28 @@ func TestPasswordFileChecks(t *testing.T) {
 	}
 	if _, err := New(cfg, Options{Hostname: testHost}); err == nil || !strings.Contains(err.Error(), "empty") {
 		t.Errorf("New with an empty password file = %v", err)
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"10":      10 * time.Second,
+		"0.5":     500 * time.Millisecond,
+		"30s":     30 * time.Second,
+		"2m":      2 * time.Minute,
+		"1h 30m":  90 * time.Minute,
+		"1h30min": 90 * time.Minute,
+		"1d":      24 * time.Hour,
+		"2 weeks": 14 * 24 * time.Hour,
+		" 45sec ": 45 * time.Second,
+	} {
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "-1", "0", "10 parsecs", "1e3", "1..2", "m"} {
+		if got, err := parseDuration(in); err == nil {
+			t.Errorf("parseDuration(%q) = %v, want an error", in, got)
+		}
 	}
 }

@@ -66,6 +66,9 @@ type Options struct {
 	Dial     DialFunc       // connections to SMTP and whois servers; a net.Dialer when nil
 	RootCAs  *x509.CertPool // trusted by SMTP TLS when smtp_ca_file is unset; the system's when nil
 	Log      *slog.Logger   // nil: no logging
+	// WhoisCache, when set, is used instead of a cache of the Mailer's
+	// own sized by whois_cache_size and whois_cache_ttl.
+	WhoisCache *WhoisCache
 }
 
 // Mailer sends the reports of one mail action.
@@ -136,7 +139,11 @@ func New(cfg Config, opts Options) (*Mailer, error) {
 		}
 	}
 	if cfg.Whois {
-		m.whois = newWhoisClient(cfg.WhoisServer, cfg.WhoisTimeout, m.dial, m.clock, cfg.WhoisCacheSize, cfg.WhoisCacheTTL)
+		cache := opts.WhoisCache
+		if cache == nil {
+			cache = NewWhoisCache(m.clock, cfg.WhoisCacheSize, cfg.WhoisCacheTTL)
+		}
+		m.whois = newWhoisClient(cfg.WhoisServer, cfg.WhoisTimeout, m.dial, cache)
 	}
 	return m, nil
 }
@@ -155,8 +162,12 @@ func (m *Mailer) SendBan(ctx context.Context, r Report) error {
 	}
 	jail := m.jail(r.Jail)
 	var whois string
-	if m.whois != nil {
-		text, err := m.whois.Lookup(ctx, what.Addr())
+	if a := what.Addr(); m.whois != nil && (a.IsPrivate() || a.IsLoopback() || !a.IsGlobalUnicast()) {
+		// No public registry knows it, and asking would tell one about
+		// the local network.
+		whois = "(no whois lookup for a private or local address)"
+	} else if m.whois != nil {
+		text, err := m.whois.Lookup(ctx, a)
 		if err != nil {
 			m.log.Warn("whois lookup failed", "jail", jail, "ip", what.String(), "err", err)
 			whois = "(the whois lookup failed: " + err.Error() + ")"

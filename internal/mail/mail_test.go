@@ -439,7 +439,7 @@ func TestStartStop(t *testing.T) {
 
 func TestWhoisCacheLRU(t *testing.T) {
 	fake := clock.NewFake(t0)
-	c := newWhoisCache(fake, 2, time.Hour)
+	c := NewWhoisCache(fake, 2, time.Hour)
 	c.put("a", "A")
 	c.put("b", "B")
 	if _, ok := c.get("a"); !ok { // a is now the most recent
@@ -516,10 +516,11 @@ func TestWhoisReferralEdges(t *testing.T) {
 		answer  string
 		want    []string
 		queries int
+		cached  bool
 	}{
-		{"referral down", "% IANA\nrefer: whois.down.example\n", []string{"% IANA", "(the referral to whois.down.example:43 failed: test dialer: no route"}, 1},
-		{"referral to itself", "% IANA\nrefer: whois.iana.example\n", []string{"% IANA"}, 1},
-		{"answer cut", big, []string{"netname: BIG", "(answer cut)"}, 1},
+		{"referral down", "% IANA\nrefer: whois.down.example\n", []string{"% IANA", "(the referral to whois.down.example:43 failed: test dialer: no route"}, 1, false},
+		{"referral to itself", "% IANA\nrefer: whois.iana.example\n", []string{"% IANA"}, 1, true},
+		{"answer cut", big, []string{"netname: BIG", "(answer cut)"}, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			iana := startWhois(t, tc.answer, false)
@@ -540,6 +541,9 @@ func TestWhoisReferralEdges(t *testing.T) {
 			}
 			if n := len(iana.Queries()); n != tc.queries {
 				t.Errorf("%d queries, want %d", n, tc.queries)
+			}
+			if cached := m.whois.cache.len() == 1; cached != tc.cached {
+				t.Errorf("answer cached: %v, want %v", cached, tc.cached)
 			}
 		})
 	}
@@ -582,5 +586,104 @@ func TestFailedSendsCloseTheirConnections(t *testing.T) {
 	}
 	if n := openFDs(t); n > before+2 {
 		t.Errorf("%d file descriptors open after 20 failed sends, %d before", n, before)
+	}
+}
+
+func TestNoWhoisForLocalAddresses(t *testing.T) {
+	whois := startWhois(t, "netname: X\n", false)
+	srv := startSMTP(t, TLSNone, "", "")
+	m := newMailer(t, "sendmail-whois", stockParams("smtp_host", srv.host, "smtp_port", srv.port, "whois_server", whois.addr), Options{})
+	for _, ip := range []string{"10.1.2.3", "192.168.0.0/16", "127.0.0.1", "fd00::1", "fe80::1", "::1"} {
+		r := testReport()
+		r.IP = ip
+		if err := m.SendBan(context.Background(), r); err != nil {
+			t.Fatalf("SendBan %s: %v", ip, err)
+		}
+		msg := parseMessage(t, srv.next(t).Data)
+		if !strings.Contains(msg.Body, "(no whois lookup for a private or local address)") {
+			t.Errorf("%s: body:\n%s", ip, msg.Body)
+		}
+	}
+	if q := whois.Queries(); len(q) != 0 {
+		t.Errorf("whois asked about local addresses: %q", q)
+	}
+}
+
+func TestSMTPHangInterruptedByContext(t *testing.T) {
+	// A server that accepts and never greets; smtp_timeout is long, the
+	// caller's context or the action's timeout ends first.
+	hang := startWhois(t, "", true)
+	host, port, _ := net.SplitHostPort(hang.addr)
+	for name, timeout := range map[string]string{"caller": "1m", "timeout param": "0.3"} {
+		t.Run(name, func(t *testing.T) {
+			m := newMailer(t, "sendmail", stockParams("smtp_host", host, "smtp_port", port, "smtp_timeout", "1m", "timeout", timeout), Options{})
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			if name != "caller" {
+				ctx = context.Background()
+			}
+			start := time.Now()
+			err := m.SendBan(ctx, testReport())
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("SendBan = %v, want a deadline error", err)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("SendBan took %v", d)
+			}
+		})
+	}
+}
+
+func TestDotLinesSurvive(t *testing.T) {
+	// Lines of a lone dot end an SMTP DATA or a plain sendmail input: the
+	// transports must carry them through (dot-stuffing, sendmail -i).
+	srv := startSMTP(t, TLSNone, "", "")
+	path, dir := fakeSendmail(t, "")
+	r := testReport()
+	r.Matches = []string{".", "..", ". QUIT"}
+	for _, p := range []map[string]string{
+		stockParams("smtp_host", srv.host, "smtp_port", srv.port, "whois", "no"),
+		stockParams("mailer", "sendmail", "sendmail_path", path, "whois", "no"),
+	} {
+		m := newMailer(t, "sendmail-whois-matches", p, Options{})
+		if err := m.SendBan(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		var data []byte
+		if p["mailer"] == "sendmail" {
+			var err error
+			if data, err = os.ReadFile(filepath.Join(dir, "stdin")); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			data = srv.next(t).Data
+		}
+		msg := parseMessage(t, data)
+		if !strings.Contains(msg.Body, "\nMatches:\n.\n..\n. QUIT\n\nRegards,") {
+			t.Errorf("%s: body:\n%s", p["mailer"], msg.Body)
+		}
+	}
+}
+
+func TestSharedWhoisCache(t *testing.T) {
+	a := startWhois(t, "netname: FROM-A\n", false)
+	b := startWhois(t, "netname: FROM-B\n", false)
+	srv := startSMTP(t, TLSNone, "", "")
+	cache := NewWhoisCache(clock.NewFake(t0), 10, time.Hour)
+	mailer := func(jail, server string) *Mailer {
+		return newMailer(t, "sendmail-whois", stockParams("name", jail, "smtp_host", srv.host, "smtp_port", srv.port, "whois_server", server), Options{WhoisCache: cache})
+	}
+	sshd, nginx, other := mailer("sshd", a.addr), mailer("nginx", a.addr), mailer("postfix", b.addr)
+	for _, m := range []*Mailer{sshd, nginx, other} {
+		if err := m.SendBan(context.Background(), Report{IP: "203.0.113.5", Failures: 3}); err != nil {
+			t.Fatal(err)
+		}
+		srv.next(t)
+	}
+	if n, k := len(a.Queries()), len(b.Queries()); n != 1 || k != 1 {
+		t.Errorf("queries: a %d, b %d; want 1 each (shared by server, not across servers)", n, k)
+	}
+	if cache.len() != 2 {
+		t.Errorf("cache holds %d answers, want 2", cache.len())
 	}
 }

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -105,29 +106,64 @@ func TestSendmailFailure(t *testing.T) {
 	}
 }
 
-func TestSendmailTimeout(t *testing.T) {
+func TestSendmailStoppedByContext(t *testing.T) {
 	// The stand-in starts a child that would outlive it: the whole process
-	// group is killed when the send's time is up.
-	path, dir := fakeSendmail(t, "sleep 30 &\nsleep 30")
-	cfg, err := ConfigFromParams("sendmail", stockParams("mailer", "sendmail", "sendmail_path", path))
+	// group is killed when the send's context ends (a stop, its time-out).
+	path, dir := fakeSendmail(t, "sleep 30 &\necho $! > '"+"CHILD"+"'\nsleep 30")
+	script, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Timeout = 300 * time.Millisecond
-	m, err := New(cfg, Options{Hostname: testHost})
-	if err != nil {
+	childFile := filepath.Join(dir, "child")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(script), "CHILD", childFile)), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	m := newMailer(t, "sendmail", stockParams("mailer", "sendmail", "sendmail_path", path), Options{})
+	// The send is stopped once the child runs, however slow the machine.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.SendBan(ctx, testReport()) }()
+	var b []byte
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var err error
+		if b, err = os.ReadFile(childFile); err == nil && len(b) > 0 && b[len(b)-1] == '\n' {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the stand-in did not start its child: %v", err)
+		}
+	}
+	cancel()
 	start := time.Now()
-	err = m.SendBan(context.Background(), testReport())
-	if err == nil || !strings.Contains(err.Error(), "deadline exceeded") {
-		t.Fatalf("SendBan = %v, want a deadline error", err)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("SendBan = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SendBan did not return after its context ended")
 	}
 	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("SendBan took %v", d)
+		t.Errorf("SendBan took %v to return after its context ended", d)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "stdin")); err != nil {
-		t.Errorf("the stand-in did not run: %v", err)
+	pid := strings.TrimSpace(string(b))
+	// Dead, or a zombie waiting for a reaper: not running.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			break
+		}
+		if _, rest, ok := strings.Cut(string(stat), ") "); ok && strings.HasPrefix(rest, "Z") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stand-in's child %s still runs: %s", pid, stat)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

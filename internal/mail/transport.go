@@ -28,6 +28,11 @@ func (m *Mailer) smtp(ctx context.Context, msg *gomail.Msg) error {
 	// keeps it so that it is always closed.
 	var conns connSet
 	defer conns.closeAll()
+	// go-mail bounds each step by smtp_timeout but does not watch ctx:
+	// closing the connection is what makes a stop or the send's time-out
+	// interrupt a server that hangs.
+	stop := context.AfterFunc(ctx, conns.closeAll)
+	defer stop()
 	// go-mail joins host and port itself, which breaks IPv6 literals: the
 	// address is ours.
 	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -73,6 +78,9 @@ func (m *Mailer) smtp(ctx context.Context, msg *gomail.Msg) error {
 		return fmt.Errorf("smtp client: %w", err)
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("smtp %s: %w (%v)", addr, ctx.Err(), err)
+		}
 		return fmt.Errorf("smtp %s: %w", addr, err)
 	}
 	return nil

@@ -30,41 +30,38 @@ type whoisClient struct {
 	server  string // host:port
 	timeout time.Duration
 	dial    DialFunc
-	cache   *whoisCache
+	cache   *WhoisCache
 }
 
-func newWhoisClient(server string, timeout time.Duration, dial DialFunc, c clock.Clock, size int, ttl time.Duration) *whoisClient {
+func newWhoisClient(server string, timeout time.Duration, dial DialFunc, cache *WhoisCache) *whoisClient {
 	if _, _, err := net.SplitHostPort(server); err != nil {
 		server = net.JoinHostPort(strings.Trim(server, "[]"), "43")
 	}
-	return &whoisClient{
-		server:  server,
-		timeout: timeout,
-		dial:    dial,
-		cache:   newWhoisCache(c, size, ttl),
-	}
+	return &whoisClient{server: server, timeout: timeout, dial: dial, cache: cache}
 }
 
 // Lookup returns the whois answer about addr: the referred server's when
 // the first server refers to another, else the first server's.
 func (w *whoisClient) Lookup(ctx context.Context, addr netip.Addr) (string, error) {
-	key := addr.String()
+	q := addr.String()
+	key := w.server + " " + q // servers may differ between actions sharing a cache
 	if text, ok := w.cache.get(key); ok {
 		return text, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
-	text, err := w.query(ctx, w.server, key)
+	text, err := w.query(ctx, w.server, q)
 	if err != nil {
-		return "", fmt.Errorf("whois %s at %s: %w", key, w.server, err)
+		return "", fmt.Errorf("whois %s at %s: %w", q, w.server, err)
 	}
 	if ref := referral(text); ref != "" && !sameHost(ref, w.server) {
-		t2, err := w.query(ctx, ref, key)
+		t2, err := w.query(ctx, ref, q)
 		if err != nil {
-			text += fmt.Sprintf("\n(the referral to %s failed: %v)\n", ref, err)
-		} else {
-			text = t2
+			// The first answer is shown but not kept: the next ban
+			// tries the referral again.
+			return text + fmt.Sprintf("\n(the referral to %s failed: %v)\n", ref, err), nil
 		}
+		text = t2
 	}
 	w.cache.put(key, text)
 	return text, nil
@@ -157,8 +154,13 @@ func sameHost(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(ha, "."), strings.TrimSuffix(hb, "."))
 }
 
-// whoisCache is an LRU cache of answers with a time to live.
-type whoisCache struct {
+// WhoisCache keeps whois answers: at most size of them (the least recently
+// used goes first), each for ttl. A size or ttl of 0 keeps nothing. Mail
+// actions may share one (Options.WhoisCache) so that an address banned in
+// several jails, or again after a reload, is looked up once. It is safe
+// for concurrent use and starts no goroutine.
+
+type WhoisCache struct {
 	clock clock.Clock
 	size  int
 	ttl   time.Duration
@@ -174,11 +176,11 @@ type whoisEntry struct {
 	expires time.Time
 }
 
-func newWhoisCache(c clock.Clock, size int, ttl time.Duration) *whoisCache {
-	return &whoisCache{clock: c, size: size, ttl: ttl, order: list.New(), byKey: map[string]*list.Element{}}
+func NewWhoisCache(c clock.Clock, size int, ttl time.Duration) *WhoisCache {
+	return &WhoisCache{clock: c, size: size, ttl: ttl, order: list.New(), byKey: map[string]*list.Element{}}
 }
 
-func (c *whoisCache) get(key string) (string, bool) {
+func (c *WhoisCache) get(key string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[key]
@@ -195,7 +197,7 @@ func (c *whoisCache) get(key string) (string, bool) {
 	return e.text, true
 }
 
-func (c *whoisCache) put(key, text string) {
+func (c *WhoisCache) put(key, text string) {
 	if c.size <= 0 || c.ttl <= 0 {
 		return
 	}
@@ -216,7 +218,7 @@ func (c *whoisCache) put(key, text string) {
 	}
 }
 
-func (c *whoisCache) len() int {
+func (c *WhoisCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.order.Len()
