@@ -37,6 +37,11 @@ type mailJail struct {
 
 func newMailAction(log *slog.Logger, clk clock.Clock, bans func(string) []ban.Ban, opts mail.Options) *mailAction {
 	opts.Clock, opts.Log = clk, log
+	if opts.WhoisCache == nil {
+		// One cache for all jails: an attacker of several jails is
+		// looked up once.
+		opts.WhoisCache = mail.NewWhoisCache(clk, mail.DefaultWhoisCacheSize, mail.DefaultWhoisCacheTTL)
+	}
 	return &mailAction{log: log, clock: clk, bans: bans, opts: opts, jails: map[string]mailJail{}}
 }
 
@@ -132,6 +137,9 @@ func (m *mailAction) Handle(ctx context.Context, e ban.Event) error {
 			r.Matches = m.ipMatches(e.Ban)
 		}
 		if err := mr.SendBan(ctx, r); err != nil {
+			if errors.Is(err, mail.ErrBadReport) {
+				err = ban.Permanent(err)
+			}
 			errs = append(errs, err)
 		}
 	}
