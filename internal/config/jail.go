@@ -21,6 +21,8 @@ var jailOpts = []optSpec{
 	// the filter's options, which a jail may set too
 	{"usedns", 's'}, {"prefregex", 's'}, {"ignoreregex", 's'}, {"failregex", 's'},
 	{"maxlines", 'i'}, {"datepattern", 's'}, {"journalmatch", 's'},
+	// Warden's own: subnet bans
+	{"banprefix.ipv4", 's'}, {"banprefix.ipv6", 's'},
 }
 
 // jailFirstOpts are read first, to decide whether the jail is enabled.
