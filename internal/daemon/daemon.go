@@ -55,6 +55,11 @@ type Options struct {
 	PurgeAge time.Duration
 }
 
+// ResyncInterval is how often the daemon checks whether a firewall batch
+// failed since the last check, and if so sets the kernel right from the
+// active bans (a ban given up after its retries is enforced again).
+const ResyncInterval = time.Minute
+
 // DefaultPurgeAge is fail2ban's default dbpurgeage.
 const DefaultPurgeAge = 24 * time.Hour
 
@@ -196,6 +201,8 @@ func Run(ctx context.Context, o Options) error {
 	d.purge()
 	purge := o.Clock.NewTimer(time.Hour)
 	defer purge.Stop()
+	resync := o.Clock.NewTimer(ResyncInterval)
+	defer resync.Stop()
 	// What start-up used (configuration, regex compilation) goes back to
 	// the system: the idle daemon stays small.
 	debug.FreeOSMemory()
@@ -229,6 +236,13 @@ loop:
 				o.Log.Error("reload failed", "err", err)
 			}
 			_ = o.Notifier.Notify("READY=1\nSTATUS=" + d.statusLine())
+		case <-resync.C():
+			if d.fw != nil {
+				if err := d.fw.resync(ctx, d.bans.Banned); err != nil {
+					o.Log.Error("firewall resync failed", "err", err)
+				}
+			}
+			resync.Reset(ResyncInterval)
 		case <-purge.C():
 			d.purge()
 			purge.Reset(time.Hour)

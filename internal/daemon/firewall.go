@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wardenipd/warden/internal/ban"
@@ -43,6 +44,10 @@ type fwAction struct {
 	backends map[string]firewall.Backend
 	jails    map[string][]fwTarget
 	fellBack bool // the iptables actions use the nftables backend
+	last     []*config.Jail
+	// failed is set when a batch fails: the next resync sets the kernel
+	// right whatever the retries did.
+	failed atomic.Bool
 }
 
 func newFwAction(log *slog.Logger, clk clock.Clock, open FirewallOpener) *fwAction {
@@ -95,7 +100,27 @@ func (f *fwAction) HandleBatch(ctx context.Context, evs []ban.Event) error {
 			errs = append(errs, fmt.Errorf("%s: %w", kind, err))
 		}
 	}
+	if len(errs) > 0 {
+		f.failed.Store(true)
+	}
 	return errors.Join(errs...)
+}
+
+// resync sets the kernel's rules and entries right again after a failed
+// batch (whose retries may have been given up), from the active bans; it
+// does nothing when no batch failed since the last one.
+func (f *fwAction) resync(ctx context.Context, active func(jail string) []ban.Ban) error {
+	if !f.failed.Swap(false) {
+		return nil
+	}
+	f.mu.Lock()
+	jails := f.last
+	f.mu.Unlock()
+	_, err := f.configure(ctx, jails, active)
+	if err != nil {
+		f.failed.Store(true)
+	}
+	return err
 }
 
 // configure sets the kernel's rules to those of jails' firewall actions
@@ -171,6 +196,7 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 		}
 	}
 	f.jails = targets
+	f.last = jails
 
 	now := f.clock.Now()
 	for _, jail := range sortedKeys(targets) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenipd/warden/internal/ban"
+	"github.com/wardenipd/warden/internal/clock"
+	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/control"
 	"github.com/wardenipd/warden/internal/firewall"
 )
@@ -300,5 +304,49 @@ action = note
 	}
 	if _, err := os.Stat(pwned); err == nil {
 		t.Fatal("the user name from the log ran a command")
+	}
+}
+
+// TestFirewallResync: a batch the kernel kept refusing (given up by the
+// ban manager) is enforced by the next resync, from the active bans; a
+// resync without a failure since the last one does nothing.
+func TestFirewallResync(t *testing.T) {
+	nft := newKernel("nftables")
+	clk := clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	f := newFwAction(slog.New(slog.DiscardHandler), clk, opener(nft))
+	jails := []*config.Jail{{Name: "web", Actions: []config.Action{{Name: "nftables", File: "nftables", Native: "nftables",
+		Params: map[string]any{"port": "22,80", "protocol": "tcp"}}}}}
+	none := func(string) []ban.Ban { return nil }
+	if _, err := f.configure(context.Background(), jails, none); err != nil {
+		t.Fatal(err)
+	}
+	b := ban.Ban{Jail: "web", IP: "192.0.2.1", Time: clk.Now(), BanTime: time.Hour}
+	nft.failApply = 1
+	if err := f.HandleBatch(context.Background(), []ban.Event{{Kind: ban.KindBan, Ban: b}}); err == nil {
+		t.Fatal("a refused batch reported no error")
+	}
+	if _, ok := nft.has("web", "192.0.2.1"); ok {
+		t.Fatal("the fake applied a refused batch")
+	}
+	active := func(j string) []ban.Ban {
+		if j == "web" {
+			return []ban.Ban{b}
+		}
+		return nil
+	}
+	clk.Advance(10 * time.Minute)
+	if err := f.resync(context.Background(), active); err != nil {
+		t.Fatal(err)
+	}
+	to, ok := nft.has("web", "192.0.2.1")
+	if !ok || to > 50*time.Minute+time.Second || to < 50*time.Minute {
+		t.Fatalf("after resync: present %v, timeout %v (want the 50 minutes left)", ok, to)
+	}
+	setups, _ := nft.counts()
+	if err := f.resync(context.Background(), active); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := nft.counts(); s != setups {
+		t.Errorf("a resync without a failure touched the kernel (%d setups, was %d)", s, setups)
 	}
 }
