@@ -42,19 +42,31 @@ const (
 	sufPorts = "-p"
 )
 
-// flushBytes bounds the netlink bytes of one batch: the whole batch is one
-// sendmsg, which must fit the socket's send buffer (212992 bytes by
-// default).
-const flushBytes = 160 << 10
+// Batch limits. A message's element list is one netlink attribute, whose
+// length is 16 bits: at most msgElems elements (48 bytes at most each,
+// 56 with the message's share) in one message. A batch is one sendmsg,
+// which must fit the socket's send buffer: 212992 bytes by default, more
+// when root can force it (SO_SNDBUFFORCE) to sendBuf. Fewer, larger
+// transactions matter for interval sets, which the kernel walks at each
+// commit.
+const (
+	msgElems     = 1024
+	elemBytes    = 56
+	sendBuf      = 8 << 20
+	minBatchElem = 3072
+)
 
 // Backend is the nftables Backend. It is safe for concurrent use; its
 // calls are serialized.
 type Backend struct {
-	mu    sync.Mutex
-	conn  *nftables.Conn
-	dl    time.Time // the deadline of the current call's sockets
-	table *nftables.Table
-	rules map[string]*ruleSets // the rules set up, by name
+	mu   sync.Mutex
+	conn *nftables.Conn
+	dl   time.Time // the deadline of the current call's sockets
+	// batchElems is how many elements a batch holds, set from the send
+	// buffer of the last socket opened.
+	batchElems int
+	table      *nftables.Table
+	rules      map[string]*ruleSets // the rules set up, by name
 }
 
 // ruleSets are a rule's sets.
@@ -71,8 +83,9 @@ var _ firewall.Backend = (*Backend)(nil)
 // of step by an error is not reused).
 func New() (*Backend, error) {
 	b := &Backend{
-		table: &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet},
-		rules: map[string]*ruleSets{},
+		table:      &nftables.Table{Name: TableName, Family: nftables.TableFamilyINet},
+		rules:      map[string]*ruleSets{},
+		batchElems: minBatchElem,
 	}
 	conn, err := nftables.New(nftables.WithSockOptions(b.sockOptions))
 	if err != nil {
@@ -92,6 +105,18 @@ func (b *Backend) sockOptions(c *netlink.Conn) error {
 	_ = c.SetOption(netlink.ExtendedAcknowledge, true) // better errors where the kernel has them
 	if err := c.SetReadBuffer(1 << 20); err != nil {
 		return fmt.Errorf("netlink read buffer: %w", err)
+	}
+	b.batchElems = minBatchElem
+	if raw, err := c.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, sendBuf) != nil {
+				return
+			}
+			// The kernel doubles the value asked for, and reports that.
+			if n, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF); err == nil {
+				b.batchElems = max(minBatchElem, n/2*3/4/elemBytes)
+			}
+		})
 	}
 	if !b.dl.IsZero() {
 		if err := c.SetDeadline(b.dl); err != nil {
@@ -359,17 +384,18 @@ func after(p netip.Prefix) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Apply applies the changes in batches of about flushBytes. Adding an
-// entry that is present replaces its timeout (the kernel updates an
-// element's timeout when it is added again). A delete is sent as an add
-// then a delete, so that deleting an absent entry is not an error. If a
-// batch fails (an interval that overlaps a subnet in the set), its
-// changes are applied one by one, and the error lists those that failed.
+// Apply applies the changes in batches of a few thousand elements.
+// Adding an entry that is present replaces its timeout (the kernel
+// updates an element's timeout when it is added again). A delete is sent
+// as an add then a delete, so that deleting an absent entry is not an
+// error. If a batch fails (an interval that overlaps a subnet in the
+// set), its changes are applied one by one, and the error tells those
+// that failed.
 func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer b.deadline(ctx)()
-	ops := make([]op, 0, len(changes)*2)
+	ops := make([]op, 0, len(changes))
 	for i, c := range changes {
 		rs, ok := b.rules[c.Rule]
 		if !ok {
@@ -382,13 +408,12 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 		if c.Entry.Timeout < 0 {
 			return fmt.Errorf("nftables apply: %s: negative timeout", p)
 		}
-		set, els := elements(rs, p, c.Entry.Timeout)
+		timeout := c.Entry.Timeout
 		if c.Delete {
-			set, noTimeout := elements(rs, p, 0)
-			ops = append(ops, op{set: set, elems: noTimeout, index: i}, op{set: set, del: true, elems: noTimeout, index: i})
-			continue
+			timeout = 0
 		}
-		ops = append(ops, op{set: set, elems: els, index: i})
+		set, els := elements(rs, p, timeout)
+		ops = append(ops, op{set: set, del: c.Delete, elems: els, index: i})
 	}
 	var failed []error
 	for len(ops) > 0 {
@@ -396,16 +421,12 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 			return fmt.Errorf("nftables apply: %w", err)
 		}
 		n, size := 0, 0
-		for n < len(ops) && size < flushBytes {
-			size += 64 * len(ops[n].elems)
-			n++
-		}
-		// Keep a delete's add and delete in one batch.
-		if n < len(ops) && ops[n].del {
+		for n < len(ops) && size < b.batchElems {
+			size += 2 * len(ops[n].elems) // a delete sends its elements twice
 			n++
 		}
 		if err := b.send(ops[:n]); err != nil {
-			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOBUFS) {
+			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
 				return fmt.Errorf("nftables apply: %w", err)
 			}
 			failed = append(failed, b.oneByOne(ops[:n], changes)...)
@@ -418,28 +439,77 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 	return nil
 }
 
-// send queues ops, merging runs on one set into one message, and flushes.
+// send queues ops in one batch and flushes it. The ops of each set keep
+// their order (sets are independent of each other); a run of adds is sent
+// as add messages, a run of deletes as add messages then delete messages
+// of the same elements (each once).
 func (b *Backend) send(ops []op) error {
-	for i := 0; i < len(ops); {
-		j := i + 1
-		els := slices.Clone(ops[i].elems)
-		for j < len(ops) && ops[j].set == ops[i].set && ops[j].del == ops[i].del {
-			els = append(els, ops[j].elems...)
-			j++
+	var sets []*nftables.Set
+	bySet := map[*nftables.Set][]op{}
+	for _, o := range ops {
+		if _, ok := bySet[o.set]; !ok {
+			sets = append(sets, o.set)
 		}
-		var err error
-		if ops[i].del {
-			err = b.conn.SetDeleteElements(ops[i].set, els)
-		} else {
-			err = b.conn.SetAddElements(ops[i].set, els)
+		bySet[o.set] = append(bySet[o.set], o)
+	}
+	for _, set := range sets {
+		sops := bySet[set]
+		for i := 0; i < len(sops); {
+			j := i
+			var els []nftables.SetElement
+			seen := map[string]bool{}
+			for ; j < len(sops) && sops[j].del == sops[i].del; j++ {
+				if sops[i].del {
+					var key string
+					for _, e := range sops[j].elems {
+						key += string(e.Key) + "|"
+					}
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+				}
+				els = append(els, sops[j].elems...)
+			}
+			var err error
+			if sops[i].del {
+				err = b.queue(set, false, els)
+				if err == nil {
+					err = b.queue(set, true, els)
+				}
+			} else {
+				err = b.queue(set, false, els)
+			}
+			if err != nil {
+				_ = b.conn.Flush() // drop what was queued; it cannot succeed
+				return err
+			}
+			i = j
 		}
-		if err != nil {
-			_ = b.conn.Flush() // drop what was queued; it cannot succeed
-			return err
-		}
-		i = j
 	}
 	return b.conn.Flush()
+}
+
+// queue queues elements to add or delete, in messages of at most msgElems
+// (an interval's start and end in one message).
+func (b *Backend) queue(set *nftables.Set, del bool, els []nftables.SetElement) error {
+	for len(els) > 0 {
+		n := min(len(els), msgElems)
+		if n < len(els) && els[n].IntervalEnd {
+			n++
+		}
+		var err error
+		if del {
+			err = b.conn.SetDeleteElements(set, els[:n])
+		} else {
+			err = b.conn.SetAddElements(set, els[:n])
+		}
+		if err != nil {
+			return fmt.Errorf("set %s: %w", set.Name, err)
+		}
+		els = els[n:]
+	}
+	return nil
 }
 
 // oneByOne applies each change of a failed batch in its own transaction
@@ -447,16 +517,11 @@ func (b *Backend) send(ops []op) error {
 // add overlapped a subnet in the set) had nothing to delete.
 func (b *Backend) oneByOne(ops []op, changes []firewall.Change) []error {
 	var errs []error
-	for i := 0; i < len(ops); {
-		j := i + 1
-		for j < len(ops) && ops[j].index == ops[i].index {
-			j++
-		}
+	for i := range ops {
 		c := changes[ops[i].index]
-		if err := b.send(ops[i:j]); err != nil && !c.Delete {
+		if err := b.send(ops[i : i+1]); err != nil && !c.Delete {
 			errs = append(errs, fmt.Errorf("add %s to %s: %w", c.Entry.Prefix, c.Rule, err))
 		}
-		i = j
 	}
 	return errs
 }
