@@ -66,29 +66,35 @@ func hooks(r firewall.Rule) []string {
 }
 
 // chainRules returns the rules of r's chain in one family, each as the
-// iptables arguments after "-A CHAIN".
+// iptables arguments after "-A CHAIN". Reject answers tcp with a reset
+// (as the nftables backend does) and the rest with an ICMP port
+// unreachable.
 func chainRules(r firewall.Rule, v6 bool) []string {
 	match := "-m set --match-set " + setName(r.Name, v6) + " src"
-	target := "-j DROP"
-	if r.Block == firewall.Reject {
-		if v6 {
-			target = "-j REJECT --reject-with icmp6-port-unreachable"
-		} else {
-			target = "-j REJECT --reject-with icmp-port-unreachable"
+	target := func(proto string) string {
+		switch {
+		case r.Block != firewall.Reject:
+			return "-j DROP"
+		case proto == "tcp":
+			return "-j REJECT --reject-with tcp-reset"
+		case v6:
+			return "-j REJECT --reject-with icmp6-port-unreachable"
+		default:
+			return "-j REJECT --reject-with icmp-port-unreachable"
 		}
 	}
 	if len(r.Protocols) == 0 {
-		return []string{match + " " + target}
+		return []string{match + " " + target("")}
 	}
 	groups := portGroups(r.Ports)
 	var out []string
 	for _, p := range r.Protocols {
 		if len(groups) == 0 {
-			out = append(out, "-p "+p+" "+match+" "+target)
+			out = append(out, "-p "+p+" "+match+" "+target(p))
 			continue
 		}
 		for _, g := range groups {
-			out = append(out, "-p "+p+" -m multiport --dports "+g+" "+match+" "+target)
+			out = append(out, "-p "+p+" -m multiport --dports "+g+" "+match+" "+target(p))
 		}
 	}
 	return out
