@@ -223,8 +223,8 @@ func (b *Backend) Entries(ctx context.Context, rule string) ([]firewall.Entry, e
 
 // checkRule refuses a rule the backend cannot express.
 func checkRule(r firewall.Rule) error {
-	if !validName(r.Name) {
-		return fmt.Errorf("rule name %q: want 1 to %d bytes of [A-Za-z0-9_.-]", r.Name, maxNameLen)
+	if !firewall.ValidName(r.Name) {
+		return fmt.Errorf("rule name %q: want 1 to %d bytes of [A-Za-z0-9_.-]", r.Name, firewall.MaxNameLen)
 	}
 	for _, p := range r.Protocols {
 		switch p {
@@ -249,22 +249,6 @@ func checkRule(r firewall.Rule) error {
 		}
 	}
 	return nil
-}
-
-// maxNameLen and validName are firewall.ValidName's.
-const maxNameLen = 24
-
-func validName(name string) bool {
-	if name == "" || len(name) > maxNameLen {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // run runs a binary with stdin and returns its standard output; its
