@@ -131,14 +131,17 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		return err
 	}
 	var oldSets []string
+	exists := map[string]bool{}
 	for _, name := range strings.Fields(string(out)) {
 		if ownSet(name) {
 			oldSets = append(oldSets, name)
+			exists[name] = true
 		}
 	}
-	// The sets first: a rule that matches a set needs it.
-	if len(byName) > 0 {
-		if _, err := b.run(ctx, []byte(createSets(rules, b.maxElem)), b.ipset, "restore", "-exist"); err != nil {
+	// The sets first: a rule that matches a set needs it. A set that
+	// exists is kept as it is, whatever its capacity.
+	if create := createSets(rules, exists, b.maxElem); create != "" {
+		if _, err := b.run(ctx, []byte(create), b.ipset, "restore", "-exist"); err != nil {
 			return fmt.Errorf("create sets: %w", err)
 		}
 	}

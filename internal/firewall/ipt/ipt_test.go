@@ -281,6 +281,17 @@ func TestKernelBigBatch(t *testing.T) {
 	if got := len(entryMap(t, b, "big")); got != len(changes) {
 		t.Fatalf("%d entries, want %d", got, len(changes))
 	}
+	// A Backend of another capacity keeps the sets as they are.
+	b2, err := New(Options{MaxElem: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Setup(ctx, []firewall.Rule{{Name: "big", Protocols: []string{"udp"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(entryMap(t, b2, "big")); got != len(changes) {
+		t.Fatalf("after Setup: %d entries, want %d", got, len(changes))
+	}
 }
 
 // manyAdds returns n adds of distinct sources, a fifth of them IPv6.

@@ -210,12 +210,19 @@ func setupScript(st state, rules []firewall.Rule, v6 bool) string {
 }
 
 // createSets is the ipset restore script (run with -exist) that creates
-// the rules' sets that are missing.
-func createSets(rules []firewall.Rule, maxElem int) string {
+// the rules' sets that do not exist.
+func createSets(rules []firewall.Rule, exists map[string]bool, maxElem int) string {
 	var b strings.Builder
 	for _, r := range rules {
-		fmt.Fprintf(&b, "create %s hash:net family inet hashsize 1024 maxelem %d timeout 0\n", setName(r.Name, false), maxElem)
-		fmt.Fprintf(&b, "create %s hash:net family inet6 hashsize 1024 maxelem %d timeout 0\n", setName(r.Name, true), maxElem)
+		for _, v6 := range []bool{false, true} {
+			name, fam := setName(r.Name, v6), "inet"
+			if v6 {
+				fam = "inet6"
+			}
+			if !exists[name] {
+				fmt.Fprintf(&b, "create %s hash:net family %s hashsize 1024 maxelem %d timeout 0\n", name, fam, maxElem)
+			}
+		}
 	}
 	return b.String()
 }
