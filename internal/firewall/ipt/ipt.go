@@ -113,14 +113,11 @@ func (b *Backend) Name() string { return "iptables" }
 // FORWARD at their heads, and removes the jumps, chains and sets of rules
 // not listed.
 func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
+	if err := firewall.ValidateRules(rules); err != nil {
+		return err
+	}
 	byName := make(map[string]firewall.Rule, len(rules))
 	for _, r := range rules {
-		if err := checkRule(r); err != nil {
-			return err
-		}
-		if _, dup := byName[r.Name]; dup {
-			return fmt.Errorf("rule %q: listed twice", r.Name)
-		}
 		byName[r.Name] = r
 	}
 	b.mu.Lock()
@@ -224,36 +221,6 @@ func (b *Backend) Entries(ctx context.Context, rule string) ([]firewall.Entry, e
 	return entries, nil
 }
 
-// checkRule refuses a rule the backend cannot express.
-func checkRule(r firewall.Rule) error {
-	if !firewall.ValidName(r.Name) {
-		return fmt.Errorf("rule name %q: want 1 to %d bytes of [A-Za-z0-9_.-]", r.Name, firewall.MaxNameLen)
-	}
-	for _, p := range r.Protocols {
-		switch p {
-		case "tcp", "udp", "sctp", "udplite":
-		default:
-			return fmt.Errorf("rule %q: protocol %q: want tcp, udp, sctp or udplite", r.Name, p)
-		}
-	}
-	for _, pr := range r.Ports {
-		if pr.From == 0 || pr.From > pr.To {
-			return fmt.Errorf("rule %q: port range %d:%d", r.Name, pr.From, pr.To)
-		}
-	}
-	switch r.Block {
-	case firewall.Drop, firewall.Reject:
-	default:
-		return fmt.Errorf("rule %q: unknown block %d", r.Name, r.Block)
-	}
-	for _, h := range r.Hooks {
-		if h != firewall.Input && h != firewall.Forward {
-			return fmt.Errorf("rule %q: unknown hook %d", r.Name, h)
-		}
-	}
-	return nil
-}
-
 // run runs a binary with stdin and returns its standard output; its
 // error carries the binary's standard error.
 func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
@@ -279,24 +246,15 @@ func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...st
 	return stdout.Bytes(), nil
 }
 
-// canonical returns p's standard form: masked, an IPv4-mapped IPv6
-// prefix as IPv4.
+// canonical returns p in firewall.Normalize's form, refusing what an
+// ipset hash:net cannot hold (a /0).
 func canonical(p netip.Prefix) (netip.Prefix, error) {
-	if !p.IsValid() {
-		return p, errors.New("invalid prefix")
+	n, err := firewall.Normalize(p)
+	if err != nil {
+		return n, err
 	}
-	a, bits := p.Addr(), p.Bits()
-	if a.Is4In6() {
-		if bits < 96 {
-			return p, fmt.Errorf("prefix %s: IPv4-mapped with fewer than 96 bits", p)
-		}
-		a, bits = a.Unmap(), bits-96
+	if n.Bits() == 0 {
+		return n, fmt.Errorf("prefix %s: ipset cannot hold a /0", p)
 	}
-	if a.Zone() != "" {
-		a = a.WithZone("")
-	}
-	if bits == 0 {
-		return p, fmt.Errorf("prefix %s: ipset cannot hold a /0", p)
-	}
-	return netip.PrefixFrom(a, bits).Masked(), nil
+	return n, nil
 }

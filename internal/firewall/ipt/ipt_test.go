@@ -237,60 +237,34 @@ func TestKernelManyPorts(t *testing.T) {
 	}
 }
 
-func TestKernelExpiry(t *testing.T) {
+// TestKernelLimits checks what ipset cannot hold as asked: a timeout
+// longer than MaxTimeout is cut to it; and that a set made with another
+// capacity is kept with its entries.
+func TestKernelLimits(t *testing.T) {
 	b := newBackend(t, "")
 	ctx := testCtx(t)
-	if err := b.Setup(ctx, []firewall.Rule{{Name: "exp"}}); err != nil {
+	if err := b.Setup(ctx, []firewall.Rule{{Name: "lim"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Apply(ctx, []firewall.Change{
-		add("exp", "192.0.2.7", time.Second),
-		add("exp", "2001:db8::/64", time.Second),
-		add("exp", "192.0.2.8", 0),
-		add("exp", "192.0.2.9", 1000*time.Hour), // longer than ipset keeps: cut
-	}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := entryMap(t, b, "exp")
-		if len(got) == 2 {
-			checkEntries(t, got, map[string][2]time.Duration{
-				"192.0.2.8/32": {0, 0},
-				"192.0.2.9/32": {MaxTimeout - 10*time.Second, MaxTimeout},
-			})
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("entries did not expire: %v", got)
-		}
-		time.Sleep(100 * time.Millisecond) // the kernel's clock, not ours
-	}
-}
-
-func TestKernelBigBatch(t *testing.T) {
-	b := newBackend(t, "")
-	ctx := testCtx(t)
-	if err := b.Setup(ctx, []firewall.Rule{{Name: "big"}}); err != nil {
-		t.Fatal(err)
-	}
-	changes := manyAdds("big", 10000)
+	changes := append(manyAdds("lim", 100), add("lim", "192.0.2.9", 1000*time.Hour))
 	if err := b.Apply(ctx, changes); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(entryMap(t, b, "big")); got != len(changes) {
-		t.Fatalf("%d entries, want %d", got, len(changes))
+	if d := entryMap(t, b, "lim")["192.0.2.9/32"]; d < MaxTimeout-10*time.Second || d > MaxTimeout {
+		t.Errorf("a 1000 h timeout is %v, want MaxTimeout %v", d, MaxTimeout)
 	}
-	// A Backend of another capacity keeps the sets as they are.
 	b2, err := New(Options{MaxElem: 20000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b2.Setup(ctx, []firewall.Rule{{Name: "big", Protocols: []string{"udp"}}}); err != nil {
+	if err := b2.Setup(ctx, []firewall.Rule{{Name: "lim", Protocols: []string{"udp"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(entryMap(t, b2, "big")); got != len(changes) {
-		t.Fatalf("after Setup: %d entries, want %d", got, len(changes))
+	if got := len(entryMap(t, b2, "lim")); got != len(changes) {
+		t.Fatalf("after a Setup of another capacity: %d entries, want %d", got, len(changes))
+	}
+	if out := command(t, "ipset", "list", "-t", "wdn-lim-4"); !strings.Contains(out, "maxelem 1048576") {
+		t.Errorf("the set is not the one of DefaultMaxElem:\n%s", out)
 	}
 }
 

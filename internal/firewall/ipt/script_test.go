@@ -144,27 +144,6 @@ add wdn-a-6 2001:db8::1 timeout 60
 	}
 }
 
-func TestCheckRule(t *testing.T) {
-	for _, r := range []firewall.Rule{
-		{Name: ""},
-		{Name: strings.Repeat("x", 25)},
-		{Name: "a b"},
-		{Name: "a;b"},
-		{Name: "a", Protocols: []string{"icmp"}},
-		{Name: "a", Ports: []firewall.PortRange{{From: 0, To: 10}}},
-		{Name: "a", Ports: []firewall.PortRange{{From: 10, To: 9}}},
-		{Name: "a", Block: 7},
-		{Name: "a", Hooks: []firewall.Hook{3}},
-	} {
-		if err := checkRule(r); err == nil {
-			t.Errorf("checkRule(%+v): no error", r)
-		}
-	}
-	if err := checkRule(firewall.Rule{Name: strings.Repeat("x", 24), Protocols: []string{"sctp", "udplite"}}); err != nil {
-		t.Errorf("checkRule: %v", err)
-	}
-}
-
 func TestOwnSet(t *testing.T) {
 	for name, want := range map[string]bool{
 		"wdn-sshd-4": true, "wdn-sshd-6": true, "wdn-a-b-6": true,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
 	"github.com/wardenipd/warden/internal/firewall"
@@ -34,10 +35,7 @@ type peer struct {
 // the test ends.
 func newPeer(t *testing.T) peer {
 	t.Helper()
-	needKernel(t)
-	if _, err := exec.LookPath("ip"); err != nil {
-		missing(t, "the ip command (iproute2)")
-	}
+	needKernel(t, "")
 	id := strconv.Itoa(os.Getpid() % 1000000)
 	p := peer{ns: "wdn-ipt-test-" + id,
 		host4: "10.231.7.1", me4: "10.231.7.2", host6: "fd00:7::1", me6: "fd00:7::2"}
@@ -135,6 +133,7 @@ func timedOut(err error) bool {
 // bans block the ports they name, lift when deleted, and lift on their
 // own when their timeout passes.
 func TestTraffic(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // the last cleanup: after the servers'
 	p := newPeer(t)
 	b := newBackend(t, "")
 	ctx := testCtx(t)
