@@ -32,11 +32,11 @@ type peer struct {
 }
 
 // newPeer creates the namespace and the veth pair; both are deleted when
-// the test ends.
-func newPeer(t *testing.T) peer {
+// the test ends. n tells apart the peers of one test process.
+func newPeer(t *testing.T, n int) peer {
 	t.Helper()
 	needKernel(t, "")
-	id := strconv.Itoa(os.Getpid() % 1000000)
+	id := strconv.Itoa(os.Getpid()%100000) + "x" + strconv.Itoa(n)
 	p := peer{ns: "wdn-ipt-test-" + id,
 		host4: "10.231.7.1", me4: "10.231.7.2", host6: "fd00:7::1", me6: "fd00:7::2"}
 	hostIf, peerIf := "wdnh"+id, "wdnp"+id
@@ -134,8 +134,14 @@ func timedOut(err error) bool {
 // own when their timeout passes.
 func TestTraffic(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // the last cleanup: after the servers'
-	p := newPeer(t)
-	b := newBackend(t, "")
+	for i, v := range variants {
+		t.Run(variantName(v), func(t *testing.T) { testTraffic(t, v, i) })
+	}
+}
+
+func testTraffic(t *testing.T, v string, n int) {
+	p := newPeer(t, n)
+	b := newBackend(t, v)
 	ctx := testCtx(t)
 	banned, other := serve(t), serve(t)
 	rule := firewall.Rule{Name: "traffic", Protocols: []string{"tcp"},
