@@ -17,6 +17,12 @@
 // iptables' 28 and sets within ipset's 31). Every chain and set whose name
 // starts with "wdn-" is Warden's: Setup removes those not listed and
 // Teardown all of them.
+//
+// A chain holds one rule per protocol and group of at most 15 ports
+// (multiport's limit; a range counts as two). Block Reject answers tcp
+// with a reset and other protocols with an ICMP port unreachable. ipset
+// counts timeouts in whole seconds up to MaxTimeout (about 24.8 days): a
+// longer ban is cut to it, and the daemon must add it again before then.
 package ipt
 
 import (
