@@ -46,8 +46,13 @@ func ownSet(name string) bool {
 // ruleOfSet is the rule name in an ownSet name.
 func ruleOfSet(name string) string { return name[len(prefix) : len(name)-2] }
 
-// hookChains are the built-in chains of the hooks.
-var hookChains = [...]string{firewall.Input: "INPUT", firewall.Forward: "FORWARD"}
+// hookChain is the built-in chain of a hook.
+func hookChain(h firewall.Hook) string {
+	if h == firewall.Forward {
+		return "FORWARD"
+	}
+	return "INPUT"
+}
 
 // hooks returns the chains a rule is jumped to from.
 func hooks(r firewall.Rule) []string {
@@ -59,7 +64,7 @@ func hooks(r firewall.Rule) []string {
 	for _, h := range r.Hooks {
 		if !seen[h] {
 			seen[h] = true
-			out = append(out, hookChains[h])
+			out = append(out, hookChain(h))
 		}
 	}
 	return out
