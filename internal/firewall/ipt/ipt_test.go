@@ -63,7 +63,7 @@ func entryMap(t testing.TB, b *Backend, rule string) map[string]time.Duration {
 func lines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
 
 func TestKernelSetupApplyTeardown(t *testing.T) {
-	for _, v := range variants {
+	for _, v := range variants() {
 		t.Run(variantName(v), func(t *testing.T) {
 			b := newBackend(t, v)
 			ctx := testCtx(t)

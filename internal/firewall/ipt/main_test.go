@@ -14,9 +14,9 @@ import (
 // (root and unshare(1)); the kernel tests run only there.
 func TestMain(m *testing.M) { fwtest.Main(m) }
 
-// variants are the iptables binaries the kernel tests run: the host's
+// variants returns the iptables binaries the kernel tests run: the host's
 // default and, explicitly, the legacy one.
-var variants = []string{"", "legacy"}
+func variants() []string { return []string{"", "legacy"} }
 
 func variantName(v string) string {
 	if v == "" {

@@ -134,7 +134,7 @@ func timedOut(err error) bool {
 // own when their timeout passes.
 func TestTraffic(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // the last cleanup: after the servers'
-	for i, v := range variants {
+	for i, v := range variants() {
 		t.Run(variantName(v), func(t *testing.T) { testTraffic(t, v, i) })
 	}
 }
