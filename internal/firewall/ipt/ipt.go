@@ -17,6 +17,12 @@
 // iptables' 28 and sets within ipset's 31). Every chain and set whose name
 // starts with "wdn-" is Warden's: Setup removes those not listed and
 // Teardown all of them.
+//
+// A chain holds one rule per protocol and group of at most 15 ports
+// (multiport's limit; a range counts as two). Block Reject answers tcp
+// with a reset and other protocols with an ICMP port unreachable. ipset
+// counts timeouts in whole seconds up to MaxTimeout (about 24.8 days): a
+// longer ban is cut to it, and the daemon must add it again before then.
 package ipt
 
 import (
@@ -113,14 +119,11 @@ func (b *Backend) Name() string { return "iptables" }
 // FORWARD at their heads, and removes the jumps, chains and sets of rules
 // not listed.
 func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
+	if err := firewall.ValidateRules(rules); err != nil {
+		return err
+	}
 	byName := make(map[string]firewall.Rule, len(rules))
 	for _, r := range rules {
-		if err := checkRule(r); err != nil {
-			return err
-		}
-		if _, dup := byName[r.Name]; dup {
-			return fmt.Errorf("rule %q: listed twice", r.Name)
-		}
 		byName[r.Name] = r
 	}
 	b.mu.Lock()
@@ -131,14 +134,17 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		return err
 	}
 	var oldSets []string
+	exists := map[string]bool{}
 	for _, name := range strings.Fields(string(out)) {
 		if ownSet(name) {
 			oldSets = append(oldSets, name)
+			exists[name] = true
 		}
 	}
-	// The sets first: a rule that matches a set needs it.
-	if len(byName) > 0 {
-		if _, err := b.run(ctx, []byte(createSets(rules, b.maxElem)), b.ipset, "restore", "-exist"); err != nil {
+	// The sets first: a rule that matches a set needs it. A set that
+	// exists is kept as it is, whatever its capacity.
+	if create := createSets(rules, exists, b.maxElem); create != "" {
+		if _, err := b.run(ctx, []byte(create), b.ipset, "restore", "-exist"); err != nil {
 			return fmt.Errorf("create sets: %w", err)
 		}
 	}
@@ -221,52 +227,6 @@ func (b *Backend) Entries(ctx context.Context, rule string) ([]firewall.Entry, e
 	return entries, nil
 }
 
-// checkRule refuses a rule the backend cannot express.
-func checkRule(r firewall.Rule) error {
-	if !validName(r.Name) {
-		return fmt.Errorf("rule name %q: want 1 to %d bytes of [A-Za-z0-9_.-]", r.Name, maxNameLen)
-	}
-	for _, p := range r.Protocols {
-		switch p {
-		case "tcp", "udp", "sctp", "udplite":
-		default:
-			return fmt.Errorf("rule %q: protocol %q: want tcp, udp, sctp or udplite", r.Name, p)
-		}
-	}
-	for _, pr := range r.Ports {
-		if pr.From == 0 || pr.From > pr.To {
-			return fmt.Errorf("rule %q: port range %d:%d", r.Name, pr.From, pr.To)
-		}
-	}
-	switch r.Block {
-	case firewall.Drop, firewall.Reject:
-	default:
-		return fmt.Errorf("rule %q: unknown block %d", r.Name, r.Block)
-	}
-	for _, h := range r.Hooks {
-		if h != firewall.Input && h != firewall.Forward {
-			return fmt.Errorf("rule %q: unknown hook %d", r.Name, h)
-		}
-	}
-	return nil
-}
-
-// maxNameLen and validName are firewall.ValidName's.
-const maxNameLen = 24
-
-func validName(name string) bool {
-	if name == "" || len(name) > maxNameLen {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // run runs a binary with stdin and returns its standard output; its
 // error carries the binary's standard error.
 func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
@@ -292,24 +252,15 @@ func (b *Backend) run(ctx context.Context, stdin []byte, name string, args ...st
 	return stdout.Bytes(), nil
 }
 
-// canonical returns p's standard form: masked, an IPv4-mapped IPv6
-// prefix as IPv4.
+// canonical returns p in firewall.Normalize's form, refusing what an
+// ipset hash:net cannot hold (a /0).
 func canonical(p netip.Prefix) (netip.Prefix, error) {
-	if !p.IsValid() {
-		return p, errors.New("invalid prefix")
+	n, err := firewall.Normalize(p)
+	if err != nil {
+		return n, err
 	}
-	a, bits := p.Addr(), p.Bits()
-	if a.Is4In6() {
-		if bits < 96 {
-			return p, fmt.Errorf("prefix %s: IPv4-mapped with fewer than 96 bits", p)
-		}
-		a, bits = a.Unmap(), bits-96
+	if n.Bits() == 0 {
+		return n, fmt.Errorf("prefix %s: ipset cannot hold a /0", p)
 	}
-	if a.Zone() != "" {
-		a = a.WithZone("")
-	}
-	if bits == 0 {
-		return p, fmt.Errorf("prefix %s: ipset cannot hold a /0", p)
-	}
-	return netip.PrefixFrom(a, bits).Masked(), nil
+	return n, nil
 }

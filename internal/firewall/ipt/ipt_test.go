@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func entryMap(t testing.TB, b *Backend, rule string) map[string]time.Duration {
 func lines(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
 
 func TestKernelSetupApplyTeardown(t *testing.T) {
-	for _, v := range variants {
+	for _, v := range variants() {
 		t.Run(variantName(v), func(t *testing.T) {
 			b := newBackend(t, v)
 			ctx := testCtx(t)
@@ -236,47 +237,34 @@ func TestKernelManyPorts(t *testing.T) {
 	}
 }
 
-func TestKernelExpiry(t *testing.T) {
+// TestKernelLimits checks what ipset cannot hold as asked: a timeout
+// longer than MaxTimeout is cut to it; and that a set made with another
+// capacity is kept with its entries.
+func TestKernelLimits(t *testing.T) {
 	b := newBackend(t, "")
 	ctx := testCtx(t)
-	if err := b.Setup(ctx, []firewall.Rule{{Name: "exp"}}); err != nil {
+	if err := b.Setup(ctx, []firewall.Rule{{Name: "lim"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Apply(ctx, []firewall.Change{
-		add("exp", "192.0.2.7", time.Second),
-		add("exp", "2001:db8::/64", time.Second),
-		add("exp", "192.0.2.8", 0),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := entryMap(t, b, "exp")
-		if len(got) == 1 {
-			if d, ok := got["192.0.2.8/32"]; !ok || d != 0 {
-				t.Fatalf("after expiry: %v, want only the permanent 192.0.2.8", got)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("entries did not expire: %v", got)
-		}
-		time.Sleep(100 * time.Millisecond) // the kernel's clock, not ours
-	}
-}
-
-func TestKernelBigBatch(t *testing.T) {
-	b := newBackend(t, "")
-	ctx := testCtx(t)
-	if err := b.Setup(ctx, []firewall.Rule{{Name: "big"}}); err != nil {
-		t.Fatal(err)
-	}
-	changes := manyAdds("big", 10000)
+	changes := append(manyAdds("lim", 100), add("lim", "192.0.2.9", 1000*time.Hour))
 	if err := b.Apply(ctx, changes); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(entryMap(t, b, "big")); got != len(changes) {
-		t.Fatalf("%d entries, want %d", got, len(changes))
+	if d := entryMap(t, b, "lim")["192.0.2.9/32"]; d < MaxTimeout-10*time.Second || d > MaxTimeout {
+		t.Errorf("a 1000 h timeout is %v, want MaxTimeout %v", d, MaxTimeout)
+	}
+	b2, err := New(Options{MaxElem: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.Setup(ctx, []firewall.Rule{{Name: "lim", Protocols: []string{"udp"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(entryMap(t, b2, "lim")); got != len(changes) {
+		t.Fatalf("after a Setup of another capacity: %d entries, want %d", got, len(changes))
+	}
+	if out := command(t, "ipset", "list", "-t", "wdn-lim-4"); !strings.Contains(out, "maxelem 1048576") {
+		t.Errorf("the set is not the one of DefaultMaxElem:\n%s", out)
 	}
 }
 
@@ -313,5 +301,34 @@ func BenchmarkApply100k(b *testing.B) {
 		if err := be.Apply(ctx, changes); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestKernelConcurrent calls the backend from several goroutines at once.
+func TestKernelConcurrent(t *testing.T) {
+	b := newBackend(t, "")
+	ctx := testCtx(t)
+	if err := b.Setup(ctx, []firewall.Rule{{Name: "conc"}}); err != nil {
+		t.Fatal(err)
+	}
+	all := manyAdds("conc", 400)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			errs <- b.Apply(ctx, all[i*100:(i+1)*100])
+			_, err := b.Entries(ctx, "conc")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(entryMap(t, b, "conc")); got != len(all) {
+		t.Errorf("%d entries, want %d", got, len(all))
 	}
 }

@@ -46,8 +46,13 @@ func ownSet(name string) bool {
 // ruleOfSet is the rule name in an ownSet name.
 func ruleOfSet(name string) string { return name[len(prefix) : len(name)-2] }
 
-// hookChains are the built-in chains of the hooks.
-var hookChains = [...]string{firewall.Input: "INPUT", firewall.Forward: "FORWARD"}
+// hookChain is the built-in chain of a hook.
+func hookChain(h firewall.Hook) string {
+	if h == firewall.Forward {
+		return "FORWARD"
+	}
+	return "INPUT"
+}
 
 // hooks returns the chains a rule is jumped to from.
 func hooks(r firewall.Rule) []string {
@@ -59,36 +64,42 @@ func hooks(r firewall.Rule) []string {
 	for _, h := range r.Hooks {
 		if !seen[h] {
 			seen[h] = true
-			out = append(out, hookChains[h])
+			out = append(out, hookChain(h))
 		}
 	}
 	return out
 }
 
 // chainRules returns the rules of r's chain in one family, each as the
-// iptables arguments after "-A CHAIN".
+// iptables arguments after "-A CHAIN". Reject answers tcp with a reset
+// (as the nftables backend does) and the rest with an ICMP port
+// unreachable.
 func chainRules(r firewall.Rule, v6 bool) []string {
 	match := "-m set --match-set " + setName(r.Name, v6) + " src"
-	target := "-j DROP"
-	if r.Block == firewall.Reject {
-		if v6 {
-			target = "-j REJECT --reject-with icmp6-port-unreachable"
-		} else {
-			target = "-j REJECT --reject-with icmp-port-unreachable"
+	target := func(proto string) string {
+		switch {
+		case r.Block != firewall.Reject:
+			return "-j DROP"
+		case proto == "tcp":
+			return "-j REJECT --reject-with tcp-reset"
+		case v6:
+			return "-j REJECT --reject-with icmp6-port-unreachable"
+		default:
+			return "-j REJECT --reject-with icmp-port-unreachable"
 		}
 	}
 	if len(r.Protocols) == 0 {
-		return []string{match + " " + target}
+		return []string{match + " " + target("")}
 	}
 	groups := portGroups(r.Ports)
 	var out []string
 	for _, p := range r.Protocols {
 		if len(groups) == 0 {
-			out = append(out, "-p "+p+" "+match+" "+target)
+			out = append(out, "-p "+p+" "+match+" "+target(p))
 			continue
 		}
 		for _, g := range groups {
-			out = append(out, "-p "+p+" -m multiport --dports "+g+" "+match+" "+target)
+			out = append(out, "-p "+p+" -m multiport --dports "+g+" "+match+" "+target(p))
 		}
 	}
 	return out
@@ -204,12 +215,19 @@ func setupScript(st state, rules []firewall.Rule, v6 bool) string {
 }
 
 // createSets is the ipset restore script (run with -exist) that creates
-// the rules' sets that are missing.
-func createSets(rules []firewall.Rule, maxElem int) string {
+// the rules' sets that do not exist.
+func createSets(rules []firewall.Rule, exists map[string]bool, maxElem int) string {
 	var b strings.Builder
 	for _, r := range rules {
-		fmt.Fprintf(&b, "create %s hash:net family inet hashsize 1024 maxelem %d timeout 0\n", setName(r.Name, false), maxElem)
-		fmt.Fprintf(&b, "create %s hash:net family inet6 hashsize 1024 maxelem %d timeout 0\n", setName(r.Name, true), maxElem)
+		for _, v6 := range []bool{false, true} {
+			name, fam := setName(r.Name, v6), "inet"
+			if v6 {
+				fam = "inet6"
+			}
+			if !exists[name] {
+				fmt.Fprintf(&b, "create %s hash:net family %s hashsize 1024 maxelem %d timeout 0\n", name, fam, maxElem)
+			}
+		}
 	}
 	return b.String()
 }
