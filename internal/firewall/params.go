@@ -211,11 +211,18 @@ func RuleFromParams(file string, params map[string]string, lookup LookupFunc) (R
 	}
 
 	if af.nft {
-		h, err := parseHook(get("chain_hook", "input"))
-		if err != nil {
-			return Rule{}, fmt.Errorf("action %s: chain_hook: %w", file, err)
+		// chain is the nftables chain's name in fail2ban's file, but
+		// the jail's "chain = INPUT,FORWARD" (passed on by action_)
+		// names hooks: when chain reads as hooks, it wins.
+		if hs, err := parseHooks(get("chain", "")); err == nil {
+			r.Hooks = hs
+		} else {
+			h, err := parseHook(get("chain_hook", "input"))
+			if err != nil {
+				return Rule{}, fmt.Errorf("action %s: chain_hook: %w", file, err)
+			}
+			r.Hooks = []Hook{h}
 		}
-		r.Hooks = []Hook{h}
 	} else {
 		r.Hooks, err = parseHooks(get("chain", "INPUT"))
 		if err != nil {

@@ -115,6 +115,11 @@ func TestRuleFromParams(t *testing.T) {
 			firewall.Rule{Name: "web", Protocols: []string{"tcp", "udp"}, Ports: []firewall.PortRange{{80, 80}, {443, 443}}, Block: firewall.Drop, Hooks: in}},
 		{"nftables-allports", map[string]string{"name": "all", "protocol": "tcp", "chain_hook": "forward", "blocktype": "reject with tcp reset"},
 			firewall.Rule{Name: "all", Protocols: []string{"tcp"}, Block: firewall.Reject, Hooks: []firewall.Hook{firewall.Forward}}},
+		// The jail's chain = INPUT,FORWARD names hooks for nftables too.
+		{"nftables", map[string]string{"name": "dock", "port": "ssh", "chain": "INPUT,FORWARD", "chain_hook": "input"},
+			firewall.Rule{Name: "dock", Protocols: []string{"tcp"}, Ports: ssh, Block: firewall.Reject, Hooks: []firewall.Hook{firewall.Input, firewall.Forward}}},
+		{"nftables", map[string]string{"name": "dock", "port": "ssh", "chain": "f2b-chain", "chain_hook": "forward"},
+			firewall.Rule{Name: "dock", Protocols: []string{"tcp"}, Ports: ssh, Block: firewall.Reject, Hooks: []firewall.Hook{firewall.Forward}}},
 		{"nftables", map[string]string{},
 			firewall.Rule{Name: "default", Protocols: []string{"tcp"}, Ports: ssh, Block: firewall.Reject, Hooks: in}},
 		{"iptables", map[string]string{"name": "sshd", "blocktype": "REJECT --reject-with icmp-port-unreachable"},
