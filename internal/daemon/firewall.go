@@ -16,6 +16,7 @@ import (
 	"github.com/wardenipd/warden/internal/clock"
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/firewall"
+	"github.com/wardenipd/warden/internal/firewall/ipt"
 )
 
 // FirewallOpener opens the firewall backend of a kind: "nftables" or
@@ -91,6 +92,9 @@ func (f *fwAction) HandleBatch(ctx context.Context, evs []ban.Event) error {
 		for _, t := range targets {
 			c := ch
 			c.Rule = t.rule
+			if !c.Delete {
+				c.Entry.Timeout = kernelTimeout(t.kind, c.Entry.Timeout)
+			}
 			byKind[t.kind] = append(byKind[t.kind], c)
 		}
 	}
@@ -227,7 +231,7 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 			}
 			for p, left := range want {
 				if !present[p] {
-					chs = append(chs, firewall.Change{Rule: t.rule, Entry: firewall.Entry{Prefix: p, Timeout: left}})
+					chs = append(chs, firewall.Change{Rule: t.rule, Entry: firewall.Entry{Prefix: p, Timeout: kernelTimeout(t.kind, left)}})
 				}
 			}
 			if len(chs) == 0 {
@@ -307,6 +311,17 @@ func timeLeft(b ban.Ban, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	return left.Truncate(time.Second) + time.Second, true
+}
+
+// kernelTimeout is the timeout a backend is given for a ban with left to
+// run: ipset keeps at most ipt.MaxTimeout (about 24.8 days), so a longer
+// ban has none there (0, permanent) and ends by Warden's unban, rather
+// than by the kernel before its time.
+func kernelTimeout(kind string, left time.Duration) time.Duration {
+	if kind == "iptables" && left > ipt.MaxTimeout {
+		return 0
+	}
+	return left
 }
 
 // stringParams renders an action's parameters as the strings its

@@ -350,3 +350,18 @@ func TestFirewallResync(t *testing.T) {
 		t.Errorf("a resync without a failure touched the kernel (%d setups, was %d)", s, setups)
 	}
 }
+
+// TestKernelTimeout: ipset cannot keep a timeout beyond ipt.MaxTimeout,
+// so a longer ban goes there without one; nftables takes it as it is.
+func TestKernelTimeout(t *testing.T) {
+	long := 60 * 24 * time.Hour
+	if got := kernelTimeout("iptables", long); got != 0 {
+		t.Errorf("iptables, 60 days: %v, want 0 (no kernel timeout)", got)
+	}
+	if got := kernelTimeout("iptables", time.Hour); got != time.Hour {
+		t.Errorf("iptables, 1 hour: %v", got)
+	}
+	if got := kernelTimeout("nftables", long); got != long {
+		t.Errorf("nftables, 60 days: %v", got)
+	}
+}
