@@ -96,11 +96,9 @@ func banTarget(s string) (string, error) {
 	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
 		return a.Unmap().String(), nil
 	}
-	if p, err := netip.ParsePrefix(s); err == nil {
-		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-		}
-		return p.Masked().String(), nil
+	if _, err := netip.ParsePrefix(s); err == nil {
+		p, _ := banPrefix(s)
+		return p.String(), nil
 	}
 	return "", fmt.Errorf("%w: %q is neither an address nor a subnet (ADDRESS/BITS)", control.ErrBadValue, s)
 }
