@@ -279,3 +279,54 @@ func TestFirewallRealTraffic(t *testing.T) {
 	}
 	open("after a clean stop, the address connects", "", v4+":2222")
 }
+
+// TestFirewallForward: with chain = INPUT,FORWARD a jail's bans also stop
+// traffic the host forwards (to containers and VMs behind it), for both
+// backends; a jail on INPUT alone leaves forwarded traffic alone.
+func TestFirewallForward(t *testing.T) {
+	needRootAndTools(t, "ip", "nft", "iptables", "ipset", "go")
+	bin := buildWarden(t)
+	cli, rtr, srv := newNetns(t, "cli"), newNetns(t, "rtr"), newNetns(t, "srv")
+	veth(t, cli, rtr, []string{"10.78.1.2/24"}, []string{"10.78.1.1/24"})
+	veth(t, rtr, srv, []string{"10.78.2.1/24"}, []string{"10.78.2.2/24"})
+	run(t, "ip", "-n", cli.name, "route", "add", "default", "via", "10.78.1.1")
+	run(t, "ip", "-n", srv.name, "route", "add", "default", "via", "10.78.2.1")
+	run(t, "ip", "netns", "exec", rtr.name, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	srv.listen(t, "0.0.0.0:2222")
+	srv.listen(t, "0.0.0.0:2223")
+	srv.listen(t, "0.0.0.0:2224")
+
+	logDir := t.TempDir()
+	jail := "[DEFAULT]\nfilter = e2e\nmaxretry = 1\nbantime = 1h\nignoreself = false\n"
+	for _, j := range []struct{ name, port, extra string }{
+		{"fwdnft", "2222", "chain = INPUT,FORWARD\n"},
+		{"fwdipt", "2223", "chain = INPUT,FORWARD\nbanaction = iptables-multiport\n"},
+		{"inonly", "2224", ""},
+	} {
+		path := filepath.Join(logDir, j.name+".log")
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		jail += "\n[" + j.name + "]\nenabled = true\nport = " + j.port + "\nlogpath = " + path + "\n" + j.extra
+	}
+	cfg := writeConfig(t, map[string]string{"web": os.DevNull, "net6": os.DevNull, "short": os.DevNull})
+	if err := os.WriteFile(filepath.Join(cfg, "jail.local"), []byte(jail), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, bin, rtr, "--config", cfg, "--state-dir", t.TempDir())
+
+	conn := func(port string) bool { return cli.connects(t, "", "10.78.2.2:"+port, 700*time.Millisecond) }
+	for _, p := range []string{"2222", "2223", "2224"} {
+		if !conn(p) {
+			t.Fatalf("before any ban, forwarded port %s does not connect", p)
+		}
+	}
+	for _, j := range []string{"fwdnft", "fwdipt", "inonly"} {
+		d.mustCtl(t, "ban", j, "10.78.1.2")
+	}
+	eventually(t, 10*time.Second, "forwarded traffic blocked by nftables", func() bool { return !conn("2222") })
+	eventually(t, 10*time.Second, "forwarded traffic blocked by iptables", func() bool { return !conn("2223") })
+	if !conn("2224") {
+		t.Error("a jail on INPUT alone blocked forwarded traffic")
+	}
+}

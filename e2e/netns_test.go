@@ -107,13 +107,9 @@ func (n *netns) do(t *testing.T, f func()) {
 // veth joins two namespaces: a gets addr4a/addr6a, b the others.
 func veth(t *testing.T, a, b *netns, addrsA, addrsB []string) {
 	t.Helper()
-	ifa, ifb := "v"+a.name, "v"+b.name
-	if len(ifa) > 15 {
-		ifa = ifa[len(ifa)-15:]
-	}
-	if len(ifb) > 15 {
-		ifb = ifb[len(ifb)-15:]
-	}
+	n := nsSeq.Add(1)
+	ifa := fmt.Sprintf("wv%d-%da", os.Getpid()%10000, n)
+	ifb := fmt.Sprintf("wv%d-%db", os.Getpid()%10000, n)
 	run(t, "ip", "link", "add", ifa, "netns", a.name, "type", "veth", "peer", "name", ifb, "netns", b.name)
 	for _, x := range []struct {
 		ns    *netns
