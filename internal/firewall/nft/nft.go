@@ -200,6 +200,10 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		}
 	}
 
+	oldByName := map[string]*nftables.Set{}
+	for _, s := range old {
+		oldByName[s.Name] = s
+	}
 	c := b.conn
 	c.AddTable(b.table)
 	chains := map[firewall.Hook]*nftables.Chain{}
@@ -215,6 +219,10 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 	for _, r := range rules {
 		rs := b.newSets(r)
 		for _, s := range rs.all() {
+			if o, ok := oldByName[s.Name]; ok && !sameKind(o, s) {
+				// Made otherwise (by another version): made anew, empty.
+				c.DelSet(&nftables.Set{Table: b.table, Name: s.Name})
+			}
 			if err := c.AddSet(s, nil); err != nil {
 				return fmt.Errorf("nftables setup: set %s: %w", s.Name, err)
 			}
@@ -247,6 +255,12 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 	}
 	b.rules = next
 	return nil
+}
+
+// sameKind tells whether a set in the kernel is of the kind Setup makes.
+func sameKind(old, s *nftables.Set) bool {
+	return old.KeyType.Name == s.KeyType.Name && old.Interval == s.Interval &&
+		old.HasTimeout == s.HasTimeout && !old.IsMap && !old.Constant
 }
 
 func chainName(h firewall.Hook) string {
