@@ -65,8 +65,12 @@ type Backend struct {
 	// batchElems is how many elements a batch holds, set from the send
 	// buffer of the last socket opened.
 	batchElems int
-	table      *nftables.Table
-	rules      map[string]*ruleSets // the rules set up, by name
+	// probed: readd was set by the first Setup. readd: the kernel does
+	// not update the timeout of an element added again (before about
+	// Linux 6.10), so an add is sent as add, delete, add.
+	probed, readd bool
+	table         *nftables.Table
+	rules         map[string]*ruleSets // the rules set up, by name
 }
 
 // ruleSets are a rule's sets.
@@ -254,7 +258,51 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		return fmt.Errorf("nftables setup: %w", err)
 	}
 	b.rules = next
+	if !b.probed {
+		updates, err := b.probeUpdate()
+		if err != nil {
+			return fmt.Errorf("nftables setup: %w", err)
+		}
+		b.probed, b.readd = true, !updates
+	}
 	return nil
+}
+
+// probeSet is the set probeUpdate makes and deletes; no rule's set has
+// its name (theirs end in a suffix).
+const probeSet = "probe"
+
+// probeUpdate tells whether the kernel updates the timeout of an element
+// added again: it adds one with a timeout of an hour, then two hours, and
+// reads it back.
+func (b *Backend) probeUpdate() (bool, error) {
+	c := b.conn
+	set := &nftables.Set{Table: b.table, Name: probeSet, KeyType: nftables.TypeIPAddr, HasTimeout: true}
+	key := []byte{127, 0, 0, 1}
+	defer func() {
+		c.DelSet(set)
+		_ = c.Flush()
+	}()
+	if err := c.AddSet(set, []nftables.SetElement{{Key: key, Timeout: time.Hour}}); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.Flush(); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.SetAddElements(set, []nftables.SetElement{{Key: key, Timeout: 2 * time.Hour}}); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.Flush(); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	els, err := c.GetSetElements(set)
+	if err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if len(els) != 1 {
+		return false, fmt.Errorf("probe set: %d elements, want 1", len(els))
+	}
+	return els[0].Timeout == 2*time.Hour, nil
 }
 
 // sameKind tells whether a set in the kernel is of the kind Setup makes.
@@ -470,31 +518,10 @@ func (b *Backend) send(ops []op) error {
 		sops := bySet[set]
 		for i := 0; i < len(sops); {
 			j := i
-			var els []nftables.SetElement
-			seen := map[string]bool{}
-			for ; j < len(sops) && sops[j].del == sops[i].del; j++ {
-				if sops[i].del {
-					var key string
-					for _, e := range sops[j].elems {
-						key += string(e.Key) + "|"
-					}
-					if seen[key] {
-						continue
-					}
-					seen[key] = true
-				}
-				els = append(els, sops[j].elems...)
+			for j < len(sops) && sops[j].del == sops[i].del {
+				j++
 			}
-			var err error
-			if sops[i].del {
-				err = b.queue(set, false, els)
-				if err == nil {
-					err = b.queue(set, true, els)
-				}
-			} else {
-				err = b.queue(set, false, els)
-			}
-			if err != nil {
+			if err := b.queueRun(set, sops[i:j]); err != nil {
 				_ = b.conn.Flush() // drop what was queued; it cannot succeed
 				return err
 			}
@@ -502,6 +529,50 @@ func (b *Backend) send(ops []op) error {
 		}
 	}
 	return b.conn.Flush()
+}
+
+// queueRun queues a run of adds or of deletes on one set. A prefix listed
+// twice is sent once (the last add's timeout). Deletes are sent as adds
+// then deletes; adds, on a kernel that does not update the timeout of an
+// element added again, as adds, deletes and adds.
+func (b *Backend) queueRun(set *nftables.Set, run []op) error {
+	index := map[string]int{}
+	var uniq [][]nftables.SetElement
+	for _, o := range run {
+		var key string
+		for _, e := range o.elems {
+			key += string(e.Key) + "|"
+		}
+		if i, dup := index[key]; dup {
+			uniq[i] = o.elems
+			continue
+		}
+		index[key] = len(uniq)
+		uniq = append(uniq, o.elems)
+	}
+	var els []nftables.SetElement
+	for _, u := range uniq {
+		els = append(els, u...)
+	}
+	switch {
+	case run[0].del:
+		if err := b.queue(set, false, els); err != nil {
+			return err
+		}
+		return b.queue(set, true, els)
+	case b.readd:
+		noTimeout := slices.Clone(els)
+		for i := range noTimeout {
+			noTimeout[i].Timeout = 0
+		}
+		if err := b.queue(set, false, noTimeout); err != nil {
+			return err
+		}
+		if err := b.queue(set, true, noTimeout); err != nil {
+			return err
+		}
+	}
+	return b.queue(set, false, els)
 }
 
 // queue queues elements to add or delete, in messages of at most msgElems
