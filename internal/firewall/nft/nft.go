@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -130,6 +129,16 @@ func (b *Backend) sockOptions(c *netlink.Conn) error {
 	return nil
 }
 
+// batch returns a connection to queue one batch on: one that is dropped
+// unflushed when queueing fails (a Conn can only send what it queued).
+func (b *Backend) batch() (*nftables.Conn, error) {
+	c, err := nftables.New(nftables.WithSockOptions(b.sockOptions))
+	if err != nil {
+		return nil, fmt.Errorf("open nftables netlink: %w", err)
+	}
+	return c, nil
+}
+
 // Close releases the Backend; the kernel keeps the rules.
 func (b *Backend) Close() error { return nil }
 
@@ -208,7 +217,10 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 	for _, s := range old {
 		oldByName[s.Name] = s
 	}
-	c := b.conn
+	c, err := b.batch()
+	if err != nil {
+		return fmt.Errorf("nftables setup: %w", err)
+	}
 	c.AddTable(b.table)
 	chains := map[firewall.Hook]*nftables.Chain{}
 	for _, h := range []firewall.Hook{firewall.Input, firewall.Forward} {
@@ -276,7 +288,10 @@ const probeSet = "probe"
 // added again: it adds one with a timeout of an hour, then two hours, and
 // reads it back.
 func (b *Backend) probeUpdate() (bool, error) {
-	c := b.conn
+	c, err := b.batch()
+	if err != nil {
+		return false, err
+	}
 	set := &nftables.Set{Table: b.table, Name: probeSet, KeyType: nftables.TypeIPAddr, HasTimeout: true}
 	key := []byte{127, 0, 0, 1}
 	defer func() {
@@ -506,6 +521,10 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 // as add messages, a run of deletes as add messages then delete messages
 // of the same elements (each once).
 func (b *Backend) send(ops []op) error {
+	c, err := b.batch()
+	if err != nil {
+		return err
+	}
 	var sets []*nftables.Set
 	bySet := map[*nftables.Set][]op{}
 	for _, o := range ops {
@@ -521,21 +540,20 @@ func (b *Backend) send(ops []op) error {
 			for j < len(sops) && sops[j].del == sops[i].del {
 				j++
 			}
-			if err := b.queueRun(set, sops[i:j]); err != nil {
-				_ = b.conn.Flush() // drop what was queued; it cannot succeed
-				return err
+			if err := queueRun(c, set, sops[i:j], b.readd); err != nil {
+				return err // c, and what it queued, is dropped
 			}
 			i = j
 		}
 	}
-	return b.conn.Flush()
+	return c.Flush()
 }
 
 // queueRun queues a run of adds or of deletes on one set. A prefix listed
 // twice is sent once (the last add's timeout). Deletes are sent as adds
 // then deletes; adds, on a kernel that does not update the timeout of an
 // element added again, as adds, deletes and adds.
-func (b *Backend) queueRun(set *nftables.Set, run []op) error {
+func queueRun(c *nftables.Conn, set *nftables.Set, run []op, readd bool) error {
 	index := map[string]int{}
 	var uniq [][]nftables.SetElement
 	for _, o := range run {
@@ -556,28 +574,28 @@ func (b *Backend) queueRun(set *nftables.Set, run []op) error {
 	}
 	switch {
 	case run[0].del:
-		if err := b.queue(set, false, els); err != nil {
+		if err := queue(c, set, false, els); err != nil {
 			return err
 		}
-		return b.queue(set, true, els)
-	case b.readd:
+		return queue(c, set, true, els)
+	case readd:
 		noTimeout := slices.Clone(els)
 		for i := range noTimeout {
 			noTimeout[i].Timeout = 0
 		}
-		if err := b.queue(set, false, noTimeout); err != nil {
+		if err := queue(c, set, false, noTimeout); err != nil {
 			return err
 		}
-		if err := b.queue(set, true, noTimeout); err != nil {
+		if err := queue(c, set, true, noTimeout); err != nil {
 			return err
 		}
 	}
-	return b.queue(set, false, els)
+	return queue(c, set, false, els)
 }
 
 // queue queues elements to add or delete, in messages of at most msgElems
 // (an interval's start and end in one message).
-func (b *Backend) queue(set *nftables.Set, del bool, els []nftables.SetElement) error {
+func queue(c *nftables.Conn, set *nftables.Set, del bool, els []nftables.SetElement) error {
 	for len(els) > 0 {
 		n := min(len(els), msgElems)
 		if n < len(els) && els[n].IntervalEnd {
@@ -585,9 +603,9 @@ func (b *Backend) queue(set *nftables.Set, del bool, els []nftables.SetElement) 
 		}
 		var err error
 		if del {
-			err = b.conn.SetDeleteElements(set, els[:n])
+			err = c.SetDeleteElements(set, els[:n])
 		} else {
-			err = b.conn.SetAddElements(set, els[:n])
+			err = c.SetAddElements(set, els[:n])
 		}
 		if err != nil {
 			return fmt.Errorf("set %s: %w", set.Name, err)
@@ -752,8 +770,12 @@ func (b *Backend) teardown() error {
 		return err
 	}
 	if exists {
-		b.conn.DelTable(b.table)
-		if err := b.conn.Flush(); err != nil && !strings.Contains(err.Error(), "no such file") {
+		c, err := b.batch()
+		if err != nil {
+			return err
+		}
+		c.DelTable(b.table)
+		if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("delete table: %w", err)
 		}
 	}
