@@ -20,14 +20,30 @@ import (
 	"github.com/wardenipd/warden/internal/firewall/fwtest"
 )
 
-// ip runs ip(8) with args.
-func ip(t *testing.T, args ...string) {
-	t.Helper()
+// ipRun runs ip(8) with args, for at most 10 s.
+func ipRun(args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("ip %s: %w: %s", strings.Join(args, " "), err, out)
 	}
+	return nil
+}
+
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if err := ipRun(args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ipCleanup runs ip(8) at cleanup.
+func ipCleanup(t *testing.T, args ...string) {
+	t.Cleanup(func() {
+		if err := ipRun(args...); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // peer makes a network namespace joined to the test's by a veth pair:
@@ -38,13 +54,9 @@ func peer(t *testing.T) string {
 	fwtest.Kernel(t, "ip")
 	ns := fmt.Sprintf("warden-fwt-%d", os.Getpid())
 	ip(t, "netns", "add", ns)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-		}
-	})
+	ipCleanup(t, "netns", "del", ns)
 	ip(t, "link", "add", "wfw0", "type", "veth", "peer", "name", "wfw1", "netns", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", "wfw0").Run() })
+	ipCleanup(t, "link", "del", "wfw0")
 	ip(t, "addr", "add", "192.0.2.1/24", "dev", "wfw0")
 	ip(t, "addr", "add", "2001:db8:7::1/64", "dev", "wfw0", "nodad")
 	ip(t, "link", "set", "wfw0", "up")
