@@ -463,7 +463,8 @@ func after(p netip.Prefix) (netip.Addr, bool) {
 
 // Apply applies the changes in batches of a few thousand elements.
 // Adding an entry that is present replaces its timeout (the kernel
-// updates an element's timeout when it is added again). A delete is sent
+// updates an element's timeout when it is added again; where the first
+// Setup found it does not, an add is sent as add, delete, add). A delete is sent
 // as an add then a delete, so that deleting an absent entry is not an
 // error. If a batch fails (an interval that overlaps a subnet in the
 // set), its changes are applied one by one, and the error tells those
@@ -499,7 +500,16 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 		}
 		n, size := 0, 0
 		for n < len(ops) && size < b.batchElems {
-			size += 2 * len(ops[n].elems) // a delete sends its elements twice
+			// Elements sent: twice for a delete, thrice for an add
+			// where the kernel does not update timeouts.
+			switch {
+			case ops[n].del:
+				size += 2 * len(ops[n].elems)
+			case b.readd:
+				size += 3 * len(ops[n].elems)
+			default:
+				size += len(ops[n].elems)
+			}
 			n++
 		}
 		if err := b.send(ops[:n]); err != nil {
