@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 )
 
@@ -30,6 +31,9 @@ func Main(m *testing.M) {
 			}
 			cmd.Env = append(os.Environ(), netnsEnv+"="+host)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+			// unshare execs the tests in its own process: they die with
+			// this one.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 			err = cmd.Run()
 			var exit *exec.ExitError
 			switch {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,8 +64,12 @@ type Backend struct {
 	// batchElems is how many elements a batch holds, set from the send
 	// buffer of the last socket opened.
 	batchElems int
-	table      *nftables.Table
-	rules      map[string]*ruleSets // the rules set up, by name
+	// probed: readd was set by the first Setup. readd: the kernel does
+	// not update the timeout of an element added again (before about
+	// Linux 6.10), so an add is sent as add, delete, add.
+	probed, readd bool
+	table         *nftables.Table
+	rules         map[string]*ruleSets // the rules set up, by name
 }
 
 // ruleSets are a rule's sets.
@@ -124,6 +127,16 @@ func (b *Backend) sockOptions(c *netlink.Conn) error {
 		}
 	}
 	return nil
+}
+
+// batch returns a connection to queue one batch on: one that is dropped
+// unflushed when queueing fails (a Conn can only send what it queued).
+func (b *Backend) batch() (*nftables.Conn, error) {
+	c, err := nftables.New(nftables.WithSockOptions(b.sockOptions))
+	if err != nil {
+		return nil, fmt.Errorf("open nftables netlink: %w", err)
+	}
+	return c, nil
 }
 
 // Close releases the Backend; the kernel keeps the rules.
@@ -200,7 +213,14 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		}
 	}
 
-	c := b.conn
+	oldByName := map[string]*nftables.Set{}
+	for _, s := range old {
+		oldByName[s.Name] = s
+	}
+	c, err := b.batch()
+	if err != nil {
+		return fmt.Errorf("nftables setup: %w", err)
+	}
 	c.AddTable(b.table)
 	chains := map[firewall.Hook]*nftables.Chain{}
 	for _, h := range []firewall.Hook{firewall.Input, firewall.Forward} {
@@ -215,6 +235,10 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 	for _, r := range rules {
 		rs := b.newSets(r)
 		for _, s := range rs.all() {
+			if o, ok := oldByName[s.Name]; ok && !sameKind(o, s) {
+				// Made otherwise (by another version): made anew, empty.
+				c.DelSet(&nftables.Set{Table: b.table, Name: s.Name})
+			}
 			if err := c.AddSet(s, nil); err != nil {
 				return fmt.Errorf("nftables setup: set %s: %w", s.Name, err)
 			}
@@ -246,7 +270,60 @@ func (b *Backend) Setup(ctx context.Context, rules []firewall.Rule) error {
 		return fmt.Errorf("nftables setup: %w", err)
 	}
 	b.rules = next
+	if !b.probed {
+		updates, err := b.probeUpdate()
+		if err != nil {
+			return fmt.Errorf("nftables setup: %w", err)
+		}
+		b.probed, b.readd = true, !updates
+	}
 	return nil
+}
+
+// probeSet is the set probeUpdate makes and deletes; no rule's set has
+// its name (theirs end in a suffix).
+const probeSet = "probe"
+
+// probeUpdate tells whether the kernel updates the timeout of an element
+// added again: it adds one with a timeout of an hour, then two hours, and
+// reads it back.
+func (b *Backend) probeUpdate() (bool, error) {
+	c, err := b.batch()
+	if err != nil {
+		return false, err
+	}
+	set := &nftables.Set{Table: b.table, Name: probeSet, KeyType: nftables.TypeIPAddr, HasTimeout: true}
+	key := []byte{127, 0, 0, 1}
+	defer func() {
+		c.DelSet(set)
+		_ = c.Flush()
+	}()
+	if err := c.AddSet(set, []nftables.SetElement{{Key: key, Timeout: time.Hour}}); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.Flush(); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.SetAddElements(set, []nftables.SetElement{{Key: key, Timeout: 2 * time.Hour}}); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if err := c.Flush(); err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	els, err := c.GetSetElements(set)
+	if err != nil {
+		return false, fmt.Errorf("probe set: %w", err)
+	}
+	if len(els) != 1 {
+		return false, fmt.Errorf("probe set: %d elements, want 1", len(els))
+	}
+	return els[0].Timeout == 2*time.Hour, nil
+}
+
+// sameKind tells whether a set in the kernel is of the kind Setup makes.
+func sameKind(old, s *nftables.Set) bool {
+	return old.KeyType.Name == s.KeyType.Name && old.Interval == s.Interval &&
+		old.HasTimeout == s.HasTimeout && !old.IsMap && !old.Constant
 }
 
 func chainName(h firewall.Hook) string {
@@ -386,7 +463,8 @@ func after(p netip.Prefix) (netip.Addr, bool) {
 
 // Apply applies the changes in batches of a few thousand elements.
 // Adding an entry that is present replaces its timeout (the kernel
-// updates an element's timeout when it is added again). A delete is sent
+// updates an element's timeout when it is added again; where the first
+// Setup found it does not, an add is sent as add, delete, add). A delete is sent
 // as an add then a delete, so that deleting an absent entry is not an
 // error. If a batch fails (an interval that overlaps a subnet in the
 // set), its changes are applied one by one, and the error tells those
@@ -422,7 +500,16 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 		}
 		n, size := 0, 0
 		for n < len(ops) && size < b.batchElems {
-			size += 2 * len(ops[n].elems) // a delete sends its elements twice
+			// Elements sent: twice for a delete, thrice for an add
+			// where the kernel does not update timeouts.
+			switch {
+			case ops[n].del:
+				size += 2 * len(ops[n].elems)
+			case b.readd:
+				size += 3 * len(ops[n].elems)
+			default:
+				size += len(ops[n].elems)
+			}
 			n++
 		}
 		if err := b.send(ops[:n]); err != nil {
@@ -444,6 +531,10 @@ func (b *Backend) Apply(ctx context.Context, changes []firewall.Change) error {
 // as add messages, a run of deletes as add messages then delete messages
 // of the same elements (each once).
 func (b *Backend) send(ops []op) error {
+	c, err := b.batch()
+	if err != nil {
+		return err
+	}
 	var sets []*nftables.Set
 	bySet := map[*nftables.Set][]op{}
 	for _, o := range ops {
@@ -456,43 +547,65 @@ func (b *Backend) send(ops []op) error {
 		sops := bySet[set]
 		for i := 0; i < len(sops); {
 			j := i
-			var els []nftables.SetElement
-			seen := map[string]bool{}
-			for ; j < len(sops) && sops[j].del == sops[i].del; j++ {
-				if sops[i].del {
-					var key string
-					for _, e := range sops[j].elems {
-						key += string(e.Key) + "|"
-					}
-					if seen[key] {
-						continue
-					}
-					seen[key] = true
-				}
-				els = append(els, sops[j].elems...)
+			for j < len(sops) && sops[j].del == sops[i].del {
+				j++
 			}
-			var err error
-			if sops[i].del {
-				err = b.queue(set, false, els)
-				if err == nil {
-					err = b.queue(set, true, els)
-				}
-			} else {
-				err = b.queue(set, false, els)
-			}
-			if err != nil {
-				_ = b.conn.Flush() // drop what was queued; it cannot succeed
-				return err
+			if err := queueRun(c, set, sops[i:j], b.readd); err != nil {
+				return err // c, and what it queued, is dropped
 			}
 			i = j
 		}
 	}
-	return b.conn.Flush()
+	return c.Flush()
+}
+
+// queueRun queues a run of adds or of deletes on one set. A prefix listed
+// twice is sent once (the last add's timeout). Deletes are sent as adds
+// then deletes; adds, on a kernel that does not update the timeout of an
+// element added again, as adds, deletes and adds.
+func queueRun(c *nftables.Conn, set *nftables.Set, run []op, readd bool) error {
+	index := map[string]int{}
+	var uniq [][]nftables.SetElement
+	for _, o := range run {
+		var key string
+		for _, e := range o.elems {
+			key += string(e.Key) + "|"
+		}
+		if i, dup := index[key]; dup {
+			uniq[i] = o.elems
+			continue
+		}
+		index[key] = len(uniq)
+		uniq = append(uniq, o.elems)
+	}
+	var els []nftables.SetElement
+	for _, u := range uniq {
+		els = append(els, u...)
+	}
+	switch {
+	case run[0].del:
+		if err := queue(c, set, false, els); err != nil {
+			return err
+		}
+		return queue(c, set, true, els)
+	case readd:
+		noTimeout := slices.Clone(els)
+		for i := range noTimeout {
+			noTimeout[i].Timeout = 0
+		}
+		if err := queue(c, set, false, noTimeout); err != nil {
+			return err
+		}
+		if err := queue(c, set, true, noTimeout); err != nil {
+			return err
+		}
+	}
+	return queue(c, set, false, els)
 }
 
 // queue queues elements to add or delete, in messages of at most msgElems
 // (an interval's start and end in one message).
-func (b *Backend) queue(set *nftables.Set, del bool, els []nftables.SetElement) error {
+func queue(c *nftables.Conn, set *nftables.Set, del bool, els []nftables.SetElement) error {
 	for len(els) > 0 {
 		n := min(len(els), msgElems)
 		if n < len(els) && els[n].IntervalEnd {
@@ -500,9 +613,9 @@ func (b *Backend) queue(set *nftables.Set, del bool, els []nftables.SetElement) 
 		}
 		var err error
 		if del {
-			err = b.conn.SetDeleteElements(set, els[:n])
+			err = c.SetDeleteElements(set, els[:n])
 		} else {
-			err = b.conn.SetAddElements(set, els[:n])
+			err = c.SetAddElements(set, els[:n])
 		}
 		if err != nil {
 			return fmt.Errorf("set %s: %w", set.Name, err)
@@ -667,8 +780,12 @@ func (b *Backend) teardown() error {
 		return err
 	}
 	if exists {
-		b.conn.DelTable(b.table)
-		if err := b.conn.Flush(); err != nil && !strings.Contains(err.Error(), "no such file") {
+		c, err := b.batch()
+		if err != nil {
+			return err
+		}
+		c.DelTable(b.table)
+		if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
 			return fmt.Errorf("delete table: %w", err)
 		}
 	}

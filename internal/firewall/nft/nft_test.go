@@ -212,3 +212,24 @@ func TestOverlap(t *testing.T) {
 		t.Errorf("entries = %v, want %v", got, want)
 	}
 }
+
+// A set of Warden's name made otherwise (by hand, or another version) is
+// made anew by Setup.
+func TestSetupForeignSet(t *testing.T) {
+	b := newBackend(t)
+	nftText(t, "add", "table", "inet", nft.TableName)
+	nftText(t, "add", "set", "inet", nft.TableName, "x-a4", "{ type ipv4_addr; }")
+	nftText(t, "add", "element", "inet", nft.TableName, "x-a4", "{ 192.0.2.1 }")
+	nftText(t, "add", "set", "inet", nft.TableName, "gone-a4", "{ type ipv4_addr; }")
+	ctx := context.Background()
+	if err := b.Setup(ctx, []firewall.Rule{{Name: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := nftText(t, "list", "set", "inet", nft.TableName, "x-a4")
+	if !strings.Contains(got, "flags timeout") || strings.Contains(got, "192.0.2.1") {
+		t.Errorf("set x-a4 after Setup:\n%s", got)
+	}
+	if got := nftText(t, "list", "sets", "inet"); strings.Contains(got, "gone-a4") {
+		t.Errorf("a set of a rule not listed stays:\n%s", got)
+	}
+}
