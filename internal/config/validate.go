@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -77,9 +78,11 @@ func (l *Loader) validate(jm *merged, j *Jail) Errors {
 			problem("action", "action %q asks for native implementation %q, which Warden does not have", a.Name, a.Native)
 		}
 		if a.Native == "abuseipdb" {
-			if k, _ := a.Params["abuseipdb_apikey"].(string); strings.TrimSpace(k) == "" {
+			k, _ := a.Params["abuseipdb_apikey"].(string)
+			kf, _ := a.Params["abuseipdb_apikey_file"].(string)
+			if strings.TrimSpace(k) == "" && strings.TrimSpace(kf) == "" && os.Getenv("WARDEN_ABUSEIPDB_KEY") == "" {
 				f, ln := at("action")
-				l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: action %q has no abuseipdb_apikey; nothing will be reported", f, ln, j.Name, a.Name))
+				l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: action %q has no abuseipdb_apikey_file, abuseipdb_apikey or $WARDEN_ABUSEIPDB_KEY; nothing will be reported", f, ln, j.Name, a.Name))
 			}
 		}
 	}

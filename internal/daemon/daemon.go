@@ -71,6 +71,8 @@ type Daemon struct {
 	fw    *fwAction    // nil in a dry run
 	shell *shellAction // nil in a dry run
 	mail  *mailAction  // nil in a dry run
+	abuse *abuseAction // nil in a dry run
+	rep   *reputation  // nil in a dry run
 
 	mu    sync.Mutex
 	jails map[string]*jailRun
@@ -122,6 +124,8 @@ func Run(ctx context.Context, o Options) error {
 		d.fw = newFwAction(o.Log, o.Clock, o.Firewall)
 		d.shell = newShellAction(o.Log, o.Clock, d.bans.Banned)
 		d.mail = newMailAction(o.Log, o.Clock, d.bans.Banned, o.Mail)
+		d.abuse = newAbuseAction(ctx, o.Log, o.Clock, st, o.ConfigDir, d.ignored)
+		d.rep = newReputation(o.Log, o.Clock, d.bans.Ban, d.ignored)
 		active, err := storeAdapter{st}.ActiveBans(o.Clock.Now())
 		if err != nil {
 			return fmt.Errorf("read the active bans: %w", err)
@@ -144,6 +148,7 @@ func Run(ctx context.Context, o Options) error {
 			defer tcancel()
 			d.shell.stopAll(tctx)
 			d.mail.stop(tctx)
+			d.abuse.stop()
 			if o.KeepFirewall {
 				return
 			}
@@ -154,6 +159,7 @@ func Run(ctx context.Context, o Options) error {
 		d.bans.Subscribe(d.fw)
 		d.bans.Subscribe(d.shell)
 		d.bans.Subscribe(d.mail)
+		d.bans.Subscribe(d.abuse)
 	}
 	for _, a := range o.Actions {
 		d.bans.Subscribe(a)
@@ -171,6 +177,13 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
+	if d.rep != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.rep.run(ctx)
+		}()
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -276,14 +289,25 @@ func (d *Daemon) configureActions(ctx context.Context, jails []*config.Jail, act
 	if probs := d.mail.configure(ctx, jails); probs != nil {
 		d.o.Log.Error("mail action not applied", "err", probs)
 	}
-	for _, j := range jails {
-		for _, a := range j.Actions {
-			if a.Native == "abuseipdb" {
-				d.o.Log.Warn("native AbuseIPDB reporting is not built yet: this action reports nothing", "jail", j.Name, "action", a.Name)
-			}
-		}
+	if probs := d.abuse.configure(jails); probs != nil {
+		d.o.Log.Error("AbuseIPDB action not applied", "err", probs)
 	}
 	return nil
+}
+
+// ignored tells whether a running jail ignores an address.
+func (d *Daemon) ignored(jail, ip string) bool {
+	d.mu.Lock()
+	r := d.jails[jail]
+	d.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	ign, err := r.jail.Ignored(ip)
+	if err != nil {
+		d.o.Log.Warn("ignore check failed", "jail", jail, "ip", ip, "err", err)
+	}
+	return ign
 }
 
 // requestReload asks the daemon's loop to reload the configuration and

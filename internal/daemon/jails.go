@@ -235,6 +235,10 @@ func (r *jailRun) line(l source.Line, d *Daemon) {
 		}
 		if banNow {
 			decisions = append(decisions, dec)
+		} else if d.rep != nil {
+			if req, ok := d.abuse.reputationFor(r.cfg.Name, m.ID, l.Text, r.jail.Config().BanTime); ok {
+				d.rep.ask(req)
+			}
 		}
 	}
 	for _, dec := range decisions {

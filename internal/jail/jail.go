@@ -233,6 +233,21 @@ func (j *Jail) Stats() Stats {
 	return Stats{CurrentlyFailed: j.tracked.len(), TotalFailed: j.total, Evictions: j.evicted}
 }
 
+// Ignored reports whether the jail ignores ip (ignoreip, ignoreself,
+// ignorecommand), as AddFailure checks a failure's address; a failure id
+// that is no address is never ignored.
+func (j *Jail) Ignored(ip string) (bool, error) {
+	id, addr, err := failureID(ip)
+	if err != nil {
+		return false, err
+	}
+	j.mu.Lock()
+	ignore := j.ignore
+	j.mu.Unlock()
+	_, ign, err := ignore.ignored(id, addr)
+	return ign, err
+}
+
 // AddFailure counts f and reports whether its address is to be banned
 // now. A failure of an ignored address, or a backlog failure older than
 // findtime, is not counted.

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wardenipd/warden/internal/abuseipdb/abuseipdbtest"
+)
+
+// syncBuffer is a log sink safe for the daemon's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAbuseIPDBReports is issue 12's seed jail through the daemon, against
+// the local AbuseIPDB stand-in: an attacker is banned and reported once
+// with categories 18,21 and the matched lines as comment; a private
+// attacker is banned, never reported; a restart reports nothing again; an
+// address AbuseIPDB scores high is banned at its first failure
+// (abuseipdb_ban_score); the key appears in no log line nor status.
+func TestAbuseIPDBReports(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	fake := abuseipdbtest.NewTest(t, abuseipdbtest.Options{Keys: []string{key}})
+	fake.Seed("198.51.100.66", 100)
+	dir := t.TempDir()
+	newConfig(t, dir, "")
+	writeFile(t, filepath.Join(dir, "etc", "jail.d", "abuse.local"), `[web]
+action = %(action_)s
+         %(action_abuseipdb)s[abuseipdb_apikey="`+key+`", abuseipdb_category="18,21", abuseipdb_ban_score=90]
+`)
+	writeFile(t, filepath.Join(dir, "etc", "action.d", "abuseipdb.local"), "[Init]\nabuseipdb_url = "+fake.URL()+"\n")
+	logs := &syncBuffer{}
+	nft := newKernel("nftables")
+	live := func(o *Options) {
+		o.DryRun = false
+		o.Firewall = opener(nft)
+		o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	d := startWith(t, dir, live)
+	web := filepath.Join(dir, "web.log")
+	appendLines(t, web, failLine("203.0.113.7"), failLine("203.0.113.7"), failLine("203.0.113.7"))
+	appendLines(t, web, failLine("10.1.2.3"), failLine("10.1.2.3"), failLine("10.1.2.3"))
+	d.eventually("the report of 203.0.113.7", func() bool { return len(fake.Reports()) == 1 })
+	r := fake.Reports()[0]
+	if r.IP != "203.0.113.7" || !slices.Equal(r.Categories, []int{18, 21}) || r.Key != key {
+		t.Errorf("report: %+v", r)
+	}
+	if !strings.Contains(r.Comment, "login failed from 203.0.113.7") || strings.Contains(r.Comment, "\\") {
+		t.Errorf("comment: %q", r.Comment)
+	}
+	d.eventually("10.1.2.3 banned", func() bool { return slices.Contains(d.status("web").BannedIPs, "10.1.2.3") })
+
+	// Reputation: one failure of a high-scoring address bans it.
+	appendLines(t, web, failLine("198.51.100.66"))
+	d.eventually("198.51.100.66 banned at its first failure", func() bool {
+		return slices.Contains(d.status("web").BannedIPs, "198.51.100.66")
+	})
+
+	// A restart restores the bans and reports none of them again; a new
+	// ban after it is reported (so the reporter runs).
+	d.stop()
+	d = startWith(t, dir, live)
+	appendLines(t, web, failLine("203.0.113.8"), failLine("203.0.113.8"), failLine("203.0.113.8"))
+	d.eventually("the report of 203.0.113.8", func() bool {
+		for _, r := range fake.Reports() {
+			if r.IP == "203.0.113.8" {
+				return true
+			}
+		}
+		return false
+	})
+	count := map[string]int{}
+	for _, r := range fake.Reports() {
+		count[r.IP]++
+	}
+	if count["203.0.113.7"] != 1 || count["10.1.2.3"] != 0 {
+		t.Errorf("reports per address: %v (want 203.0.113.7 once, 10.1.2.3 never)", count)
+	}
+	o, err := d.client.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := json.Marshal(o)
+	d.stop()
+	for what, text := range map[string]string{"the log": logs.String(), "status": string(st)} {
+		if strings.Contains(text, key) || strings.Contains(text, key[:20]) {
+			t.Errorf("%s shows the API key", what)
+		}
+	}
+	if !strings.Contains(logs.String(), "198.51.100.66") {
+		t.Error("the log says nothing of the reputation ban")
+	}
+}
