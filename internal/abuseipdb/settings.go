@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // KeyEnv is the environment variable the key is read from when the
@@ -33,6 +34,14 @@ type Settings struct {
 	// CheckDays is the maxAgeInDays of those checks (abuseipdb_check_days,
 	// default 30).
 	CheckDays int
+	// BlacklistScore, when above 0, imports AbuseIPDB's blacklist of
+	// addresses scoring at least this (abuseipdb_blacklist_score, 25-100;
+	// only subscribers get below 100) into a firewall set of its own,
+	// every BlacklistInterval (abuseipdb_blacklist_interval, default 1d),
+	// for IPv4, IPv6 or both (abuseipdb_blacklist_ipversion: 4, 6, "").
+	BlacklistScore     int
+	BlacklistIPVersion int
+	BlacklistInterval  time.Duration
 }
 
 // SettingsFromParams reads the parameters of an abuseipdb action. The key
@@ -101,7 +110,44 @@ func SettingsFromParams(params map[string]string, configDir string, getenv func(
 		}
 		*p.to = n
 	}
+	if v := get("abuseipdb_blacklist_score"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n != 0 && (n < 25 || n > 100) {
+			return s, fmt.Errorf("abuseipdb_blacklist_score = %q: want 0 (off) or 25 to 100", v)
+		}
+		s.BlacklistScore = n
+	}
+	switch v := get("abuseipdb_blacklist_ipversion"); v {
+	case "":
+	case "4", "6":
+		s.BlacklistIPVersion = int(v[0] - '0')
+	default:
+		return s, fmt.Errorf("abuseipdb_blacklist_ipversion = %q: want 4, 6 or nothing (both)", v)
+	}
+	s.BlacklistInterval = 24 * time.Hour
+	if v := get("abuseipdb_blacklist_interval"); v != "" {
+		d, err := parseInterval(v)
+		if err != nil || d < time.Hour {
+			return s, fmt.Errorf("abuseipdb_blacklist_interval = %q: want a time of at least 1h (the blacklist endpoint allows 5 calls a day on the free plan)", v)
+		}
+		s.BlacklistInterval = d
+	}
 	return s, nil
+}
+
+// parseInterval reads a Go duration ("12h") or fail2ban's seconds and
+// simple units ("86400", "1d", "12h").
+func parseInterval(v string) (time.Duration, error) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, nil
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimSuffix(v, "d")); err == nil && strings.HasSuffix(v, "d") {
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return 0, fmt.Errorf("%q is not a time", v)
 }
 
 // ErrNoKey is returned when an abuseipdb action has no key.

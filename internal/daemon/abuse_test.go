@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wardenipd/warden/internal/abuseipdb/abuseipdbtest"
+	"github.com/wardenipd/warden/internal/firewall"
 )
 
 // syncBuffer is a log sink safe for the daemon's goroutines.
@@ -109,5 +111,52 @@ action = %(action_)s
 	}
 	if !strings.Contains(logs.String(), "198.51.100.66") {
 		t.Error("the log says nothing of the reputation ban")
+	}
+}
+
+// TestAbuseIPDBBlacklist: with abuseipdb_blacklist_score, the blacklist is
+// imported at start into a firewall rule of its own, blocking every port,
+// with a timeout of twice the interval; a restart that finds the list in
+// the kernel does not fetch it again.
+func TestAbuseIPDBBlacklist(t *testing.T) {
+	const key = "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface"
+	fake := abuseipdbtest.NewTest(t, abuseipdbtest.Options{Keys: []string{key}})
+	fake.Seed("203.0.113.50", 100)
+	fake.Seed("2001:db8::50", 100)
+	fake.Seed("203.0.113.60", 40)
+	dir := t.TempDir()
+	newConfig(t, dir, "")
+	writeFile(t, filepath.Join(dir, "etc", "jail.d", "abuse.local"), `[web]
+action = %(action_)s
+         %(action_abuseipdb)s[abuseipdb_apikey="`+key+`", abuseipdb_category="18", abuseipdb_blacklist_score=100, abuseipdb_blacklist_interval=12h]
+`)
+	writeFile(t, filepath.Join(dir, "etc", "action.d", "abuseipdb.local"), "[Init]\nabuseipdb_url = "+fake.URL()+"\n")
+	nft := newKernel("nftables")
+	live := func(o *Options) { o.DryRun = false; o.Firewall = opener(nft); o.KeepFirewall = true }
+	d := startWith(t, dir, live)
+	r, ok := nft.rule(blacklistRule.Name)
+	if !ok || len(r.Ports) != 0 || len(r.Protocols) != 0 || r.Block != firewall.Drop {
+		t.Fatalf("blacklist rule: %+v, %v", r, ok)
+	}
+	d.eventually("the blacklist in the kernel", func() bool {
+		_, a := nft.has(blacklistRule.Name, "203.0.113.50")
+		_, b := nft.has(blacklistRule.Name, "2001:db8::50")
+		return a && b
+	})
+	if _, ok := nft.has(blacklistRule.Name, "203.0.113.60"); ok {
+		t.Error("an address below the score is blocked")
+	}
+	if to, _ := nft.has(blacklistRule.Name, "203.0.113.50"); to != 24*time.Hour {
+		t.Errorf("timeout %v, want twice the 12h interval", to)
+	}
+	if got := d.status("web").BannedIPs; len(got) != 0 {
+		t.Errorf("blacklisted addresses shown as the jail's bans: %v", got)
+	}
+	d.stop()
+	calls := fake.Requests("blacklist")
+	d = startWith(t, dir, live)
+	d.stop()
+	if n := fake.Requests("blacklist"); n != calls {
+		t.Errorf("a restart fetched the blacklist again (%d calls, was %d)", n, calls)
 	}
 }

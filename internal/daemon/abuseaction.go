@@ -32,6 +32,7 @@ type abuseAction struct {
 	// ignoreself): such addresses are never reported, even when banned
 	// by hand.
 	ignored func(jail, ip string) bool
+	own     own // the host's names and addresses
 
 	mu        sync.Mutex
 	ctx       context.Context // the reporters' parent: the daemon's
@@ -55,7 +56,7 @@ type abuseTarget struct {
 }
 
 func newAbuseAction(ctx context.Context, log *slog.Logger, clk clock.Clock, st *store.Store, configDir string, ignored func(jail, ip string) bool) *abuseAction {
-	return &abuseAction{log: log, clock: clk, store: st, configDir: configDir, ignored: ignored, ctx: ctx,
+	return &abuseAction{log: log, clock: clk, store: st, configDir: configDir, ignored: ignored, ctx: ctx, own: ownNames(),
 		reporters: map[string]*abuseReporter{}, jails: map[string][]abuseTarget{}}
 }
 
@@ -133,10 +134,9 @@ func (a *abuseAction) start(s abuseipdb.Settings) (*abuseReporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	own := ownNames()
 	rep := abuseipdb.NewReporter(c, a.store, a.clock, a.log, abuseipdb.ReporterOptions{
-		Clean: abuseipdb.CleanOptions{Hostnames: own.names, Addrs: own.addrs, HideUsers: s.HideUsers},
-		Skip:  own.has,
+		Clean: abuseipdb.CleanOptions{Hostnames: a.own.names, Addrs: a.own.addrs, HideUsers: s.HideUsers},
+		Skip:  a.own.has,
 	})
 	ctx, cancel := context.WithCancel(a.ctx)
 	r := &abuseReporter{rep: rep, client: c, cancel: cancel, done: make(chan struct{})}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wardenipd/warden/internal/abuseipdb"
 	"github.com/wardenipd/warden/internal/ban"
 	"github.com/wardenipd/warden/internal/clock"
 	"github.com/wardenipd/warden/internal/config"
@@ -73,6 +74,8 @@ type Daemon struct {
 	mail  *mailAction  // nil in a dry run
 	abuse *abuseAction // nil in a dry run
 	rep   *reputation  // nil in a dry run
+	// actJails are the jails the actions were last configured with.
+	actJails []*config.Jail
 
 	mu    sync.Mutex
 	jails map[string]*jailRun
@@ -178,10 +181,16 @@ func Run(ctx context.Context, o Options) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	if d.rep != nil {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			d.rep.run(ctx)
+		}()
+		go func() {
+			defer wg.Done()
+			d.runBlacklist(ctx, d.blacklistNow, func(s abuseipdb.Settings) (blacklister, error) {
+				return abuseipdb.New(abuseipdb.Options{BaseURL: s.URL, Key: s.Key, UserAgent: "warden"})
+			})
 		}()
 	}
 	wg.Add(1)
@@ -276,6 +285,10 @@ loop:
 // shell actions. A wrong action is logged and left out; an error of the
 // kernel firewall is returned.
 func (d *Daemon) configureActions(ctx context.Context, jails []*config.Jail, active func(jail string) []ban.Ban) error {
+	d.mu.Lock()
+	d.actJails = jails
+	d.mu.Unlock()
+	d.fw.setBlacklist(blacklistWanted(jails, d.o.ConfigDir))
 	probs, err := d.fw.configure(ctx, jails, active)
 	if probs != nil {
 		d.o.Log.Error("firewall action not applied", "err", probs)
@@ -293,6 +306,15 @@ func (d *Daemon) configureActions(ctx context.Context, jails []*config.Jail, act
 		d.o.Log.Error("AbuseIPDB action not applied", "err", probs)
 	}
 	return nil
+}
+
+// blacklistNow are the settings of the blacklist import the running
+// configuration asks for.
+func (d *Daemon) blacklistNow() (abuseipdb.Settings, bool) {
+	d.mu.Lock()
+	jails := d.actJails
+	d.mu.Unlock()
+	return blacklistSettings(jails, d.o.ConfigDir)
 }
 
 // ignored tells whether a running jail ignores an address.

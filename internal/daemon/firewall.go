@@ -45,7 +45,10 @@ type fwAction struct {
 	backends map[string]firewall.Backend
 	jails    map[string][]fwTarget
 	fellBack bool // the iptables actions use the nftables backend
-	last     []*config.Jail
+	// blacklist adds the rule of AbuseIPDB's blacklist (blacklistRule)
+	// to the nftables backend's.
+	blacklist bool
+	last      []*config.Jail
 	// failed is set when a batch fails: the next resync sets the kernel
 	// right whatever the retries did.
 	failed atomic.Bool
@@ -194,6 +197,12 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 			targets[j.Name] = append(targets[j.Name], fwTarget{kind: kind, rule: name})
 		}
 	}
+	if f.blacklist {
+		if _, err := f.backend("nftables"); err != nil {
+			return errors.Join(probs...), err
+		}
+		rules["nftables"] = append(rules["nftables"], blacklistRule)
+	}
 	for _, kind := range sortedKeys(f.backends) {
 		if err := f.backends[kind].Setup(ctx, rules[kind]); err != nil {
 			return errors.Join(probs...), fmt.Errorf("%s: set up the rules: %w", kind, err)
@@ -244,6 +253,57 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 		}
 	}
 	return errors.Join(probs...), nil
+}
+
+// setBlacklist says whether the next configure sets up the rule of
+// AbuseIPDB's blacklist.
+func (f *fwAction) setBlacklist(on bool) {
+	f.mu.Lock()
+	f.blacklist = on
+	f.mu.Unlock()
+}
+
+// blacklistEntries returns the entries of the blacklist's rule; false
+// when it is not set up.
+func (f *fwAction) blacklistEntries(ctx context.Context) ([]firewall.Entry, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.backends["nftables"]
+	if !f.blacklist || b == nil {
+		return nil, false, nil
+	}
+	es, err := b.Entries(ctx, blacklistRule.Name)
+	return es, true, err
+}
+
+// setBlacklistEntries makes the blacklist's rule hold exactly prefixes,
+// each for timeout.
+func (f *fwAction) setBlacklistEntries(ctx context.Context, prefixes []netip.Prefix, timeout time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.backends["nftables"]
+	if !f.blacklist || b == nil {
+		return errors.New("the blacklist's firewall rule is not set up")
+	}
+	have, err := b.Entries(ctx, blacklistRule.Name)
+	if err != nil {
+		return err
+	}
+	want := make(map[netip.Prefix]bool, len(prefixes))
+	var chs []firewall.Change
+	for _, p := range prefixes {
+		if !want[p] {
+			want[p] = true
+			// Added again: the timeout starts anew.
+			chs = append(chs, firewall.Change{Rule: blacklistRule.Name, Entry: firewall.Entry{Prefix: p, Timeout: timeout}})
+		}
+	}
+	for _, e := range have {
+		if !want[e.Prefix] {
+			chs = append(chs, firewall.Change{Rule: blacklistRule.Name, Delete: true, Entry: e})
+		}
+	}
+	return b.Apply(ctx, chs)
 }
 
 // backend opens the backend of kind unless it is open, and returns the
