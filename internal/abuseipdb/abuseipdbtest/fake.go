@@ -277,7 +277,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	down, slow := s.down, s.slow
 	s.mu.Unlock()
 	if slow > 0 && !s.wait(r.Context(), slow) {
-		return
+		// No answer at all: the connection is cut, as a timed-out
+		// upstream would.
+		panic(http.ErrAbortHandler)
 	}
 	if down {
 		writeDown(w)
