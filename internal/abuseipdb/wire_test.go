@@ -166,3 +166,49 @@ func TestPlaintextBlacklist(t *testing.T) {
 		t.Error("a page that is not a list was accepted")
 	}
 }
+
+// FuzzAnswer: whatever the server answers, the client returns a result or
+// an error, never panics, and never quotes the key.
+func FuzzAnswer(f *testing.F) {
+	f.Add(200, `{"data":{"reportedAddress":[{"mostRecentReport":"x"}]}}`, "")
+	f.Add(200, `{"data":[{"lastReportedAt":"2020-09-24T19:17:02+00:00"}],"meta":null}`, "")
+	f.Add(429, `{"errors":[{"status":null,"source":"ip"}]}`, "99")
+	f.Add(500, "\xff\xfe"+secret, "")
+	f.Add(302, "", "")
+	f.Fuzz(func(t *testing.T, status int, body, retry string) {
+		if status < 200 || status > 599 {
+			return
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", retry)
+			w.Header().Set("X-RateLimit-Reset", retry)
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, body)
+		}))
+		defer srv.Close()
+		tr := &http.Transport{}
+		defer tr.CloseIdleConnections()
+		c, err := abuseipdb.New(abuseipdb.Options{BaseURL: srv.URL, Key: secret, HTTP: &http.Client{Transport: tr, Timeout: 5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		var errs []error
+		_, err = c.Check(ctx, "1.2.3.4", 0, true)
+		errs = append(errs, err)
+		_, err = c.Reports(ctx, "1.2.3.4", 0, 0, 0)
+		errs = append(errs, err)
+		_, err = c.Blacklist(ctx, abuseipdb.BlacklistQuery{})
+		errs = append(errs, err)
+		_, err = c.CheckBlock(ctx, "1.2.3.0/24", 0)
+		errs = append(errs, err)
+		_, err = c.BulkReport(ctx, []abuseipdb.Report{{IP: "1.2.3.4", Categories: []int{18}}})
+		errs = append(errs, err)
+		_, err = c.ClearAddress(ctx, "1.2.3.4")
+		errs = append(errs, err)
+		for _, err := range errs {
+			noKey(t, err, secret)
+		}
+	})
+}

@@ -149,6 +149,7 @@ func newServer(o Options) *Server {
 	for i, k := range keys {
 		s.keys[k] = 1000 + i
 	}
+	s.opts.Keys = slices.Clone(keys)
 	for ep, n := range o.Quotas {
 		s.quotas[ep] = n
 	}
@@ -182,6 +183,22 @@ func (s *Server) SetSlow(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slow = d
+}
+
+// SetKeys replaces the accepted keys (a key revoked, then fixed).
+// Reporter IDs stay those of the keys already known.
+func (s *Server) SetKeys(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := map[string]int{}
+	for i, k := range keys {
+		if id, ok := s.keys[k]; ok {
+			next[k] = id
+		} else {
+			next[k] = 2000 + i
+		}
+	}
+	s.keys = next
 }
 
 // SetQuota sets an endpoint's daily limit for every key (n <= 0: none).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -258,4 +259,45 @@ func TestDownSlowClose(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Error("the held request got an answer")
 	}
+}
+
+func TestSetKeys(t *testing.T) {
+	e := newEnv(t, abuseipdbtest.Options{Keys: []string{"old"}})
+	e.fake.SetKeys("new")
+	if a := e.do("GET", "/check?ipAddress=192.0.2.1", nil, "Key", "old"); a.status != 401 {
+		t.Errorf("revoked key: %d", a.status)
+	}
+	if a := e.do("GET", "/check?ipAddress=192.0.2.1", nil, "Key", "new"); a.status != 200 {
+		t.Errorf("new key: %d", a.status)
+	}
+}
+
+// FuzzRequest: whatever a request holds, the fake answers without
+// panicking.
+func FuzzRequest(f *testing.F) {
+	f.Add("POST", "report", "ip=1.2.3.4&categories=18", "application/x-www-form-urlencoded", "comment=x")
+	f.Add("POST", "report", "", "application/json", `{"ip":["1.2.3.4"],"categories":[[18]],"comment":{"a":1}}`)
+	f.Add("POST", "bulk-report", "", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"a\"\r\n\r\nIP,Categories,ReportDate,Comment\n\"1,\n--x--\r\n")
+	f.Add("POST", "bulk-report", "", "multipart/form-data", "garbage")
+	f.Add("GET", "check-block", "network=::/0&maxAgeInDays=1", "", "")
+	f.Add("GET", "check-block", "network=1.2.3.4/32", "", "")
+	f.Add("GET", "reports", "ipAddress=1.2.3.4&page=99999999999&perPage=1", "", "")
+	f.Add("GET", "blacklist", "limit=-1&ipVersion=5&onlyCountries[x]=", "", "")
+	f.Add("DELETE", "clear-address", "ipAddress=%zz", "text/plain", "\x00")
+	f.Fuzz(func(t *testing.T, method, endpoint, query, ctype, body string) {
+		s := abuseipdbtest.New(abuseipdbtest.Options{Clock: clock.NewFake(start), Subscriber: len(body)%2 == 0})
+		defer s.Close()
+		req, err := http.NewRequest(method, "http://127.0.0.1/api/v2/"+endpoint, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.URL.RawQuery = query
+		req.Header.Set("Key", key)
+		req.Header.Set("Content-Type", ctype)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code == 0 {
+			t.Fatal("no status")
+		}
+	})
 }
