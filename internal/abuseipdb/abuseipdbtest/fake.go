@@ -1,14 +1,3 @@
-// Package abuseipdbtest is a fake AbuseIPDB API v2 server for tests. It
-// follows shared/reference/abuseipdb-api.md (§13 "Suggested fake-server
-// behaviour" and the sections it derives from): the same paths, methods,
-// parameters (query, form, multipart or JSON), bodies, error texts,
-// status codes and rate-limit headers. Where the document marks a
-// behaviour UNVERIFIED the fake makes a choice and says so in a comment
-// marked "choice:".
-//
-// Time is the injected clock's: the 15-minute rule, the daily quotas (the
-// day ends at midnight America/New_York) and the report times all move
-// only when the test moves the clock.
 package abuseipdbtest
 
 import (
