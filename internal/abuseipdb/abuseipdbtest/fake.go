@@ -1,14 +1,3 @@
-// Package abuseipdbtest is a fake AbuseIPDB API v2 server for tests. It
-// follows shared/reference/abuseipdb-api.md (§13 "Suggested fake-server
-// behaviour" and the sections it derives from): the same paths, methods,
-// parameters (query, form, multipart or JSON), bodies, error texts,
-// status codes and rate-limit headers. Where the document marks a
-// behaviour UNVERIFIED the fake makes a choice and says so in a comment
-// marked "choice:".
-//
-// Time is the injected clock's: the 15-minute rule, the daily quotas (the
-// day ends at midnight America/New_York) and the report times all move
-// only when the test moves the clock.
 package abuseipdbtest
 
 import (
@@ -149,6 +138,7 @@ func newServer(o Options) *Server {
 	for i, k := range keys {
 		s.keys[k] = 1000 + i
 	}
+	s.opts.Keys = slices.Clone(keys)
 	for ep, n := range o.Quotas {
 		s.quotas[ep] = n
 	}
@@ -182,6 +172,22 @@ func (s *Server) SetSlow(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slow = d
+}
+
+// SetKeys replaces the accepted keys (a key revoked, then fixed).
+// Reporter IDs stay those of the keys already known.
+func (s *Server) SetKeys(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := map[string]int{}
+	for i, k := range keys {
+		if id, ok := s.keys[k]; ok {
+			next[k] = id
+		} else {
+			next[k] = 2000 + i
+		}
+	}
+	s.keys = next
 }
 
 // SetQuota sets an endpoint's daily limit for every key (n <= 0: none).
@@ -277,7 +283,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	down, slow := s.down, s.slow
 	s.mu.Unlock()
 	if slow > 0 && !s.wait(r.Context(), slow) {
-		return
+		// No answer at all: the connection is cut, as a timed-out
+		// upstream would.
+		panic(http.ErrAbortHandler)
 	}
 	if down {
 		writeDown(w)
