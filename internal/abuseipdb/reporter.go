@@ -19,10 +19,6 @@ import (
 // within it, across jails and restarts.
 const ReportInterval = 15 * time.Minute
 
-// MaxBulkRows is the most reports one bulk-report carries: 10,000 lines
-// with the header (doc §7).
-const MaxBulkRows = 9999
-
 // API is what the reporter needs of AbuseIPDB; *Client is one.
 type API interface {
 	Report(ctx context.Context, r Report) (*ReportResult, error)

@@ -11,14 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/wardenipd/warden/internal/abuseipdb"
 	"github.com/wardenipd/warden/internal/clock"
 	"github.com/wardenipd/warden/internal/store"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
