@@ -6,12 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
-
-// MaxComment is the most bytes of a report's comment AbuseIPDB keeps (doc
-// §5.1, §7): CleanComment cuts there, on a UTF-8 boundary.
-const MaxComment = 1024
 
 // CleanOptions say what CleanComment hides.
 type CleanOptions struct {
@@ -53,7 +48,7 @@ var (
 //   - with o.HideUsers, user names in fail2ban's common forms become
 //     "[user]";
 //   - nothing is escaped: no backslash or quote is added;
-//   - the result is cut to MaxComment bytes on a UTF-8 boundary.
+//   - the result is cut to MaxCommentBytes bytes on a UTF-8 boundary.
 func CleanComment(lines []string, o CleanOptions) string {
 	var b strings.Builder
 	for _, l := range lines {
@@ -65,7 +60,7 @@ func CleanComment(lines []string, o CleanOptions) string {
 			b.WriteByte('\n')
 		}
 		b.WriteString(l)
-		if b.Len() > 4*MaxComment { // enough to fill a comment after the replacements
+		if b.Len() > 4*MaxCommentBytes { // enough to fill a comment after the replacements
 			break
 		}
 	}
@@ -93,7 +88,7 @@ func CleanComment(lines []string, o CleanOptions) string {
 			return g[1] + "[user]"
 		})
 	}
-	return cutUTF8(strings.TrimRightFunc(s, unicode.IsSpace), MaxComment)
+	return CutUTF8(strings.TrimRightFunc(s, unicode.IsSpace), MaxCommentBytes)
 }
 
 // cleanLine drops invalid UTF-8 and control characters, tabs turned into
@@ -165,15 +160,4 @@ func replaceWhole(s, old, repl string, cont func(byte) bool) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
-}
-
-// cutUTF8 returns s cut to at most n bytes without splitting a rune.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -58,7 +58,7 @@ func TestCleanCommentCutsAt1024BytesOnARuneBoundary(t *testing.T) {
 	for pad := range 4 {
 		line := strings.Repeat("x", pad) + strings.Repeat("é€😀", 200)
 		got := abuseipdb.CleanComment([]string{line, line}, abuseipdb.CleanOptions{})
-		if len(got) > abuseipdb.MaxComment || len(got) < abuseipdb.MaxComment-3 {
+		if len(got) > abuseipdb.MaxCommentBytes || len(got) < abuseipdb.MaxCommentBytes-3 {
 			t.Errorf("pad %d: %d bytes", pad, len(got))
 		}
 		if !utf8.ValidString(got) {
@@ -72,7 +72,7 @@ func TestCleanCommentCutsAt1024BytesOnARuneBoundary(t *testing.T) {
 	for i := range many {
 		many[i] = "Failed password for root from 192.0.2.5"
 	}
-	if got := abuseipdb.CleanComment(many, abuseipdb.CleanOptions{HideUsers: true}); len(got) > abuseipdb.MaxComment {
+	if got := abuseipdb.CleanComment(many, abuseipdb.CleanOptions{HideUsers: true}); len(got) > abuseipdb.MaxCommentBytes {
 		t.Errorf("%d bytes", len(got))
 	}
 }
@@ -82,7 +82,7 @@ func FuzzCleanComment(f *testing.F) {
 	f.Add("\xff\x00user=", "", "")
 	f.Fuzz(func(t *testing.T, line, host, addr string) {
 		got := abuseipdb.CleanComment([]string{line, line}, abuseipdb.CleanOptions{Hostnames: []string{host}, Addrs: []string{addr}, HideUsers: true})
-		if len(got) > abuseipdb.MaxComment || !utf8.ValidString(got) {
+		if len(got) > abuseipdb.MaxCommentBytes || !utf8.ValidString(got) {
 			t.Fatalf("%d bytes, valid %v", len(got), utf8.ValidString(got))
 		}
 		for _, r := range got {
