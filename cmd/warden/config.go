@@ -100,11 +100,11 @@ JSON is the only format so far; --json is accepted for clarity.`,
 		Args:    argsBetween(0, 0, ""),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			oneShotGC()
-			cfg, _, err := loadConfig(s, f.dir, f.jail, cmd.ErrOrStderr())
+			cfg, dir, err := loadConfig(s, f.dir, f.jail, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			return configDump(cfg, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return configDump(cfg, dir, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd, "print JSON (the only format so far)")
@@ -112,8 +112,8 @@ JSON is the only format so far; --json is accepted for clarity.`,
 }
 
 // configDump prints the valid enabled jails; problems go to stderr.
-func configDump(cfg *config.Config, stdout, stderr io.Writer) error {
-	problems := allProblems(cfg)
+func configDump(cfg *config.Config, dir string, stdout, stderr io.Writer) error {
+	problems := allProblems(cfg, dir)
 	for _, p := range problems {
 		fmt.Fprintln(stderr, p.Error())
 	}
@@ -199,10 +199,10 @@ func filterProblems(cfg *config.Config) config.Errors {
 
 // actionProblems are the enabled jails' actions that cannot run as
 // configured, at the jail's section.
-func actionProblems(cfg *config.Config) config.Errors {
+func actionProblems(cfg *config.Config, dir string) config.Errors {
 	var out config.Errors
 	for _, j := range cfg.Jails {
-		for _, err := range daemon.CheckActions(j) {
+		for _, err := range daemon.CheckActions(j, dir) {
 			e := &config.Error{Msg: err.Error(), Jail: j.Name}
 			if i := strings.LastIndexByte(j.Source, ':'); i > 0 {
 				e.File = j.Source[:i]
@@ -216,8 +216,8 @@ func actionProblems(cfg *config.Config) config.Errors {
 
 // allProblems are the configuration's problems, its filters' and its
 // actions'.
-func allProblems(cfg *config.Config) config.Errors {
-	return append(append(append(config.Errors{}, cfg.Problems...), filterProblems(cfg)...), actionProblems(cfg)...)
+func allProblems(cfg *config.Config, dir string) config.Errors {
+	return append(append(append(config.Errors{}, cfg.Problems...), filterProblems(cfg)...), actionProblems(cfg, dir)...)
 }
 
 // checkReport is what config check --json prints.
@@ -239,7 +239,7 @@ type checkProblem struct {
 }
 
 func configCheck(cfg *config.Config, dir string, asJSON bool, stdout, stderr io.Writer) error {
-	problems := allProblems(cfg)
+	problems := allProblems(cfg, dir)
 	names := make([]string, len(cfg.Jails))
 	for i, j := range cfg.Jails {
 		names[i] = j.Name

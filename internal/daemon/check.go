@@ -11,9 +11,10 @@ import (
 // CheckActions reports the actions of a jail that Warden cannot run as
 // configured (a port name unknown to /etc/services, a blocktype it cannot
 // enforce, a shell command whose tags do not resolve, a Python action),
-// as `warden config check` shows them; the daemon leaves such actions
+// as `warden config check` shows them (configDir: where relative key
+// files are); the daemon leaves such actions
 // out and logs why.
-func CheckActions(j *config.Jail) []error {
+func CheckActions(j *config.Jail, configDir string) []error {
 	var lookup firewall.LookupFunc
 	if st, err := firewall.Services(servicesFile); err == nil {
 		lookup = st.Lookup
@@ -29,7 +30,7 @@ func CheckActions(j *config.Jail) []error {
 			}
 			continue
 		case a.Native != "":
-			err = checkNative(a)
+			err = checkNative(a, configDir)
 		case a.Python:
 			err = fmt.Errorf("Python actions (%s) do not run in Warden", a.File)
 		default:
