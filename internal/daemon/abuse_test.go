@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -159,4 +160,47 @@ action = %(action_)s
 	if n := fake.Requests("blacklist"); n != calls {
 		t.Errorf("a restart fetched the blacklist again (%d calls, was %d)", n, calls)
 	}
+}
+
+// TestAbuseIPDBThousandAttackers: with the seed jail, a brute force by
+// 1,000 distinct addresses ends in exactly 1,000 reports, none twice,
+// within the stand-in's free-plan limits.
+func TestAbuseIPDBThousandAttackers(t *testing.T) {
+	const key = "c0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffeec0ffee0000"
+	fake := abuseipdbtest.NewTest(t, abuseipdbtest.Options{Keys: []string{key}})
+	dir := t.TempDir()
+	newConfig(t, dir, "")
+	writeFile(t, filepath.Join(dir, "etc", "jail.d", "abuse.local"), `[web]
+action = %(action_)s
+         %(action_abuseipdb)s[abuseipdb_apikey="`+key+`", abuseipdb_category="18,21"]
+`)
+	writeFile(t, filepath.Join(dir, "etc", "action.d", "abuseipdb.local"), "[Init]\nabuseipdb_url = "+fake.URL()+"\n")
+	nft := newKernel("nftables")
+	d := startWith(t, dir, func(o *Options) { o.DryRun = false; o.Firewall = opener(nft) })
+	var lines []string
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 1000; i++ {
+			lines = append(lines, failLine(fmt.Sprintf("203.0.%d.%d", 100+i/250, 1+i%250)))
+		}
+	}
+	appendLines(t, filepath.Join(dir, "web.log"), lines...)
+	deadline := time.Now().Add(60 * time.Second)
+	for len(fake.Reports()) < 1000 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // a duplicate would come now
+	seen := map[string]int{}
+	for _, r := range fake.Reports() {
+		seen[r.IP]++
+		if !slices.Equal(r.Categories, []int{18, 21}) {
+			t.Fatalf("report with categories %v", r.Categories)
+		}
+	}
+	if len(fake.Reports()) != 1000 || len(seen) != 1000 {
+		t.Fatalf("%d reports of %d addresses, want 1,000 of 1,000", len(fake.Reports()), len(seen))
+	}
+	if n := d.status("web").CurrentlyBanned; n != 1000 {
+		t.Errorf("%d banned, want 1,000", n)
+	}
+	t.Logf("requests: report %d, bulk-report %d", fake.Requests("report"), fake.Requests("bulk-report"))
 }
