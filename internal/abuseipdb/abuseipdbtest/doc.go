@@ -37,6 +37,11 @@
 //     Category" (its input the categories value, as the real capture);
 //   - a Cloudflare-like HTML 502 when down (SetDown).
 //
+// For the caller's error paths it also has: Inject (the next n answers
+// of an endpoint: any status, JSON detail or HTML page), SetKeys (a key
+// revoked or fixed at run time), SetQuota, SetSlow, and introspection:
+// Reports, Requests, Used.
+//
 // It simplifies or chooses (UNVERIFIED in the document):
 //   - scores: a seeded score, else 25 a distinct reporter up to 100;
 //     reporter countries are null; check's usageType "Reserved" and isp
