@@ -110,6 +110,8 @@ type Reporter struct {
 	running atomic.Bool
 	onIdle  func(seen uint64, wait time.Duration) // tests only
 
+	apiZone *time.Location // the zone of the API's quota day
+
 	mu          sync.Mutex // guards what follows
 	quotas      map[string]store.Quota
 	authUntil   time.Time
@@ -128,7 +130,11 @@ func NewReporter(api API, box Outbox, clk clock.Clock, log *slog.Logger, o Repor
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reporter{api: api, box: box, clk: clk, log: log, o: o,
+	zone, err := time.LoadLocation("America/New_York")
+	if err != nil { // no time zone database: EST, off by an hour in summer
+		zone = time.FixedZone("EST", -5*3600)
+	}
+	return &Reporter{api: api, box: box, clk: clk, log: log, o: o, apiZone: zone,
 		wake: make(chan struct{}, 1), quotas: map[string]store.Quota{}, quotaLogged: map[string]time.Time{}}
 }
 
@@ -373,7 +379,10 @@ func (r *Reporter) noteQuota(ctx context.Context, endpoint string, rl RateLimit,
 		}
 	}
 	if q.Remaining <= 0 && !q.Reset.After(now) {
-		q.Reset = now.Add(r.o.AuthRetry) // exhausted, no word on when: try again later
+		// Used up, no word on when it comes back: the API's day ends at
+		// midnight in New York (doc §10.1); a 429 then tells exactly.
+		y, m, d := now.In(r.apiZone).Date()
+		q.Reset = time.Date(y, m, d+1, 0, 0, 0, 0, r.apiZone)
 	}
 	r.mu.Lock()
 	old, known := r.quotas[endpoint]
