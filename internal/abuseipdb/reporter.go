@@ -28,7 +28,7 @@ type API interface {
 // Outbox is the durable queue of reports; *store.Store is one.
 type Outbox interface {
 	QueueReport(ctx context.Context, r store.Report) (id int64, added bool, err error)
-	DueReports(ctx context.Context, now time.Time, limit int) ([]store.Report, error)
+	DueReports(ctx context.Context, now time.Time, limit int) ([]store.Report, error) // with LastReported
 	NextReportDue(ctx context.Context) (time.Time, bool, error)
 	MarkReportsSent(ctx context.Context, ids []int64, at time.Time) error
 	RetryReport(ctx context.Context, id int64, next time.Time, reason string) error
@@ -39,6 +39,11 @@ type Outbox interface {
 	Quota(ctx context.Context, endpoint string) (store.Quota, bool, error)
 	SetQuota(ctx context.Context, endpoint string, q store.Quota) error
 }
+
+var (
+	_ API    = (*Client)(nil)
+	_ Outbox = (*store.Store)(nil)
+)
 
 // ReporterOptions tune a Reporter; the zero value is the defaults.
 type ReporterOptions struct {
@@ -325,14 +330,8 @@ func (r *Reporter) screen(ctx context.Context, due []store.Report, now time.Time
 			state, reason = store.ReportRejected, "no categories"
 		case now.Sub(rep.Attack) > r.o.MaxAge:
 			state, reason = store.ReportFailed, fmt.Sprintf("the attack is older than %v", r.o.MaxAge)
-		default:
-			last, ok, err := r.box.LastReported(ctx, rep.IP)
-			if err != nil {
-				return nil, err
-			}
-			if ok && now.Sub(last) < ReportInterval {
-				state, reason = store.ReportDuplicate, "reported less than 15 minutes before, at "+last.UTC().Format(time.RFC3339)
-			}
+		case !rep.LastReported.IsZero() && now.Sub(rep.LastReported) < ReportInterval:
+			state, reason = store.ReportDuplicate, "reported less than 15 minutes before, at "+rep.LastReported.UTC().Format(time.RFC3339)
 		}
 		if state == store.ReportQueued {
 			seen[rep.IP] = true

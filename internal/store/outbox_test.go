@@ -106,6 +106,9 @@ func TestOutboxOrderRetrySentAndLastReported(t *testing.T) {
 	if err := s.RecordReported(ctx, "192.0.2.1", now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	if got := due(t, s, now.Add(2*time.Hour)); len(got) != 1 || got[0].ID != a || !got[0].LastReported.Equal(now) {
+		t.Fatalf("due with the last report time: %+v", got)
+	}
 	if last, ok, err := s.LastReported(ctx, "192.0.2.2"); err != nil || !ok || !last.Equal(now) {
 		t.Fatalf("last reported %v %v %v", last, ok, err)
 	}
