@@ -193,7 +193,7 @@ func TestDownAndNetwork(t *testing.T) {
 	_, err := c.Report(context.Background(), abuseipdb.Report{IP: "192.0.2.1", Categories: []int{18}})
 	var ae *abuseipdb.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || !ae.Temporary() || !abuseipdb.IsTemporary(err) ||
-		!strings.Contains(ae.Body, "Bad gateway") || len(ae.Body) > 200 || ae.Detail != "" {
+		!strings.Contains(ae.Body, "Bad Gateway") || len(ae.Body) > 200 || ae.Detail != "" {
 		t.Fatalf("down: %#v", err)
 	}
 	fake.SetDown(false)
@@ -325,5 +325,31 @@ func TestThousandAttackers(t *testing.T) {
 	_, err := c.Report(ctx, abuseipdb.Report{IP: "198.19.0.1", Categories: []int{18}})
 	if !abuseipdb.IsQuota(err) {
 		t.Errorf("report 1,001: %v", err)
+	}
+}
+
+func TestInject(t *testing.T) {
+	c, fake, _ := setup(t, abuseipdbtest.Options{})
+	ctx := context.Background()
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 422, Detail: "The ip must not be your own.", Parameter: "ip"})
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 503})
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 403, Detail: "Forbidden."})
+	rp := abuseipdb.Report{IP: "192.0.2.1", Categories: []int{18}}
+	_, err := c.Report(ctx, rp)
+	var ae *abuseipdb.APIError
+	if !errors.As(err, &ae) || !ae.IsInvalid() || ae.Parameter != "ip" || ae.Detail != "The ip must not be your own." || ae.RateLimit.Remaining != 999 {
+		t.Errorf("first: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); !abuseipdb.IsTemporary(err) || !strings.Contains(err.Error(), "Service Unavailable") {
+		t.Errorf("second: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); !abuseipdb.IsAuth(err) {
+		t.Errorf("third: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); err != nil {
+		t.Errorf("fourth: %v", err)
+	}
+	if n := len(fake.Reports()); n != 1 {
+		t.Errorf("%d reports", n)
 	}
 }

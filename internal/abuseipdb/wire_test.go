@@ -212,3 +212,23 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestNoRedirect: a redirect is an error, and the key does not follow it.
+func TestNoRedirect(t *testing.T) {
+	reached := make(chan string, 1)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached <- r.Header.Get("Key")
+	}))
+	defer other.Close()
+	c, _, _ := serve(t, http.StatusFound, "", "Location", other.URL+"/steal")
+	_, err := c.Check(context.Background(), "1.2.3.4", 0, false)
+	var ae *abuseipdb.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusFound {
+		t.Fatalf("redirect: %v", err)
+	}
+	select {
+	case k := <-reached:
+		t.Fatalf("the redirect was followed (key sent: %v)", k == secret)
+	default:
+	}
+}
