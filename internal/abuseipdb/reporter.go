@@ -103,6 +103,24 @@ type Stats struct {
 // Reporter delivers reports of bans to AbuseIPDB from a durable outbox:
 // Enqueue writes a report, Run sends them. Its methods are safe for
 // concurrent use; Run runs once at a time.
+//
+// The daemon drives it so:
+//
+//	rep := abuseipdb.NewReporter(client, st, clock.Real{}, log, opts)
+//	ctx, cancel := context.WithCancel(parent)
+//	done := make(chan error, 1)
+//	go func() { done <- rep.Run(ctx) }()
+//	// on each new ban of a jail with the abuseipdb action (not a ban
+//	// restored at start: norestored), before acknowledging the event:
+//	err := rep.Enqueue(ctx, abuseipdb.Item{IP: ip, Jail: jail,
+//		Categories: cats, Matches: matches, Time: banStart})
+//	// at shutdown (or reload without the action):
+//	cancel()
+//	<-done
+//
+// What is queued and not yet sent stays in the store for the next start.
+// Item.Time should be the ban's start: the same ban enqueued again (a
+// replayed event) is then queued once.
 type Reporter struct {
 	api API
 	box Outbox

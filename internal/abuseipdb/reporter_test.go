@@ -525,3 +525,33 @@ func TestReporterBulkBacklog(t *testing.T) {
 	}
 	h.wantCounts(store.ReportStats{Sent: 99, Rejected: 1, Addresses: 99})
 }
+
+func TestReporterHostileItems(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{Clean: abuseipdb.CleanOptions{HideUsers: true, Hostnames: []string{""}, Addrs: []string{"x"}}})
+	huge := make([]string, 100000)
+	for i := range huge {
+		huge[i] = strings.Repeat("user=\x00\xff'\"\\ ", 10)
+	}
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.200", Jail: "a\x00b'\"; DROP TABLE x", Categories: []int{18, 18, 23}, Matches: huge})
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.201", Categories: []int{1}, Time: t0.Add(time.Hour)}) // a future time is sent as now
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.202", Categories: []int{1}, Time: t0.Add(-61 * 24 * time.Hour)})
+	for _, it := range []abuseipdb.Item{{IP: "192.0.2.1/24", Categories: []int{1}}, {IP: "", Categories: []int{1}},
+		{IP: "192.0.2.1", Categories: []int{0}}, {IP: "192.0.2.1", Categories: []int{-1}}} {
+		if err := h.r.Enqueue(context.Background(), it); err == nil {
+			t.Errorf("accepted %+v", it)
+		}
+	}
+	h.settle()
+	got := api.reports()
+	if len(got) != 2 || len(got[0].Comment) > abuseipdb.MaxCommentBytes || !got[1].Timestamp.Equal(t0) {
+		t.Fatalf("reports %+v", got)
+	}
+	h.wantCounts(store.ReportStats{Sent: 2, Failed: 1, Addresses: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.r.Run(ctx); err == nil {
+		t.Fatal("a second Run ran")
+	}
+}
