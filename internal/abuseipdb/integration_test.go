@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wardenipd/warden/internal/abuseipdb"
 	"github.com/wardenipd/warden/internal/abuseipdb/abuseipdbtest"
@@ -428,4 +429,24 @@ func TestLiveBacklogGoesInBulk(t *testing.T) {
 		}
 	}
 	h.wantCounts(store.ReportStats{Sent: 300, Addresses: 300})
+}
+
+func TestLiveCommentCut(t *testing.T) {
+	h, fake := live(t, abuseipdbtest.Options{}, abuseipdb.ReporterOptions{Clean: abuseipdb.CleanOptions{Hostnames: []string{"web1.example.org"}}}, nil)
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf(`web1.example.org nginx: 192.0.2.12 - - "GET /wp-login.php?x=%d&ü=€ HTTP/1.1" 404 "admin@example.org"`, i))
+	}
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.12", Jail: "nginx-botsearch", Categories: []int{21}, Matches: lines, Time: t0})
+	h.settle()
+	got := fake.Reports()
+	if len(got) != 1 {
+		t.Fatalf("%d reports", len(got))
+	}
+	c := got[0].Comment
+	if len(c) > abuseipdb.MaxCommentBytes || len(c) < abuseipdb.MaxCommentBytes-4 || !utf8.ValidString(c) ||
+		strings.Contains(c, "web1") || strings.Contains(c, "admin@") || strings.Contains(c, `\`) ||
+		!strings.HasPrefix(c, `[host] nginx: 192.0.2.12 - - "GET /wp-login.php?x=0&ü=€ HTTP/1.1" 404 "[email]"`+"\n") {
+		t.Fatalf("comment (%d bytes) %q", len(c), c)
+	}
 }
