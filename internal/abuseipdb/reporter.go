@@ -133,7 +133,8 @@ type Reporter struct {
 	running atomic.Bool
 	onIdle  func(seen uint64, wait time.Duration) // tests only
 
-	apiZone *time.Location // the zone of the API's quota day
+	apiZone   *time.Location // the zone of the API's quota day
+	bulkBytes int            // the most bytes of reports in one bulk-report
 
 	mu          sync.Mutex // guards what follows
 	quotas      map[string]store.Quota
@@ -141,7 +142,7 @@ type Reporter struct {
 	keyRejected bool
 	failures    int // temporary failures in a row
 	pauseUntil  time.Time
-	bulkBroken  bool // a bulk-report was refused as invalid: singles only until restart
+	bulkOff     time.Time // a bulk-report was refused as invalid: singles only until then
 	quotaLogged map[string]time.Time
 }
 
@@ -158,7 +159,7 @@ func NewReporter(api API, box Outbox, clk clock.Clock, log *slog.Logger, o Repor
 		zone = time.FixedZone("EST", -5*3600)
 	}
 	return &Reporter{api: api, box: box, clk: clk, log: log, o: o, apiZone: zone,
-		wake: make(chan struct{}, 1), quotas: map[string]store.Quota{}, quotaLogged: map[string]time.Time{}}
+		bulkBytes: maxBulkFile, wake: make(chan struct{}, 1), quotas: map[string]store.Quota{}, quotaLogged: map[string]time.Time{}}
 }
 
 // ErrCategories is the error of Enqueue for an item without valid
@@ -431,7 +432,7 @@ func (r *Reporter) noteQuota(ctx context.Context, endpoint string, rl RateLimit,
 func (r *Reporter) send(ctx context.Context, batch []store.Report) (wait time.Duration, progress bool, err error) {
 	now := r.clk.Now()
 	r.mu.Lock()
-	bulkOK := !r.bulkBroken
+	bulkOK := !now.Before(r.bulkOff)
 	r.mu.Unlock()
 	if n, _ := r.budget(EndpointBulkReport, now); bulkOK && r.o.BulkThreshold > 0 && len(batch) >= r.o.BulkThreshold && n != 0 {
 		return r.sendBulk(ctx, batch)
@@ -515,10 +516,11 @@ func (r *Reporter) failed(ctx context.Context, endpoint string, reps []store.Rep
 		}
 		return false, nil
 	case IsInvalid(err):
-		// A refused bulk-report is a fault of ours, not of each report:
-		// the reports go one by one from now on.
+		// A refused bulk-report is a fault of ours or of one row, not
+		// of each report: the reports go one by one for a while (an
+		// invalid one is then refused alone).
 		r.mu.Lock()
-		r.bulkBroken = true
+		r.bulkOff = now.Add(r.o.AuthRetry)
 		r.mu.Unlock()
 		r.log.Error("AbuseIPDB refused a bulk report; sending one by one", "reports", len(reps), "err", err)
 		return true, nil
@@ -553,8 +555,25 @@ func (r *Reporter) succeeded() {
 	}
 }
 
-// sendBulk sends batch in one bulk-report.
+// maxBulkFile is what sendBulk puts in one bulk-report file, under the
+// API's 2 MB (doc §7) with room for the CSV's quotes and header.
+const maxBulkFile = 1900 << 10
+
+// bulkRowBytes is more than a report takes in the bulk file besides its
+// comment: address, categories, date, commas, quotes, newline.
+const bulkRowBytes = 100
+
+// sendBulk sends batch, or as much of it as fits in a file, in one
+// bulk-report.
 func (r *Reporter) sendBulk(ctx context.Context, batch []store.Report) (time.Duration, bool, error) {
+	size := 0
+	for i, rep := range batch {
+		size += bulkRowBytes + min(len(rep.Comment), MaxCommentBytes)
+		if size > r.bulkBytes && i > 0 {
+			batch = batch[:i]
+			break
+		}
+	}
 	rs := make([]Report, len(batch))
 	for i, rep := range batch {
 		rs[i] = toReport(rep)

@@ -158,17 +158,18 @@ func (h *harness) wantCounts(want store.ReportStats) {
 type fakeAPI struct {
 	clk *clock.Fake
 
-	mu        sync.Mutex
-	sent      []abuseipdb.Report
-	bulkCalls int
-	last      map[string]time.Time
-	down      bool
-	keyBad    bool
-	invalid   map[string]string // ip -> 422 detail
-	limit     map[string]int
-	used      map[string]int
-	reset     time.Time
-	calls     map[string]int
+	mu          sync.Mutex
+	sent        []abuseipdb.Report
+	bulkCalls   int
+	last        map[string]time.Time
+	down        bool
+	keyBad      bool
+	invalid     map[string]string // ip -> 422 detail
+	limit       map[string]int
+	used        map[string]int
+	reset       time.Time
+	calls       map[string]int
+	bulkInvalid bool
 }
 
 func newFakeAPI(clk *clock.Fake) *fakeAPI {
@@ -230,6 +231,9 @@ func (f *fakeAPI) BulkReport(ctx context.Context, rs []abuseipdb.Report) (*abuse
 		return nil, err
 	}
 	f.bulkCalls++
+	if f.bulkInvalid {
+		return nil, &abuseipdb.APIError{Endpoint: "bulk-report", Status: 422, Detail: "The csv file could not be parsed.", Parameter: "csv"}
+	}
 	res := &abuseipdb.BulkResult{RateLimit: f.rateLimit("bulk-report")}
 	for i, r := range rs {
 		if d, ok := f.invalid[r.IP]; ok {
@@ -526,6 +530,28 @@ func TestReporterBulkBacklog(t *testing.T) {
 	h.wantCounts(store.ReportStats{Sent: 99, Rejected: 1, Addresses: 99})
 }
 
+func TestReporterBulkFileSize(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	api.down = true
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{})
+	abuseipdb.SetBulkBytes(h.r, 40*(100+1000))
+	long := strings.Repeat("x", 1000)
+	for i := range 100 {
+		it := seedItem(fmt.Sprintf("192.0.2.%d", i))
+		it.Matches = []string{long}
+		h.enqueue(it)
+	}
+	h.settle()
+	api.set(func(f *fakeAPI) { f.down = false })
+	h.advance(time.Hour)
+	// 40 and 40 in bulk; the last 20, under the threshold, one by one.
+	if b, r := api.count("bulk-report"), api.count("report"); b != 2 || r != 1+20 {
+		t.Fatalf("%d bulk and %d single requests", b, r)
+	}
+	h.wantCounts(store.ReportStats{Sent: 100, Addresses: 100})
+}
+
 func TestReporterHostileItems(t *testing.T) {
 	clk := clock.NewFake(t0)
 	api := newFakeAPI(clk)
@@ -553,5 +579,25 @@ func TestReporterHostileItems(t *testing.T) {
 	defer cancel()
 	if err := h.r.Run(ctx); err == nil {
 		t.Fatal("a second Run ran")
+	}
+}
+
+func TestReporterBulkRefusedFallsBackToSingles(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	api.down, api.bulkInvalid = true, true
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{})
+	for i := range 60 {
+		h.enqueue(seedItem(fmt.Sprintf("192.0.2.%d", i)))
+	}
+	h.settle()
+	api.set(func(f *fakeAPI) { f.down = false })
+	h.advance(time.Hour)
+	if b, r := api.count("bulk-report"), api.count("report"); b != 1 || r != 1+60 {
+		t.Fatalf("%d bulk and %d single requests", b, r)
+	}
+	h.wantCounts(store.ReportStats{Sent: 60, Addresses: 60})
+	if !strings.Contains(h.log.String(), "refused a bulk report") {
+		t.Errorf("not logged:\n%s", h.log)
 	}
 }
