@@ -37,7 +37,7 @@ echo "== go vet"
 go vet ./...
 echo "== go test -race"
 set +e
-go test -race -count=1 -timeout 15m ./... 2>&1 | tee /tmp/warden-test.log
+go test -race -count=1 -timeout 25m ./... 2>&1 | tee /tmp/warden-test.log
 status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -c '^ok ' /tmp/warden-test.log || true)
