@@ -35,6 +35,37 @@ var migrations = []string{
 		pos         INTEGER NOT NULL,
 		fingerprint TEXT    NOT NULL
 	) WITHOUT ROWID;`,
+	// The AbuseIPDB outbox (outbox.go): one row per report, kept after it
+	// ends (state > 0) for the statistics; an address's last report time
+	// (across jails and restarts); and the quota of each endpoint.
+	`CREATE TABLE abuse_outbox (
+		id         INTEGER PRIMARY KEY,
+		ip         TEXT    NOT NULL,
+		jail       TEXT    NOT NULL,
+		categories TEXT    NOT NULL,
+		comment    TEXT    NOT NULL,
+		attack     INTEGER NOT NULL,
+		enqueued   INTEGER NOT NULL,
+		next_try   INTEGER NOT NULL,
+		tries      INTEGER NOT NULL DEFAULT 0,
+		state      INTEGER NOT NULL DEFAULT 0,
+		reason     TEXT    NOT NULL DEFAULT '',
+		done       INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE UNIQUE INDEX abuse_outbox_ban ON abuse_outbox(ip, jail, attack);
+	CREATE INDEX abuse_outbox_due ON abuse_outbox(next_try, id) WHERE state = 0;
+	CREATE INDEX abuse_outbox_state ON abuse_outbox(state);
+	CREATE TABLE abuse_reported (
+		ip      TEXT    NOT NULL PRIMARY KEY,
+		last    INTEGER NOT NULL,
+		reports INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE abuse_quota (
+		endpoint  TEXT    NOT NULL PRIMARY KEY,
+		lim       INTEGER NOT NULL,
+		remaining INTEGER NOT NULL,
+		reset     INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 // migrate brings the schema of db up to date in one transaction. It refuses a
