@@ -40,7 +40,7 @@ func newAbuseIPDBCmd(s settings) *cobra.Command {
 		Args:  noSubcommandArgs,
 		RunE:  groupRunE,
 	}
-	cmd.AddCommand(newAbuseStatsCmd(), newAbuseBadgeCmd())
+	cmd.AddCommand(newAbuseCheckCmd(s), newAbuseReportCmd(s), newAbuseBlacklistCmd(s), newAbuseStatsCmd(), newAbuseBadgeCmd())
 	return cmd
 }
 

@@ -15,12 +15,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wardenipd/warden/internal/abuseipdb"
 	"github.com/wardenipd/warden/internal/config"
 )
 
 // officialAPIURL is AbuseIPDB's API v2, used when neither --url nor the
 // configuration's abuseipdb_url says otherwise.
-const officialAPIURL = "https://api.abuseipdb.com/api/v2"
+const officialAPIURL = abuseipdb.DefaultBaseURL
 
 // maxKeyFileSize bounds what a key file may hold: a key is 80 characters.
 const maxKeyFileSize = 4096
