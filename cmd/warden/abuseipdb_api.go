@@ -234,8 +234,9 @@ func newAbuseReportCmd(s settings) *cobra.Command {
 		Short: "Report an address to AbuseIPDB by hand",
 		Long: `Report IP to AbuseIPDB: --categories is a list of category IDs or names
 ("18,22", "brute-force,ssh"; see https://www.abuseipdb.com/categories),
---comment what was seen (cut at 1,024 bytes: strip your own host names, user
-names and other personal data first), --time when the attack happened (RFC
+--comment what was seen ("-": read it from standard input; cut at 1,024
+bytes: strip your own host names, user names and other personal data
+first), --time when the attack happened (RFC
 3339, e.g. 2026-12-01T20:15:00Z; default now). It prints the address's
 confidence score after the report.
 
@@ -277,6 +278,16 @@ made here is not recorded in the daemon's store.`,
 		if err != nil {
 			return usageErrorf(cmd, "--categories %q: %v", cats, err)
 		}
+		if comment == "-" {
+			b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxCommentInput))
+			if err != nil {
+				return fmt.Errorf("read the comment: %w", err)
+			}
+			comment = strings.TrimRight(string(b), "\n")
+		}
+		if len(comment) > abuseipdb.MaxCommentBytes {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: the comment is cut at %d bytes, AbuseIPDB's limit\n", abuseipdb.MaxCommentBytes)
+		}
 		rep = abuseipdb.Report{IP: ip.String(), Categories: ids, Comment: comment}
 		if at != "" {
 			t, err := time.Parse(time.RFC3339, at)
@@ -293,11 +304,15 @@ made here is not recorded in the daemon's store.`,
 	f.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&cats, "categories", "", "category IDs or names, comma-separated (required)")
-	fl.StringVar(&comment, "comment", "", "what was seen (cut at 1,024 bytes)")
+	fl.StringVar(&comment, "comment", "", "what was seen, \"-\" to read it from standard input (cut at 1,024 bytes)")
 	fl.StringVar(&at, "time", "", "when the attack happened, RFC 3339 (default now)")
 	fl.BoolVar(&asJSON, "json", false, "print the API's answer as JSON")
 	return cmd
 }
+
+// maxCommentInput bounds what report reads of a comment on standard
+// input: far more than is sent.
+const maxCommentInput = 1 << 20
 
 // categoryNames is "18 Brute-Force, 22 SSH".
 func categoryNames(ids []int) string {

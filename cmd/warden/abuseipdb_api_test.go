@@ -20,8 +20,14 @@ const abuseKey = "e1c0ffee5ecre7a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718
 // own) and fails the test if the key shows anywhere in what it wrote.
 func runAbuse(t *testing.T, s settings, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runAbuseIn(t, s, "", args...)
+}
+
+// runAbuseIn is runAbuse with stdin.
+func runAbuseIn(t *testing.T, s settings, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	err := runWith(context.Background(), s, args, strings.NewReader(""), &out, &errb)
+	err := runWith(context.Background(), s, args, strings.NewReader(stdin), &out, &errb)
 	code = exitCode(err, &errb)
 	for _, part := range []string{abuseKey, abuseKey[:20], abuseKey[len(abuseKey)-20:]} {
 		if strings.Contains(out.String(), part) || strings.Contains(errb.String(), part) {
@@ -90,6 +96,16 @@ func TestAbuseCommandsAgainstFake(t *testing.T) {
 	out, errs, code = runAbuse(t, s, append([]string{"abuseipdb", "report", "203.0.113.50", "--categories", "18"}, keyArgs...)...)
 	if code != exitFailure || out != "" || !strings.Contains(errs, "203.0.113.50 was reported less than 15 minutes ago by this account") {
 		t.Errorf("second report: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+
+	// The comment from standard input, cut at 1,024 bytes.
+	long := strings.Repeat("Dec  1 20:15:00 host sshd[1]: Failed password for root from 203.0.113.51 port 22\n", 30)
+	_, errs, code = runAbuseIn(t, s, long, append([]string{"abuseipdb", "report", "203.0.113.51", "--categories", "18", "--comment", "-"}, keyArgs...)...)
+	if code != 0 || errs != "note: the comment is cut at 1024 bytes, AbuseIPDB's limit\n" {
+		t.Errorf("report --comment -: exit %d, stderr %q", code, errs)
+	}
+	if got := fake.Reports(); len(got) != 2 || len(got[1].Comment) != 1024 || !strings.HasPrefix(long, got[1].Comment) {
+		t.Errorf("the fake received %+v", got)
 	}
 
 	// blacklist: addresses alone, or JSON.

@@ -80,7 +80,7 @@ func (f *apiFlags) resolve(s settings, stderr io.Writer) (apiSettings, error) {
 	}
 	switch {
 	case f.keyFile != "":
-		key, err := readKeyFile(f.keyFile)
+		key, err := readKeyFile(f.keyFile, stderr)
 		if err != nil {
 			return a, err
 		}
@@ -92,7 +92,7 @@ func (f *apiFlags) resolve(s settings, stderr io.Writer) (apiSettings, error) {
 			if !filepath.IsAbs(p) && confDir != "" {
 				p = filepath.Join(confDir, p)
 			}
-			key, err := readKeyFile(p)
+			key, err := readKeyFile(p, stderr)
 			if err != nil {
 				return a, fmt.Errorf("%s abuseipdb_apikey_file: %w", act.where, err)
 			}
@@ -260,13 +260,17 @@ func sameAPI(a, b map[string]any) bool {
 }
 
 // readKeyFile reads a key file: one line, surrounding white space ignored.
-// Its content is never part of an error.
-func readKeyFile(path string) (string, error) {
+// Its content is never part of an error. A file every user may read is
+// worth a warning: the point of a key file is to keep the key from them.
+func readKeyFile(path string, stderr io.Writer) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", fmt.Errorf("read key file: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o004 != 0 {
+		fmt.Fprintf(stderr, "warning: the key file %s is readable by every user (chmod o-r %s)\n", path, path)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
 	if err != nil {
 		return "", fmt.Errorf("read key file %s: %w", path, err)

@@ -85,6 +85,8 @@ func TestAbuseResolveKey(t *testing.T) {
 		{name: "missing key file", files: map[string]string{"action.d/abuseipdb.local": "[Init]\nabuseipdb_apikey_file = /nonexistent/key\n"},
 			err: "action.d/abuseipdb [Init] abuseipdb_apikey_file: read key file: open /nonexistent/key: no such file"},
 		{name: "empty key file", noConfig: true, flags: apiFlags{keyFile: "EMPTY"}, err: "is empty"},
+		{name: "key file readable by all", noConfig: true, flags: apiFlags{keyFile: "PUBLIC"}, key: key2, url: officialAPIURL,
+			from: "--key-file", warn: "warning: the key file PUBLIC is readable by every user (chmod o-r PUBLIC)"},
 		{name: "key with a space", files: map[string]string{"action.d/abuseipdb.local": "[Init]\nabuseipdb_apikey = " + key1 + " x\n"},
 			err: "the AbuseIPDB key from action.d/abuseipdb [Init] (abuseipdb_apikey): not a key"},
 		{name: "bad URL", noConfig: true, flags: apiFlags{keyFile: "KEYFILE", url: "ftp://x/"}, err: `--url "ftp://x/": want an http:// or https:// URL`},
@@ -103,6 +105,15 @@ func TestAbuseResolveKey(t *testing.T) {
 				f.keyFile = keyFile
 			case "EMPTY":
 				f.keyFile = filepath.Join(tmp, "empty")
+			case "PUBLIC":
+				f.keyFile = filepath.Join(tmp, "public")
+				if err := os.WriteFile(f.keyFile, []byte(key2), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(f.keyFile, 0o644); err != nil { // whatever the umask
+					t.Fatal(err)
+				}
+				tc.warn = strings.ReplaceAll(tc.warn, "PUBLIC", f.keyFile)
 			}
 			if !tc.noConfig {
 				writeTree(t, s.configDir, tc.files)
