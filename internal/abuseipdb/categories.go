@@ -81,17 +81,21 @@ var categoryAliases = map[string]Category{"ddos": DDoSAttack, "bruteforce": Brut
 
 // ParseCategories reads a list such as "18,22" or "ssh,brute-force"
 // (numbers, names or slugs, case-insensitive, separated by commas or
-// spaces, as fail2ban's abuseipdb_category is written). It refuses an
+// semicolons: "Web App Attack, SSH" works too). It refuses an
 // empty list, an unknown name, an ID outside 1..23 and more than 30
 // entries; repeated entries are kept once, in order.
 func ParseCategories(s string) ([]int, error) {
-	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == ';' })
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
 	if len(fields) == 0 {
 		return nil, fmt.Errorf("abuseipdb: categories: %w: empty list", ErrInvalid)
 	}
 	var out []int
 	seen := map[int]bool{}
 	for _, f := range fields {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
 		var c Category
 		if n, err := strconv.Atoi(f); err == nil {
 			c = Category(n)
@@ -108,6 +112,9 @@ func ParseCategories(s string) ([]int, error) {
 			seen[int(c)] = true
 			out = append(out, int(c))
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("abuseipdb: categories: %w: empty list", ErrInvalid)
 	}
 	if len(out) > MaxCategoryIDs {
 		return nil, fmt.Errorf("abuseipdb: categories: %w: more than %d", ErrInvalid, MaxCategoryIDs)

@@ -65,7 +65,7 @@ const (
 type Options struct {
 	BaseURL   string        // default DefaultBaseURL
 	Key       string        // sent only as the "Key" header; never logged, never in errors
-	HTTP      *http.Client  // default: one with Timeout
+	HTTP      *http.Client  // default: one with Timeout; copied, with redirects refused
 	Timeout   time.Duration // default DefaultTimeout; used only when HTTP is nil
 	UserAgent string        // default "warden"
 	Clock     clock.Clock   // default clock.Real{}: the ReportDate of a bulk row without a timestamp
@@ -102,14 +102,20 @@ func New(o Options) (*Client, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
-	hc := o.HTTP
-	if hc == nil {
-		t := o.Timeout
-		if t <= 0 {
-			t = DefaultTimeout
+	var hc http.Client
+	if o.HTTP != nil {
+		hc = *o.HTTP
+	} else {
+		hc.Timeout = o.Timeout
+		if hc.Timeout <= 0 {
+			hc.Timeout = DefaultTimeout
 		}
-		hc = &http.Client{Timeout: t}
 	}
+	// Never follow a redirect: the key header would go along, to any
+	// host (Go drops only its own credential headers), and a POST would
+	// become a GET. The API redirects only plain HTTP to HTTPS (doc
+	// §1.1), which is a configuration error to report as it is.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ua := o.UserAgent
 	if ua == "" {
 		ua = "warden"
@@ -118,7 +124,7 @@ func New(o Options) (*Client, error) {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Client{base: u, key: o.Key, http: hc, ua: ua, clk: clk}, nil
+	return &Client{base: u, key: o.Key, http: &hc, ua: ua, clk: clk}, nil
 }
 
 // BaseURL returns the base URL the client sends to.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -191,7 +193,7 @@ func TestDownAndNetwork(t *testing.T) {
 	_, err := c.Report(context.Background(), abuseipdb.Report{IP: "192.0.2.1", Categories: []int{18}})
 	var ae *abuseipdb.APIError
 	if !errors.As(err, &ae) || ae.Status != 502 || !ae.Temporary() || !abuseipdb.IsTemporary(err) ||
-		!strings.Contains(ae.Body, "Bad gateway") || len(ae.Body) > 200 || ae.Detail != "" {
+		!strings.Contains(ae.Body, "Bad Gateway") || len(ae.Body) > 200 || ae.Detail != "" {
 		t.Fatalf("down: %#v", err)
 	}
 	fake.SetDown(false)
@@ -284,5 +286,70 @@ func TestNew(t *testing.T) {
 	c, err = abuseipdb.New(abuseipdb.Options{Key: "k", BaseURL: "http://127.0.0.1:1/api/v2/?x=1"})
 	if err != nil || c.BaseURL() != "http://127.0.0.1:1/api/v2" {
 		t.Fatalf("trailing slash: %v %v", c.BaseURL(), err)
+	}
+}
+
+// TestThousandAttackers: 1,000 distinct addresses reported concurrently
+// fit the free plan's 1,000 reports a day exactly; the next is refused.
+func TestThousandAttackers(t *testing.T) {
+	c, fake, _ := setup(t, abuseipdbtest.Options{})
+	ctx := context.Background()
+	errs := make(chan error, 1000)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 1000; i += 4 {
+				ip := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)}).String()
+				_, err := c.Report(ctx, abuseipdb.Report{IP: ip, Categories: []int{18, 21}, Comment: "x"})
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fake.Reports()
+	seen := map[string]bool{}
+	for _, r := range got {
+		seen[r.IP] = true
+	}
+	if len(got) != 1000 || len(seen) != 1000 || fake.Requests("report") != 1000 {
+		t.Errorf("%d reports of %d addresses in %d requests", len(got), len(seen), fake.Requests("report"))
+	}
+	_, err := c.Report(ctx, abuseipdb.Report{IP: "198.19.0.1", Categories: []int{18}})
+	if !abuseipdb.IsQuota(err) {
+		t.Errorf("report 1,001: %v", err)
+	}
+}
+
+func TestInject(t *testing.T) {
+	c, fake, _ := setup(t, abuseipdbtest.Options{})
+	ctx := context.Background()
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 422, Detail: "The ip must not be your own.", Parameter: "ip"})
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 503})
+	fake.Inject("report", 1, abuseipdbtest.Injected{Status: 403, Detail: "Forbidden."})
+	rp := abuseipdb.Report{IP: "192.0.2.1", Categories: []int{18}}
+	_, err := c.Report(ctx, rp)
+	var ae *abuseipdb.APIError
+	if !errors.As(err, &ae) || !ae.IsInvalid() || ae.Parameter != "ip" || ae.Detail != "The ip must not be your own." || ae.RateLimit.Remaining != 999 {
+		t.Errorf("first: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); !abuseipdb.IsTemporary(err) || !strings.Contains(err.Error(), "Service Unavailable") {
+		t.Errorf("second: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); !abuseipdb.IsAuth(err) {
+		t.Errorf("third: %v", err)
+	}
+	if _, err = c.Report(ctx, rp); err != nil {
+		t.Errorf("fourth: %v", err)
+	}
+	if n := len(fake.Reports()); n != 1 {
+		t.Errorf("%d reports", n)
 	}
 }

@@ -438,7 +438,7 @@ func (c *call) report() {
 	}
 	// choice: any ID outside 1..23 is a 422 with the "required" text, as
 	// in the one mock that shows invalid IDs (doc §5.2, UNVERIFIED).
-	cats := parseCategories(c.p.get("categories"))
+	cats := parseCategories(strings.Join(c.p.v["categories"], ","))
 	if len(cats) == 0 {
 		c.fail(errParam(422, detailCategories, "categories"))
 		return

@@ -1,14 +1,3 @@
-// Package abuseipdbtest is a fake AbuseIPDB API v2 server for tests. It
-// follows shared/reference/abuseipdb-api.md (§13 "Suggested fake-server
-// behaviour" and the sections it derives from): the same paths, methods,
-// parameters (query, form, multipart or JSON), bodies, error texts,
-// status codes and rate-limit headers. Where the document marks a
-// behaviour UNVERIFIED the fake makes a choice and says so in a comment
-// marked "choice:".
-//
-// Time is the injected clock's: the 15-minute rule, the daily quotas (the
-// day ends at midnight America/New_York) and the report times all move
-// only when the test moves the clock.
 package abuseipdbtest
 
 import (
@@ -110,6 +99,14 @@ type Server struct {
 	entries  map[string]*Entry
 	down     bool
 	slow     time.Duration
+	inject   map[string][]Injected
+}
+
+// Injected is an answer Inject queues for an endpoint.
+type Injected struct {
+	Status    int
+	Detail    string // "" answers the HTML error page with Status
+	Parameter string // source.parameter, if any
 }
 
 type quotaKey struct {
@@ -145,10 +142,11 @@ func newServer(o Options) *Server {
 	}
 	s := &Server{clk: o.Clock, nyc: nyc, keys: map[string]int{}, opts: o, done: make(chan struct{}),
 		quotas: FreeQuotas(), used: map[quotaKey]int{}, requests: map[string]int{},
-		last: map[string]time.Time{}, entries: map[string]*Entry{}}
+		last: map[string]time.Time{}, entries: map[string]*Entry{}, inject: map[string][]Injected{}}
 	for i, k := range keys {
 		s.keys[k] = 1000 + i
 	}
+	s.opts.Keys = slices.Clone(keys)
 	for ep, n := range o.Quotas {
 		s.quotas[ep] = n
 	}
@@ -182,6 +180,33 @@ func (s *Server) SetSlow(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slow = d
+}
+
+// SetKeys replaces the accepted keys (a key revoked, then fixed).
+// Reporter IDs stay those of the keys already known.
+func (s *Server) SetKeys(keys ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := map[string]int{}
+	for i, k := range keys {
+		if id, ok := s.keys[k]; ok {
+			next[k] = id
+		} else {
+			next[k] = 2000 + i
+		}
+	}
+	s.keys = next
+}
+
+// Inject makes the next n authenticated requests to endpoint (counted
+// against its quota) answer a as they are: the way to get a 422, 403 or
+// 500 the client would never provoke, for the caller's error handling.
+func (s *Server) Inject(endpoint string, n int, a Injected) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.inject[endpoint] = append(s.inject[endpoint], a)
+	}
 }
 
 // SetQuota sets an endpoint's daily limit for every key (n <= 0: none).
@@ -277,10 +302,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	down, slow := s.down, s.slow
 	s.mu.Unlock()
 	if slow > 0 && !s.wait(r.Context(), slow) {
-		return
+		// No answer at all: the connection is cut, as a timed-out
+		// upstream would.
+		panic(http.ErrAbortHandler)
 	}
 	if down {
-		writeDown(w)
+		writePage(w, http.StatusBadGateway)
 		return
 	}
 	h, known := handlerFor(endpoint)
@@ -311,6 +338,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.quota() {
 		return
 	}
+	s.mu.Lock()
+	var inj *Injected
+	if q := s.inject[endpoint]; len(q) > 0 {
+		inj, s.inject[endpoint] = &q[0], q[1:]
+	}
+	s.mu.Unlock()
+	if inj != nil {
+		if inj.Detail == "" {
+			c.headers()
+			writePage(w, inj.Status)
+			return
+		}
+		e := apiErr{Detail: inj.Detail, Status: inj.Status}
+		if inj.Parameter != "" {
+			e.Source = &apiSource{Parameter: inj.Parameter}
+		}
+		c.fail(e)
+		return
+	}
 	if perr != nil {
 		c.fail(apiErr{Detail: perr.Error(), Status: 422})
 		return
@@ -336,23 +382,22 @@ func (s *Server) wait(ctx context.Context, d time.Duration) bool {
 // authDetail is the current 401 wording (doc §9.2).
 const authDetail = "Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key."
 
-// downPage is a Cloudflare-like 502 page.
-const downPage = `<!DOCTYPE html>
+// writePage answers a Cloudflare-like HTML error page.
+func writePage(w http.ResponseWriter, status int) {
+	text := http.StatusText(status)
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	w.Header().Set("Server", "cloudflare")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<!DOCTYPE html>
 <html lang="en-US">
-<head><title>api.abuseipdb.com | 502: Bad gateway</title></head>
+<head><title>api.abuseipdb.com | %[1]d: %[2]s</title></head>
 <body>
-<div id="cf-error-details"><h1>Bad gateway <span>Error code 502</span></h1>
+<div id="cf-error-details"><h1>%[2]s <span>Error code %[1]d</span></h1>
 <p>Visit <a href="https://www.cloudflare.com/5xx-error-landing">cloudflare.com</a> for more information.</p>
 <p>Cloudflare Ray ID: <strong>8f0a1b2c3d4e5f60</strong> &bull; Performance &amp; security by Cloudflare</p></div>
 </body>
 </html>
-`
-
-func writeDown(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.Header().Set("Server", "cloudflare")
-	w.WriteHeader(http.StatusBadGateway)
-	fmt.Fprint(w, downPage)
+`, status, text)
 }
 
 type handler struct {
