@@ -229,57 +229,30 @@ func (s *Store) RetryReport(ctx context.Context, id int64, next time.Time, reaso
 }
 
 // FinishReport ends the queued report id at at in state (ReportRejected,
-// ReportFailed or ReportDuplicate) with its reason. A ReportDuplicate
-// records that its address was reported at at (by this host before, as the
-// API says), without counting it as sent.
-func (s *Store) FinishReport(ctx context.Context, id int64, state ReportState, reason string, at time.Time) (err error) {
+// ReportFailed or ReportDuplicate) with its reason. A report no longer
+// queued is left alone.
+func (s *Store) FinishReport(ctx context.Context, id int64, state ReportState, reason string, at time.Time) error {
 	if state != ReportRejected && state != ReportFailed && state != ReportDuplicate {
 		return fmt.Errorf("finish report %d: state %v is not an end", id, state)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	_, err := s.db.ExecContext(ctx, "UPDATE abuse_outbox SET state = ?, reason = ?, done = ? WHERE id = ? AND state = 0",
+		state, reason, nanos(at), id)
 	if err != nil {
 		return fmt.Errorf("finish report %d: %w", id, err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	var ip string
-	err = tx.QueryRowContext(ctx, "UPDATE abuse_outbox SET state = ?, reason = ?, done = ? WHERE id = ? AND state = 0 RETURNING ip",
-		state, reason, nanos(at), id).Scan(&ip)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return tx.Commit()
-	case err != nil:
-		return fmt.Errorf("finish report %d: %w", id, err)
-	}
-	if state == ReportDuplicate {
-		if err := recordReported(ctx, tx, ip, at); err != nil {
-			return fmt.Errorf("finish report %d: %w", id, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("finish report %d: %w", id, err)
-	}
 	return nil
 }
 
-// RecordReported records that ip was reported at at (by another way, or as
-// the API's "once in 15 minutes" says), without counting a report sent.
+// RecordReported records that ip was reported at at (as the API's "once in
+// 15 minutes" answer says), without counting a report sent: LastReported
+// returns at (or a later time already recorded).
 func (s *Store) RecordReported(ctx context.Context, ip string, at time.Time) error {
-	if err := recordReported(ctx, s.db, ip, at); err != nil {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO abuse_reported (ip, last, reports) VALUES (?, ?, 0)
+		ON CONFLICT (ip) DO UPDATE SET last = max(last, excluded.last)`, ip, nanos(at))
+	if err != nil {
 		return fmt.Errorf("record report of %q: %w", ip, err)
 	}
 	return nil
-}
-
-func recordReported(ctx context.Context, db interface {
-	ExecContext(context.Context, string, ...any) (sql.Result, error)
-}, ip string, at time.Time) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO abuse_reported (ip, last, reports) VALUES (?, ?, 0)
-		ON CONFLICT (ip) DO UPDATE SET last = max(last, excluded.last)`, ip, nanos(at))
-	return err
 }
 
 // LastReported returns when ip was last reported, across jails and

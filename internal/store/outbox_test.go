@@ -97,6 +97,15 @@ func TestOutboxOrderRetrySentAndLastReported(t *testing.T) {
 	if err := s.FinishReport(ctx, c, store.ReportDuplicate, "already reported", now); err != nil {
 		t.Fatal(err)
 	}
+	if _, ok, _ := s.LastReported(ctx, "192.0.2.1"); ok {
+		t.Fatal("a duplicate recorded a report")
+	}
+	if err := s.RecordReported(ctx, "192.0.2.1", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordReported(ctx, "192.0.2.1", now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if last, ok, err := s.LastReported(ctx, "192.0.2.2"); err != nil || !ok || !last.Equal(now) {
 		t.Fatalf("last reported %v %v %v", last, ok, err)
 	}
