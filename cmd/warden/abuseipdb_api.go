@@ -268,7 +268,11 @@ made here is not recorded in the daemon's store.`,
 		if err != nil {
 			return err
 		}
-		if why := notReportable(ip); why != "" {
+		if !abuseipdb.Reportable(ip.String()) {
+			why := notReportable(ip)
+			if why == "" {
+				why = "a reserved address"
+			}
 			return usageErrorf(cmd, "%s is %s: not reported", ip, why)
 		}
 		if cats == "" {
@@ -323,9 +327,9 @@ func categoryNames(ids []int) string {
 	return strings.Join(s, ", ")
 }
 
-// notReportable says why an address is not one to report ("" when it
-// is): the addresses of no attacker on the Internet. The documentation
-// ranges are let through, as the daemon's reporter does.
+// notReportable says why an address abuseipdb.Reportable refuses (the
+// daemon's rule, which lets the documentation ranges through) is not one
+// to report.
 func notReportable(a netip.Addr) string {
 	switch {
 	case a.IsUnspecified():

@@ -144,6 +144,12 @@ func TestAbuseKeyNeverShown(t *testing.T) {
 	closed := "http://" + l.Addr().String() + "/api/v2"
 	l.Close()
 
+	inject := func(status int, detail string) {
+		fake.SetDown(false)
+		for e, n := range map[string]int{"check": 2, "report": 1, "blacklist": 2} { // as many as commands has
+			fake.Inject(e, n, abuseipdbtest.Injected{Status: status, Detail: detail})
+		}
+	}
 	commands := [][]string{
 		{"check", "203.0.113.9"},
 		{"check", "203.0.113.9", "--json", "--reports"},
@@ -167,6 +173,11 @@ func TestAbuseKeyNeverShown(t *testing.T) {
 			stderr: "cannot reach AbuseIPDB at " + closed},
 		{name: "down", args: []string{"--config", confDir}, prepare: func() { fake.SetDown(true) }, code: 1,
 			stderr: "AbuseIPDB at " + fake.URL() + " is failing; try again later: abuseipdb: "},
+		{name: "403", args: []string{"--config", confDir}, code: 1,
+			stderr:  "AbuseIPDB rejected the API key from jail [sshd] (abuseipdb_apikey): abuseipdb: ",
+			prepare: func() { inject(403, "Your key was revoked.") }},
+		{name: "422", args: []string{"--config", confDir}, code: 1, stderr: "warden: abuseipdb: ",
+			prepare: func() { inject(422, "The categories field is required.") }},
 		{name: "quota", args: []string{"--config", confDir}, code: 1, stderr: "the daily quota of AbuseIPDB's ",
 			prepare: func() {
 				fake.SetDown(false)
