@@ -81,6 +81,7 @@ func newRootCmd(s settings, in io.Reader, out, errw io.Writer) *cobra.Command {
 		newRunCmd(s),
 		newVersionCmd(),
 		newManCmd(),
+		newAbuseIPDBCmd(s),
 	)
 	root.AddCommand(controlCommands(s)...)
 	// cobra's own help and completion commands, added now rather than at

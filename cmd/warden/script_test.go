@@ -24,7 +24,8 @@ func TestMain(m *testing.M) {
 //
 // Besides testscript's own commands, a script may use
 // "status N PROG ARGS...", which runs PROG and requires exit status N
-// (stdout and stderr are kept for the next stdout/stderr checks).
+// (stdout and stderr are kept for the next stdout/stderr checks), and
+// "abuseipdb-fake", a fake AbuseIPDB for the script.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -36,6 +37,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"abuseipdb-fake": newAbuseFakeCmd(), // abuseipdb_script_test.go
 			"status": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {
 					ts.Fatalf("usage: status N PROG ARGS...")
