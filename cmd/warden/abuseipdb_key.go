@@ -85,8 +85,10 @@ func (f *apiFlags) resolve(s settings, stderr io.Writer) (apiSettings, error) {
 			return a, err
 		}
 		a.key, a.from = key, "--key-file "+f.keyFile
+	case act == nil && os.Getenv(abuseipdb.KeyEnv) != "":
+		a.key, a.from = strings.TrimSpace(os.Getenv(abuseipdb.KeyEnv)), "$"+abuseipdb.KeyEnv
 	case act == nil:
-		return a, errors.New("no AbuseIPDB key: give --key-file FILE, or --config DIR with the abuseipdb action configured")
+		return a, errors.New("no AbuseIPDB key: give --key-file FILE, or --config DIR with the abuseipdb action configured, or set $" + abuseipdb.KeyEnv)
 	default:
 		if p := param(act.params, "abuseipdb_apikey_file"); p != "" {
 			if !filepath.IsAbs(p) && confDir != "" {
@@ -99,6 +101,9 @@ func (f *apiFlags) resolve(s settings, stderr io.Writer) (apiSettings, error) {
 			a.key, a.from = key, act.where+" (abuseipdb_apikey_file "+p+")"
 		} else if k := strings.TrimSpace(param(act.params, "abuseipdb_apikey")); k != "" {
 			a.key, a.from = k, act.where+" (abuseipdb_apikey)"
+		} else if k := strings.TrimSpace(os.Getenv(abuseipdb.KeyEnv)); k != "" {
+			// As the daemon: the environment when the action names no key.
+			a.key, a.from = k, "$"+abuseipdb.KeyEnv
 		} else {
 			return a, fmt.Errorf("no AbuseIPDB key: %s sets neither abuseipdb_apikey_file nor abuseipdb_apikey (or give --key-file FILE)", act.where)
 		}
