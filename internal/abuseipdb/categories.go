@@ -40,11 +40,15 @@ const (
 	MaxCategoryIDs          = 30 // the docs' "restrictions" for categories (doc §5.1)
 )
 
-var categoryNames = [...]string{
-	"", "DNS Compromise", "DNS Poisoning", "Fraud Orders", "DDoS Attack", "FTP Brute-Force",
-	"Ping of Death", "Phishing", "Fraud VoIP", "Open Proxy", "Web Spam", "Email Spam",
-	"Blog Spam", "VPN IP", "Port Scan", "Hacking", "SQL Injection", "Spoofing",
-	"Brute-Force", "Bad Web Bot", "Exploited Host", "Web App Attack", "SSH", "IoT Targeted",
+// names returns the names of doc §11, indexed by ID (a function, not a
+// package variable: no package-level mutable state).
+func names() [24]string {
+	return [...]string{
+		"", "DNS Compromise", "DNS Poisoning", "Fraud Orders", "DDoS Attack", "FTP Brute-Force",
+		"Ping of Death", "Phishing", "Fraud VoIP", "Open Proxy", "Web Spam", "Email Spam",
+		"Blog Spam", "VPN IP", "Port Scan", "Hacking", "SQL Injection", "Spoofing",
+		"Brute-Force", "Bad Web Bot", "Exploited Host", "Web App Attack", "SSH", "IoT Targeted",
+	}
 }
 
 // Valid reports whether c is one of the 23 documented categories.
@@ -56,7 +60,7 @@ func (c Category) Name() string {
 	if !c.Valid() {
 		return ""
 	}
-	return categoryNames[c]
+	return names()[c]
 }
 
 // Slug is the name in lower case with hyphens ("brute-force",
@@ -75,9 +79,27 @@ func slug(s string) string {
 	return strings.NewReplacer(" ", "-", "_", "-").Replace(s)
 }
 
-// aliases are extra spellings ParseCategories accepts.
-var categoryAliases = map[string]Category{"ddos": DDoSAttack, "bruteforce": BruteForce, "vpn": VPNIP,
-	"iot": IoTTargeted, "sqli": SQLInjection, "portscan": PortScan, "web-attack": WebAppAttack}
+// alias returns the category of an extra spelling ParseCategories
+// accepts, 0 if none.
+func alias(s string) Category {
+	switch s {
+	case "ddos":
+		return DDoSAttack
+	case "bruteforce":
+		return BruteForce
+	case "vpn":
+		return VPNIP
+	case "iot":
+		return IoTTargeted
+	case "sqli":
+		return SQLInjection
+	case "portscan":
+		return PortScan
+	case "web-attack":
+		return WebAppAttack
+	}
+	return 0
+}
 
 // ParseCategories reads a list such as "18,22" or "ssh,brute-force"
 // (numbers, names or slugs, case-insensitive, separated by commas or
@@ -128,7 +150,7 @@ func categoryBySlug(s string) Category {
 			return c
 		}
 	}
-	return categoryAliases[s]
+	return alias(s)
 }
 
 // checkCategories validates the IDs of a report: at least one, each in

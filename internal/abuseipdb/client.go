@@ -233,7 +233,7 @@ func (c *Client) do(ctx context.Context, rq request) (*response, error) {
 // becomes an *APIError carrying its first bytes.
 func (c *Client) decode(endpoint string, r *response, out any) error {
 	if err := json.Unmarshal(r.body, out); err != nil {
-		return &APIError{Endpoint: endpoint, Status: r.status, Detail: "response is not the expected JSON: " + err.Error(),
+		return &APIError{Endpoint: endpoint, Status: r.status, Detail: "response is not the expected JSON: " + c.scrub(err.Error()),
 			RateLimit: r.rl, Body: c.snippet(r.body)}
 	}
 	return nil

@@ -255,7 +255,8 @@ func (s *Server) Reports() []Received {
 }
 
 // Seed makes ip known with a score and, optionally, reports by other
-// users (their At or Timestamp set by the caller; zero means now).
+// users (their At or Timestamp set by the caller; zero means now). A
+// malformed ip panics: it is the test's own mistake, not input.
 func (s *Server) Seed(ip string, score int, reports ...Received) {
 	s.SeedEntry(ip, Entry{Score: score}, reports...)
 }

@@ -252,7 +252,10 @@ func TestDownSlowClose(t *testing.T) {
 		}
 		done <- err
 	}()
-	for e.fake.Requests("check") < 2 {
+	for deadline := time.Now().Add(5 * time.Second); e.fake.Requests("check") < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the request never reached the fake")
+		}
 		time.Sleep(time.Millisecond) // waits for the goroutine's request, not for time to pass
 	}
 	e.fake.Close()

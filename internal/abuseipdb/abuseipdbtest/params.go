@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,8 +60,10 @@ func normKey(k string) string {
 
 func readParams(r *http.Request) (*params, error) {
 	p := &params{v: url.Values{}, files: map[string][]byte{}}
-	for k, vs := range r.URL.Query() {
-		p.v[normKey(k)] = append(p.v[normKey(k)], vs...)
+	q := r.URL.Query()
+	// Sorted, so that k[0]=, k[1]= keep their order.
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		p.v[normKey(k)] = append(p.v[normKey(k)], q[k]...)
 	}
 	if r.Body == nil {
 		return p, nil
@@ -76,8 +80,8 @@ func readParams(r *http.Request) (*params, error) {
 		if err != nil {
 			return p, errors.New("The request body could not be parsed.") //nolint:staticcheck // an API message
 		}
-		for k, v := range vs {
-			body[normKey(k)] = append(body[normKey(k)], v...)
+		for _, k := range slices.Sorted(maps.Keys(vs)) {
+			body[normKey(k)] = append(body[normKey(k)], vs[k]...)
 		}
 	case "multipart/form-data":
 		data, err := readAll(r.Body)
@@ -121,8 +125,8 @@ func readParams(r *http.Request) (*params, error) {
 		if err := dec.Decode(&m); err != nil {
 			return p, errors.New("The request body is not valid JSON.")
 		}
-		for k, v := range m {
-			if s, ok := jsonValue(v); ok {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if s, ok := jsonValue(m[k]); ok {
 				body[normKey(k)] = append(body[normKey(k)], s)
 			}
 		}
