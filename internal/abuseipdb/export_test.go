@@ -10,3 +10,6 @@ func SetIdleHook(r *Reporter, f func(seen uint64, wait time.Duration)) { r.onIdl
 // Kick wakes Run as Enqueue does and returns the count a pass that started
 // afterwards sees.
 func Kick(r *Reporter) uint64 { return r.kick() }
+
+// SetBulkBytes sets the most bytes of reports one bulk-report carries.
+func SetBulkBytes(r *Reporter, n int) { r.bulkBytes = n }

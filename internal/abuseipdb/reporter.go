@@ -28,7 +28,7 @@ type API interface {
 // Outbox is the durable queue of reports; *store.Store is one.
 type Outbox interface {
 	QueueReport(ctx context.Context, r store.Report) (id int64, added bool, err error)
-	DueReports(ctx context.Context, now time.Time, limit int) ([]store.Report, error)
+	DueReports(ctx context.Context, now time.Time, limit int) ([]store.Report, error) // with LastReported
 	NextReportDue(ctx context.Context) (time.Time, bool, error)
 	MarkReportsSent(ctx context.Context, ids []int64, at time.Time) error
 	RetryReport(ctx context.Context, id int64, next time.Time, reason string) error
@@ -39,6 +39,11 @@ type Outbox interface {
 	Quota(ctx context.Context, endpoint string) (store.Quota, bool, error)
 	SetQuota(ctx context.Context, endpoint string, q store.Quota) error
 }
+
+var (
+	_ API    = (*Client)(nil)
+	_ Outbox = (*store.Store)(nil)
+)
 
 // ReporterOptions tune a Reporter; the zero value is the defaults.
 type ReporterOptions struct {
@@ -98,6 +103,24 @@ type Stats struct {
 // Reporter delivers reports of bans to AbuseIPDB from a durable outbox:
 // Enqueue writes a report, Run sends them. Its methods are safe for
 // concurrent use; Run runs once at a time.
+//
+// The daemon drives it so:
+//
+//	rep := abuseipdb.NewReporter(client, st, clock.Real{}, log, opts)
+//	ctx, cancel := context.WithCancel(parent)
+//	done := make(chan error, 1)
+//	go func() { done <- rep.Run(ctx) }()
+//	// on each new ban of a jail with the abuseipdb action (not a ban
+//	// restored at start: norestored), before acknowledging the event:
+//	err := rep.Enqueue(ctx, abuseipdb.Item{IP: ip, Jail: jail,
+//		Categories: cats, Matches: matches, Time: banStart})
+//	// at shutdown (or reload without the action):
+//	cancel()
+//	<-done
+//
+// What is queued and not yet sent stays in the store for the next start.
+// Item.Time should be the ban's start: the same ban enqueued again (a
+// replayed event) is then queued once.
 type Reporter struct {
 	api API
 	box Outbox
@@ -110,13 +133,16 @@ type Reporter struct {
 	running atomic.Bool
 	onIdle  func(seen uint64, wait time.Duration) // tests only
 
+	apiZone   *time.Location // the zone of the API's quota day
+	bulkBytes int            // the most bytes of reports in one bulk-report
+
 	mu          sync.Mutex // guards what follows
 	quotas      map[string]store.Quota
 	authUntil   time.Time
 	keyRejected bool
 	failures    int // temporary failures in a row
 	pauseUntil  time.Time
-	bulkBroken  bool // a bulk-report was refused as invalid: singles only until restart
+	bulkOff     time.Time // a bulk-report was refused as invalid: singles only until then
 	quotaLogged map[string]time.Time
 }
 
@@ -128,8 +154,12 @@ func NewReporter(api API, box Outbox, clk clock.Clock, log *slog.Logger, o Repor
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Reporter{api: api, box: box, clk: clk, log: log, o: o,
-		wake: make(chan struct{}, 1), quotas: map[string]store.Quota{}, quotaLogged: map[string]time.Time{}}
+	zone, err := time.LoadLocation("America/New_York")
+	if err != nil { // no time zone database: EST, off by an hour in summer
+		zone = time.FixedZone("EST", -5*3600)
+	}
+	return &Reporter{api: api, box: box, clk: clk, log: log, o: o, apiZone: zone,
+		bulkBytes: maxBulkFile, wake: make(chan struct{}, 1), quotas: map[string]store.Quota{}, quotaLogged: map[string]time.Time{}}
 }
 
 // ErrCategories is the error of Enqueue for an item without valid
@@ -319,14 +349,8 @@ func (r *Reporter) screen(ctx context.Context, due []store.Report, now time.Time
 			state, reason = store.ReportRejected, "no categories"
 		case now.Sub(rep.Attack) > r.o.MaxAge:
 			state, reason = store.ReportFailed, fmt.Sprintf("the attack is older than %v", r.o.MaxAge)
-		default:
-			last, ok, err := r.box.LastReported(ctx, rep.IP)
-			if err != nil {
-				return nil, err
-			}
-			if ok && now.Sub(last) < ReportInterval {
-				state, reason = store.ReportDuplicate, "reported less than 15 minutes before, at "+last.UTC().Format(time.RFC3339)
-			}
+		case !rep.LastReported.IsZero() && now.Sub(rep.LastReported) < ReportInterval:
+			state, reason = store.ReportDuplicate, "reported less than 15 minutes before, at "+rep.LastReported.UTC().Format(time.RFC3339)
 		}
 		if state == store.ReportQueued {
 			seen[rep.IP] = true
@@ -373,7 +397,10 @@ func (r *Reporter) noteQuota(ctx context.Context, endpoint string, rl RateLimit,
 		}
 	}
 	if q.Remaining <= 0 && !q.Reset.After(now) {
-		q.Reset = now.Add(r.o.AuthRetry) // exhausted, no word on when: try again later
+		// Used up, no word on when it comes back: the API's day ends at
+		// midnight in New York (doc §10.1); a 429 then tells exactly.
+		y, m, d := now.In(r.apiZone).Date()
+		q.Reset = time.Date(y, m, d+1, 0, 0, 0, 0, r.apiZone)
 	}
 	r.mu.Lock()
 	old, known := r.quotas[endpoint]
@@ -405,7 +432,7 @@ func (r *Reporter) noteQuota(ctx context.Context, endpoint string, rl RateLimit,
 func (r *Reporter) send(ctx context.Context, batch []store.Report) (wait time.Duration, progress bool, err error) {
 	now := r.clk.Now()
 	r.mu.Lock()
-	bulkOK := !r.bulkBroken
+	bulkOK := !now.Before(r.bulkOff)
 	r.mu.Unlock()
 	if n, _ := r.budget(EndpointBulkReport, now); bulkOK && r.o.BulkThreshold > 0 && len(batch) >= r.o.BulkThreshold && n != 0 {
 		return r.sendBulk(ctx, batch)
@@ -489,10 +516,11 @@ func (r *Reporter) failed(ctx context.Context, endpoint string, reps []store.Rep
 		}
 		return false, nil
 	case IsInvalid(err):
-		// A refused bulk-report is a fault of ours, not of each report:
-		// the reports go one by one from now on.
+		// A refused bulk-report is a fault of ours or of one row, not
+		// of each report: the reports go one by one for a while (an
+		// invalid one is then refused alone).
 		r.mu.Lock()
-		r.bulkBroken = true
+		r.bulkOff = now.Add(r.o.AuthRetry)
 		r.mu.Unlock()
 		r.log.Error("AbuseIPDB refused a bulk report; sending one by one", "reports", len(reps), "err", err)
 		return true, nil
@@ -527,8 +555,25 @@ func (r *Reporter) succeeded() {
 	}
 }
 
-// sendBulk sends batch in one bulk-report.
+// maxBulkFile is what sendBulk puts in one bulk-report file, under the
+// API's 2 MB (doc §7) with room for the CSV's quotes and header.
+const maxBulkFile = 1900 << 10
+
+// bulkRowBytes is more than a report takes in the bulk file besides its
+// comment: address, categories, date, commas, quotes, newline.
+const bulkRowBytes = 100
+
+// sendBulk sends batch, or as much of it as fits in a file, in one
+// bulk-report.
 func (r *Reporter) sendBulk(ctx context.Context, batch []store.Report) (time.Duration, bool, error) {
+	size := 0
+	for i, rep := range batch {
+		size += bulkRowBytes + min(len(rep.Comment), MaxCommentBytes)
+		if size > r.bulkBytes && i > 0 {
+			batch = batch[:i]
+			break
+		}
+	}
 	rs := make([]Report, len(batch))
 	for i, rep := range batch {
 		rs[i] = toReport(rep)

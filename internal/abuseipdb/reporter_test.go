@@ -158,17 +158,18 @@ func (h *harness) wantCounts(want store.ReportStats) {
 type fakeAPI struct {
 	clk *clock.Fake
 
-	mu        sync.Mutex
-	sent      []abuseipdb.Report
-	bulkCalls int
-	last      map[string]time.Time
-	down      bool
-	keyBad    bool
-	invalid   map[string]string // ip -> 422 detail
-	limit     map[string]int
-	used      map[string]int
-	reset     time.Time
-	calls     map[string]int
+	mu          sync.Mutex
+	sent        []abuseipdb.Report
+	bulkCalls   int
+	last        map[string]time.Time
+	down        bool
+	keyBad      bool
+	invalid     map[string]string // ip -> 422 detail
+	limit       map[string]int
+	used        map[string]int
+	reset       time.Time
+	calls       map[string]int
+	bulkInvalid bool
 }
 
 func newFakeAPI(clk *clock.Fake) *fakeAPI {
@@ -230,6 +231,9 @@ func (f *fakeAPI) BulkReport(ctx context.Context, rs []abuseipdb.Report) (*abuse
 		return nil, err
 	}
 	f.bulkCalls++
+	if f.bulkInvalid {
+		return nil, &abuseipdb.APIError{Endpoint: "bulk-report", Status: 422, Detail: "The csv file could not be parsed.", Parameter: "csv"}
+	}
 	res := &abuseipdb.BulkResult{RateLimit: f.rateLimit("bulk-report")}
 	for i, r := range rs {
 		if d, ok := f.invalid[r.IP]; ok {
@@ -526,50 +530,74 @@ func TestReporterBulkBacklog(t *testing.T) {
 	h.wantCounts(store.ReportStats{Sent: 99, Rejected: 1, Addresses: 99})
 }
 
-func TestReporterThousandAttackers(t *testing.T) {
-	for _, bulk := range []bool{false, true} {
-		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) {
-			clk := clock.NewFake(t0)
-			api := newFakeAPI(clk)
-			o := abuseipdb.ReporterOptions{BulkThreshold: -1}
-			if bulk {
-				// The attack comes during an outage: the backlog goes
-				// in bulk once the API is back.
-				o.BulkThreshold = 0
-				api.down = true
-			}
-			h := newHarness(t, api, clk, o)
-			for i := range 1000 {
-				it := seedItem(fmt.Sprintf("198.51.%d.%d", 100+i/250, i%250+1))
-				it.Time = t0.Add(time.Duration(i) * time.Millisecond)
-				h.enqueue(it)
-				if i%100 == 0 {
-					h.enqueue(it) // some events twice
-				}
-			}
-			h.settle()
-			if bulk {
-				api.set(func(f *fakeAPI) { f.down = false })
-				h.advance(time.Hour)
-				if c := api.count("bulk-report"); c != 1 {
-					t.Errorf("%d bulk reports, want 1", c)
-				}
-			}
-			got := api.reports()
-			seen := map[string]bool{}
-			for _, r := range got {
-				if seen[r.IP] {
-					t.Fatalf("%s reported twice", r.IP)
-				}
-				seen[r.IP] = true
-			}
-			if len(got) != 1000 {
-				t.Fatalf("%d reports, want 1000", len(got))
-			}
-			if c := api.count("report"); c > 1000 {
-				t.Fatalf("%d report requests: beyond the quota", c)
-			}
-			h.wantCounts(store.ReportStats{Sent: 1000, Addresses: 1000})
-		})
+func TestReporterBulkFileSize(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	api.down = true
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{})
+	abuseipdb.SetBulkBytes(h.r, 40*(100+1000))
+	long := strings.Repeat("x", 1000)
+	for i := range 100 {
+		it := seedItem(fmt.Sprintf("192.0.2.%d", i))
+		it.Matches = []string{long}
+		h.enqueue(it)
+	}
+	h.settle()
+	api.set(func(f *fakeAPI) { f.down = false })
+	h.advance(time.Hour)
+	// 40 and 40 in bulk; the last 20, under the threshold, one by one.
+	if b, r := api.count("bulk-report"), api.count("report"); b != 2 || r != 1+20 {
+		t.Fatalf("%d bulk and %d single requests", b, r)
+	}
+	h.wantCounts(store.ReportStats{Sent: 100, Addresses: 100})
+}
+
+func TestReporterHostileItems(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{Clean: abuseipdb.CleanOptions{HideUsers: true, Hostnames: []string{""}, Addrs: []string{"x"}}})
+	huge := make([]string, 100000)
+	for i := range huge {
+		huge[i] = strings.Repeat("user=\x00\xff'\"\\ ", 10)
+	}
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.200", Jail: "a\x00b'\"; DROP TABLE x", Categories: []int{18, 18, 23}, Matches: huge})
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.201", Categories: []int{1}, Time: t0.Add(time.Hour)}) // a future time is sent as now
+	h.enqueue(abuseipdb.Item{IP: "192.0.2.202", Categories: []int{1}, Time: t0.Add(-61 * 24 * time.Hour)})
+	for _, it := range []abuseipdb.Item{{IP: "192.0.2.1/24", Categories: []int{1}}, {IP: "", Categories: []int{1}},
+		{IP: "192.0.2.1", Categories: []int{0}}, {IP: "192.0.2.1", Categories: []int{-1}}} {
+		if err := h.r.Enqueue(context.Background(), it); err == nil {
+			t.Errorf("accepted %+v", it)
+		}
+	}
+	h.settle()
+	got := api.reports()
+	if len(got) != 2 || len(got[0].Comment) > abuseipdb.MaxCommentBytes || !got[1].Timestamp.Equal(t0) {
+		t.Fatalf("reports %+v", got)
+	}
+	h.wantCounts(store.ReportStats{Sent: 2, Failed: 1, Addresses: 2})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := h.r.Run(ctx); err == nil {
+		t.Fatal("a second Run ran")
+	}
+}
+
+func TestReporterBulkRefusedFallsBackToSingles(t *testing.T) {
+	clk := clock.NewFake(t0)
+	api := newFakeAPI(clk)
+	api.down, api.bulkInvalid = true, true
+	h := newHarness(t, api, clk, abuseipdb.ReporterOptions{})
+	for i := range 60 {
+		h.enqueue(seedItem(fmt.Sprintf("192.0.2.%d", i)))
+	}
+	h.settle()
+	api.set(func(f *fakeAPI) { f.down = false })
+	h.advance(time.Hour)
+	if b, r := api.count("bulk-report"), api.count("report"); b != 1 || r != 1+60 {
+		t.Fatalf("%d bulk and %d single requests", b, r)
+	}
+	h.wantCounts(store.ReportStats{Sent: 60, Addresses: 60})
+	if !strings.Contains(h.log.String(), "refused a bulk report") {
+		t.Errorf("not logged:\n%s", h.log)
 	}
 }

@@ -72,7 +72,7 @@ func TestOutboxOrderRetrySentAndLastReported(t *testing.T) {
 	ctx := context.Background()
 	s, path := open(t)
 	a := queue(t, s, store.Report{IP: "192.0.2.1", Jail: "sshd", Categories: []int{18}, Attack: t0, Enqueued: t0})
-	b := queue(t, s, store.Report{IP: "192.0.2.2", Jail: "sshd", Categories: []int{18}, Attack: t0, Enqueued: t0.Add(time.Second)})
+	b := queue(t, s, store.Report{IP: "192.0.2.2", Jail: "sshd", Categories: []int{18}, Comment: "x", Attack: t0, Enqueued: t0.Add(time.Second)})
 	c := queue(t, s, store.Report{IP: "192.0.2.1", Jail: "web", Categories: []int{21}, Attack: t0, Enqueued: t0.Add(2 * time.Second)})
 	now := t0.Add(time.Minute)
 	if got := due(t, s, now); len(got) != 3 || got[0].ID != a || got[1].ID != b || got[2].ID != c {
@@ -106,6 +106,9 @@ func TestOutboxOrderRetrySentAndLastReported(t *testing.T) {
 	if err := s.RecordReported(ctx, "192.0.2.1", now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	if got := due(t, s, now.Add(2*time.Hour)); len(got) != 1 || got[0].ID != a || !got[0].LastReported.Equal(now) {
+		t.Fatalf("due with the last report time: %+v", got)
+	}
 	if last, ok, err := s.LastReported(ctx, "192.0.2.2"); err != nil || !ok || !last.Equal(now) {
 		t.Fatalf("last reported %v %v %v", last, ok, err)
 	}
@@ -114,6 +117,9 @@ func TestOutboxOrderRetrySentAndLastReported(t *testing.T) {
 	}
 	if st := stats(t, s); st != (store.ReportStats{Queued: 1, Sent: 1, Duplicates: 1, Addresses: 1}) {
 		t.Fatalf("stats %+v", st)
+	}
+	if rs, err := s.Reports(ctx, "192.0.2.2"); err != nil || len(rs) != 1 || rs[0].State != store.ReportSent || rs[0].Comment != "" {
+		t.Fatalf("sent report %+v %v", rs, err)
 	}
 	rs, err := s.Reports(ctx, "192.0.2.1")
 	if err != nil || len(rs) != 2 || rs[0].Tries != 1 || rs[0].Reason != "503 Service Unavailable" || rs[1].State != store.ReportDuplicate {

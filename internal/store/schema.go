@@ -37,7 +37,8 @@ var migrations = []string{
 	) WITHOUT ROWID;`,
 	// The AbuseIPDB outbox (outbox.go): one row per report, kept after it
 	// ends (state > 0) for the statistics; an address's last report time
-	// (across jails and restarts); and the quota of each endpoint.
+	// (across jails and restarts), which a report marked sent updates
+	// (trigger abuse_outbox_sent); and the quota of each endpoint.
 	`CREATE TABLE abuse_outbox (
 		id         INTEGER PRIMARY KEY,
 		ip         TEXT    NOT NULL,
@@ -60,6 +61,12 @@ var migrations = []string{
 		last    INTEGER NOT NULL,
 		reports INTEGER NOT NULL
 	) WITHOUT ROWID;
+	CREATE TRIGGER abuse_outbox_sent AFTER UPDATE OF state ON abuse_outbox
+		WHEN NEW.state = 1 AND OLD.state = 0
+	BEGIN
+		INSERT INTO abuse_reported (ip, last, reports) VALUES (NEW.ip, NEW.done, 1)
+			ON CONFLICT (ip) DO UPDATE SET last = max(last, excluded.last), reports = reports + 1;
+	END;
 	CREATE TABLE abuse_quota (
 		endpoint  TEXT    NOT NULL PRIMARY KEY,
 		lim       INTEGER NOT NULL,
