@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wardenipd/warden/internal/abuseipdb/abuseipdbtest"
 )
@@ -146,6 +147,7 @@ func TestAbuseKeyNeverShown(t *testing.T) {
 
 	inject := func(status int, detail string) {
 		fake.SetDown(false)
+		fake.SetSlow(0)
 		for e, n := range map[string]int{"check": 2, "report": 1, "blacklist": 2} { // as many as commands has
 			fake.Inject(e, n, abuseipdbtest.Injected{Status: status, Detail: detail})
 		}
@@ -173,6 +175,8 @@ func TestAbuseKeyNeverShown(t *testing.T) {
 			stderr: "cannot reach AbuseIPDB at " + closed},
 		{name: "down", args: []string{"--config", confDir}, prepare: func() { fake.SetDown(true) }, code: 1,
 			stderr: "AbuseIPDB at " + fake.URL() + " is failing; try again later: abuseipdb: "},
+		{name: "slow", args: []string{"--config", confDir, "--timeout", "100ms"}, code: 1,
+			stderr: "cannot reach AbuseIPDB at " + fake.URL(), prepare: func() { fake.SetDown(false); fake.SetSlow(10 * time.Second) }},
 		{name: "403", args: []string{"--config", confDir}, code: 1,
 			stderr:  "AbuseIPDB rejected the API key from jail [sshd] (abuseipdb_apikey): abuseipdb: ",
 			prepare: func() { inject(403, "Your key was revoked.") }},

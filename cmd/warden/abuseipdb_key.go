@@ -269,6 +269,9 @@ func sameAPI(a, b map[string]any) bool {
 // worth a warning: the point of a key file is to keep the key from them.
 func readKeyFile(path string, stderr io.Writer) (string, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return "", fmt.Errorf("read key file (run as root, or give --key-file FILE): %w", err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("read key file: %w", err)
 	}

@@ -24,7 +24,8 @@ import (
 //	abuseipdb-fake reports N [IP CATEGORIES]
 //	                                require N reports received, the last of IP
 //	                                with CATEGORIES ("18,22")
-//	abuseipdb-fake subst FILE...    replace $VARIABLES in FILEs by their values
+//	abuseipdb-fake subst FILE...    replace $VARIABLES in FILEs by their values;
+//	                                the FILEs are left readable by their owner only
 //
 // Each script has its own fake; the map is the command's, not the package's.
 func newAbuseFakeCmd() func(ts *testscript.TestScript, neg bool, args []string) {
@@ -101,6 +102,7 @@ func newAbuseFakeCmd() func(ts *testscript.TestScript, neg bool, args []string) 
 				b, err := os.ReadFile(p)
 				ts.Check(err)
 				ts.Check(os.WriteFile(p, []byte(os.Expand(string(b), ts.Getenv)), 0o600))
+				ts.Check(os.Chmod(p, 0o600)) // a key file readable by all is warned of
 			}
 		default:
 			ts.Fatalf("abuseipdb-fake: unknown command %q", cmd)
