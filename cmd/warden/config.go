@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -111,6 +112,35 @@ JSON is the only format so far; --json is accepted for clarity.`,
 	return cmd
 }
 
+// hideSecrets returns j with the values of its actions' secret
+// parameters (an API key, a token, a password: not the files holding
+// them) replaced by "[hidden]" wherever they appear, in commands too.
+func hideSecrets(j *config.Jail) *config.Jail {
+	c := *j
+	c.Actions = make([]config.Action, len(j.Actions))
+	for i, a := range j.Actions {
+		var secrets []string
+		for k, v := range a.Params {
+			lk := strings.ToLower(k)
+			if s, ok := v.(string); ok && strings.TrimSpace(s) != "" && !strings.HasSuffix(lk, "_file") &&
+				(strings.Contains(lk, "apikey") || strings.Contains(lk, "token") || strings.Contains(lk, "password") || strings.Contains(lk, "secret")) {
+				secrets = append(secrets, s)
+			}
+		}
+		a.Params = maps.Clone(a.Params)
+		for k, v := range a.Params {
+			if s, ok := v.(string); ok {
+				for _, sec := range secrets {
+					s = strings.ReplaceAll(s, sec, "[hidden]")
+				}
+				a.Params[k] = s
+			}
+		}
+		c.Actions[i] = a
+	}
+	return &c
+}
+
 // configDump prints the valid enabled jails; problems go to stderr.
 func configDump(cfg *config.Config, dir string, stdout, stderr io.Writer) error {
 	problems := allProblems(cfg, dir)
@@ -126,7 +156,7 @@ func configDump(cfg *config.Config, dir string, stdout, stderr io.Writer) error 
 	jails := []*config.Jail{}
 	for _, j := range cfg.Jails {
 		if !invalid[j.Name] {
-			jails = append(jails, j)
+			jails = append(jails, hideSecrets(j))
 		}
 	}
 	if err := printJSON(stdout, struct {
