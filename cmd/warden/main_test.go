@@ -73,8 +73,11 @@ func TestSeedConfig(t *testing.T) {
 	if fw.Native != "nftables" || fw.Params["port"] != "https,http,8006" || fw.Params["name"] != "proxmox" {
 		t.Errorf("firewall action = %+v", fw)
 	}
-	if ab.Name != "abuseipdb" || ab.Native != "abuseipdb" || ab.Params["abuseipdb_category"] != "18,21" || ab.Params["abuseipdb_apikey"] != "VOTRE_API_ABUSEIPDB" {
+	if ab.Name != "abuseipdb" || ab.Native != "abuseipdb" || ab.Params["abuseipdb_category"] != "18,21" || ab.Params["abuseipdb_apikey"] != "[hidden]" {
 		t.Errorf("abuseipdb action = %+v", ab)
+	}
+	if strings.Contains(out, "VOTRE_API_ABUSEIPDB") {
+		t.Error("config dump shows the AbuseIPDB key")
 	}
 }
 
