@@ -23,9 +23,6 @@ import (
 // configuration's abuseipdb_url says otherwise.
 const officialAPIURL = abuseipdb.DefaultBaseURL
 
-// maxKeyFileSize bounds what a key file may hold: a key is 80 characters.
-const maxKeyFileSize = 4096
-
 // apiFlags are the options of the commands that call the API: where the
 // key and the URL come from.
 type apiFlags struct {
@@ -108,7 +105,7 @@ func (f *apiFlags) resolve(s settings, stderr io.Writer) (apiSettings, error) {
 			return a, fmt.Errorf("no AbuseIPDB key: %s sets neither abuseipdb_apikey_file nor abuseipdb_apikey (or give --key-file FILE)", act.where)
 		}
 	}
-	if err := checkKey(a.key); err != nil {
+	if err := abuseipdb.CheckKey(a.key); err != nil {
 		return a, fmt.Errorf("the AbuseIPDB key from %s: %w", a.from, err)
 	}
 	a.url = officialAPIURL
@@ -268,40 +265,17 @@ func sameAPI(a, b map[string]any) bool {
 // Its content is never part of an error. A file every user may read is
 // worth a warning: the point of a key file is to keep the key from them.
 func readKeyFile(path string, stderr io.Writer) (string, error) {
-	f, err := os.Open(path)
+	key, all, err := abuseipdb.ReadKeyFile(path)
+	if all {
+		fmt.Fprintf(stderr, "warning: the key file %s is readable by every user (chmod o-r %s)\n", path, path)
+	}
 	if errors.Is(err, fs.ErrPermission) {
 		return "", fmt.Errorf("read key file (run as root, or give --key-file FILE): %w", err)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read key file: %w", err)
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o004 != 0 {
-		fmt.Fprintf(stderr, "warning: the key file %s is readable by every user (chmod o-r %s)\n", path, path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
-	if err != nil {
-		return "", fmt.Errorf("read key file %s: %w", path, err)
-	}
-	if len(b) > maxKeyFileSize {
-		return "", fmt.Errorf("key file %s: larger than %d bytes: not a key", path, maxKeyFileSize)
-	}
-	key := strings.TrimSpace(string(b))
-	if key == "" {
-		return "", fmt.Errorf("key file %s is empty", path)
-	}
 	return key, nil
-}
-
-// checkKey refuses a key that cannot be sent as a header value, without
-// saying what it is.
-func checkKey(key string) error {
-	for _, r := range key {
-		if r <= ' ' || r >= 0x7f {
-			return errors.New("not a key: it holds white space, a control or a non-ASCII character")
-		}
-	}
-	return nil
 }
 
 // checkURL accepts an absolute http or https URL.

@@ -23,11 +23,13 @@ const maxKeyFile = 4096
 // Settings are a native abuseipdb action's parameters, as the daemon and
 // the command line read them from the configuration.
 type Settings struct {
-	Key        string // never to be shown
-	KeyFrom    string // where the key came from, for messages: "abuseipdb_apikey_file /etc/warden/abuseipdb.key"...
-	URL        string // the API's base URL (abuseipdb_url; default DefaultBaseURL)
-	Categories []int  // abuseipdb_category: numbers or names
-	HideUsers  bool   // abuseipdb_hide_users: user names in comments replaced
+	Key     string // never to be shown
+	KeyFrom string // where the key came from, for messages: "abuseipdb_apikey_file /etc/warden/abuseipdb.key"...
+	// KeyFileReadableByAll warns of a key file every user may read.
+	KeyFileReadableByAll bool
+	URL                  string // the API's base URL (abuseipdb_url; default DefaultBaseURL)
+	Categories           []int  // abuseipdb_category: numbers or names
+	HideUsers            bool   // abuseipdb_hide_users: user names in comments replaced
 	// BanScore, when above 0, bans an address at its first failure when
 	// its abuseConfidenceScore reaches it (abuseipdb_ban_score).
 	BanScore int
@@ -57,11 +59,11 @@ func SettingsFromParams(params map[string]string, configDir string, getenv func(
 		if !filepath.IsAbs(p) && configDir != "" {
 			p = filepath.Join(configDir, p)
 		}
-		k, err := readKeyFile(p)
+		k, all, err := ReadKeyFile(p)
 		if err != nil {
 			return s, fmt.Errorf("abuseipdb_apikey_file: %w", err)
 		}
-		s.Key, s.KeyFrom = k, "abuseipdb_apikey_file "+p
+		s.Key, s.KeyFrom, s.KeyFileReadableByAll = k, "abuseipdb_apikey_file "+p, all
 	case get("abuseipdb_apikey") != "":
 		s.Key, s.KeyFrom = get("abuseipdb_apikey"), "abuseipdb_apikey"
 	case getenv != nil && strings.TrimSpace(getenv(KeyEnv)) != "":
@@ -163,26 +165,35 @@ func boolParam(v string) (bool, error) {
 	return false, fmt.Errorf("%q is not a boolean", v)
 }
 
-// readKeyFile reads a key from the first line of a file.
-func readKeyFile(path string) (string, error) {
+// ReadKeyFile reads an API key from the first line of a file that is not
+// blank, and tells
+// whether every user may read the file (worth a warning). No error holds
+// the key.
+func ReadKeyFile(path string) (key string, readableByAll bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o004 != 0 {
+		readableByAll = true
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+		return "", readableByAll, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(b) > maxKeyFile {
-		return "", fmt.Errorf("%s: larger than %d bytes: not a key", path, maxKeyFile)
+		return "", readableByAll, fmt.Errorf("%s: larger than %d bytes: not a key", path, maxKeyFile)
 	}
-	key, _, _ := strings.Cut(string(b), "\n")
-	key = strings.TrimSpace(key)
+	for line := range strings.Lines(string(b)) {
+		if key = strings.TrimSpace(line); key != "" {
+			break
+		}
+	}
 	if key == "" {
-		return "", fmt.Errorf("%s is empty", path)
+		return "", readableByAll, fmt.Errorf("%s is empty", path)
 	}
-	return key, nil
+	return key, readableByAll, nil
 }
 
 // CheckKey refuses a key that cannot be sent as a header value, without

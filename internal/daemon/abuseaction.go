@@ -86,6 +86,9 @@ func (a *abuseAction) configure(jails []*config.Jail) error {
 				probs = append(probs, fmt.Errorf("jail [%s]: action %s: %w", j.Name, act.Name, err))
 				continue
 			}
+			if s.KeyFileReadableByAll {
+				a.log.Warn("the AbuseIPDB key file is readable by every user", "jail", j.Name, "file", s.KeyFrom)
+			}
 			k := reporterKey(s)
 			want[k] = s
 			next[j.Name] = append(next[j.Name], abuseTarget{name: act.Name, set: s})
