@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wardenipd/warden/internal/ban"
@@ -205,6 +207,9 @@ func (f *fwAction) configure(ctx context.Context, jails []*config.Jail, active f
 	}
 	for _, kind := range sortedKeys(f.backends) {
 		if err := f.backends[kind].Setup(ctx, rules[kind]); err != nil {
+			if errors.Is(err, syscall.EPERM) || errors.Is(err, os.ErrPermission) {
+				err = fmt.Errorf("%w (the firewall needs root or CAP_NET_ADMIN; --dry-run runs without it)", err)
+			}
 			return errors.Join(probs...), fmt.Errorf("%s: set up the rules: %w", kind, err)
 		}
 	}

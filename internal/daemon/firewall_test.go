@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -363,5 +364,26 @@ func TestKernelTimeout(t *testing.T) {
 	}
 	if got := kernelTimeout("nftables", long); got != long {
 		t.Errorf("nftables, 60 days: %v", got)
+	}
+}
+
+// refusing is a backend the kernel refuses, as to a user without
+// CAP_NET_ADMIN.
+type refusing struct{ *kernel }
+
+func (refusing) Setup(context.Context, []firewall.Rule) error {
+	return fmt.Errorf("netlink receive: %w", syscall.EPERM)
+}
+
+// TestFirewallNeedsPrivilege: a kernel that refuses Warden says what is
+// needed, and the daemon does not start.
+func TestFirewallNeedsPrivilege(t *testing.T) {
+	dir := t.TempDir()
+	newConfig(t, dir, "")
+	err := Run(context.Background(), Options{ConfigDir: filepath.Join(dir, "etc"), StateDir: filepath.Join(dir, "state"),
+		Socket: filepath.Join(dir, "w.sock"), Log: slog.New(slog.DiscardHandler),
+		Firewall: func(string) (firewall.Backend, error) { return refusing{newKernel("nftables")}, nil }})
+	if err == nil || !strings.Contains(err.Error(), "root or CAP_NET_ADMIN") || !errors.Is(err, syscall.EPERM) {
+		t.Fatalf("Run with a refusing kernel: %v", err)
 	}
 }
