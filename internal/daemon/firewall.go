@@ -348,20 +348,18 @@ func (f *fwAction) teardown(ctx context.Context) error {
 }
 
 // banPrefix is the prefix a ban blocks: an address as a /32 or /128, a
-// prefix as it is; IPv4-mapped IPv6 forms as IPv4.
+// prefix as it is, in firewall.Normalize's form (IPv4-mapped IPv6 as
+// IPv4, host bits cleared).
 func banPrefix(ip string) (netip.Prefix, error) {
-	if a, err := netip.ParseAddr(ip); err == nil {
-		a = a.Unmap().WithZone("")
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
 	p, err := netip.ParsePrefix(ip)
 	if err != nil {
-		return netip.Prefix{}, err
+		a, aerr := netip.ParseAddr(ip)
+		if aerr != nil {
+			return netip.Prefix{}, err
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
 	}
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		return netip.PrefixFrom(a.Unmap(), p.Bits()-96).Masked(), nil
-	}
-	return p.Masked(), nil
+	return firewall.Normalize(p)
 }
 
 // timeLeft is the kernel timeout for a ban at now: 0 for a permanent
