@@ -133,15 +133,11 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return fmt.Errorf("read the active bans: %w", err)
 		}
-		if err := d.configureActions(ctx, cfg.Jails, func(jail string) []ban.Ban {
-			var out []ban.Ban
-			for _, b := range active {
-				if b.Jail == jail {
-					out = append(out, b)
-				}
-			}
-			return out
-		}); err != nil {
+		byJail := map[string][]ban.Ban{}
+		for _, b := range active {
+			byJail[b.Jail] = append(byJail[b.Jail], b)
+		}
+		if err := d.configureActions(ctx, cfg.Jails, func(jail string) []ban.Ban { return byJail[jail] }); err != nil {
 			return err
 		}
 		defer func() {
