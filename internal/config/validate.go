@@ -11,6 +11,10 @@ import (
 // nativeActions are the in-process actions Warden implements.
 var nativeActions = map[string]bool{"nftables": true, "iptables": true, "mail": true, "abuseipdb": true}
 
+// NativeFor returns the native implementation Warden runs for a stock
+// action file name ("nftables", "iptables", "mail", "abuseipdb"), or "".
+func NativeFor(file string) string { return stockNative[file] }
+
 // stockNative maps the names of fail2ban's stock action files that Warden
 // runs in-process to the native implementation that takes their place, so
 // that a fail2ban configuration gets native firewall and mail actions
@@ -27,6 +31,7 @@ var stockNative = map[string]string{
 	"sendmail-whois-matches": "mail", "sendmail-whois-ipmatches": "mail",
 	"sendmail-whois-ipjailmatches": "mail",
 	"mail":                         "mail", "mail-whois": "mail", "mail-whois-lines": "mail",
+	"abuseipdb": "abuseipdb",
 }
 
 // validate checks a resolved jail for what fail2ban would only find out when
