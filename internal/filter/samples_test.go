@@ -143,7 +143,7 @@ func TestSamples(t *testing.T) {
 	total := 0
 	for _, fs := range filters {
 		t.Run(fs.name, func(t *testing.T) {
-			total += runSamples(t, fs.dir, fs.name, logs, zone, now)
+			total += runSamples(t, config.Options{Dir: fs.dir, NoBuiltin: true}, fs.name, logs, zone, now)
 		})
 	}
 	t.Logf("%d failJSON expectations checked", total)
@@ -152,7 +152,9 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-func runSamples(t *testing.T, basedir, name, logs string, zone *time.Location, now func() time.Time) int {
+// runSamples checks the failJSON expectations of the sample log logs/name
+// against the filter name loaded with the options cfg.
+func runSamples(t *testing.T, cfg config.Options, name, logs string, zone *time.Location, now func() time.Time) int {
 	cache := map[string]*sampleFilter{}
 	usedRe := map[string]bool{}
 	load := func(fltName string, opts map[string]any) *sampleFilter {
@@ -168,7 +170,7 @@ func runSamples(t *testing.T, basedir, name, logs string, zone *time.Location, n
 		for _, k := range keys {
 			args = append(args, config.Arg{Key: k, Value: fmt.Sprint(opts[k])})
 		}
-		def, err := config.LoadFilter(name, config.FilterOptions{Options: config.Options{Dir: basedir, NoBuiltin: true}, Args: args})
+		def, err := config.LoadFilter(name, config.FilterOptions{Options: cfg, Args: args})
 		if err != nil {
 			t.Fatalf("load filter %s %v: %v", name, opts, err)
 		}
@@ -298,7 +300,7 @@ func runSamples(t *testing.T, basedir, name, logs string, zone *time.Location, n
 					if p, ok := tc.opts["test.prefix-line"].(string); ok {
 						line = p + line
 					}
-					ret, err = tc.sf.f.ProcessDated(line, time.Unix(testNow, 0).UTC().Format("2006-01-02T15:04:05"), testNow)
+					ret, err = tc.sf.f.ProcessDated(line, now().UTC().Format("2006-01-02T15:04:05"), float64(now().Unix()))
 				}
 				where := fmt.Sprintf("%s:%d (%s)", files[i], lineno, tc.sf.name)
 				if err != nil {
