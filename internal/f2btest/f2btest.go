@@ -246,3 +246,53 @@ func CopyTree(t testing.TB, root string) string {
 	}
 	return dst
 }
+
+// Row is one failure fail2ban-regex -o row reports: the address (or
+// failure id) and the time, nil for a line without a date.
+type Row struct {
+	IP   string   `json:"ip"`
+	Time *float64 `json:"time"`
+}
+
+// rowsScript runs fail2ban-regex with the arguments given and prints each
+// failure of its "-o row" output as a JSON line {"ip": ..., "time": ...}.
+const rowsScript = `
+import ast, json, subprocess, sys
+run = subprocess.run([sys.executable] + sys.argv[1:], capture_output=True, text=True)
+if run.returncode != 0:
+    sys.stderr.write(run.stdout + run.stderr)
+    sys.exit(run.returncode)
+for line in run.stdout.splitlines():
+    line = line.strip()
+    if line.startswith("["):
+        fid, t, _ = ast.literal_eval(line.rstrip(","))
+        print(json.dumps({"ip": None if fid is None else str(fid), "time": t}))
+`
+
+// RegexRows runs the real fail2ban-regex (-r: no DNS) on logFile with the
+// filter filterArg (a filter file's path, maybe followed by [k=v,...]) in
+// UTC and returns its failures in order.
+func RegexRows(root, logFile, filterArg string) ([]Row, error) {
+	c := Python(root, rowsScript, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filterArg)
+	c.Env = append(c.Env, "TZ=UTC")
+	out, err := c.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("fail2ban-regex %s: %w\n%s", filterArg, err, ee.Stderr)
+		}
+		return nil, fmt.Errorf("fail2ban-regex %s: %w", filterArg, err)
+	}
+	var rows []Row
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			return nil, fmt.Errorf("fail2ban-regex row %q: %w", l, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
