@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -392,62 +391,12 @@ func checkTruth(t *testing.T, ref string, lines []string, want map[string]int) {
 	}
 }
 
-// agreeWithStock runs the real fail2ban-regex with fail2ban's stock filter
-// stockRef and `warden regex --json` with the built-in filter ref on the
-// same log file, and requires the same failures (address and time, in
-// order).
+// agreeWithStock requires fail2ban's stock filter stockRef (run by the
+// real fail2ban-regex) and Warden's built-in filter ref (run by the warden
+// binary bin) to find the same failures in the log file.
 func agreeWithStock(t *testing.T, bin, logFile, ref, stockRef string) {
 	t.Helper()
-	root := f2btest.Root(t)
-	f2btest.RequirePython(t)
-	name, args, _ := strings.Cut(stockRef, "[")
-	if args != "" {
-		args = "[" + args
-	}
-	want, err := f2btest.RegexRows(root, logFile, filepath.Join(root, "etc", "fail2ban", "filter.d", name+".conf")+args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("warden regex: %v %s", err, exitStderr(err))
-	}
-	var got []f2btest.Row
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		var r f2btest.Row
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("warden regex row %q: %v", sc.Text(), err)
-		}
-		got = append(got, r)
-	}
-	show := func(rs []f2btest.Row) string {
-		var b strings.Builder
-		for _, r := range rs {
-			tm := "None"
-			if r.Time != nil {
-				tm = strconv.FormatFloat(*r.Time, 'f', -1, 64)
-			}
-			fmt.Fprintf(&b, "  %s %s\n", r.IP, tm)
-		}
-		return b.String()
-	}
-	if show(want) != show(got) {
-		t.Errorf("on %s, fail2ban's %s found:\n%sWarden's %s found:\n%s", logFile, stockRef, show(want), ref, show(got))
-	}
-	if len(want) == 0 {
-		t.Errorf("on %s, fail2ban's %s found no failure: the comparison proves nothing", logFile, stockRef)
-	}
-}
-
-func exitStderr(err error) string {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(ee.Stderr)
-	}
-	return ""
+	f2btest.AgreeWithStock(t, bin, logFile, ref, stockRef)
 }
 
 // writeSample rewrites testdata/samples/NAME from lines when

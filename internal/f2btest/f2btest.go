@@ -296,3 +296,62 @@ func RegexRows(root, logFile, filterArg string) ([]Row, error) {
 	}
 	return rows, nil
 }
+
+// FormatRows shows failures one a line, "  ADDRESS TIME" (None: no date).
+func FormatRows(rs []Row) string {
+	var b strings.Builder
+	for _, r := range rs {
+		tm := "None"
+		if r.Time != nil {
+			tm = strconv.FormatFloat(*r.Time, 'f', -1, 64)
+		}
+		b.WriteString("  " + r.IP + " " + tm + "\n")
+	}
+	return b.String()
+}
+
+// AgreeWithStock runs the real fail2ban-regex with fail2ban's stock filter
+// stockRef ("sshd" or "sshd[mode=aggressive]") and the warden binary's
+// `regex --json` with Warden's built-in filter ref on logFile, both in UTC,
+// and fails t unless they find the same failures (address and time, in
+// order) and at least one.
+func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
+	t.Helper()
+	RequirePython(t)
+	root := Root(t)
+	base, args, _ := strings.Cut(stockRef, "[")
+	if args != "" {
+		args = "[" + args
+	}
+	want, err := RegexRows(root, logFile, filepath.Join(root, "etc", "fail2ban", "filter.d", base+".conf")+args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("warden regex: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("warden regex: %v", err)
+	}
+	var got []Row
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("warden regex row %q: %v", l, err)
+		}
+		got = append(got, r)
+	}
+	if len(want) == 0 {
+		t.Errorf("on %s, fail2ban's %s finds no failure: the comparison proves nothing", logFile, stockRef)
+	}
+	if a, b := FormatRows(want), FormatRows(got); a != b {
+		t.Errorf("on %s, fail2ban's %s found:\n%sWarden's %s found:\n%s", logFile, stockRef, a, ref, b)
+	}
+}
