@@ -30,10 +30,12 @@ var updateSamples = flag.Bool("update-samples", false, "rewrite testdata/samples
 
 // The lab's addresses: one server and two clients on a bridge in the
 // server's namespace. Each lab has its own namespaces, so the addresses
-// are the same in every lab.
+// are the same in every lab. They are documentation addresses (RFC 5737,
+// RFC 3849): public ones, as attackers have, which AbuseIPDB accepts in
+// reports, yet nobody's.
 const (
-	labSrv4, labAttacker4, labLegit4 = "10.77.0.1", "10.77.0.2", "10.77.0.3"
-	labSrv6, labAttacker6, labLegit6 = "fd77::1", "fd77::2", "fd77::3"
+	labSrv4, labAttacker4, labLegit4 = "192.0.2.1", "192.0.2.2", "192.0.2.3"
+	labSrv6, labAttacker6, labLegit6 = "2001:db8:77::1", "2001:db8:77::2", "2001:db8:77::3"
 	labHost                          = "wsrv" // the host name in the syslog lines
 )
 
