@@ -37,13 +37,24 @@ type daemon struct {
 
 func startDaemon(t *testing.T, bin string, ns *netns, args ...string) *daemon {
 	t.Helper()
+	return startDaemonOn(t, bin, ns, "", args...)
+}
+
+// startDaemonOn starts warden run in ns; with a hostname, in a UTS
+// namespace of its own that has that name (the server's name in its logs).
+func startDaemonOn(t *testing.T, bin string, ns *netns, hostname string, args ...string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{bin: bin, socket: filepath.Join(dir, "warden.sock"), done: make(chan struct{})}
 	var err error
 	if d.log, err = os.Create(filepath.Join(dir, "warden.log")); err != nil {
 		t.Fatal(err)
 	}
-	full := append([]string{"netns", "exec", ns.name, bin, "run", "--socket", d.socket, "--ban-log", "", "--log-level", "debug"}, args...)
+	full := []string{"netns", "exec", ns.name}
+	if hostname != "" {
+		full = append(full, "unshare", "--uts", "sh", "-c", `hostname "$1" && shift && exec "$@"`, "sh", hostname)
+	}
+	full = append(append(full, bin, "run", "--socket", d.socket, "--ban-log", "", "--log-level", "debug"), args...)
 	d.cmd = exec.Command("ip", full...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
