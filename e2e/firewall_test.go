@@ -37,12 +37,20 @@ type daemon struct {
 
 func startDaemon(t *testing.T, bin string, ns *netns, args ...string) *daemon {
 	t.Helper()
-	return startDaemonOn(t, bin, ns, "", args...)
+	return startDaemonOn(t, bin, ns, daemonEnv{}, args...)
 }
 
-// startDaemonOn starts warden run in ns; with a hostname, in a UTS
-// namespace of its own that has that name (the server's name in its logs).
-func startDaemonOn(t *testing.T, bin string, ns *netns, hostname string, args ...string) *daemon {
+// daemonEnv is what a test changes around warden run: the host name
+// (set in a UTS namespace of its own: the server's name in its logs) and
+// shell commands run before it in its private mount namespace (e.g. a
+// bind mount over /var/log).
+type daemonEnv struct {
+	hostname string
+	setup    string
+}
+
+// startDaemonOn starts warden run in ns, in the environment env.
+func startDaemonOn(t *testing.T, bin string, ns *netns, env daemonEnv, args ...string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{bin: bin, socket: filepath.Join(dir, "warden.sock"), done: make(chan struct{})}
@@ -51,8 +59,12 @@ func startDaemonOn(t *testing.T, bin string, ns *netns, hostname string, args ..
 		t.Fatal(err)
 	}
 	full := []string{"netns", "exec", ns.name}
-	if hostname != "" {
-		full = append(full, "unshare", "--uts", "sh", "-c", `hostname "$1" && shift && exec "$@"`, "sh", hostname)
+	if env.hostname != "" || env.setup != "" {
+		script := "set -e\n" + env.setup + "\n"
+		if env.hostname != "" {
+			script += `hostname "$1"` + "\n"
+		}
+		full = append(full, "unshare", "--uts", "sh", "-c", script+`shift; exec "$@"`, "sh", env.hostname)
 	}
 	full = append(append(full, bin, "run", "--socket", d.socket, "--ban-log", "", "--log-level", "debug"), args...)
 	d.cmd = exec.Command("ip", full...)

@@ -161,7 +161,7 @@ logpath = `+l.syslogPath+`
 `)
 	write("action.d/abuseipdb.local", "[Init]\nabuseipdb_url = "+fake.URL()+"\n")
 	state := t.TempDir()
-	d := startDaemonOn(t, bin, l.srv, labHost, "--config", cfg, "--state-dir", state)
+	d := startDaemonOn(t, bin, l.srv, daemonEnv{hostname: labHost}, "--config", cfg, "--state-dir", state)
 
 	if err := s.login(t, l.legit); err != nil {
 		t.Fatalf("the legitimate client cannot log in before any ban: %v", err)
@@ -220,7 +220,7 @@ logpath = `+l.syslogPath+`
 	// report of the attacker would have come before it.
 	d.signal(syscall.SIGTERM)
 	d.wait(t, 30*time.Second)
-	d = startDaemonOn(t, bin, l.srv, labHost, "--config", cfg, "--state-dir", state)
+	d = startDaemonOn(t, bin, l.srv, daemonEnv{hostname: labHost}, "--config", cfg, "--state-dir", state)
 	if !strings.Contains(d.mustCtl(t, "status", "sshd"), labAttacker4) {
 		t.Error("after a restart, warden status sshd does not show the ban")
 	}
@@ -247,5 +247,51 @@ logpath = `+l.syslogPath+`
 	})
 	if strings.Contains(d.mustCtl(t, "status", "sshd"), labAttacker4) {
 		t.Error("warden status sshd still shows the unbanned address")
+	}
+}
+
+// TestNoConfigProtectsSSH: `warden run` with no configuration at all (no
+// /etc/warden, no --config) protects SSH on a Debian host whose sshd logs
+// to /var/log/auth.log: the built-in sshd jail bans an address that
+// keeps failing. (This machine has no journal; the test gives Warden the
+// lab's log as /var/log, in a mount namespace of its own.)
+func TestNoConfigProtectsSSH(t *testing.T) {
+	needRootAndTools(t, "ip", "nft", "go", "unshare", "hostname", "mount")
+	bin := buildWarden(t)
+	l := newLab(t)
+	s := startSSHD(t, l)
+	varlog := filepath.Join(l.dir, "varlog")
+	if err := os.Mkdir(varlog, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(l.syslogPath, filepath.Join(varlog, "auth.log")); err != nil {
+		t.Fatal(err)
+	}
+	setup := `mount --bind '` + varlog + `' /var/log
+if [ -e /etc/warden ]; then mount -t tmpfs nothing /etc/warden; fi`
+	t.Setenv("WARDEN_CONFIG", "")
+	d := startDaemonOn(t, bin, l.srv, daemonEnv{hostname: labHost, setup: setup}, "--state-dir", t.TempDir())
+	status := d.mustCtl(t, "status")
+	if !strings.Contains(status, "Jail list:\tsshd") {
+		t.Fatalf("with no configuration, the jails are not [sshd] alone:\n%s", status)
+	}
+	if out := d.mustCtl(t, "status", "sshd"); !strings.Contains(out, "/var/log/auth.log") {
+		t.Errorf("the sshd jail does not read /var/log/auth.log:\n%s", out)
+	}
+	// The built-in jail bans after 5 failures: an invalid user counts
+	// twice ("Invalid user", "Failed password for invalid user").
+	banned := func() bool {
+		out, _ := d.ctl("status", "sshd")
+		return strings.Contains(out, labAttacker4)
+	}
+	for i := 0; i < 6 && !banned(); i++ {
+		s.wrongPassword(t, l.attacker, "admin")
+	}
+	eventually(t, 15*time.Second, "the attacker banned by the built-in sshd jail", banned)
+	if !refused(t, l.attacker, labSrv4+":22") {
+		t.Error("the banned attacker still connects to port 22")
+	}
+	if err := s.login(t, l.legit); err != nil {
+		t.Errorf("the legitimate client cannot log in while the attacker is banned: %v", err)
 	}
 }
