@@ -42,12 +42,13 @@ func TestJournalOrFile(t *testing.T) {
 			if j.Backend != want {
 				t.Errorf("journal=%v: [%s] backend %q, want %q", journal, name, j.Backend, want)
 			}
-			if journal != (len(j.JournalMatch) > 0) {
-				t.Errorf("journal=%v: [%s] journalmatch %v", journal, name, j.JournalMatch)
+			if journal && len(j.JournalMatch) == 0 {
+				t.Errorf("journal=%v: [%s] has no journalmatch", journal, name)
 			}
-			prefixJournal := len(j.FailRegex) > 0 && !strings.Contains(j.FailRegex[0], "__bsd_syslog_verbose") && !strings.Contains(j.FailRegex[0], `<[^.]+[.][^.]+>`)
-			if journal != prefixJournal {
-				t.Errorf("journal=%v: [%s] failregex %q has the wrong prefix for the backend", journal, name, j.FailRegex[0])
+			// Only the file prefix allows "<facility.level>" before the host.
+			all := j.PrefRegex + strings.Join(j.FailRegex, "")
+			if filePrefix := strings.Contains(all, `<[^.]+[.][^.]+>`); filePrefix == journal {
+				t.Errorf("journal=%v: [%s] prefregex and failregex have the wrong prefix for the backend:\n%s", journal, name, all)
 			}
 		}
 		if l := got["sshd"].LogPath; strings.Join(l, ",") != strings.Join(wantLog, ",") {
