@@ -444,6 +444,11 @@ func writeSample(t *testing.T, name, ref, source, stock string, lines []string) 
 		fmt.Fprintf(&b, "# failJSON: { %s }\n%s\n", strings.Join(parts, ", "), r.line)
 	}
 	path := filepath.Join("..", "testdata", "samples", name)
+	// Lines only Warden finds (or written by hand) stay in NAME-warden,
+	// which the failJSON runner reads after this file.
+	if _, err := os.Stat(path + "-warden"); err == nil {
+		fmt.Fprintf(&b, "\n# addFILE: %q\n", name+"-warden")
+	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
