@@ -37,13 +37,36 @@ type daemon struct {
 
 func startDaemon(t *testing.T, bin string, ns *netns, args ...string) *daemon {
 	t.Helper()
+	return startDaemonOn(t, bin, ns, daemonEnv{}, args...)
+}
+
+// daemonEnv is what a test changes around warden run: the host name
+// (set in a UTS namespace of its own: the server's name in its logs) and
+// shell commands run before it in its private mount namespace (e.g. a
+// bind mount over /var/log).
+type daemonEnv struct {
+	hostname string
+	setup    string
+}
+
+// startDaemonOn starts warden run in ns, in the environment env.
+func startDaemonOn(t *testing.T, bin string, ns *netns, env daemonEnv, args ...string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{bin: bin, socket: filepath.Join(dir, "warden.sock"), done: make(chan struct{})}
 	var err error
 	if d.log, err = os.Create(filepath.Join(dir, "warden.log")); err != nil {
 		t.Fatal(err)
 	}
-	full := append([]string{"netns", "exec", ns.name, bin, "run", "--socket", d.socket, "--ban-log", "", "--log-level", "debug"}, args...)
+	full := []string{"netns", "exec", ns.name}
+	if env.hostname != "" || env.setup != "" {
+		script := "set -e\n" + env.setup + "\n"
+		if env.hostname != "" {
+			script += `hostname "$1"` + "\n"
+		}
+		full = append(full, "unshare", "--uts", "sh", "-c", script+`shift; exec "$@"`, "sh", env.hostname)
+	}
+	full = append(append(full, bin, "run", "--socket", d.socket, "--ban-log", "", "--log-level", "debug"), args...)
 	d.cmd = exec.Command("ip", full...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {

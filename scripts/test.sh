@@ -17,8 +17,14 @@ SUDO=""
 # iproute2 give the firewall backends' kernel tests and the end-to-end tests
 # (e2e) their tools and namespaces (nft, iptables, ipset and ip are only
 # checked against, never needed by Warden's nftables backend, which talks
-# netlink); netbase gives /etc/services for port names.
-PKGS=(python3 ca-certificates man-db bash-completion systemd systemd-journal-remote nftables iptables ipset iproute2 netbase)
+# netlink); netbase gives /etc/services for port names. The built-in
+# filters are proven against the real daemons in namespaces (e2e/capture_*):
+# openssh-server and sshpass, nginx and apache2 (apache2-utils for
+# htpasswd) with curl as the client, proftpd-core (vsftpd conflicts with
+# it as an ftp-server, so its test unpacks the package instead), postfix
+# and dovecot.
+PKGS=(python3 ca-certificates man-db bash-completion systemd systemd-journal-remote nftables iptables ipset iproute2 netbase
+  openssh-server sshpass curl nginx apache2 apache2-utils proftpd-core postfix dovecot-imapd dovecot-pop3d)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,7 +32,16 @@ done
 # apt-get download needs current package lists whatever is installed.
 $SUDO apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
+  # The daemons are installed for the tests to start in namespaces: keep
+  # their packages from starting them on this host.
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    made_policy=yes
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
 fi
 
 export PATH="$PATH:$(go env GOROOT)/bin"

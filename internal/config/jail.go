@@ -141,6 +141,13 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		return j
 	}
 	backend := first.m["backend"].s
+	if r := l.resolveBackend(backend); r != backend {
+		// The jail reads as if it said the backend chosen for this host.
+		f, ln := jm.where(name, "backend")
+		jm = jm.viewFor(name)
+		jm.secs[name].set("backend", value{s: r, file: f, line: ln})
+		backend = r
+	}
 	if flt := first.m["filter"].s; flt != "" {
 		ref, err := ParseRef(flt)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
+	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
@@ -37,6 +39,9 @@ type Options struct {
 	NoBuiltin bool
 	// OnlyJail, when set, resolves that jail alone and treats it as enabled.
 	OnlyJail string
+	// HasJournal tells whether this host has a systemd journal, for the
+	// backend journal-or-file; nil asks the host (HostHasJournal).
+	HasJournal func() bool
 }
 
 // Config is a resolved configuration.
@@ -64,6 +69,47 @@ type Loader struct {
 	basedir  string
 	problems Errors
 	warnings []string
+
+	hasJournal     func() bool
+	journalChecked bool
+	journal        bool
+}
+
+// JournalOrFile is Warden's backend for services that log through syslog:
+// the journal (systemd) on a host that has one, the logpath files (auto)
+// otherwise. The choice is made when the configuration is read.
+const JournalOrFile = "journal-or-file"
+
+// resolveBackend turns journal-or-file into systemd or auto for this host.
+func (l *Loader) resolveBackend(b string) string {
+	if b != JournalOrFile {
+		return b
+	}
+	if !l.journalChecked {
+		l.journal, l.journalChecked = l.hasJournal(), true
+	}
+	if l.journal {
+		return "systemd"
+	}
+	return "auto"
+}
+
+// HostHasJournal tells whether this host keeps a systemd journal that
+// journalctl can read: journalctl is installed and journald runs (its
+// socket) or has left journal files.
+func HostHasJournal() bool {
+	if _, err := exec.LookPath("journalctl"); err != nil {
+		return false
+	}
+	if _, err := os.Stat("/run/systemd/journal/socket"); err == nil {
+		return true
+	}
+	for _, d := range []string{"/var/log/journal", "/run/log/journal"} {
+		if ents, err := os.ReadDir(d); err == nil && len(ents) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Loader) where() string {
@@ -87,7 +133,10 @@ func Load(opt Options) (*Config, error) {
 	if b == nil && !opt.NoBuiltin {
 		b = Builtin()
 	}
-	l := &Loader{files: newFiles(opt.Dir, b), basedir: opt.Dir}
+	l := &Loader{files: newFiles(opt.Dir, b), basedir: opt.Dir, hasJournal: opt.HasJournal}
+	if l.hasJournal == nil {
+		l.hasJournal = HostHasJournal
+	}
 	l.r = newReader(l.files)
 	if l.basedir == "" {
 		l.basedir = "/etc/warden"

@@ -16,11 +16,19 @@ func loadUser(t *testing.T, jails string) (*Config, string) {
 	writeFile(t, filepath.Join(dir, "filter.d", "f.conf"), "[Definition]\nfailregex = fail from <HOST>\n")
 	x := filepath.Join(dir, "jail.d", "x.conf")
 	writeFile(t, x, jails)
+	builtinJailsOff(t, dir)
 	c, err := Load(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c, x
+}
+
+// builtinJailsOff turns off the jails the built-in defaults enable (sshd),
+// for tests about the user's own jails.
+func builtinJailsOff(t *testing.T, dir string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "jail.d", "zz-builtin-off.local"), "[sshd]\nenabled = false\n")
 }
 
 func problemLines(c *Config) string {
@@ -101,6 +109,7 @@ func TestBrokenFilterFileInvalidatesJail(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "filter.d", "g.conf"), "[Definition]\nfailregex\n")
 	writeFile(t, filepath.Join(dir, "filter.d", "g.local"), "[Definition]\nfailregex = fail from <HOST>\n")
 	writeFile(t, filepath.Join(dir, "jail.local"), "[j]\nenabled = true\nfilter = g\nlogpath = /dev/null\n")
+	builtinJailsOff(t, dir)
 	c, err := Load(Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)

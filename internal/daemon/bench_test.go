@@ -33,7 +33,7 @@ func (s banSignal) Handle(_ context.Context, e ban.Event) error {
 func BenchmarkLineToBan(b *testing.B) {
 	dir := b.TempDir()
 	writeFile(b, filepath.Join(dir, "etc", "filter.d", "web.conf"), "[Definition]\nfailregex = login failed from <HOST>\n")
-	writeFile(b, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf("[web]\nenabled = true\nfilter = web\nlogpath = %s/web.log\nmaxretry = 1\nbantime = 1h\n", dir))
+	writeFile(b, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf("[sshd]\nenabled = false\n[web]\nenabled = true\nfilter = web\nlogpath = %s/web.log\nmaxretry = 1\nbantime = 1h\n", dir))
 	logPath := filepath.Join(dir, "web.log")
 	writeFile(b, logPath, "")
 	sig := banSignal{c: make(chan ban.Event, 16)}
@@ -87,7 +87,7 @@ func BenchmarkRestart100k(b *testing.B) {
 	const n = 100_000
 	dir := b.TempDir()
 	writeFile(b, filepath.Join(dir, "etc", "filter.d", "web.conf"), "[Definition]\nfailregex = login failed from <HOST>\n")
-	writeFile(b, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf("[web]\nenabled = true\nfilter = web\nlogpath = %s/web.log\n", dir))
+	writeFile(b, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf("[sshd]\nenabled = false\n[web]\nenabled = true\nfilter = web\nlogpath = %s/web.log\n", dir))
 	writeFile(b, filepath.Join(dir, "web.log"), "")
 	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o700); err != nil {
 		b.Fatal(err)

@@ -108,6 +108,9 @@ func Run(ctx context.Context, o Options) error {
 	for _, p := range cfg.Problems {
 		o.Log.Error("configuration problem", "problem", p.Error())
 	}
+	for _, w := range cfg.Warnings {
+		o.Log.Warn("configuration", "warning", w)
+	}
 	if err := os.MkdirAll(o.StateDir, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}

@@ -45,7 +45,11 @@ func writeFile(t testing.TB, path, text string) {
 // (failregex "login failed from <HOST>", maxretry 3) and a jail "other".
 func newConfig(t *testing.T, dir string, extra string) {
 	writeFile(t, filepath.Join(dir, "etc", "filter.d", "web.conf"), "[Definition]\nfailregex = login failed from <HOST>\n")
-	writeFile(t, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf(`[web]
+	writeFile(t, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf(`# The built-in sshd jail is not part of these tests.
+[sshd]
+enabled = false
+
+[web]
 enabled = true
 filter = web
 logpath = %[1]s/web.log

@@ -277,7 +277,10 @@ actionban = printf 'ban %%%%s user=%%%%s\n' <ip> "<F-USER>" >> %[1]s
 actionunban = echo unban <ip> >> %[1]s
 actionstop = echo stop <name> >> %[1]s
 `, out))
-	writeFile(t, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf(`[users]
+	writeFile(t, filepath.Join(dir, "etc", "jail.local"), fmt.Sprintf(`[sshd]
+enabled = false
+
+[users]
 enabled = true
 filter = users
 logpath = %[1]s/users.log

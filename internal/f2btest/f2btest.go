@@ -246,3 +246,112 @@ func CopyTree(t testing.TB, root string) string {
 	}
 	return dst
 }
+
+// Row is one failure fail2ban-regex -o row reports: the address (or
+// failure id) and the time, nil for a line without a date.
+type Row struct {
+	IP   string   `json:"ip"`
+	Time *float64 `json:"time"`
+}
+
+// rowsScript runs fail2ban-regex with the arguments given and prints each
+// failure of its "-o row" output as a JSON line {"ip": ..., "time": ...}.
+const rowsScript = `
+import ast, json, subprocess, sys
+run = subprocess.run([sys.executable] + sys.argv[1:], capture_output=True, text=True)
+if run.returncode != 0:
+    sys.stderr.write(run.stdout + run.stderr)
+    sys.exit(run.returncode)
+for line in run.stdout.splitlines():
+    line = line.strip()
+    if line.startswith("["):
+        fid, t, _ = ast.literal_eval(line.rstrip(","))
+        print(json.dumps({"ip": None if fid is None else str(fid), "time": t}))
+`
+
+// RegexRows runs the real fail2ban-regex (-r: no DNS) on logFile with the
+// filter filterArg (a filter file's path, maybe followed by [k=v,...]) in
+// UTC and returns its failures in order.
+func RegexRows(root, logFile, filterArg string) ([]Row, error) {
+	c := Python(root, rowsScript, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filterArg)
+	c.Env = append(c.Env, "TZ=UTC")
+	out, err := c.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("fail2ban-regex %s: %w\n%s", filterArg, err, ee.Stderr)
+		}
+		return nil, fmt.Errorf("fail2ban-regex %s: %w", filterArg, err)
+	}
+	var rows []Row
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			return nil, fmt.Errorf("fail2ban-regex row %q: %w", l, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// FormatRows shows failures one a line, "  ADDRESS TIME" (None: no date).
+func FormatRows(rs []Row) string {
+	var b strings.Builder
+	for _, r := range rs {
+		tm := "None"
+		if r.Time != nil {
+			tm = strconv.FormatFloat(*r.Time, 'f', -1, 64)
+		}
+		b.WriteString("  " + r.IP + " " + tm + "\n")
+	}
+	return b.String()
+}
+
+// AgreeWithStock runs the real fail2ban-regex with fail2ban's stock filter
+// stockRef ("sshd" or "sshd[mode=aggressive]") and the warden binary's
+// `regex --json` with Warden's built-in filter ref on logFile, both in UTC,
+// and fails t unless they find the same failures (address and time, in
+// order) and at least one.
+func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
+	t.Helper()
+	RequirePython(t)
+	root := Root(t)
+	base, args, _ := strings.Cut(stockRef, "[")
+	if args != "" {
+		args = "[" + args
+	}
+	want, err := RegexRows(root, logFile, filepath.Join(root, "etc", "fail2ban", "filter.d", base+".conf")+args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("warden regex: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("warden regex: %v", err)
+	}
+	var got []Row
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if l == "" {
+			continue
+		}
+		var r Row
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("warden regex row %q: %v", l, err)
+		}
+		got = append(got, r)
+	}
+	if len(want) == 0 {
+		t.Errorf("on %s, fail2ban's %s finds no failure: the comparison proves nothing", logFile, stockRef)
+	}
+	if a, b := FormatRows(want), FormatRows(got); a != b {
+		t.Errorf("on %s, fail2ban's %s found:\n%sWarden's %s found:\n%s", logFile, stockRef, a, ref, b)
+	}
+}

@@ -3,6 +3,7 @@ package abuseipdbtest
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -44,6 +45,9 @@ type Options struct {
 	// 100 is honoured, check-block goes up to a /16 and 365 days, and
 	// the blacklist's limit is not capped at 10,000.
 	Subscriber bool
+	// Listener, when set, is where the fake serves (say, a socket made
+	// in a network namespace of the test's); default 127.0.0.1.
+	Listener net.Listener
 }
 
 // Received is a report the fake received (or was seeded with).
@@ -117,7 +121,14 @@ type quotaKey struct {
 // New starts a fake on 127.0.0.1. Close it when done.
 func New(o Options) *Server {
 	s := newServer(o)
-	s.srv = httptest.NewServer(s)
+	if o.Listener == nil {
+		s.srv = httptest.NewServer(s)
+		return s
+	}
+	s.srv = httptest.NewUnstartedServer(s)
+	s.srv.Listener.Close()
+	s.srv.Listener = o.Listener
+	s.srv.Start()
 	return s
 }
 

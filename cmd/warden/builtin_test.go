@@ -1,0 +1,82 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wardenipd/warden/internal/f2btest"
+)
+
+// samplesDir holds the sample logs of the built-in filters.
+const samplesDir = "../../testdata/samples"
+
+// TestBuiltinFiltersAgreeWithStock runs, on each built-in filter's sample
+// log that names a stock filter of fail2ban's (its sampleInfo "stock"),
+// the real fail2ban-regex with that stock filter and `warden regex --json`
+// with the built-in filter of the same name and arguments, and requires
+// the same failures: same addresses, same times, same order.
+func TestBuiltinFiltersAgreeWithStock(t *testing.T) {
+	f2btest.RequirePython(t)
+	bin := buildWarden(t)
+	ents, err := os.ReadDir(samplesDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, e := range ents {
+		name := e.Name()
+		if strings.HasSuffix(name, "-warden") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		stock, lines := readSample(t, filepath.Join(samplesDir, name))
+		if stock == "" {
+			continue
+		}
+		compared++
+		t.Run(name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), name+".log")
+			if err := os.WriteFile(log, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, args, _ := strings.Cut(stock, "[")
+			if args != "" {
+				args = "[" + args
+			}
+			f2btest.AgreeWithStock(t, bin, log, name+args, stock)
+		})
+	}
+	if compared == 0 {
+		t.Error("no sample names a stock filter")
+	}
+}
+
+// readSample returns the stock filter a sample log names and its log
+// lines (no comments, no blank lines).
+func readSample(t *testing.T, path string) (stock string, lines []string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "# sampleInfo:"); ok {
+			var info struct{ Stock string }
+			if err := json.Unmarshal([]byte(rest), &info); err != nil {
+				t.Fatalf("%s: sampleInfo: %v", path, err)
+			}
+			stock, found = info.Stock, true
+			continue
+		}
+		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if !found {
+		t.Fatalf("%s: no sampleInfo line", path)
+	}
+	return stock, lines
+}
