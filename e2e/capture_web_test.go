@@ -151,6 +151,23 @@ var (
 
 var wardenScanRE = regexp.MustCompile(`/(?:\.env|\.git/|vendor/phpunit/|HNAP1/)`)
 
+// User-Agents of bad bots: stockBots are in fail2ban's apache-badbots list
+// and Warden's, wardenBots in Warden's only.
+var (
+	stockBots  = []string{"EmailSiphon", "TrackBack/1.02"}
+	wardenBots = []string{"Mozilla/5.0 zgrab/0.x", "sqlmap/1.7.2#stable (https://sqlmap.org)"}
+)
+
+// wardenBot tells whether an access-log line is of a wardenBots client.
+func wardenBot(ln string) bool {
+	for _, ua := range wardenBots {
+		if strings.HasSuffix(ln, `"`+ua+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
 // webTraffic is what both servers get: the attacker's guesses, scans and
 // failed logins, and the legitimate client's visit.
 func webTraffic(t *testing.T, l *lab) {
@@ -178,6 +195,12 @@ func webTraffic(t *testing.T, l *lab) {
 		wantStatus(t, a, "200", "-H", "Content-Type: text/xml", "--data-binary",
 			"<?xml version=\"1.0\"?><methodCall><methodName>wp.getUsersBlogs</methodName><params><param><value>admin</value></param><param><value>admin</value></param></params></methodCall>",
 			base+"/xmlrpc.php")
+	}
+
+	// Bad bots: harvesters (in fail2ban's list and Warden's), scanners
+	// (Warden's only).
+	for _, ua := range append(append([]string{}, stockBots...), wardenBots...) {
+		wantStatus(t, a, "200", "-A", ua, base+"/")
 	}
 
 	// The legitimate client: pages, a missing one, its logins.
@@ -365,6 +388,8 @@ http {
 	// wordpress: 3 failed logins, 2 XML-RPC calls; drupal-auth: 3.
 	checkTruth(t, "wordpress", accLines, map[string]int{labAttacker4: 5})
 	checkTruth(t, "drupal-auth", accLines, map[string]int{labAttacker4: 3})
+	// apache-badbots reads nginx's access log as well.
+	checkTruth(t, "apache-badbots", accLines, map[string]int{labAttacker4: len(stockBots) + len(wardenBots)})
 
 	src := "nginx 1.22.1-9+deb12u11 (Debian 12) in a network namespace, captured by go test ./e2e -run TestCaptureNginx -update-samples"
 	writeCaptured(t, "nginx-http-auth", "TestCaptureNginx", "nginx-http-auth", "what only Warden finds: nginx 1.22.1's line for an HTTP/1.0 client without a Host header", authMore)
@@ -380,8 +405,9 @@ http {
 // /var/www (bound in the daemon's mount namespace, so that the error
 // log names the paths fail2ban's apache-botsearch expects; core at
 // LogLevel info writes its "File does not exist") and the login stand-ins
-// behind mod_proxy. Samples: apache-auth and apache-botsearch (error log);
-// apache-botsearch-warden, wordpress-warden, drupal-auth-warden (access log).
+// behind mod_proxy. Samples: apache-auth and apache-botsearch (error log),
+// apache-badbots (access log); apache-botsearch-warden, wordpress-warden,
+// drupal-auth-warden (access log).
 func TestCaptureApache(t *testing.T) {
 	needRootAndTools(t, "apache2", "curl", "htpasswd", "htdigest", "go", "mount")
 	bin := buildWarden(t)
@@ -501,11 +527,18 @@ DirectoryIndex index.html
 	checkTruth(t, "wordpress", accLines, map[string]int{labAttacker4: 5})
 	checkTruth(t, "drupal-auth", accLines, map[string]int{labAttacker4: 3})
 
+	// apache-badbots: one failure per bad bot's request.
+	checkTruth(t, "apache-badbots", accLines, map[string]int{labAttacker4: len(stockBots) + len(wardenBots)})
+	botMain, botMore := splitLines(accLines, wardenBot)
+	agreeWithStock(t, bin, writeLog(t, l.dir, "apache-badbots.log", botMain), "apache-badbots", "apache-badbots")
+
 	src := "Apache httpd 2.4.71-1~deb12u1 (Debian 12) in a network namespace, captured by go test ./e2e -run TestCaptureApache -update-samples"
 	writeCaptured(t, "apache-auth", "TestCaptureApache", "apache-auth", "what only Warden finds: httpd 2.4.71's AH10560 for a digest header without qop", authMore)
 	writeCaptured(t, "apache-botsearch", "TestCaptureApache", "apache-botsearch", "what only Warden finds: httpd 2.4.71, the scanner paths Warden adds in the error log, and the access log", append(scanMore, accLines...))
 	writeCaptured(t, "wordpress", "TestCaptureApache", "wordpress", "httpd 2.4.71's access log", accLines)
 	writeCaptured(t, "drupal-auth", "TestCaptureApache", "drupal-auth", "what only Warden finds: httpd 2.4.71's access log", accLines)
+	writeCaptured(t, "apache-badbots", "TestCaptureApache", "apache-badbots", "what only Warden finds: the scanners Warden adds, in httpd 2.4.71's access log", botMore)
+	writeSample(t, "apache-badbots", "apache-badbots", src, "apache-badbots", botMain)
 	writeSample(t, "apache-auth", "apache-auth", src, "apache-auth", authMain)
 	writeSample(t, "apache-botsearch", "apache-botsearch", src, "apache-botsearch", scanMain)
 }
