@@ -305,14 +305,13 @@ func writeCaptured(t *testing.T, name, test, ref, source string, lines []string)
 	t.Logf("wrote the capture of %s in %s (%d lines): review the diff", test, path, len(lines))
 }
 
-// TestCaptureNginx: nginx 1.22 (Debian 12) with auth_basic, static pages
-// and the login stand-ins behind proxy_pass. Samples: nginx-http-auth
-// (error log), nginx-botsearch (access and error log), wordpress (access
-// log); drupal-auth-warden (access log).
-func TestCaptureNginx(t *testing.T) {
-	needRootAndTools(t, "nginx", "curl", "htpasswd", "go", "mount")
-	bin := buildWarden(t)
-	l := newLab(t)
+// startNginx starts nginx in the lab's server namespace, serving on port
+// 80 of the server's addresses: static pages, /private/ behind auth_basic
+// and the login stand-ins behind proxy_pass. It returns the paths of its
+// error and access logs.
+func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
+	t.Helper()
+	needRootAndTools(t, "nginx", "curl", "htpasswd", "mount")
 	www, htpasswd := webDirs(t, l)
 	app := startWebApp(t, l.dir)
 	if err := os.Mkdir(filepath.Join(l.dir, "nginx-tmp"), 0o755); err != nil {
@@ -356,8 +355,20 @@ http {
 		t.Fatal(err)
 	}
 	p := l.start(t, "nginx", labMounted(l.dir, www, "nginx", "-e", in("nginx-error.log"), "-p", labMount+"/", "-c", in("nginx.conf"), "-g", "daemon off;"))
-	errLog, accLog := filepath.Join(l.dir, "nginx-error.log"), filepath.Join(l.dir, "nginx-access.log")
 	l.waitPort(t, p, 80)
+	return filepath.Join(l.dir, "nginx-error.log"), filepath.Join(l.dir, "nginx-access.log")
+
+}
+
+// TestCaptureNginx: nginx 1.22 (Debian 12) with auth_basic, static pages
+// and the login stand-ins behind proxy_pass. Samples: nginx-http-auth
+// (error log), nginx-botsearch (access and error log), wordpress (access
+// log); drupal-auth-warden (access log).
+func TestCaptureNginx(t *testing.T) {
+	needRootAndTools(t, "nginx", "curl", "htpasswd", "go", "mount")
+	bin := buildWarden(t)
+	l := newLab(t)
+	errLog, accLog := startNginx(t, l)
 
 	webTraffic(t, l)
 	// An HTTP/1.0 client without a Host header: nginx's line has no host
