@@ -511,3 +511,13 @@ func writeSample(t *testing.T, name, ref, source, stock string, lines []string) 
 	}
 	t.Logf("wrote %s (%d lines): review the diff", path, len(lines))
 }
+
+// writeLog writes lines to a file in dir for fail2ban-regex and warden regex.
+func writeLog(t *testing.T, dir, name string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
