@@ -1,8 +1,15 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -306,8 +313,8 @@ func writeCaptured(t *testing.T, name, test, ref, source string, lines []string)
 }
 
 // startNginx starts nginx in the lab's server namespace, serving on port
-// 80 of the server's addresses: static pages, /private/ behind auth_basic
-// and the login stand-ins behind proxy_pass. It returns the paths of its
+// 80 of the server's addresses (and 443 over TLS, on IPv4): static pages,
+// /private/ behind auth_basic and the login stand-ins behind proxy_pass. It returns the paths of its
 // error and access logs.
 func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
 	t.Helper()
@@ -321,6 +328,7 @@ func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
 	// as /var/www, so that its log lines name no temporary directory.
 	in := func(name string) string { return filepath.Join(labMount, name) }
 	tmp, app := in("nginx-tmp"), in(filepath.Base(app))
+	writeSelfSigned(t, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
 	conf := `user root;
 worker_processes 1;
 pid ` + in("nginx.pid") + `;
@@ -336,6 +344,9 @@ http {
 	server {
 		listen ` + labSrv4 + `:80;
 		listen [` + labSrv6 + `]:80;
+		listen ` + labSrv4 + `:443 ssl;
+		ssl_certificate ` + in("tls.crt") + `;
+		ssl_certificate_key ` + in("tls.key") + `;
 		server_name ` + labHost + `;
 		root /var/www;
 		location /private/ {
@@ -375,9 +386,14 @@ func TestCaptureNginx(t *testing.T) {
 	// part, which fail2ban's nginx-http-auth requires.
 	wantStatus(t, l.attacker, "401", "-0", "-H", "Host:", "-u", "eve:secret", "http://"+labSrv4+"/private/")
 
+	// A TLS record longer than TLS allows, as clients probing for
+	// TLS_FALLBACK_SCSV send (nginx-http-auth's fallback mode).
+	badTLSRecord(t, l.attacker, labSrv4+":443")
+
 	nScan := len(stockScan) + len(wardenScan)
 	errLines := waitLog(t, "nginx's error log", func() []string { return readLines(t, errLog) }, func(ls []string) bool {
-		return strings.Contains(strings.Join(ls, "\n"), `user "eve"`)
+		all := strings.Join(ls, "\n")
+		return strings.Contains(all, `user "eve"`) && strings.Contains(all, "SSL_do_handshake() failed")
 	})
 	accLines := waitLog(t, "nginx's access log", func() []string { return readLines(t, accLog) }, func(ls []string) bool {
 		return strings.Contains(strings.Join(ls, "\n"), `"GET /user/1 `)
@@ -388,6 +404,9 @@ func TestCaptureNginx(t *testing.T) {
 	noHost := func(ln string) bool { return strings.Contains(ln, `HTTP/1.0"`) && !strings.Contains(ln, `host: "`) }
 	authMain, authMore := splitLines(errLines, noHost)
 	agreeWithStock(t, bin, writeLog(t, l.dir, "nginx-http-auth.log", authMain), "nginx-http-auth", "nginx-http-auth")
+	// In aggressive mode, the TLS record is one more.
+	checkTruth(t, "nginx-http-auth[mode=aggressive]", errLines, map[string]int{labAttacker4: 6})
+	agreeWithStock(t, bin, writeLog(t, l.dir, "nginx-http-auth.log", authMain), "nginx-http-auth[mode=aggressive]", "nginx-http-auth[mode=aggressive]")
 
 	// nginx-botsearch: every scan is a 404 in the access log and a failed
 	// open() in the error log.
@@ -552,6 +571,58 @@ DirectoryIndex index.html
 	writeSample(t, "apache-badbots", "apache-badbots", src, "apache-badbots", botMain)
 	writeSample(t, "apache-auth", "apache-auth", src, "apache-auth", authMain)
 	writeSample(t, "apache-botsearch", "apache-botsearch", src, "apache-botsearch", scanMain)
+}
+
+// writeSelfSigned writes a self-signed certificate for the lab's server
+// name and its key, PEM-encoded.
+func writeSelfSigned(t *testing.T, certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: labHost},
+		DNSNames:     []string{labHost},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// badTLSRecord opens a connection from ns to addr and sends the header of
+// a TLS handshake record announcing 65535 bytes, more than TLS allows,
+// and waits for the server's alert.
+func badTLSRecord(t *testing.T, ns *netns, addr string) {
+	t.Helper()
+	ns.do(t, func() {
+		c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+		if err != nil {
+			t.Errorf("connect %s: %v", addr, err)
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Write(append([]byte{0x16, 0x03, 0x01, 0xff, 0xff}, make([]byte, 200)...)); err != nil {
+			t.Errorf("write to %s: %v", addr, err)
+			return
+		}
+		_, _ = c.Read(make([]byte, 64))
+	})
 }
 
 // labMount is where a web server sees the lab's directory.
