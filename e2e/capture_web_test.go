@@ -328,7 +328,7 @@ func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
 	// as /var/www, so that its log lines name no temporary directory.
 	in := func(name string) string { return filepath.Join(labMount, name) }
 	tmp, app := in("nginx-tmp"), in(filepath.Base(app))
-	writeSelfSigned(t, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
+	writeSelfSigned(t, labHost, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
 	conf := `user root;
 worker_processes 1;
 pid ` + in("nginx.pid") + `;
@@ -431,11 +431,11 @@ func TestCaptureNginx(t *testing.T) {
 }
 
 // TestCaptureApache: Apache httpd 2.4 (Debian 12), mpm_event, with
-// basic and digest authentication, a forbidden folder, static pages under
-// /var/www (bound in the daemon's mount namespace, so that the error
-// log names the paths fail2ban's apache-botsearch expects; core at
-// LogLevel info writes its "File does not exist") and the login stand-ins
-// behind mod_proxy. Samples: apache-auth and apache-botsearch (error log),
+// basic and digest authentication, a forbidden folder, two TLS hosts,
+// static pages under /var/www (bound in the daemon's mount namespace, so
+// that the error log names the paths fail2ban's apache-botsearch expects;
+// core at LogLevel info writes its "File does not exist") and the login
+// stand-ins behind mod_proxy. Samples: apache-auth and apache-botsearch (error log),
 // apache-badbots (access log); apache-botsearch-warden, wordpress-warden,
 // drupal-auth-warden (access log).
 func TestCaptureApache(t *testing.T) {
@@ -452,6 +452,9 @@ func TestCaptureApache(t *testing.T) {
 	if err := os.Chmod(htdigest, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	const otherHost = "other.example"
+	writeSelfSigned(t, labHost, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
+	writeSelfSigned(t, otherHost, filepath.Join(l.dir, "other.crt"), filepath.Join(l.dir, "other.key"))
 	errLog, accLog := filepath.Join(l.dir, "apache-error.log"), filepath.Join(l.dir, "apache-access.log")
 	// As for nginx: the lab's directory is /srv, the document root /var/www.
 	in := func(name string) string { return filepath.Join(labMount, name) }
@@ -468,7 +471,7 @@ Listen [` + labSrv6 + `]:80
 User www-data
 Group www-data
 `)
-	for _, m := range []string{"mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "dir", "mime", "proxy", "proxy_http"} {
+	for _, m := range []string{"mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "dir", "mime", "proxy", "proxy_http", "socache_shmcb", "ssl"} {
 		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, mods, m)
 	}
 	conf.WriteString(`TypesConfig /etc/mime.types
@@ -502,6 +505,22 @@ DirectoryIndex index.html
 <Location /denied/>
 	Require all denied
 </Location>
+# TLS: two name-based hosts whose TLS setups differ, so that a client
+# cannot ask one for the other's pages.
+Listen ` + labSrv4 + `:443
+<VirtualHost ` + labSrv4 + `:443>
+	ServerName ` + labHost + `
+	SSLEngine on
+	SSLCertificateFile ` + in("tls.crt") + `
+	SSLCertificateKeyFile ` + in("tls.key") + `
+</VirtualHost>
+<VirtualHost ` + labSrv4 + `:443>
+	ServerName ` + otherHost + `
+	SSLEngine on
+	SSLCertificateFile ` + in("other.crt") + `
+	SSLCertificateKeyFile ` + in("other.key") + `
+	SSLVerifyClient optional_no_ca
+</VirtualHost>
 # WordPress and Drupal (the stand-in application)
 `)
 	for _, p := range []string{"/wp-login.php", "/xmlrpc.php", "/wp-admin/", "/user/"} {
@@ -529,10 +548,14 @@ DirectoryIndex index.html
 	wantStatus(t, a, "401", "-H", forged+`, realm="`+webRealm+`"`, base+"/digest/")
 	wantStatus(t, a, "401", "-H", `Authorization: Digest username="`+webUser+`"`, base+"/private/")
 	wantStatus(t, a, "403", base+"/denied/")
+	// TLS to one host, asking for the other (mod_ssl's AH02032).
+	tlsTo := []string{"-k", "--resolve", labHost + ":443:" + labSrv4, "https://" + labHost + "/"}
+	wantStatus(t, a, "421", append([]string{"-H", "Host: " + otherHost}, tlsTo...)...)
+	wantStatus(t, g, "200", tlsTo...)
 	wantStatus(t, g, "200", "--digest", "-u", webUser+":"+webPassword, base+"/digest/")
 
 	errLines := waitLog(t, "httpd's error log", func() []string { return readLines(t, errLog) }, func(ls []string) bool {
-		return strings.Contains(strings.Join(ls, "\n"), "/denied/")
+		return strings.Contains(strings.Join(ls, "\n"), " AH02032: ")
 	})
 	accLines := waitLog(t, "httpd's access log", func() []string { return readLines(t, accLog) }, func(ls []string) bool {
 		return strings.Contains(strings.Join(ls, "\n"), `"GET /digest/ HTTP/1.1" 200`)
@@ -540,8 +563,8 @@ DirectoryIndex index.html
 
 	// apache-auth: 4 basic guesses, 2 digest guesses, realm, algorithm,
 	// no qop (httpd 2.4.64+, not in fail2ban's filter), wrong scheme,
-	// forbidden folder.
-	checkTruth(t, "apache-auth", errLines, map[string]int{labAttacker4: 11})
+	// forbidden folder, TLS host mismatch.
+	checkTruth(t, "apache-auth", errLines, map[string]int{labAttacker4: 12})
 	newQop := func(ln string) bool { return strings.Contains(ln, " AH10560: ") }
 	authMain, authMore := splitLines(errLines, newQop)
 	agreeWithStock(t, bin, writeLog(t, l.dir, "apache-auth.log", authMain), "apache-auth", "apache-auth")
@@ -573,9 +596,9 @@ DirectoryIndex index.html
 	writeSample(t, "apache-botsearch", "apache-botsearch", src, "apache-botsearch", scanMain)
 }
 
-// writeSelfSigned writes a self-signed certificate for the lab's server
-// name and its key, PEM-encoded.
-func writeSelfSigned(t *testing.T, certPath, keyPath string) {
+// writeSelfSigned writes a self-signed certificate for a server name and
+// its key, PEM-encoded.
+func writeSelfSigned(t *testing.T, name, certPath, keyPath string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -583,8 +606,8 @@ func writeSelfSigned(t *testing.T, certPath, keyPath string) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: labHost},
-		DNSNames:     []string{labHost},
+		Subject:      pkix.Name{CommonName: name},
+		DNSNames:     []string{name},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 	}
