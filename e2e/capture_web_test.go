@@ -236,16 +236,6 @@ func splitLines(lines []string, extra func(string) bool) (main, more []string) {
 	return main, more
 }
 
-// writeLog writes lines to a file in dir for fail2ban-regex and warden regex.
-func writeLog(t *testing.T, dir, name string, lines []string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // writeCaptured rewrites, when -update-samples is given, the part of
 // testdata/samples/NAME-warden that the capture test owns: the lines
 // between "# ---- captured by TEST: ..." and "# ---- end of capture by
