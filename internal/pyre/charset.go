@@ -400,3 +400,8 @@ func (m caseMode) fixupRange(lo, hi rune) charSet {
 	}
 	return union(out, fixes)
 }
+
+// isWordASCII reports whether c is an ASCII word character.
+func isWordASCII(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
