@@ -41,6 +41,8 @@ type Regexp struct {
 	// pf is the literal prefilter, nil if the pattern has none.
 	pf *prefilter
 
+	// minLen is the fewest characters a match consumes.
+	minLen int
 	// optFlags are the flags the pattern was compiled with.
 	optFlags Flags
 
@@ -91,6 +93,9 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 		index:     p.groupNames,
 		numSubexp: p.numGroups() - 1,
 	}
+	if lo, _ := p.width(tree); lo < maxRepeat {
+		re.minLen = int(lo)
+	}
 	re.maxSteps = opts.MaxSteps
 	if re.maxSteps == 0 {
 		re.maxSteps = DefaultMaxSteps
@@ -119,6 +124,10 @@ func (re *Regexp) NumSubexp() int { return re.numSubexp }
 // SubexpNames returns the group names, indexed by group number; unnamed
 // groups (and group 0) have "". The slice must not be modified.
 func (re *Regexp) SubexpNames() []string { return re.names }
+
+// MinLen returns the fewest characters (so bytes) any match consumes: a
+// text with fewer bytes after the start of a search has no match.
+func (re *Regexp) MinLen() int { return re.minLen }
 
 // SubexpIndex returns the number of the group with the given name, or -1.
 func (re *Regexp) SubexpIndex(name string) int {
