@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 )
 
 // ErrBacktrackLimit is wrapped by the error of a search that exceeds its
@@ -24,8 +25,9 @@ type Options struct {
 	// whatever the length.
 	MaxSteps     int
 	StepsPerByte int
-	// NoPrefilter disables the literal prefilter and the first-byte test
-	// (see MayMatch), for tests and benchmarks.
+	// NoPrefilter disables the literal prefilter, the first-byte test
+	// (see MayMatch) and the skipping of start positions (pivot.go), for
+	// tests and benchmarks.
 	NoPrefilter bool
 }
 
@@ -41,8 +43,9 @@ type Regexp struct {
 	// pf is the literal prefilter, nil if the pattern has none.
 	pf *prefilter
 
-	// minLen is the fewest characters a match consumes.
-	minLen int
+	// minLen is the fewest characters a match consumes, maxLen the most
+	// (-1: unbounded or more than maxWindowLen).
+	minLen, maxLen int
 	// optFlags are the flags the pattern was compiled with.
 	optFlags Flags
 
@@ -93,8 +96,12 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 		index:     p.groupNames,
 		numSubexp: p.numGroups() - 1,
 	}
-	if lo, _ := p.width(tree); lo < maxRepeat {
+	re.maxLen = -1
+	if lo, hi := p.width(tree); lo < maxRepeat {
 		re.minLen = int(lo)
+		if hi <= maxWindowLen {
+			re.maxLen = int(hi)
+		}
 	}
 	re.maxSteps = opts.MaxSteps
 	if re.maxSteps == 0 {
@@ -110,9 +117,35 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 		re.pf = newPrefilter(tree)
 	}
 	re.sre = compileSRE(tree, re.numSubexp, p.width)
+	if !opts.NoPrefilter {
+		re.skipPositions(tree, p.width)
+	}
 	re.startOK, re.start = re.startBits()
 	re.startTest = re.startOK && !opts.NoPrefilter
 	return re, nil
+}
+
+// skipPositions sets up what lets a search skip start positions or whole
+// texts without running the matcher (pivot.go): a pivot, else a set of
+// first characters (and a leading run); it drops the literal prefilter
+// where these do its work for less.
+func (re *Regexp) skipPositions(tree *node, width func(*node) (int64, int64)) {
+	p := re.sre
+	switch p.start {
+	case startText:
+		p.pivot = findPivot(tree, width)
+	case startAnywhere, startGuard:
+		if p.pivot = findPivot(tree, width); p.pivot != nil {
+			// the pivot's scan does the prefilter's work, with less
+			re.pf = nil
+		} else if cs, null, ok := firstChars(tree); ok && !null {
+			p.startSet = newRuneSet(cs)
+			if rs, k := leadRun(tree, width); k > 1 {
+				p.startSet, p.startRun = newRuneSet(rs), k
+			}
+			p.startBytes = guardBytes(p.startSet)
+		}
+	}
 }
 
 // String returns the source pattern.
@@ -148,8 +181,20 @@ func (re *Regexp) MayMatch(s string) bool {
 	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
 		return false
 	}
-	return re.pf == nil || re.pf.mayMatch(s)
+	if re.pf == nil {
+		return true
+	}
+	if re.sre.start == startText && re.maxLen >= 0 {
+		// every match lies in the first maxLen characters, at most 4
+		// bytes each: the literals it contains too
+		s = s[:min(len(s), utf8.UTFMax*re.maxLen)]
+	}
+	return re.pf.mayMatch(s)
 }
+
+// maxWindowLen bounds the maximum width of a match for which MayMatch
+// looks at the text it can cover only.
+const maxWindowLen = 1 << 16
 
 // StartBytes returns the possible first bytes of the input for a pattern
 // anchored at the start of the text (\A, or ^ without MULTILINE, before
@@ -240,13 +285,12 @@ func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
 	if pos < 0 || pos > len(s) {
 		return nil, nil
 	}
-	if re.pf != nil {
-		if re.pf.anchored && pos > 0 {
-			return nil, nil
+	if re.sre.start == startText {
+		if pos > 0 || !re.MayMatch(s) {
+			return nil, nil // the pattern matches only at the start of s
 		}
-		if !re.pf.mayMatch(s[pos:]) {
-			return nil, nil
-		}
+	} else if re.pf != nil && !re.pf.mayMatch(s[pos:]) {
+		return nil, nil
 	}
 	return re.sreFindFrom(dst, s, pos, false, true)
 }
