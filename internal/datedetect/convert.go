@@ -87,7 +87,7 @@ func pyInt(s string) (int, bool) {
 			return v, true
 		}
 	}
-	s = strings.TrimFunc(s, func(r rune) bool { return isSpace(r, false) })
+	s = strings.TrimFunc(s, func(r rune) bool { return isPySpace(r) })
 	neg := false
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		neg = s[0] == '-'
@@ -172,14 +172,15 @@ func asciiDigits(s string) string {
 // zoneOffset converts a zone spec such as "CEST", "+0200", "UTC-04:30"
 // or "CET+01" to minutes east of UTC. errUnknownZone is returned for a
 // well-formed but unknown abbreviation.
-func zoneOffset(z string, m *machine) (int, error) {
+func zoneOffset(z string, caps *[]int) (int, error) {
 	if off, ok := numericZone(z); ok {
 		return off, nil
 	}
-	if ok, _ := m.search(reZoneSpec, z, 0, len(z)); !ok {
+	c, _ := reZoneSpec.AppendSearch(*caps, z)
+	if c == nil {
 		return 0, errBadZone
 	}
-	c := m.caps
+	*caps = c
 	abbr := groupText(z, c, 1)
 	off := groupText(z, c, 2)
 	base, ok := zoneOffsets[abbr]
@@ -351,7 +352,7 @@ func (d *Detector) parseFields(line string, t *template, caps []int, v *dateFiel
 		case 'I':
 			if v.hour, ok = pyInt(val); ok {
 				ampm := ""
-				if g := t.prog.group("p"); g > 0 {
+				if g := t.re.SubexpIndex("p"); g > 0 {
 					ps, pe := caps[2*g], caps[2*g+1]
 					if ps < 0 || pe < 0 {
 						// fail2ban calls .lower() on None here
@@ -402,7 +403,7 @@ func (d *Detector) parseFields(line string, t *template, caps []int, v *dateFiel
 			if val == "Z" || val == "UTC" || val == "GMT" {
 				v.tzoff, ok = 0, true
 			} else {
-				off, err := zoneOffset(val, &d.zm)
+				off, err := zoneOffset(val, &d.zcaps)
 				if err == errUnknownZone {
 					return ErrLineRejected
 				}
@@ -635,4 +636,13 @@ func tai64nValue(v string) (float64, error) {
 		return 0, ErrInvalidDate
 	}
 	return float64(n), nil
+}
+
+// isPySpace is Python's str.isspace for one character (what str.strip
+// removes).
+func isPySpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isSpaceByte(byte(r))
+	}
+	return unicode.IsSpace(r)
 }

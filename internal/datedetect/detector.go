@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/wardenipd/warden/internal/pyre"
 )
 
 // Errors reported in Match.Err.
@@ -135,8 +138,10 @@ type Detector struct {
 	lastIdx     int
 	firstUnused int
 
-	m  machine
-	zm machine // for zone specs
+	// caps holds the spans of the last successful search; zcaps is
+	// scratch for zone specs.
+	caps  []int
+	zcaps []int
 	// stepErr is the first search of the current line that ran out of
 	// steps, nil for none.
 	stepErr *StepLimitError
@@ -147,7 +152,7 @@ type Detector struct {
 	// them is not.
 	asciiLen int
 	nonASCII bool
-	noFast   bool // tests: always use the regex engine
+	noFast   bool // tests: never take the lane (lane.go)
 	laneHits int  // tests: lines matchLast answered
 	zone     zoneSpan
 	month    monthCache
@@ -169,8 +174,8 @@ func (e *ZoneError) Unwrap() error { return e.Err }
 // CheckZone reports whether z is a logtimezone New accepts; the error is
 // a *ZoneError.
 func CheckZone(z string) error {
-	var m machine
-	if _, err := zoneOffset(z, &m); err != nil {
+	var caps []int
+	if _, err := zoneOffset(z, &caps); err != nil {
 		return &ZoneError{Zone: z, Err: err}
 	}
 	return nil
@@ -186,7 +191,7 @@ func New(opts Options) (*Detector, error) {
 		d.now = time.Now
 	}
 	if opts.LogTimeZone != "" {
-		off, err := zoneOffset(opts.LogTimeZone, &d.zm)
+		off, err := zoneOffset(opts.LogTimeZone, &d.zcaps)
 		if err != nil {
 			return nil, &ZoneError{Zone: opts.LogTimeZone, Err: err}
 		}
@@ -316,28 +321,38 @@ func (d *Detector) lastPlace(line string) (pos, end int, ok bool) {
 	return pos, end, ok
 }
 
-func isAlnum(r rune) bool { return r != noChar && r != '_' && isWord(r, false) }
+// isAlnum is Python's str.isalnum for one character.
+func isAlnum(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r != noChar && isWordByte(byte(r)) && r != '_'
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
+}
 
-// search runs slot i's template on line[pos:end] and records a hit.
+// search runs slot s's template on line[pos:end] as Python's
+// pattern.search(line, pos, end) and records a hit; on true d.caps holds
+// the spans.
 func (d *Detector) search(s *slot, line string, pos, end int) bool {
 	s.t.build()
-	if f := s.t.fast; f != nil && !d.noFast {
-		switch res, _ := f.search(&d.m, line, pos, end); res {
-		case fastMatch:
-			s.found++
-			return true
-		case fastNoMatch:
-			return false
+	end = min(end, len(line))
+	pos = max(pos, 0)
+	if pos > end {
+		return false
+	}
+	loc, err := s.t.re.AppendSearchAt(d.caps, line[:end], pos)
+	if err != nil {
+		var se *pyre.StepLimitError
+		if d.stepErr == nil && errors.As(err, &se) {
+			d.stepErr = &StepLimitError{Template: s.t.name, Budget: se.Budget}
 		}
+		return false
 	}
-	ok, err := d.m.search(s.t.prog, line, pos, end)
-	if err != nil && d.stepErr == nil {
-		d.stepErr = &StepLimitError{Template: s.t.name, Budget: d.m.limit}
+	if loc == nil {
+		return false
 	}
-	if ok {
-		s.found++
-	}
-	return ok
+	d.caps = loc
+	s.found++
+	return true
 }
 
 // matchTime picks the template for line; it mirrors fail2ban's
@@ -372,7 +387,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 			}
 		}
 		if matched {
-			dist, endpos := d.toCP(line, d.m.caps[0]), d.toCP(line, d.m.caps[1])
+			dist, endpos := d.toCP(line, d.caps[0]), d.toCP(line, d.caps[1])
 			if n == 1 || s.t.anchored() || (dist == d.lastStart.pos && endpos == d.lastEnd.pos) {
 				idx = i
 			} else {
@@ -383,7 +398,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 	}
 	var foundCaps []int
 	if found != none {
-		foundCaps = append(d.scratch[:0], d.m.caps...)
+		foundCaps = append(d.scratch[:0], d.caps...)
 	}
 	if !matched {
 		for j := 0; j < n; j++ {
@@ -394,7 +409,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 			if !d.search(s, line, 0, len(line)) {
 				continue
 			}
-			dist := d.toCP(line, d.m.caps[0])
+			dist := d.toCP(line, d.caps[0])
 			if j+1 >= n || s.t.anchored() {
 				idx = j
 				break
@@ -406,7 +421,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 			if dist > s.distance || dist > d.lastStart.pos {
 				if dist < foundStart {
 					found, foundStart = j, dist
-					foundCaps = append(d.scratch[:0], d.m.caps...)
+					foundCaps = append(d.scratch[:0], d.caps...)
 				}
 				continue
 			}
@@ -415,7 +430,7 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 		}
 		if idx == none && found != none {
 			idx = found
-			d.m.caps = append(d.m.caps[:0], foundCaps...)
+			d.caps = append(d.caps[:0], foundCaps...)
 		}
 	}
 	if d.stepErr != nil {
@@ -443,17 +458,17 @@ func (d *Detector) setMinLine() {
 		if s.t.lazy != nil {
 			return
 		}
-		m = min(m, s.t.prog.minLen)
+		m = min(m, s.t.re.MinLen())
 	}
 	d.minLine = m
 }
 
-// commit records the win of slot idx, whose match is in d.m.caps, as
+// commit records the win of slot idx, whose match is in d.caps, as
 // fail2ban's matchTime does: statistics, the edges of the date for the
 // next line's shortcut, and the template order.
 func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
 	s := d.slots[idx]
-	bdist, bend := d.m.caps[0], d.m.caps[1]
+	bdist, bend := d.caps[0], d.caps[1]
 	dist, endpos := d.toCP(line, bdist), d.toCP(line, bend)
 	s.hits++
 	s.lastUsed = clk.nowUnix()
@@ -549,7 +564,7 @@ func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 		return Match{Start: -1, End: -1}, false
 	}
 	s := d.slots[idx]
-	caps := d.m.caps
+	caps := d.caps
 	m := Match{Template: s.t.name, Start: caps[2], End: caps[3]}
 	if m.Start < 0 || m.End < 0 {
 		m.Start, m.End = -1, -1

@@ -7,14 +7,21 @@
 // (including the %Ex… extensions), year and day inference relative to
 // "now", and logtimezone handling.
 //
-// Templates are Python regular expressions; they run on a small
-// backtracking engine in this package that follows Python's re semantics
-// (look-arounds, back-references, conditionals, Unicode \d \w \s and
-// Python's case folding), because Go's regexp cannot express them.
+// Templates are Python regular expressions (look-arounds,
+// back-references, conditionals, Unicode \d \w \s and Python's case
+// folding), compiled and run by package pyre, whose searches skip the
+// start positions where a template cannot match (a template's ':' and the
+// digits around it, its first characters): their cost grows with the
+// length of the line on any input. A search that runs out of pyre's step
+// budget is reported as a *StepLimitError.
+//
+// The one fast path is the lane (lane.go): when the template that dated
+// the previous line is one of the syslog, ISO 8601 or Apache defaults and
+// a straight-line matcher finds its date in the same place, Detect takes
+// that match and reads the fields directly, as the general path would.
 //
 // Each Detector builds the default templates (compiles their regexes)
-// only when it first tries them, so New is cheap; the engine skips start
-// positions where a template cannot match (prefilter.go).
+// only when it first tries them, so New is cheap.
 //
 // Time is injected (Options.Now, Options.Location); the package never
 // reads the wall clock itself except as the default of Options.Now.

@@ -1,14 +1,288 @@
 package datedetect
 
-// This file is Detect's shortcut for the usual line of a log: the
-// template that found the date of the previous line has a direct matcher
-// (direct.go), and that matcher finds this line's date in the place
+// This file is Detect's shortcut for the usual line of a log, the one
+// fast path of the package: the template that found the date of the
+// previous line is one of the fast shapes (the default templates for
+// syslog, ISO 8601 and Apache dates, recognised by their exact regex
+// text), and its direct matcher (lane_direct.go) matches at the place
 // matchTime's "last template first" step looks at. The shortcut then does
 // exactly what matchTime and strptime would do, with less work: one
-// direct match instead of a general search, and field values read
+// straight-line match instead of a regex search, and field values read
 // straight from text the direct matcher has already checked. Whenever it
 // is not sure of that, it changes nothing and Detect takes the general
-// path. TestLaneEqualsGeneral and FuzzFastDetector compare both.
+// path, where pyre runs the templates. TestLaneEqualsGeneral,
+// TestDirectEqualsEngine, FuzzDirect and FuzzFastDetector compare both.
+//
+// How a template is recognised: a fast shape is a list of elements, each
+// standing for one fixed regex fragment (fragment below). A template
+// gets a fastMatcher only if its final regex is, character for
+// character, the concatenation of the fragments of one shape
+// (newFastMatcher). Any change to the templates therefore silently
+// disables the shortcut instead of making it wrong; TestFastAttached
+// notices.
+
+import "github.com/wardenipd/warden/internal/pyre"
+
+type fastKind uint8
+
+const (
+	fkLineBegin fastKind = iota // ^(?:\W{0,2})?
+	fkWordBegin                 // (?=^|\b|\W)
+	fkWordEnd                   // (?=\b|\W|$)
+	fkOpen                      // ( of group 1
+	fkClose                     // ) of group 1
+	fkLit                       // one ASCII character that is neither a letter nor a regex metacharacter
+	fkOptSpace                  // " ?"
+	fkDayName                   // (?:(?P<a>mon|...|sun) )?
+	fkMonName                   // (?P<b>jan|...|dec)
+	fkDay                       // (?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])
+	fkMonth                     // (?P<m>0?[1-9]|1[0-2])
+	fkHourK                     // (?P<H>[0-2]?\d)
+	fkHour                      // (?P<H>[0-1]?\d|2[0-3])
+	fkMinute                    // (?P<M>[0-5]?\d)
+	fkSecond                    // (?P<S>[0-5]?\d|6[0-1])
+	fkFrac                      // (?:[SEP](?P<f>[0-9]{1,6}))?  SEP is arg: "\." or "[.,]"
+	fkYear                      // the %ExY regex: (?P<Y>(?:200|201|...)\d)
+	fkYearOpt                   // (?: %ExY)?
+	fkSep                       // (?P<_sep>[arg])
+	fkBackref                   // (?P=_sep)
+	fkISOT                      // (?:T|  ?)
+	fkColonOpt                  // [ :]?
+	fkZone                      // (?:LEAD(?P<z>Z|UTC|GMT|[+-][01]\d(?::?\d{2})?))?  LEAD is arg: `\s*` or " "
+
+	numFastKinds
+)
+
+// fastElem is one element of a fast matcher.
+type fastElem struct {
+	kind  fastKind
+	arg   string // fkLit: the character; fkFrac, fkSep, fkZone: variant
+	name  string // capture group name, "" for none (group 1 for fkOpen)
+	group int    // capture group number, resolved by newFastMatcher
+}
+
+// fastMatcher describes a template whose regex is one of the fast
+// shapes: its elements and capture groups, for the direct matcher.
+type fastMatcher struct {
+	elems    []fastElem
+	icase    bool
+	anchored bool
+	ncap     int
+	sepGroup int
+	years    []string // three-digit year prefixes of %ExY
+	// shape is the index of the matched fastShapes entry, which selects
+	// the straight-line matcher of direct.go.
+	shape int
+	// groups holds the capture group of each element kind (0: none).
+	groups [numFastKinds]int
+	// directOK tells whether the direct matcher of shape applies.
+	directOK bool
+	// lane tells whether Detect's shortcut (lane.go) may use f.
+	lane       bool
+	laneGroups laneGroups
+}
+
+const zoneFrag = `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?`
+
+// fragment is the regex text element e stands for.
+func (e *fastElem) fragment(year string) string {
+	switch e.kind {
+	case fkLineBegin:
+		return lineBeginRegex
+	case fkWordBegin:
+		return wordBeginRegex
+	case fkWordEnd:
+		return wordEndRegex
+	case fkOpen:
+		return "("
+	case fkClose:
+		return ")"
+	case fkLit:
+		return e.arg
+	case fkOptSpace:
+		return " ?"
+	case fkDayName:
+		return `(?:(?P<a>mon|tue|wed|thu|fri|sat|sun) )?`
+	case fkMonName:
+		return `(?P<b>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)`
+	case fkDay:
+		return `(?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1])`
+	case fkMonth:
+		return `(?P<m>0?[1-9]|1[0-2])`
+	case fkHourK:
+		return `(?P<H>[0-2]?\d)`
+	case fkHour:
+		return `(?P<H>[0-1]?\d|2[0-3])`
+	case fkMinute:
+		return `(?P<M>[0-5]?\d)`
+	case fkSecond:
+		return `(?P<S>[0-5]?\d|6[0-1])`
+	case fkFrac:
+		return `(?:` + e.arg + `(?P<f>[0-9]{1,6}))?`
+	case fkYear:
+		return year
+	case fkYearOpt:
+		return `(?: ` + year + `)?`
+	case fkSep:
+		return `(?P<_sep>[` + e.arg + `])`
+	case fkBackref:
+		return `(?P=_sep)`
+	case fkISOT:
+		return `(?:T|  ?)`
+	case fkColonOpt:
+		return `[ :]?`
+	case fkZone:
+		return `(?:` + e.arg + `(?P<z>` + zoneFrag + `))?`
+	}
+	panic("datedetect: unknown fast element")
+}
+
+func lit(c string) fastElem { return fastElem{kind: fkLit, arg: c} }
+
+// fastShapes lists the template bodies with a fast matcher: the default
+// templates for syslog, ISO 8601 and Apache dates. Each is used both with
+// a word-begin and a line-begin prefix. The order is that of shapeSyslog,
+// shapeISO and shapeApache (direct.go).
+var fastShapes = []struct {
+	icase bool
+	body  []fastElem
+}{
+	{ // (?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?
+		icase: true,
+		body: []fastElem{
+			{kind: fkOpen}, {kind: fkDayName, name: "a"}, {kind: fkMonName, name: "b"}, lit(" "),
+			{kind: fkDay, name: "d"}, lit(" "), {kind: fkOptSpace}, {kind: fkHourK, name: "H"}, lit(":"),
+			{kind: fkMinute, name: "M"}, lit(":"), {kind: fkSecond, name: "S"},
+			{kind: fkFrac, arg: `\.`, name: "f"}, {kind: fkYearOpt, name: "Y"}, {kind: fkClose},
+		},
+	},
+	{ // %ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?
+		body: []fastElem{
+			{kind: fkOpen}, {kind: fkYear, name: "Y"}, {kind: fkSep, arg: "-/.", name: "_sep"},
+			{kind: fkMonth, name: "m"}, {kind: fkBackref}, {kind: fkDay, name: "d"}, {kind: fkISOT},
+			{kind: fkHour, name: "H"}, lit(":"), {kind: fkMinute, name: "M"}, lit(":"), {kind: fkSecond, name: "S"},
+			{kind: fkFrac, arg: `[.,]`, name: "f"}, {kind: fkZone, arg: `\s*`, name: "z"}, {kind: fkClose},
+		},
+	},
+	{ // %d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?
+		icase: true,
+		body: []fastElem{
+			{kind: fkOpen}, {kind: fkDay, name: "d"}, {kind: fkSep, arg: "-/", name: "_sep"},
+			{kind: fkMonName, name: "b"}, {kind: fkBackref}, {kind: fkYear, name: "Y"}, {kind: fkColonOpt},
+			{kind: fkHour, name: "H"}, lit(":"), {kind: fkMinute, name: "M"}, lit(":"), {kind: fkSecond, name: "S"},
+			{kind: fkFrac, arg: `\.`, name: "f"}, {kind: fkZone, arg: " ", name: "z"}, {kind: fkClose},
+		},
+	},
+}
+
+// newFastMatcher returns the fast matcher for t, or nil if t's regex is
+// not exactly one of the fast shapes.
+func newFastMatcher(ct codeTable, t *template) *fastMatcher {
+	if t.kind != kindPattern || t.re == nil {
+		return nil
+	}
+	year := ct["ExY"].regex
+	years := yearPrefixes(year)
+	if years == nil {
+		return nil
+	}
+	for shape, sh := range fastShapes {
+		for _, begin := range []fastKind{fkLineBegin, fkWordBegin} {
+			elems := make([]fastElem, 0, len(sh.body)+2)
+			elems = append(elems, fastElem{kind: begin})
+			elems = append(elems, sh.body...)
+			elems = append(elems, fastElem{kind: fkWordEnd})
+			regex := ""
+			if sh.icase {
+				regex = "(?iu)"
+			}
+			for i := range elems {
+				regex += elems[i].fragment(year)
+			}
+			if regex != t.regex {
+				continue
+			}
+			f := bindFast(t.re, elems, sh.icase, begin == fkLineBegin, years)
+			if f != nil {
+				f.shape = shape
+				f.directOK = f.hasDirect()
+				f.lane = f.directOK && laneFieldsMatch(t, f)
+				f.laneGroups = newLaneGroups(f)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// bindFast numbers the capture groups of elems and checks them against
+// the compiled regex.
+func bindFast(re *pyre.Regexp, elems []fastElem, icase, anchored bool, years []string) *fastMatcher {
+	names := re.SubexpNames()
+	f := &fastMatcher{elems: elems, icase: icase, anchored: anchored, ncap: re.NumSubexp(), years: years}
+	n := 0
+	for i := range elems {
+		e := &elems[i]
+		if e.kind != fkOpen && e.name == "" {
+			continue
+		}
+		n++
+		if n >= len(names) || names[n] != e.name {
+			return nil
+		}
+		e.group = n
+		f.groups[e.kind] = n
+		if e.name == "_sep" {
+			f.sepGroup = n
+		}
+	}
+	if n != f.ncap {
+		return nil
+	}
+	return f
+}
+
+// yearPrefixes extracts the alternatives of the %ExY regex; nil unless
+// they are all three ASCII digits.
+func yearPrefixes(year string) []string {
+	const pre, post = `(?P<Y>(?:`, `)\d)`
+	if len(year) < len(pre)+len(post) || year[:len(pre)] != pre || year[len(year)-len(post):] != post {
+		return nil
+	}
+	var out []string
+	body := year[len(pre) : len(year)-len(post)]
+	for len(body) > 0 {
+		if len(body) < 3 || !isDigitByte(body[0]) || !isDigitByte(body[1]) || !isDigitByte(body[2]) {
+			return nil
+		}
+		out = append(out, body[:3])
+		body = body[3:]
+		if len(body) > 0 {
+			if body[0] != '|' {
+				return nil
+			}
+			body = body[1:]
+		}
+	}
+	return out
+}
+
+func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }
+
+func isWordByte(c byte) bool {
+	return c == '_' || isDigitByte(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || ('\t' <= c && c <= '\r') || (0x1c <= c && c <= 0x1f)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
 
 // fieldKinds returns the element kinds that capture strptime field
 // letter key, nil for a letter no fast matcher captures.
@@ -69,7 +343,7 @@ func laneFieldsMatch(t *template, f *fastMatcher) bool {
 // matchLast is the first step of matchTime (search the last used
 // template, at the date's previous place unless it is anchored) for the
 // case that the direct matcher answers it and matchTime would take the
-// match without looking at other templates. On true d.m.caps holds the
+// match without looking at other templates. On true d.caps holds the
 // match and the search has been counted; on false nothing has changed.
 func (d *Detector) matchLast(line string) bool {
 	i := d.lastIdx
@@ -98,30 +372,23 @@ func (d *Detector) matchLast(line string) bool {
 		if pos < 0 {
 			pos = 0
 		}
-		// the fast search tries pos first if its byte passes the
-		// prefilter
-		if pos >= end {
+		// a search from pos whose first try, at pos, matches: the
+		// leftmost match
+		if pos >= end || line[pos] >= 0x80 {
 			return false
 		}
-		c := line[pos]
-		if p := f.prog; c >= 0x80 || (!p.firstNone && p.first[c>>6]&(1<<(c&63)) == 0) {
-			return false
-		}
-	}
-	if end > 1<<30 || f.maxTryWork > fastWorkLimit {
-		return false
 	}
 	n := 2 * (f.ncap + 1)
-	if cap(d.m.caps) < n {
-		d.m.caps = make([]int, n)
+	if cap(d.caps) < n {
+		d.caps = make([]int, n)
 	}
-	d.m.caps = d.m.caps[:n]
-	d.m.caps[0] = pos
-	if !f.matchDirect(line, pos, end, d.m.caps) {
+	d.caps = d.caps[:n]
+	d.caps[0] = pos
+	if !f.matchDirect(line, pos, end, d.caps) {
 		return false
 	}
 	if !anchored && len(d.slots) > 1 &&
-		(d.toCP(line, d.m.caps[0]) != d.lastStart.pos || d.toCP(line, d.m.caps[1]) != d.lastEnd.pos) {
+		(d.toCP(line, d.caps[0]) != d.lastStart.pos || d.toCP(line, d.caps[1]) != d.lastEnd.pos) {
 		return false
 	}
 	s.found++

@@ -63,7 +63,7 @@ func (b *builder) eagerTemplatesFor(datepattern string) ([]*template, error) {
 		return b.all(), nil
 	}
 	for _, line := range strings.Split(datepattern, "\n") {
-		pattern := strings.TrimFunc(line, func(r rune) bool { return isSpace(r, false) })
+		pattern := strings.TrimFunc(line, func(r rune) bool { return isPySpace(r) })
 		if pattern == "" {
 			continue
 		}
@@ -116,10 +116,10 @@ func describeTemplate(t *template) string {
 	if f := t.fast; f != nil {
 		fast = fmt.Sprintf("shape %d anchored %v direct %v lane %v ncap %d groups %v years %v", f.shape, f.anchored, f.directOK, f.lane, f.ncap, f.groups, f.years)
 	}
-	p := t.prog
-	return fmt.Sprintf("kind %d name %q pattern %q/%v regex %q flags %d weight %v long %v epoch %d fields %v fast %s prog %d/%d/%v/%v/%v/%v/%d",
+	re := t.re
+	return fmt.Sprintf("kind %d name %q pattern %q/%v regex %q flags %d weight %v long %v epoch %d fields %v fast %s re %q/%d/%v/%d",
 		t.kind, t.name, t.pattern, t.hasPattern, t.regex, t.flags, t.weight, t.longEpoch, t.epochGroup, t.fields, fast,
-		len(p.insts), p.ncap, p.names, p.anchored, p.first, p.firstNone, p.minLen)
+		re.String(), re.NumSubexp(), re.SubexpNames(), re.MinLen())
 }
 
 // lazyPatterns are datepatterns for TestLazyBuilder: the default list in

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wardenipd/warden/internal/pyre"
 )
 
 // Template flags, as fail2ban computes them from the final regex.
@@ -34,58 +36,48 @@ const (
 	longEpochRegex  = `\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?`
 )
 
-// Helper expressions applied to pattern text, in this package's own
-// engine (they need look-behind). They decide anchoring and grouping the
-// way fail2ban does.
+// Helper expressions applied to pattern text (they need look-behind).
+// They decide anchoring and grouping the way fail2ban does. Compiled
+// regexes are immutable and safe for concurrent use.
 var (
-	reGlobalFlags   = mustRx(`\(\?[a-z]+\)`)
-	reNoWordBegin   = mustRx(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`)
-	reNoWordEnd     = mustRx(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`)
-	reHasGroup      = mustRx(`(?<!\(\?)(?<!\\)\((?!\?)`)
-	reWrapGroup     = mustRx(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`)
-	reLineBegin     = mustRx(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`)
-	reLineEnd       = mustRx(`(?<![\\|])(?:\$\)?)$`)
-	reWordBoundMark = mustRx(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`)
-	reUnboundStart  = mustRx(`^\((?:\?:)?\^\|\\b\|\\W\)`)
-	reUnboundEnd    = mustRx(`\(\?=\\b\|\\W\|\$\)$`)
-	reAlphaCode     = mustRx(`(?<!%)%[aAbBpc]`)
-	reEpochField    = mustRx(`(?i)(?<!\\)\{L?EPOCH\}`)
-	reDateField     = mustRx(`(?i)(?<!\\)\{DATE\}`)
-	reZoneSpec      = mustRx(`^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$`)
+	reGlobalFlags   = pyre.MustCompile(`\(\?[a-z]+\)`)
+	reNoWordBegin   = pyre.MustCompile(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`)
+	reNoWordEnd     = pyre.MustCompile(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`)
+	reHasGroup      = pyre.MustCompile(`(?<!\(\?)(?<!\\)\((?!\?)`)
+	reWrapGroup     = pyre.MustCompile(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`)
+	reLineBegin     = pyre.MustCompile(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`)
+	reLineEnd       = pyre.MustCompile(`(?<![\\|])(?:\$\)?)$`)
+	reWordBoundMark = pyre.MustCompile(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`)
+	reUnboundStart  = pyre.MustCompile(`^\((?:\?:)?\^\|\\b\|\\W\)`)
+	reUnboundEnd    = pyre.MustCompile(`\(\?=\\b\|\\W\|\$\)$`)
+	reAlphaCode     = pyre.MustCompile(`(?<!%)%[aAbBpc]`)
+	reEpochField    = pyre.MustCompile(`(?i)(?<!\\)\{L?EPOCH\}`)
+	reDateField     = pyre.MustCompile(`(?i)(?<!\\)\{DATE\}`)
+	reZoneSpec      = pyre.MustCompile(`^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$`)
 )
 
-func mustRx(s string) *program {
-	p, err := compileRx(s)
-	if err != nil {
-		panic(fmt.Sprintf("datedetect: bad internal regex %q: %v", s, err))
-	}
-	return p
+// rxFind returns the capture offsets of the first match of re in s, or
+// nil. The helper expressions cannot run out of steps on pattern text
+// (none backtracks more than linearly).
+func rxFind(re *pyre.Regexp, s string) []int {
+	loc, _ := re.Search(s)
+	return loc
 }
 
-// rxFind returns the capture offsets of the first match of p in s, or nil.
-func rxFind(p *program, s string) []int {
-	var m machine
-	ok, _ := m.search(p, s, 0, len(s))
-	if !ok {
-		return nil
-	}
-	return m.caps
-}
-
-// rxReplace replaces up to n (all if n < 0) non-overlapping matches of p
+// rxReplace replaces up to n (all if n < 0) non-overlapping matches of re
 // in s with repl(match caps), in the manner of Python's re.sub.
-func rxReplace(p *program, s string, n int, repl func(caps []int) string) string {
+func rxReplace(re *pyre.Regexp, s string, n int, repl func(caps []int) string) string {
 	var b strings.Builder
-	var m machine
+	var caps []int
 	last, pos := 0, 0
 	for count := 0; n < 0 || count < n; count++ {
-		ok, _ := m.search(p, s, pos, len(s))
-		if !ok {
+		caps, _ = re.AppendSearchAt(caps, s, pos)
+		if caps == nil {
 			break
 		}
-		st, en := m.caps[0], m.caps[1]
+		st, en := caps[0], caps[1]
 		b.WriteString(s[last:st])
-		b.WriteString(repl(m.caps))
+		b.WriteString(repl(caps))
 		last = en
 		if en == st {
 			if en >= len(s) {
@@ -264,9 +256,9 @@ type template struct {
 	weight     float64
 	longEpoch  bool
 	epochGroup int
-	prog       *program
+	re         *pyre.Regexp
 	fields     []field      // strptime fields in group order
-	fast       *fastMatcher // exact matcher without the engine, or nil
+	fast       *fastMatcher // the direct matcher of lane.go, or nil
 	lazy       *lazySpec    // not nil until built
 }
 
@@ -282,7 +274,7 @@ type field struct {
 // boundaries unless the regex already asks for none, makes sure group 1
 // exists and computes the anchoring flags.
 func (t *template) setRegex(regex string, begin beginMode, wordEnd bool) error {
-	regex = strings.TrimFunc(regex, func(r rune) bool { return isSpace(r, false) })
+	regex = strings.TrimFunc(regex, func(r rune) bool { return isPySpace(r) })
 	gf := ""
 	if caps := rxFind(reGlobalFlags, regex); caps != nil {
 		gf = regex[caps[0]:caps[1]]
@@ -323,16 +315,17 @@ func (t *template) setRegex(regex string, begin beginMode, wordEnd bool) error {
 		return strings.ReplaceAll(src[c[0]:c[1]], "**", "")
 	})
 	t.regex = gf + regex
-	prog, err := compileRx(t.regex)
+	re, err := pyre.Compile(t.regex)
 	if err != nil {
 		return fmt.Errorf("compile date regex %q: %w", t.regex, err)
 	}
-	if prog.ncap < 1 {
+	if re.NumSubexp() < 1 {
 		return fmt.Errorf("date regex %q has no group 1", t.regex)
 	}
-	t.prog = prog
-	for g := 1; g <= prog.ncap; g++ {
-		n := prog.names[g]
+	t.re = re
+	names := re.SubexpNames()
+	for g := 1; g <= re.NumSubexp(); g++ {
+		n := names[g]
 		if len(n) == 1 && strings.Contains("aAbBdfHIjmMpSUwWyYzZ", n) {
 			t.fields = append(t.fields, field{key: n[0], group: g})
 		}

@@ -205,7 +205,7 @@ func (b *builder) templatesFor(datepattern string) ([]*template, error) {
 		return b.all(), nil
 	}
 	for _, line := range strings.Split(datepattern, "\n") {
-		pattern := strings.TrimFunc(line, func(r rune) bool { return isSpace(r, false) })
+		pattern := strings.TrimFunc(line, func(r rune) bool { return isPySpace(r) })
 		if pattern == "" {
 			continue
 		}

@@ -63,9 +63,6 @@ func (e *OptionError) Error() string {
 
 func (e *OptionError) Unwrap() error { return e.Err }
 
-// DefaultTimeout bounds one regex match on one line.
-const DefaultTimeout = 100 * time.Millisecond
-
 // Options configure a Filter. The regexes are fail2ban's, after config
 // interpolation and before tag expansion.
 type Options struct {
@@ -87,8 +84,6 @@ type Options struct {
 	// Resolve turns a host name into addresses when UseDNS is yes or
 	// warn; nil means no DNS look-ups at all.
 	Resolve func(host string) []string
-	// Timeout bounds each regex match; 0 is DefaultTimeout.
-	Timeout time.Duration
 
 	// CheckAllRegex reports every failregex that matches a line, not only
 	// the first (fail2ban-regex's default and the sample tests).
@@ -346,9 +341,6 @@ func New(opt Options) (*Filter, error) {
 	default:
 		return nil, &OptionError{Option: "usedns", Err: fmt.Errorf("%q: use yes, warn, no or raw", opt.UseDNS)}
 	}
-	if opt.Timeout == 0 {
-		opt.Timeout = DefaultTimeout
-	}
 	now := opt.Now
 	if now == nil {
 		now = time.Now
@@ -356,12 +348,12 @@ func New(opt Options) (*Filter, error) {
 	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
 	var err error
 	if opt.PrefRegex != "" {
-		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false, opt.Timeout); err != nil {
+		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false); err != nil {
 			return nil, &OptionError{Option: "prefregex", Err: err}
 		}
 	}
 	for i, s := range opt.FailRegex {
-		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1, opt.Timeout)
+		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1)
 		if err != nil {
 			return nil, &OptionError{Option: "failregex", Index: i + 1, Err: err}
 		}
@@ -371,7 +363,7 @@ func New(opt Options) (*Filter, error) {
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range opt.IgnoreRegex {
-		r, err := compileRegex(s, opt.UseDNS, false, opt.Timeout)
+		r, err := compileRegex(s, opt.UseDNS, false)
 		if err != nil {
 			return nil, &OptionError{Option: "ignoreregex", Index: i + 1, Err: err}
 		}
@@ -579,7 +571,7 @@ func skipErr(err error, kind string, i int, r *regex) error {
 	if errors.As(err, &se) {
 		return &StepLimitError{Kind: kind, Index: i, Regex: r.src, Budget: se.Budget, Err: err}
 	}
-	if errors.Is(err, pyre.ErrTimeout) || errors.Is(err, pyre.ErrBacktrackLimit) {
+	if errors.Is(err, pyre.ErrBacktrackLimit) {
 		return fmt.Errorf("%w: %v", ErrSkipped, err)
 	}
 	return err

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/wardenipd/warden/internal/pyre"
 )
@@ -53,7 +52,7 @@ type regex struct {
 }
 
 // compileRegex expands tags and compiles; multiline sets re.MULTILINE.
-func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*regex, error) {
+func compileRegex(src, useDNS string, multiline bool) (*regex, error) {
 	expanded := ExpandTags(src, useDNS)
 	if strings.TrimLeft(expanded, " \t\n\r\f\v") == "" {
 		return nil, fmt.Errorf("cannot add empty regex")
@@ -63,7 +62,7 @@ func compileRegex(src, useDNS string, multiline bool, timeout time.Duration) (*r
 	if multiline {
 		fl |= pyre.Multiline
 	}
-	re, err := pyre.CompileOptions(expanded, pyre.Options{Flags: fl, Timeout: timeout})
+	re, err := pyre.CompileOptions(expanded, pyre.Options{Flags: fl})
 	if err != nil {
 		return nil, fmt.Errorf("unable to compile regular expression %q: %w", src, err)
 	}

@@ -1,6 +1,7 @@
 package pyre
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 )
@@ -224,18 +225,48 @@ func (m caseMode) lowerPairs() []runePair {
 func (m caseMode) preimage(t charSet) charSet {
 	pairs := m.lowerPairs()
 	// Remove the characters that are not their own lowercase.
+	self := uniSelfLower
+	if m.ascii {
+		self = selfLower(pairs)
+	}
+	out := intersect(t, self)
+	if m.ascii {
+		for _, p := range pairs {
+			if t.contains(p.to) {
+				out = append(out, rng{p.from, p.from})
+			}
+		}
+		return normalize(out)
+	}
+	// the pairs whose lowercase lies in each range of t
+	for _, r := range t {
+		i := sort.Search(len(uniLowerByTo), func(i int) bool { return uniLowerByTo[i].to >= r.lo })
+		for ; i < len(uniLowerByTo) && uniLowerByTo[i].to <= r.hi; i++ {
+			out = append(out, rng{uniLowerByTo[i].from, uniLowerByTo[i].from})
+		}
+	}
+	return normalize(out)
+}
+
+// uniSelfLower holds the characters that are their own lowercase in
+// Unicode mode: the part of preimage that does not depend on its set,
+// computed once (it is read-only).
+var uniSelfLower = selfLower(uniLower)
+
+// uniLowerByTo is uniLower sorted by lowercase (read-only).
+var uniLowerByTo = func() []runePair {
+	out := slices.Clone(uniLower)
+	slices.SortStableFunc(out, func(a, b runePair) int { return cmp.Compare(a.to, b.to) })
+	return out
+}()
+
+// selfLower returns the characters that pairs do not move.
+func selfLower(pairs []runePair) charSet {
 	moved := make(charSet, 0, len(pairs))
 	for _, p := range pairs {
 		moved = append(moved, rng{p.from, p.from})
 	}
-	moved = normalize(moved)
-	out := intersect(t, negate(moved))
-	for _, p := range pairs {
-		if t.contains(p.to) {
-			out = append(out, rng{p.from, p.from})
-		}
-	}
-	return normalize(out)
+	return negate(normalize(moved))
 }
 
 // intersect returns a ∩ b.
@@ -399,4 +430,9 @@ func (m caseMode) fixupRange(lo, hi rune) charSet {
 		}
 	}
 	return union(out, fixes)
+}
+
+// isWordASCII reports whether c is an ASCII word character.
+func isWordASCII(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

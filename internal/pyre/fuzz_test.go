@@ -21,7 +21,7 @@ func FuzzTranslate(f *testing.F) {
 			return
 		}
 		_, _, _ = Translate(pattern)
-		re, err := CompileOptions(pattern, Options{Timeout: 20 * time.Millisecond})
+		re, err := compileOther(pattern, otherOptions{Timeout: 20 * time.Millisecond, Engine: EngineRE2})
 		if err != nil {
 			var perr *Error
 			if !errors.As(err, &perr) {
@@ -35,7 +35,7 @@ func FuzzTranslate(f *testing.F) {
 			_, _ = re.Search(input)
 			return
 		}
-		bt, err := CompileOptions(pattern, Options{Timeout: 20 * time.Millisecond, ForceBacktrack: true})
+		bt, err := compileOther(pattern, otherOptions{Timeout: 20 * time.Millisecond, Engine: EngineBacktrack})
 		if err != nil {
 			t.Fatalf("backtrack compile %q: %v", pattern, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestPrefilterString(t *testing.T) {
@@ -109,7 +108,7 @@ func TestIndexFold(t *testing.T) {
 // a prefilter are skipped.
 func checkMayMatch(t testing.TB, pattern string, flags Flags, inputs []string) (hits, rejected int) {
 	t.Helper()
-	opts := Options{Flags: flags, Timeout: 50 * time.Millisecond, BacktrackStack: 1 << 16}
+	opts := Options{Flags: flags, MaxSteps: 1 << 16}
 	re, err := CompileOptions(pattern, opts)
 	if err != nil || re.pf == nil {
 		return 0, 0

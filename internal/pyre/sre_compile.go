@@ -236,6 +236,18 @@ type sreProg struct {
 	// first byte is in first (see Regexp.StartBytes).
 	firstOK bool
 	first   [4]uint64
+	// pivot, when not nil, bounds the start positions a search tries
+	// (pivot.go).
+	pivot *pivot
+	// startSet, when not nil, holds every character a match can start
+	// with, for a program that has no other start condition.
+	startSet *runeSet
+	// startRun > 1: a match starts with startRun characters of
+	// startSet.
+	startRun int
+	// startBytes holds the first bytes of the characters of startSet
+	// (guardBytes).
+	startBytes [4]uint64
 	// reqText lists the distinct pieces of the guards' literal text.
 	reqText []string
 }

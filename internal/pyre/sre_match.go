@@ -1225,8 +1225,68 @@ func (m *sreMachine) search(anchored bool, from int) (int, bool, error) {
 		if from > 0 {
 			return 0, false, nil // the pattern matches only at the start of s
 		}
+		if p.pivot != nil && !p.pivot.near(s, 0) {
+			return 0, false, nil
+		}
 		ok, err := try(0)
 		return 0, ok, err
+	}
+	if p.pivot != nil && (p.start == startAnywhere || p.start == startGuard) {
+		return m.pivotSearch(from, try)
+	}
+	if set := p.startSet; set != nil && (p.start == startAnywhere || p.start == startGuard) {
+		// every match consumes a first character, from set (and the
+		// start guard holds there)
+		var g *sreGuard
+		if p.start == startGuard {
+			g = &p.guards[p.guard]
+		}
+		k := p.startRun
+		lead := &p.startBytes
+		for pos := from; pos < len(s); {
+			c := s[pos]
+			if lead[c>>6]&(1<<(c&63)) == 0 {
+				if c < utf8.RuneSelf {
+					pos++
+				} else {
+					pos += runeLen(s, pos)
+				}
+				continue
+			}
+			if c >= utf8.RuneSelf && !set.has(decodeAt(s, pos)) {
+				pos += runeLen(s, pos)
+				continue
+			}
+			if k > 1 {
+				// a match starts with k characters of the set: skip
+				// a shorter run whole
+				n, q := 1, pos+runeLen(s, pos)
+				for ; n < k && q < len(s); n++ {
+					if c := s[q]; c < utf8.RuneSelf {
+						if !set.hasByte(c) {
+							break
+						}
+						q++
+					} else if set.has(decodeAt(s, q)) {
+						q += runeLen(s, q)
+					} else {
+						break
+					}
+				}
+				if n < k {
+					m.steps += (q - pos) >> 3
+					pos = q // not in the set, or the end
+					continue
+				}
+			}
+			if g == nil || g.ok(s, pos) {
+				if ok, err := try(pos); ok || err != nil {
+					return pos, ok, err
+				}
+			}
+			pos += runeLen(s, pos)
+		}
+		return 0, false, nil
 	}
 	switch p.start {
 	case startLine:

@@ -202,7 +202,7 @@ func FuzzSRE(f *testing.F) {
 		if err != nil {
 			return
 		}
-		other, err := CompileOptions(pattern, Options{Engine: EngineRE2, Timeout: 50 * time.Millisecond, BacktrackStack: 1 << 16})
+		other, err := compileOther(pattern, otherOptions{Engine: EngineRE2, Timeout: 50 * time.Millisecond, BacktrackStack: 1 << 16})
 		if err != nil {
 			return // regexp2 cannot compile our translation; nothing to compare
 		}

@@ -288,16 +288,16 @@ func TestConcurrentSearch(t *testing.T) {
 	// The other backtracking translation is built on demand and equals
 	// the eager one of the regexp2 engine.
 	for _, p := range []string{`^(?P<user>\S+) from`, `(?i)\bk(?=x)`, `(a)(?(1)b|c)`, `[^\W\d]+\Z`} {
-		lazy, eager := MustCompile(p), mustCompileOpts(t, p, Options{Engine: EngineBacktrack})
+		lazy, eager := sreOf(MustCompile(p)), mustCompileOther(t, p, EngineBacktrack)
 		if lazy.Backtrack() != eager.Backtrack() || lazy.Backtrack() == "" {
 			t.Errorf("%q: lazy Backtrack %q, eager %q", p, lazy.Backtrack(), eager.Backtrack())
 		}
 	}
 }
 
-func mustCompileOpts(t *testing.T, p string, o Options) *Regexp {
+func mustCompileOther(t *testing.T, p, engine string) *otherRE {
 	t.Helper()
-	re, err := CompileOptions(p, o)
+	re, err := compileOther(p, otherOptions{Engine: engine})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,35 +1,32 @@
 package datedetect
 
-// This file holds straight-line versions of the three fast shapes
-// (syslog, ISO 8601, Apache). They answer the common case, a date that
-// the first alternatives of every element already match, an order of
-// magnitude faster than the option-enumerating dfs of fast.go, and give
-// way to it for everything else.
+// This file holds straight-line matchers for the three fast shapes
+// (syslog, ISO 8601, Apache), which the lane (lane.go) uses. They answer
+// the common case, a date that the first alternatives of every element
+// already match, and report nothing for everything else.
 //
-// Why a direct match is the dfs's (and so the engine's) match:
+// Why a direct match is the regex engine's match (Python's backtracking
+// order, which pyre follows):
 //
-//   - The dfs tries the options of each element in order, depth first,
-//     and stops at the first complete path. A direct matcher follows one
-//     path: at each element it takes the first option, except where an
-//     element is followed by one whose single test (a literal, a
+//   - The engine tries the alternatives of each element in order, depth
+//     first, and stops at the first complete path. A direct matcher
+//     follows one path: at each element it takes the first option, except
+//     where an element is followed by one whose single test (a literal, a
 //     separator, a back-reference) already fails at the end of that
 //     option; then it takes the first option for which that test passes.
 //     Every path through a skipped option fails at the next element, so
-//     when the followed path completes, no path before it in dfs order
-//     does: it is the dfs's match, with the same captures.
+//     when the followed path completes, no path before it in the engine's
+//     order does: it is the engine's match, with the same captures.
 //   - Whenever the path does not complete, the direct matcher reports
-//     nothing and the dfs runs from scratch at the same position.
-//   - The dfs gives up (unsure) when it would read a byte >= 0x80, or
-//     more than three spaces before a zone, or when its work passes
-//     fastWorkLimit. Every byte the dfs reads on the way to the match lies
-//     in [start-1, end of match + directTailLen): bytes inside the match are
+//     nothing and the caller runs the engine.
+//   - Every byte the engine reads on the way to the match lies in
+//     [start-1, end of match + directTailLen): bytes inside the match are
 //     ASCII because the direct matcher consumed them as ASCII characters,
-//     and the byte before and the tail are checked. Space runs before a
-//     zone are counted as the dfs counts them. The work the dfs would
-//     spend on the way to the match is at most maxTryWork, so the direct
-//     matcher runs only while the work so far leaves that much room.
+//     and the byte before and the tail are checked to be ASCII too, so
+//     Unicode \d, \w, \s and case folding cannot matter. Runs of more than
+//     three spaces before a zone are left to the engine.
 //
-// TestDirectEqualsDFS and FuzzDirect compare both on many inputs.
+// TestDirectEqualsEngine and FuzzDirect compare both on many inputs.
 
 // Indexes of fastShapes entries; directShapeKinds pins their elements.
 const (

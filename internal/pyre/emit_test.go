@@ -34,10 +34,6 @@ func writeRune(b *strings.Builder, c rune) {
 	writeClassRune(b, c)
 }
 
-func isWordASCII(c rune) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
-}
-
 // writeClassRune writes c as a class member. Punctuation is written in
 // hex: regexp2 misreads some escaped punctuation in ranges, e.g. [\--\/].
 func writeClassRune(b *strings.Builder, c rune) {

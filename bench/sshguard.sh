@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Warden against sshguard's parser on a botnet-style sshd log, same run.
+#
+# Fetches Debian's sshguard package (apt-get download + dpkg -x into
+# $WARDEN_SSHG_CACHE, default ~/.cache/warden/sshguard; never installed;
+# sshg-parser needs only libc) and builds a syslog sshd log: 5,000
+# attackers failing 5 times each (failed passwords, invalid users),
+# interleaved with ordinary sshd lines (accepted keys, sessions,
+# disconnects), repeated with later times to LINES lines (default
+# 250000). It then runs, on one core each, ROUNDS times (default 3)
+# alternating: sshguard's flex-generated parser (`sshg-parser`, one line
+# of output per attack) and `warden regex --json` with the stock sshd
+# filter of the Debian fail2ban 1.0.2 package, and prints the best time,
+# lines a second and the ratio, with the number of failures each found.
+# Usage: bench/sshguard.sh [LINES [ROUNDS]]
+set -euo pipefail
+lines=${1:-250000}
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+. "$here/bench/lib.sh"
+sshg=${WARDEN_SSHG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warden/sshguard}
+parser=$sshg/root/usr/libexec/sshguard/sshg-parser
+if [ ! -x "$parser" ]; then
+  mkdir -p "$sshg/fetch"
+  (cd "$sshg/fetch" && apt-get download sshguard >/dev/null && dpkg -x sshguard_*.deb "$sshg/root")
+fi
+(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+
+python3 - "$work/botnet.log" "$lines" <<'PY'
+import random, sys, time
+path, total = sys.argv[1], int(sys.argv[2])
+r = random.Random(14)
+attackers = ["198.18.%d.%d" % (i // 250, i % 250 + 1) for i in range(5000)]
+users = ["root", "admin", "test", "oracle", "ubuntu", "user", "git", "postgres"]
+fails = []
+for a in attackers:
+    for _ in range(5):
+        fails.append(a)
+r.shuffle(fails)
+def failure(a, pid):
+    u = r.choice(users)
+    port = r.randint(1024, 65535)
+    k = r.randrange(3)
+    if k == 0:
+        return "sshd[%d]: Failed password for %s from %s port %d ssh2" % (pid, u, a, port)
+    if k == 1:
+        return "sshd[%d]: Invalid user %s from %s port %d" % (pid, u, a, port)
+    return "sshd[%d]: Failed password for invalid user %s from %s port %d ssh2" % (pid, u, a, port)
+def ordinary(pid):
+    c = "192.0.2.%d" % r.randint(1, 254)
+    port = r.randint(1024, 65535)
+    return r.choice([
+        "sshd[%d]: Accepted publickey for deploy from %s port %d ssh2: ED25519 SHA256:Cv1mBqkVnS1Xq7tY2bq0hK3tZ6T9gYpLw8m1bS0e5A4" % (pid, c, port),
+        "sshd[%d]: pam_unix(sshd:session): session opened for user deploy(uid=1000) by (uid=0)" % pid,
+        "sshd[%d]: Received disconnect from %s port %d:11: disconnected by user" % (pid, c, port),
+        "sshd[%d]: Disconnected from user deploy %s port %d" % (pid, c, port),
+        "sshd[%d]: pam_unix(sshd:session): session closed for user deploy" % pid,
+        "sshd[%d]: Connection closed by %s port %d" % (pid, c, port),
+    ])
+t = time.mktime((2026, 3, 2, 10, 0, 0, 0, 0, -1))
+n, pid = 0, 1000
+with open(path, "w") as f:
+    while n < total:
+        for a in fails:
+            for line in (failure(a, pid), ordinary(pid + 1)):
+                if n >= total:
+                    break
+                stamp = time.strftime("%b %e %H:%M:%S", time.localtime(t))
+                f.write("%s host %s\n" % (stamp, line))
+                n += 1
+                t += 0.05
+            pid += 2
+PY
+
+export TZ=UTC
+one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
+now() { date +%s.%N; }
+: > "$work/times"
+for r in $(seq "$rounds"); do
+  t0=$(now); one_core "$parser" < "$work/botnet.log" > "$work/sshg.$r"
+  t1=$(now); GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd > "$work/warden.$r"
+  t2=$(now)
+  echo "$t0 $t1 $t2" >> "$work/times"
+done
+python3 - "$work" "$lines" "$rounds" <<'PY'
+import sys
+work, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+st, wt = [], []
+for l in open(work + "/times"):
+    t0, t1, t2 = map(float, l.split())
+    st.append(t1 - t0)
+    wt.append(t2 - t1)
+sf = sum(1 for _ in open("%s/sshg.%d" % (work, rounds)))
+wf = sum(1 for _ in open("%s/warden.%d" % (work, rounds)))
+print("input: %d botnet-style sshd lines (5,000 attackers x 5 failures, interleaved), %d rounds" % (n, rounds))
+print("%-44s %10s %14s %10s" % ("", "best s", "best lines/s", "failures"))
+print("%-44s %10.3f %14.0f %10d" % ("sshg-parser (sshguard 2.4.2, 1 core)", min(st), n / min(st), sf))
+print("%-44s %10.3f %14.0f %10d" % ("warden regex --json, stock sshd (1 core)", min(wt), n / min(wt), wf))
+print("warden / sshguard: %.2fx (best against best)" % (min(st) / min(wt)))
+PY
