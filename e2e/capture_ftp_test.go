@@ -61,6 +61,18 @@ func ftpLogins(t *testing.T, ns *netns, addr string, logins [][2]string) string 
 
 // curlFTP runs curl in the namespace to list the FTP server's top
 // directory as user:pass.
+// legitFTP is the legitimate client's good login to addr, which must
+// succeed.
+func legitFTP(t *testing.T, l *lab, addr string) func() (string, error) {
+	return func() (string, error) {
+		out, err := curlFTP(t, l.legit, addr, "wardenftp", "secret")()
+		if err != nil {
+			t.Errorf("legitimate login to %s: %v\n%s", addr, err, out)
+		}
+		return out, err
+	}
+}
+
 func curlFTP(t *testing.T, ns *netns, host, user, pass string) func() (string, error) {
 	return func() (string, error) {
 		if strings.Contains(host, ":") {
@@ -152,20 +164,8 @@ func TestCaptureProFTPD(t *testing.T) {
 		func() (string, error) {
 			return ftpLogins(t, l.attacker, labSrv4+":21", [][2]string{{"root", "toor"}, {"root", "root"}, {"root", "admin"}}), nil
 		},
-		func() (string, error) {
-			out, err := curlFTP(t, l.legit, labSrv4, "wardenftp", "secret")()
-			if err != nil {
-				t.Errorf("legitimate login over IPv4: %v\n%s", err, out)
-			}
-			return out, err
-		},
-		func() (string, error) {
-			out, err := curlFTP(t, l.legit, labSrv6, "wardenftp", "secret")()
-			if err != nil {
-				t.Errorf("legitimate login over IPv6: %v\n%s", err, out)
-			}
-			return out, err
-		},
+		legitFTP(t, l, labSrv4),
+		legitFTP(t, l, labSrv6),
 	)
 	lines := waitLog(t, "the attacks and the logins", func() []string { return readLines(t, logFile) }, func(ls []string) bool {
 		all := strings.Join(ls, "\n")
@@ -302,20 +302,8 @@ func TestCaptureVsftpd(t *testing.T) {
 		func() (string, error) {
 			return ftpLogins(t, l.attacker, labSrv4+":21", [][2]string{{"ftp", "ftp"}, {"test", "test"}, {"wardenftp", "123456"}}), nil
 		},
-		func() (string, error) {
-			out, err := curlFTP(t, l.legit, labSrv4, "wardenftp", "secret")()
-			if err != nil {
-				t.Errorf("legitimate login over IPv4: %v\n%s", err, out)
-			}
-			return out, err
-		},
-		func() (string, error) {
-			out, err := curlFTP(t, l.legit, labSrv6, "wardenftp", "secret")()
-			if err != nil {
-				t.Errorf("legitimate login over IPv6: %v\n%s", err, out)
-			}
-			return out, err
-		},
+		legitFTP(t, l, labSrv4),
+		legitFTP(t, l, labSrv6),
 	)
 	own := waitLog(t, "the attacks and the logins", func() []string { return readLines(t, logFile) }, func(ls []string) bool {
 		all := strings.Join(ls, "\n")

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -16,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -255,30 +253,7 @@ func writeCaptured(t *testing.T, name, test, ref, source string, lines []string)
 	now := time.Now().UTC().Truncate(time.Second)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s%s (go test ./e2e -run %s -update-samples) ----\n", begin, source, test)
-	for _, r := range runFilter(t, builtinFilter(t, ref, now), lines) {
-		exp := map[string]any{"match": false}
-		if len(r.failures) > 0 {
-			f := r.failures[0]
-			exp = map[string]any{"match": true, "host": f.ID}
-			if f.Time != 0 {
-				exp["time"] = time.Unix(0, int64(f.Time*1e9)).UTC().Format("2006-01-02T15:04:05.999999")
-			}
-			if u := f.Users(); len(u) == 1 {
-				exp["user"] = u[0]
-			}
-		}
-		keys := make([]string, 0, len(exp))
-		for k := range exp {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var parts []string
-		for _, k := range keys {
-			v, _ := json.Marshal(exp[k])
-			parts = append(parts, fmt.Sprintf("%q: %s", k, v))
-		}
-		fmt.Fprintf(&b, "# failJSON: { %s }\n%s\n", strings.Join(parts, ", "), r.line)
-	}
+	b.WriteString(annotate(t, ref, now, lines))
 	b.WriteString(end + "\n")
 	path := filepath.Join("..", "testdata", "samples", name+"-warden")
 	old, err := os.ReadFile(path)

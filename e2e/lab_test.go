@@ -476,6 +476,35 @@ func writeSample(t *testing.T, name, ref, source, stock string, lines []string) 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sample log of Warden's built-in filter %s, with fail2ban's failJSON expectations.\n", name)
 	fmt.Fprintf(&b, "# sampleInfo: %s\n\n", info)
+	b.WriteString(annotate(t, ref, now, lines))
+	path := filepath.Join("..", "testdata", "samples", name)
+	// Lines only Warden finds (or written by hand) stay in NAME-warden,
+	// which the failJSON runner reads after this file.
+	if _, err := os.Stat(path + "-warden"); err == nil {
+		fmt.Fprintf(&b, "\n# addFILE: %q\n", name+"-warden")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d lines): review the diff", path, len(lines))
+}
+
+// writeLog writes lines to a file in dir for fail2ban-regex and warden regex.
+func writeLog(t *testing.T, dir, name string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// annotate returns lines, each after the failJSON expectation of what
+// Warden's built-in filter ref finds on it, dating lines without a year
+// by now.
+func annotate(t *testing.T, ref string, now time.Time, lines []string) string {
+	t.Helper()
+	var b strings.Builder
 	for _, r := range runFilter(t, builtinFilter(t, ref, now), lines) {
 		exp := map[string]any{"match": false}
 		if len(r.failures) > 0 {
@@ -500,24 +529,5 @@ func writeSample(t *testing.T, name, ref, source, stock string, lines []string) 
 		}
 		fmt.Fprintf(&b, "# failJSON: { %s }\n%s\n", strings.Join(parts, ", "), r.line)
 	}
-	path := filepath.Join("..", "testdata", "samples", name)
-	// Lines only Warden finds (or written by hand) stay in NAME-warden,
-	// which the failJSON runner reads after this file.
-	if _, err := os.Stat(path + "-warden"); err == nil {
-		fmt.Fprintf(&b, "\n# addFILE: %q\n", name+"-warden")
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wrote %s (%d lines): review the diff", path, len(lines))
-}
-
-// writeLog writes lines to a file in dir for fail2ban-regex and warden regex.
-func writeLog(t *testing.T, dir, name string, lines []string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return b.String()
 }
