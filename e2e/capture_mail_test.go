@@ -319,17 +319,6 @@ func keepLines(lines []string, s string) []string {
 	return out
 }
 
-// writeLog writes lines to a file in the lab's directory for the stock
-// comparison.
-func writeLog(t *testing.T, l *lab, name string, lines []string) string {
-	t.Helper()
-	path := filepath.Join(l.dir, name)
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // addSampleHeader puts header lines after the sampleInfo line of the
 // sample writeSample just wrote: the filterOptions of the mode the
 // capture was checked in, and the addFILE naming the sample of the
@@ -396,7 +385,7 @@ func TestCaptureDovecot(t *testing.T) {
 	// process's; the POP3 plaintext login: the login process's.
 	checkTruth(t, "dovecot", lines, map[string]int{labAttacker4: 3, labAttacker6: 2})
 	checkTruth(t, "dovecot[mode=aggressive]", lines, map[string]int{labAttacker4: 4, labAttacker6: 2})
-	logFile := writeLog(t, l, "dovecot.log", lines)
+	logFile := writeLog(t, l.dir, "dovecot.log", lines)
 	agreeWithStock(t, bin, logFile, "dovecot", "dovecot")
 	agreeWithStock(t, bin, logFile, "dovecot[mode=aggressive]", "dovecot[mode=aggressive]")
 	writeSample(t, "dovecot", "dovecot",
@@ -456,7 +445,7 @@ func TestCapturePostfix(t *testing.T) {
 	// "disconnect ... auth=0/1".
 	aggressive := map[string]int{labAttacker4: 5 + 3, labAttacker6: 3}
 	checkTruth(t, "postfix[mode=aggressive]", lines, aggressive)
-	logFile := writeLog(t, l, "postfix.log", lines)
+	logFile := writeLog(t, l.dir, "postfix.log", lines)
 	// The stock comparison in the default mode and in aggressive mode,
 	// which has all of auth mode's failures (fail2ban-regex takes seconds
 	// a run).

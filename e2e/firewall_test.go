@@ -6,25 +6,57 @@ package e2e
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// buildWarden builds the warden binary once per test.
+// builtBin is the warden binary the tests of this run share, built once
+// by the first test that needs it (in a directory TestMain removes).
+var builtBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "warden-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	builtBin.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildWarden builds the warden binary once per run of the tests.
 func buildWarden(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "warden")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/warden").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtBin.once.Do(func() {
+		bin := filepath.Join(builtBin.dir, "warden")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/warden").CombinedOutput(); err != nil {
+			builtBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		builtBin.path = bin
+	})
+	if builtBin.err != nil {
+		t.Fatal(builtBin.err)
 	}
-	return bin
+	return builtBin.path
 }
 
 // daemon is a warden run started in a namespace.

@@ -47,9 +47,57 @@ type lab struct {
 	dir                  string
 	syslogPath           string
 
+	journal bool // the server logs to a journal of its own (startJournald)
+
 	mu    sync.Mutex
 	lines []string
 	out   *os.File
+}
+
+// journalMounts is the shell that gives a process of the server the
+// lab's journal as a fresh Debian host has it, in its own mount
+// namespace: an empty /run whose /run/systemd/journal (journald's
+// sockets) and /run/log/journal (its files) are the lab's, and an empty
+// /var/log (no auth.log, no syslog daemon); and the cgroup file system
+// journald asks for (ip netns exec's fresh /sys lacks it).
+func (l *lab) journalMounts() string {
+	return `mount -t tmpfs -o mode=755 wardenrun /run
+mkdir -p /run/systemd/journal /run/log/journal /run/sshd
+mount --bind '` + filepath.Join(l.dir, "jsock") + `' /run/systemd/journal
+mount --bind '` + filepath.Join(l.dir, "jlog") + `' /run/log/journal
+mount --bind '` + filepath.Join(l.dir, "varlog") + `' /var/log
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 wardencg /sys/fs/cgroup
+`
+}
+
+// startJournald runs the real systemd-journald for the server: from now
+// on the programs the lab starts log to it through /dev/log, as on a
+// Debian 12 host without rsyslog, and the lab's syslog file stays empty.
+func (l *lab) startJournald(t *testing.T) {
+	t.Helper()
+	needRootAndTools(t, "/lib/systemd/systemd-journald", "journalctl")
+	for _, d := range []string{"jsock", "jlog", "varlog"} {
+		if err := os.MkdirAll(filepath.Join(l.dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.journal = true
+	p := l.start(t, "journald", []string{"/lib/systemd/systemd-journald"})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(l.dir, "jsock", "dev-log")); err == nil {
+			return
+		}
+		select {
+		case <-p.done:
+			b, _ := os.ReadFile(p.out)
+			t.Fatalf("systemd-journald exited:\n%s", b)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("systemd-journald made no /dev/log socket within 20 s")
+		}
+	}
 }
 
 func newLab(t *testing.T) *lab {
@@ -198,8 +246,11 @@ ln -s pts/ptmx /dev/ptmx
 mount -t tmpfs -o mode=1777,size=16m wardenshm /dev/shm
 ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin; ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr
-ln -s "$d/log.sock" /dev/log
-exec "$@"
+if [ -n "$WARDEN_LAB_JOURNAL" ]; then
+  ln -s /run/systemd/journal/dev-log /dev/log
+else
+  ln -s "$d/log.sock" /dev/log
+fi
 `
 
 // proc is a daemon a test started in the lab's server namespace.
@@ -221,7 +272,12 @@ func (l *lab) start(t *testing.T, name string, argv []string, env ...string) *pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"netns", "exec", l.srv.name, "sh", "-c", devScript, "sh", l.dir}, argv...)
+	script := devScript
+	if l.journal {
+		script += l.journalMounts()
+		env = append(env, "WARDEN_LAB_JOURNAL=1")
+	}
+	args := append([]string{"netns", "exec", l.srv.name, "sh", "-c", script + "exec \"$@\"\n", "sh", l.dir}, argv...)
 	p.cmd = exec.Command("ip", args...)
 	p.cmd.Env = append(append(os.Environ(), "TZ=UTC"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
@@ -252,6 +308,7 @@ func (p *proc) stop(t *testing.T) {
 	select {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
+		t.Logf("%s did not stop within 5 s of SIGTERM: killed", p.name)
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		select {
 		case <-p.done:
@@ -453,4 +510,14 @@ func writeSample(t *testing.T, name, ref, source, stock string, lines []string) 
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%d lines): review the diff", path, len(lines))
+}
+
+// writeLog writes lines to a file in dir for fail2ban-regex and warden regex.
+func writeLog(t *testing.T, dir, name string, lines []string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

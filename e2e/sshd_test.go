@@ -250,6 +250,48 @@ logpath = `+l.syslogPath+`
 	}
 }
 
+// TestNoConfigJournalProtectsSSH: on a host as Debian 12 installs it
+// (systemd-journald, no syslog daemon, no /var/log/auth.log), `warden run`
+// with no configuration at all reads sshd's failures from the journal
+// and bans the attacker. The server runs the real systemd-journald, sshd
+// logs to it through /dev/log, and Warden reads it with journalctl.
+func TestNoConfigJournalProtectsSSH(t *testing.T) {
+	needRootAndTools(t, "ip", "nft", "go", "unshare", "hostname", "mount", "journalctl")
+	bin := buildWarden(t)
+	l := newLab(t)
+	start := time.Now()
+	l.startJournald(t)
+	s := startSSHD(t, l)
+	t.Logf("journald and sshd up after %v", time.Since(start))
+	setup := l.journalMounts() + `if [ -e /etc/warden ]; then mount -t tmpfs nothing /etc/warden; fi`
+	t.Setenv("WARDEN_CONFIG", "")
+	d := startDaemonOn(t, bin, l.srv, daemonEnv{hostname: labHost, setup: setup}, "--state-dir", t.TempDir())
+	t.Logf("warden up after %v", time.Since(start))
+	out := d.mustCtl(t, "status", "sshd")
+	if !strings.Contains(out, "Journal matches:") || !strings.Contains(out, "_COMM=sshd") {
+		t.Fatalf("with a journal, the built-in sshd jail does not read it:\n%s", out)
+	}
+	banned := func() bool {
+		out, _ := d.ctl("status", "sshd")
+		return strings.Contains(out, labAttacker4)
+	}
+	for i := 0; i < 6 && !banned(); i++ {
+		s.wrongPassword(t, l.attacker, "admin")
+	}
+	eventually(t, 15*time.Second, "the attacker banned through the journal", banned)
+	t.Logf("attacker banned after %v", time.Since(start))
+	if !refused(t, l.attacker, labSrv4+":22") {
+		t.Error("the banned attacker still connects to port 22")
+	}
+	if err := s.login(t, l.legit); err != nil {
+		t.Errorf("the legitimate client cannot log in while the attacker is banned: %v", err)
+	}
+	if ls := l.syslogLines(); len(ls) != 0 {
+		t.Errorf("sshd logged to the lab's syslog file, not (only) to the journal: %q", ls)
+	}
+
+}
+
 // TestNoConfigProtectsSSH: `warden run` with no configuration at all (no
 // /etc/warden, no --config) protects SSH on a Debian host whose sshd logs
 // to /var/log/auth.log: the built-in sshd jail bans an address that

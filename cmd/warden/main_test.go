@@ -23,16 +23,17 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // TestSeedConfig is the canonical user story: a Proxmox filter and jail,
-// alone in a directory, load on Warden's built-in defaults.
+// alone in a directory, load on Warden's built-in defaults (whose sshd
+// jail is on; the directory's proxmox.conf replaces the built-in filter).
 func TestSeedConfig(t *testing.T) {
 	out, errs, code := runCLI(t, "config", "check", "--config", "testdata/seed")
 	if code != 0 {
 		t.Fatalf("config check exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
-	if !strings.Contains(out, "1 jail(s) enabled: proxmox") {
+	if !strings.Contains(out, "2 jail(s) enabled: proxmox, sshd") {
 		t.Errorf("check output: %q", out)
 	}
-	out, errs, code = runCLI(t, "config", "dump", "--config", "testdata/seed", "--json")
+	out, errs, code = runCLI(t, "config", "dump", "--config", "testdata/seed", "--json", "--jail", "proxmox")
 	if code != 0 {
 		t.Fatalf("config dump exit %d: %s", code, errs)
 	}
