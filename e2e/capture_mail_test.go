@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wardenipd/warden/internal/f2btest"
 )
 
 // The mail captures: a real Dovecot (IMAP, POP3 and the SASL service
@@ -320,9 +322,8 @@ func keepLines(lines []string, s string) []string {
 }
 
 // addSampleHeader puts header lines after the sampleInfo line of the
-// sample writeSample just wrote: the filterOptions of the mode the
-// capture was checked in, and the addFILE naming the sample of the
-// documented formats (lines and modes a capture does not produce).
+// sample writeSample just wrote (the filterOptions of the mode the capture
+// was checked in).
 func addSampleHeader(t *testing.T, name string, header ...string) {
 	t.Helper()
 	if !*updateSamples {
@@ -392,7 +393,6 @@ func TestCaptureDovecot(t *testing.T) {
 		"dovecot-imapd and dovecot-pop3d "+pkgVersion("dovecot-core")+" in a network namespace, logging through syslog; "+
 			"captured by go test ./e2e -run TestCaptureDovecot -update-samples",
 		"dovecot", lines)
-	addSampleHeader(t, "dovecot", `# addFILE: "dovecot-formats"`)
 }
 
 // TestCapturePostfix: a real Postfix, asking the lab's Dovecot for SASL,
@@ -456,32 +456,82 @@ func TestCapturePostfix(t *testing.T) {
 		"postfix "+pkgVersion("postfix")+" with SASL by dovecot-core "+pkgVersion("dovecot-core")+
 			" in a network namespace, logging through syslog; captured by go test ./e2e -run TestCapturePostfix -update-samples",
 		"postfix[mode=aggressive]", lines)
-	addSampleHeader(t, "postfix", `# filterOptions: [{"mode": "aggressive"}]`, `# addFILE: "postfix-formats"`)
+	addSampleHeader(t, "postfix", `# filterOptions: [{"mode": "aggressive"}]`)
 }
 
-// TestMailFormatSamples: on the lines of the mail filters' samples written
-// from the documented formats (the messages and modes the captures do not
+// wardenOnly starts the part of a NAME-warden file with the lines only
+// Warden finds; the hand-written lines before it agree with the stock
+// filter.
+const wardenOnly = "# Warden only:"
+
+// TestMailFormatSamples: on the hand-written lines of the mail filters'
+// NAME-warden files (the log formats and modes the captures do not
 // produce), fail2ban's stock filter and Warden's built-in one find the
-// same failures in every mode. The NAME-warden files, where Warden finds
-// more, are left out.
+// same failures in every mode; on the lines after "# Warden only:", the
+// stock filter finds fewer (in the default mode).
 func TestMailFormatSamples(t *testing.T) {
+	f2btest.RequirePython(t)
 	bin := buildWarden(t)
 	for _, c := range []struct {
-		file  string
+		name  string
 		modes []string
 	}{
-		{"postfix-formats", []string{"", "normal", "rbl", "auth", "errors", "ddos", "extra", "aggressive"}},
-		{"dovecot-formats", []string{"", "aggressive"}},
+		// normal is more; extra is auth and normal.
+		{"postfix", []string{"", "rbl", "auth", "errors", "ddos", "aggressive"}},
+		{"dovecot", []string{"", "aggressive"}},
 	} {
-		name, _, _ := strings.Cut(c.file, "-")
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "samples", c.name+"-warden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		agreeing, only, found := strings.Cut(string(b), "\n"+wardenOnly)
+		if !found {
+			t.Fatalf("%s-warden: no %q line", c.name, wardenOnly)
+		}
+		formats := writeLog(t, t.TempDir(), c.name+"-formats", strings.Split(agreeing, "\n"))
+		more := writeLog(t, t.TempDir(), c.name+"-only", strings.Split(only, "\n"))
 		for _, m := range c.modes {
-			ref := name
+			ref := c.name
 			if m != "" {
 				ref += "[mode=" + m + "]"
 			}
 			t.Run(ref, func(t *testing.T) {
-				agreeWithStock(t, bin, filepath.Join("..", "testdata", "samples", c.file), ref, ref)
+				agreeWithStock(t, bin, formats, ref, ref)
 			})
 		}
+		if !stockMisses(t, bin, more, c.name) {
+			t.Errorf("%s-warden: the stock filter finds everything after %q", c.name, wardenOnly)
+		}
 	}
+}
+
+// stockMisses tells whether fail2ban's stock filter finds fewer failures
+// than Warden's built-in one (both named ref) in logFile.
+func stockMisses(t *testing.T, bin, logFile, ref string) bool {
+	t.Helper()
+	stock, err := f2btest.RegexRows(f2btest.Root(t), logFile, stockPath(t, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref).Output()
+	if err != nil {
+		t.Fatalf("warden regex %s: %v", ref, err)
+	}
+	warden := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) != "" {
+			warden++
+		}
+	}
+	return len(stock) < warden
+}
+
+// stockPath is fail2ban-regex's argument for the stock filter ref: the
+// filter file's path with ref's arguments.
+func stockPath(t *testing.T, ref string) string {
+	base, args, _ := strings.Cut(ref, "[")
+	if args != "" {
+		args = "[" + args
+	}
+	return filepath.Join(f2btest.Root(t), "etc", "fail2ban", "filter.d", base+".conf") + args
 }
