@@ -330,11 +330,7 @@ func TestCaptureVsftpd(t *testing.T) {
 	checkTruth(t, "vsftpd", pam, want)
 	// The sample holds both logs, as a jail reading both would.
 	lines := append(append([]string{}, own...), pam...)
-	both := filepath.Join(l.dir, "both.log")
-	if err := os.WriteFile(both, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	agreeWithStock(t, warden, both, "vsftpd", "vsftpd")
+	agreeWithStock(t, warden, writeLog(t, l.dir, "both.log", lines), "vsftpd", "vsftpd")
 	writeSample(t, "vsftpd", "vsftpd",
 		"vsftpd "+version+" (Debian's vsftpd.conf; its own log, then PAM's messages through syslog) in a network namespace; captured by go test ./e2e -run TestCaptureVsftpd -update-samples",
 		"vsftpd", lines)

@@ -1,8 +1,15 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -296,8 +303,8 @@ func writeCaptured(t *testing.T, name, test, ref, source string, lines []string)
 }
 
 // startNginx starts nginx in the lab's server namespace, serving on port
-// 80 of the server's addresses: static pages, /private/ behind auth_basic
-// and the login stand-ins behind proxy_pass. It returns the paths of its
+// 80 of the server's addresses (and 443 over TLS, on IPv4): static pages,
+// /private/ behind auth_basic and the login stand-ins behind proxy_pass. It returns the paths of its
 // error and access logs.
 func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
 	t.Helper()
@@ -311,6 +318,7 @@ func startNginx(t *testing.T, l *lab) (errLog, accLog string) {
 	// as /var/www, so that its log lines name no temporary directory.
 	in := func(name string) string { return filepath.Join(labMount, name) }
 	tmp, app := in("nginx-tmp"), in(filepath.Base(app))
+	writeSelfSigned(t, labHost, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
 	conf := `user root;
 worker_processes 1;
 pid ` + in("nginx.pid") + `;
@@ -326,6 +334,9 @@ http {
 	server {
 		listen ` + labSrv4 + `:80;
 		listen [` + labSrv6 + `]:80;
+		listen ` + labSrv4 + `:443 ssl;
+		ssl_certificate ` + in("tls.crt") + `;
+		ssl_certificate_key ` + in("tls.key") + `;
 		server_name ` + labHost + `;
 		root /var/www;
 		location /private/ {
@@ -365,9 +376,14 @@ func TestCaptureNginx(t *testing.T) {
 	// part, which fail2ban's nginx-http-auth requires.
 	wantStatus(t, l.attacker, "401", "-0", "-H", "Host:", "-u", "eve:secret", "http://"+labSrv4+"/private/")
 
+	// A TLS record longer than TLS allows, as clients probing for
+	// TLS_FALLBACK_SCSV send (nginx-http-auth's fallback mode).
+	badTLSRecord(t, l.attacker, labSrv4+":443")
+
 	nScan := len(stockScan) + len(wardenScan)
 	errLines := waitLog(t, "nginx's error log", func() []string { return readLines(t, errLog) }, func(ls []string) bool {
-		return strings.Contains(strings.Join(ls, "\n"), `user "eve"`)
+		all := strings.Join(ls, "\n")
+		return strings.Contains(all, `user "eve"`) && strings.Contains(all, "SSL_do_handshake() failed")
 	})
 	accLines := waitLog(t, "nginx's access log", func() []string { return readLines(t, accLog) }, func(ls []string) bool {
 		return strings.Contains(strings.Join(ls, "\n"), `"GET /user/1 `)
@@ -378,6 +394,9 @@ func TestCaptureNginx(t *testing.T) {
 	noHost := func(ln string) bool { return strings.Contains(ln, `HTTP/1.0"`) && !strings.Contains(ln, `host: "`) }
 	authMain, authMore := splitLines(errLines, noHost)
 	agreeWithStock(t, bin, writeLog(t, l.dir, "nginx-http-auth.log", authMain), "nginx-http-auth", "nginx-http-auth")
+	// In aggressive mode, the TLS record is one more.
+	checkTruth(t, "nginx-http-auth[mode=aggressive]", errLines, map[string]int{labAttacker4: 6})
+	agreeWithStock(t, bin, writeLog(t, l.dir, "nginx-http-auth.log", authMain), "nginx-http-auth[mode=aggressive]", "nginx-http-auth[mode=aggressive]")
 
 	// nginx-botsearch: every scan is a 404 in the access log and a failed
 	// open() in the error log.
@@ -402,11 +421,11 @@ func TestCaptureNginx(t *testing.T) {
 }
 
 // TestCaptureApache: Apache httpd 2.4 (Debian 12), mpm_event, with
-// basic and digest authentication, a forbidden folder, static pages under
-// /var/www (bound in the daemon's mount namespace, so that the error
-// log names the paths fail2ban's apache-botsearch expects; core at
-// LogLevel info writes its "File does not exist") and the login stand-ins
-// behind mod_proxy. Samples: apache-auth and apache-botsearch (error log),
+// basic and digest authentication, a forbidden folder, two TLS hosts,
+// static pages under /var/www (bound in the daemon's mount namespace, so
+// that the error log names the paths fail2ban's apache-botsearch expects;
+// core at LogLevel info writes its "File does not exist") and the login
+// stand-ins behind mod_proxy. Samples: apache-auth and apache-botsearch (error log),
 // apache-badbots (access log); apache-botsearch-warden, wordpress-warden,
 // drupal-auth-warden (access log).
 func TestCaptureApache(t *testing.T) {
@@ -423,6 +442,9 @@ func TestCaptureApache(t *testing.T) {
 	if err := os.Chmod(htdigest, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	const otherHost = "other.example"
+	writeSelfSigned(t, labHost, filepath.Join(l.dir, "tls.crt"), filepath.Join(l.dir, "tls.key"))
+	writeSelfSigned(t, otherHost, filepath.Join(l.dir, "other.crt"), filepath.Join(l.dir, "other.key"))
 	errLog, accLog := filepath.Join(l.dir, "apache-error.log"), filepath.Join(l.dir, "apache-access.log")
 	// As for nginx: the lab's directory is /srv, the document root /var/www.
 	in := func(name string) string { return filepath.Join(labMount, name) }
@@ -439,7 +461,7 @@ Listen [` + labSrv6 + `]:80
 User www-data
 Group www-data
 `)
-	for _, m := range []string{"mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "dir", "mime", "proxy", "proxy_http"} {
+	for _, m := range []string{"mpm_event", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "dir", "mime", "proxy", "proxy_http", "socache_shmcb", "ssl"} {
 		fmt.Fprintf(&conf, "LoadModule %s_module %s/mod_%s.so\n", m, mods, m)
 	}
 	conf.WriteString(`TypesConfig /etc/mime.types
@@ -473,6 +495,22 @@ DirectoryIndex index.html
 <Location /denied/>
 	Require all denied
 </Location>
+# TLS: two name-based hosts whose TLS setups differ, so that a client
+# cannot ask one for the other's pages.
+Listen ` + labSrv4 + `:443
+<VirtualHost ` + labSrv4 + `:443>
+	ServerName ` + labHost + `
+	SSLEngine on
+	SSLCertificateFile ` + in("tls.crt") + `
+	SSLCertificateKeyFile ` + in("tls.key") + `
+</VirtualHost>
+<VirtualHost ` + labSrv4 + `:443>
+	ServerName ` + otherHost + `
+	SSLEngine on
+	SSLCertificateFile ` + in("other.crt") + `
+	SSLCertificateKeyFile ` + in("other.key") + `
+	SSLVerifyClient optional_no_ca
+</VirtualHost>
 # WordPress and Drupal (the stand-in application)
 `)
 	for _, p := range []string{"/wp-login.php", "/xmlrpc.php", "/wp-admin/", "/user/"} {
@@ -500,10 +538,14 @@ DirectoryIndex index.html
 	wantStatus(t, a, "401", "-H", forged+`, realm="`+webRealm+`"`, base+"/digest/")
 	wantStatus(t, a, "401", "-H", `Authorization: Digest username="`+webUser+`"`, base+"/private/")
 	wantStatus(t, a, "403", base+"/denied/")
+	// TLS to one host, asking for the other (mod_ssl's AH02032).
+	tlsTo := []string{"-k", "--resolve", labHost + ":443:" + labSrv4, "https://" + labHost + "/"}
+	wantStatus(t, a, "421", append([]string{"-H", "Host: " + otherHost}, tlsTo...)...)
+	wantStatus(t, g, "200", tlsTo...)
 	wantStatus(t, g, "200", "--digest", "-u", webUser+":"+webPassword, base+"/digest/")
 
 	errLines := waitLog(t, "httpd's error log", func() []string { return readLines(t, errLog) }, func(ls []string) bool {
-		return strings.Contains(strings.Join(ls, "\n"), "/denied/")
+		return strings.Contains(strings.Join(ls, "\n"), " AH02032: ")
 	})
 	accLines := waitLog(t, "httpd's access log", func() []string { return readLines(t, accLog) }, func(ls []string) bool {
 		return strings.Contains(strings.Join(ls, "\n"), `"GET /digest/ HTTP/1.1" 200`)
@@ -511,8 +553,8 @@ DirectoryIndex index.html
 
 	// apache-auth: 4 basic guesses, 2 digest guesses, realm, algorithm,
 	// no qop (httpd 2.4.64+, not in fail2ban's filter), wrong scheme,
-	// forbidden folder.
-	checkTruth(t, "apache-auth", errLines, map[string]int{labAttacker4: 11})
+	// forbidden folder, TLS host mismatch.
+	checkTruth(t, "apache-auth", errLines, map[string]int{labAttacker4: 12})
 	newQop := func(ln string) bool { return strings.Contains(ln, " AH10560: ") }
 	authMain, authMore := splitLines(errLines, newQop)
 	agreeWithStock(t, bin, writeLog(t, l.dir, "apache-auth.log", authMain), "apache-auth", "apache-auth")
@@ -542,6 +584,58 @@ DirectoryIndex index.html
 	writeSample(t, "apache-badbots", "apache-badbots", src, "apache-badbots", botMain)
 	writeSample(t, "apache-auth", "apache-auth", src, "apache-auth", authMain)
 	writeSample(t, "apache-botsearch", "apache-botsearch", src, "apache-botsearch", scanMain)
+}
+
+// writeSelfSigned writes a self-signed certificate for a server name and
+// its key, PEM-encoded.
+func writeSelfSigned(t *testing.T, name, certPath, keyPath string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: name},
+		DNSNames:     []string{name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// badTLSRecord opens a connection from ns to addr and sends the header of
+// a TLS handshake record announcing 65535 bytes, more than TLS allows,
+// and waits for the server's alert.
+func badTLSRecord(t *testing.T, ns *netns, addr string) {
+	t.Helper()
+	ns.do(t, func() {
+		c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+		if err != nil {
+			t.Errorf("connect %s: %v", addr, err)
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		if _, err := c.Write(append([]byte{0x16, 0x03, 0x01, 0xff, 0xff}, make([]byte, 200)...)); err != nil {
+			t.Errorf("write to %s: %v", addr, err)
+			return
+		}
+		_, _ = c.Read(make([]byte, 64))
+	})
 }
 
 // labMount is where a web server sees the lab's directory.
