@@ -59,22 +59,31 @@ func TestJournalOrFile(t *testing.T) {
 
 // TestLogpathHint: a jail whose logpath matches no file gets a warning at
 // its logpath line, which suggests backend = systemd on a host with a
-// journal and not on one without.
+// journal and not on one without, and only for a filter that names its
+// journal entries (a web server writes its own files).
 func TestLogpathHint(t *testing.T) {
 	for _, journal := range []bool{true, false} {
 		dir := t.TempDir()
-		writeFile(t, filepath.Join(dir, "filter.d", "f.conf"), "[Definition]\nfailregex = fail from <HOST>\n")
+		writeFile(t, filepath.Join(dir, "filter.d", "f.conf"), "[Definition]\nfailregex = fail from <HOST>\njournalmatch = _SYSTEMD_UNIT=pvedaemon.service\n")
+		writeFile(t, filepath.Join(dir, "filter.d", "web.conf"), "[Definition]\nfailregex = ^<HOST> - - \n")
 		x := filepath.Join(dir, "jail.local")
-		writeFile(t, x, "[sshd]\nenabled = false\n\n[pve]\nenabled = true\nfilter = f\nlogpath = /nonexistent/daemon.log\n")
+		writeFile(t, x, "[sshd]\nenabled = false\n\n[pve]\nenabled = true\nfilter = f\nlogpath = /nonexistent/daemon.log\n\n[web]\nenabled = true\nfilter = web\nlogpath = /nonexistent/access.log\n")
 		c, err := Load(Options{Dir: dir, HasJournal: func() bool { return journal }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var w string
+		var w, web string
 		for _, s := range c.Warnings {
 			if strings.Contains(s, "[pve]") {
 				w = s
 			}
+			if strings.Contains(s, "[web]") {
+				web = s
+			}
+		}
+		// A program that writes its own file (no journalmatch): no hint.
+		if !strings.Contains(web, "no log file found for logpath /nonexistent/access.log") || strings.Contains(web, "journal") {
+			t.Errorf("journal=%v: warning for [web] %q", journal, web)
 		}
 		if !strings.HasPrefix(w, x+":7: jail [pve]: no log file found for logpath /nonexistent/daemon.log") {
 			t.Errorf("journal=%v: warning %q, want one at %s:7 for the logpath", journal, w, x)

@@ -70,9 +70,8 @@ type Loader struct {
 	problems Errors
 	warnings []string
 
-	hasJournal     func() bool
-	journalChecked bool
-	journal        bool
+	// hasJournal asks the host once per load (jails resolve in parallel).
+	hasJournal func() bool
 }
 
 // JournalOrFile is Warden's backend for services that log through syslog:
@@ -85,31 +84,22 @@ func (l *Loader) resolveBackend(b string) string {
 	if b != JournalOrFile {
 		return b
 	}
-	if !l.journalChecked {
-		l.journal, l.journalChecked = l.hasJournal(), true
-	}
-	if l.journal {
+	if l.hasJournal() {
 		return "systemd"
 	}
 	return "auto"
 }
 
 // HostHasJournal tells whether this host keeps a systemd journal that
-// journalctl can read: journalctl is installed and journald runs (its
-// socket) or has left journal files.
+// journalctl can follow: journalctl is installed and journald runs.
 func HostHasJournal() bool {
 	if _, err := exec.LookPath("journalctl"); err != nil {
 		return false
 	}
-	if _, err := os.Stat("/run/systemd/journal/socket"); err == nil {
-		return true
-	}
-	for _, d := range []string{"/var/log/journal", "/run/log/journal"} {
-		if ents, err := os.ReadDir(d); err == nil && len(ents) > 0 {
-			return true
-		}
-	}
-	return false
+	// journald's socket: a journal being written. Journal files left by
+	// a journald that no longer runs would be read, and never grow.
+	_, err := os.Stat("/run/systemd/journal/socket")
+	return err == nil
 }
 
 func (l *Loader) where() string {
@@ -133,10 +123,11 @@ func Load(opt Options) (*Config, error) {
 	if b == nil && !opt.NoBuiltin {
 		b = Builtin()
 	}
-	l := &Loader{files: newFiles(opt.Dir, b), basedir: opt.Dir, hasJournal: opt.HasJournal}
-	if l.hasJournal == nil {
-		l.hasJournal = HostHasJournal
+	hasJournal := opt.HasJournal
+	if hasJournal == nil {
+		hasJournal = HostHasJournal
 	}
+	l := &Loader{files: newFiles(opt.Dir, b), basedir: opt.Dir, hasJournal: sync.OnceValue(hasJournal)}
 	l.r = newReader(l.files)
 	if l.basedir == "" {
 		l.basedir = "/etc/warden"

@@ -103,12 +103,11 @@ func (l *Loader) validate(jm *merged, j *Jail) Errors {
 		}
 		if found == 0 {
 			f, ln := at("logpath")
+			// The journal is worth suggesting for a program that logs
+			// through syslog: its filter says which entries are its own.
 			hint := ""
-			if l.hasJournal != nil && l.resolveBackend(JournalOrFile) == "systemd" {
+			if len(j.JournalMatch) > 0 && l.resolveBackend(JournalOrFile) == "systemd" {
 				hint = fmt.Sprintf("; this host has a systemd journal: set backend = systemd in [%s] to read it", j.Name)
-				if len(j.JournalMatch) == 0 {
-					hint += " (with a journalmatch)"
-				}
 			}
 			l.warnings = append(l.warnings, fmt.Sprintf("%s:%d: jail [%s]: no log file found for logpath %s (yet)%s", f, ln, j.Name, strings.Join(j.LogPath, ", "), hint))
 		}
