@@ -25,6 +25,18 @@ func debVersion(t *testing.T, pkg string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// privsepDir makes sshd's privilege separation directory, /run/sshd, as
+// ssh.service would, when it is missing, and removes it at the end.
+func privsepDir(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/run/sshd"); errors.Is(err, os.ErrNotExist) {
+		if err := os.Mkdir("/run/sshd", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove("/run/sshd") })
+	}
+}
+
 // attack runs the clients concurrently and waits for them all; their
 // errors are expected (wrong passwords), their output is logged when the
 // test fails.
@@ -84,13 +96,7 @@ func sendRaw(t *testing.T, ns *netns, addr, msg string) {
 // same ones.
 func TestCaptureSSHD(t *testing.T) {
 	needRootAndTools(t, "/usr/sbin/sshd", "ssh", "ssh-keygen", "sshpass", "dpkg-query")
-	if _, err := os.Stat("/run/sshd"); errors.Is(err, os.ErrNotExist) {
-		// sshd's privilege separation directory, made by ssh.service.
-		if err := os.Mkdir("/run/sshd", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Remove("/run/sshd") })
-	}
+	privsepDir(t)
 	l := newLab(t)
 	bin := buildWarden(t)
 

@@ -24,11 +24,7 @@ type sshd struct {
 func startSSHD(t *testing.T, l *lab) *sshd {
 	t.Helper()
 	needRootAndTools(t, "/usr/sbin/sshd", "ssh", "ssh-keygen", "sshpass")
-	// The privilege separation directory, which the package's service
-	// would make.
-	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-		t.Fatal(err)
-	}
+	privsepDir(t)
 	dir := filepath.Join(l.dir, "sshd")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)

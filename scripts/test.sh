@@ -34,14 +34,17 @@ $SUDO apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
   # The daemons are installed for the tests to start in namespaces: keep
   # their packages from starting them on this host.
+  # (A policy-rc.d of the machine's own stays; one made here goes, even
+  # when the installation fails.)
   made_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
     made_policy=yes
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-  [ -z "$made_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  if [ -n "$made_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
 fi
 
 export PATH="$PATH:$(go env GOROOT)/bin"
