@@ -5,6 +5,7 @@ package f2btest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Version is the fail2ban release the compatibility tests compare against.
@@ -247,6 +249,9 @@ func CopyTree(t testing.TB, root string) string {
 	return dst
 }
 
+// commandTimeout bounds each fail2ban-regex and warden regex run.
+const commandTimeout = 5 * time.Minute
+
 // Row is one failure fail2ban-regex -o row reports: the address (or
 // failure id) and the time, nil for a line without a date.
 type Row struct {
@@ -273,8 +278,10 @@ for line in run.stdout.splitlines():
 // filter filterArg (a filter file's path, maybe followed by [k=v,...]) in
 // UTC and returns its failures in order.
 func RegexRows(root, logFile, filterArg string) ([]Row, error) {
-	c := Python(root, rowsScript, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filterArg)
-	c.Env = append(c.Env, "TZ=UTC")
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	c := exec.CommandContext(ctx, "python3", "-c", rowsScript, filepath.Join(root, "usr", "bin", "fail2ban-regex"), "-r", "-o", "row", logFile, filterArg)
+	c.Env = append(os.Environ(), "PYTHONPATH="+PythonPath(root), "TZ=UTC")
 	out, err := c.Output()
 	if err != nil {
 		var ee *exec.ExitError
@@ -327,7 +334,9 @@ func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	out, err := cmd.Output()
 	if err != nil {
