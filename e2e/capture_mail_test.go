@@ -64,16 +64,6 @@ func writeConf(t *testing.T, path, text string) {
 	}
 }
 
-// pkgVersion is the installed Debian version of a package, for the
-// samples' source.
-func pkgVersion(name string) string {
-	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", name).Output()
-	if err != nil || len(out) == 0 {
-		return "(version unknown)"
-	}
-	return string(out)
-}
-
 // startDovecot runs Dovecot in the lab's server namespace serving
 // protocols ("imap pop3", or "none" for the SASL service alone) and
 // returns the path of its authentication socket for Postfix. The user
@@ -390,7 +380,7 @@ func TestCaptureDovecot(t *testing.T) {
 	agreeWithStock(t, bin, logFile, "dovecot", "dovecot")
 	agreeWithStock(t, bin, logFile, "dovecot[mode=aggressive]", "dovecot[mode=aggressive]")
 	writeSample(t, "dovecot", "dovecot",
-		"dovecot-imapd and dovecot-pop3d "+pkgVersion("dovecot-core")+" in a network namespace, logging through syslog; "+
+		"dovecot-imapd and dovecot-pop3d "+debVersion(t, "dovecot-core")+" in a network namespace, logging through syslog; "+
 			"captured by go test ./e2e -run TestCaptureDovecot -update-samples",
 		"dovecot", lines)
 }
@@ -453,7 +443,7 @@ func TestCapturePostfix(t *testing.T) {
 		agreeWithStock(t, bin, logFile, ref, ref)
 	}
 	writeSample(t, "postfix", "postfix[mode=aggressive]",
-		"postfix "+pkgVersion("postfix")+" with SASL by dovecot-core "+pkgVersion("dovecot-core")+
+		"postfix "+debVersion(t, "postfix")+" with SASL by dovecot-core "+debVersion(t, "dovecot-core")+
 			" in a network namespace, logging through syslog; captured by go test ./e2e -run TestCapturePostfix -update-samples",
 		"postfix[mode=aggressive]", lines)
 	addSampleHeader(t, "postfix", `# filterOptions: [{"mode": "aggressive"}]`)
