@@ -233,28 +233,6 @@ func vsftpdBinary(t *testing.T) (string, string) {
 	return bin, v
 }
 
-// addUser creates a system account with a password for the legitimate
-// client of a daemon that authenticates through PAM, removed when the
-// test ends.
-func addUser(t *testing.T, name, password string) {
-	t.Helper()
-	needRootAndTools(t, "useradd", "userdel", "chpasswd")
-	if _, err := runErr("id", name); err == nil {
-		t.Fatalf("user %s exists already (left by an earlier run?): remove it with userdel", name)
-	}
-	run(t, "useradd", "-M", "-d", "/", "-s", "/bin/sh", "-c", "Warden test user", name)
-	t.Cleanup(func() {
-		if out, err := runErr("userdel", name); err != nil {
-			t.Errorf("userdel %s: %v\n%s", name, err, out)
-		}
-	})
-	cmd := exec.Command("chpasswd")
-	cmd.Stdin = strings.NewReader(name + ":" + password + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("chpasswd: %v\n%s", err, out)
-	}
-}
-
 // TestCaptureVsftpd runs Debian's vsftpd in the lab with its own log
 // (/var/log/vsftpd.log on Debian) and PAM's messages going to syslog, and
 // attacks it: two unknown users over IPv4 (curl), a known user's wrong
@@ -266,7 +244,7 @@ func TestCaptureVsftpd(t *testing.T) {
 	bin, version := vsftpdBinary(t)
 	l := newLab(t)
 	warden := buildWarden(t)
-	addUser(t, "wardenftp", "secret")
+	l.addUser(t, "wardenftp", "secret")
 	logFile := filepath.Join(l.dir, "vsftpd.log")
 	empty := filepath.Join(l.dir, "empty")
 	if err := os.Mkdir(empty, 0o755); err != nil {

@@ -47,7 +47,8 @@ type lab struct {
 	dir                  string
 	syslogPath           string
 
-	journal bool // the server logs to a journal of its own (startJournald)
+	journal  bool // the server logs to a journal of its own (startJournald)
+	accounts bool // the server has accounts of the lab's (addUser)
 
 	mu    sync.Mutex
 	lines []string
@@ -276,6 +277,11 @@ func (l *lab) start(t *testing.T, name string, argv []string, env ...string) *pr
 	if l.journal {
 		script += l.journalMounts()
 		env = append(env, "WARDEN_LAB_JOURNAL=1")
+	}
+	if l.accounts {
+		for _, f := range []string{"passwd", "shadow", "group"} {
+			script += "mount --bind '" + filepath.Join(l.dir, "etc", f) + "' /etc/" + f + "\n"
+		}
 	}
 	args := append([]string{"netns", "exec", l.srv.name, "sh", "-c", script + "exec \"$@\"\n", "sh", l.dir}, argv...)
 	p.cmd = exec.Command("ip", args...)
@@ -530,4 +536,44 @@ func annotate(t *testing.T, ref string, now time.Time, lines []string) string {
 		fmt.Fprintf(&b, "# failJSON: { %s }\n%s\n", strings.Join(parts, ", "), r.line)
 	}
 	return b.String()
+}
+
+// addUser gives the programs the lab starts from now on an account with a
+// password, for a daemon that logs its users in through PAM: copies of
+// the host's /etc/passwd, /etc/shadow and /etc/group with the account
+// added are bound over them in the programs' mount namespaces; the host's
+// files are not changed.
+func (l *lab) addUser(t *testing.T, name, password string) {
+	t.Helper()
+	needRootAndTools(t, "openssl")
+	hash := strings.TrimSpace(run(t, "openssl", "passwd", "-6", password))
+	etc := filepath.Join(l.dir, "etc")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ name, line string }{
+		{"passwd", name + ":x:61234:61234:Warden test user:/:/bin/sh"},
+		{"shadow", name + ":" + hash + ":19000:0:99999:7:::"},
+		{"group", name + ":x:61234:"},
+	} {
+		path, src := filepath.Join(etc, f.name), "/etc/"+f.name
+		if l.accounts {
+			src = path // a second account joins the first in the copies
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			b = append(b, '\n')
+		}
+		mode := os.FileMode(0o644)
+		if f.name == "shadow" {
+			mode = 0o600
+		}
+		if err := os.WriteFile(path, append(b, f.line+"\n"...), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.accounts = true
 }
