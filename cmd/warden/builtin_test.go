@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +33,11 @@ func TestBuiltinFiltersAgreeWithStock(t *testing.T) {
 		// A sample's companions (named by its "# addFILE:" lines) have
 		// no sampleInfo and are not compared: they hold what Warden finds
 		// beyond the stock filter, or documented formats.
-		stock, lines, main := readSample(t, filepath.Join(samplesDir, name))
+		info, lines, main, err := f2btest.ReadSample(filepath.Join(samplesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stock := info.Stock
 		if !main || stock == "" {
 			continue
 		}
@@ -54,28 +57,4 @@ func TestBuiltinFiltersAgreeWithStock(t *testing.T) {
 	if compared == 0 {
 		t.Error("no sample names a stock filter")
 	}
-}
-
-// readSample returns the stock filter a sample log names, its log lines
-// (no comments, no blank lines), and whether it has a sampleInfo line.
-func readSample(t *testing.T, path string) (stock string, lines []string, found bool) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "# sampleInfo:"); ok {
-			var info struct{ Stock string }
-			if err := json.Unmarshal([]byte(rest), &info); err != nil {
-				t.Fatalf("%s: sampleInfo: %v", path, err)
-			}
-			stock, found = info.Stock, true
-			continue
-		}
-		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
-	return stock, lines, found
 }

@@ -364,3 +364,36 @@ func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
 		t.Errorf("on %s, fail2ban's %s found:\n%sWarden's %s found:\n%s", logFile, stockRef, a, ref, b)
 	}
 }
+
+// SampleInfo is the "# sampleInfo: {...}" header of a built-in filter's
+// sample log (testdata/samples/NAME): where its lines come from, fail2ban's
+// stock filter that must find the same failures in it ("" when fail2ban
+// has none), and the clock for the year of dates that have none.
+type SampleInfo struct {
+	Source string `json:"source"`
+	Stock  string `json:"stock"`
+	Now    string `json:"now"`
+}
+
+// ReadSample reads a built-in filter's sample log: its sampleInfo header
+// (ok is false when it has none: a companion file named by a sample's
+// "# addFILE:") and its log lines (no comments, no blank lines).
+func ReadSample(path string) (info SampleInfo, lines []string, ok bool, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return info, nil, false, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, found := strings.CutPrefix(l, "# sampleInfo:"); found {
+			if err := json.Unmarshal([]byte(rest), &info); err != nil {
+				return info, nil, false, fmt.Errorf("%s: sampleInfo: %w", path, err)
+			}
+			ok = true
+			continue
+		}
+		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return info, lines, ok, nil
+}

@@ -1,8 +1,6 @@
 package filter
 
 import (
-	"bufio"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,38 +16,19 @@ import (
 // live, one per filter, named after it, with failJSON expectations.
 const builtinSamples = "../../testdata/samples"
 
-// SampleInfo is the "# sampleInfo: {...}" header of a built-in filter's
-// sample log: where its lines come from, fail2ban's stock filter that must
-// find the same failures in it ("" when fail2ban has none), and the clock
-// for the year of dates that have none.
-type SampleInfo struct {
-	Source string `json:"source"`
-	Stock  string `json:"stock"`
-	Now    string `json:"now"`
-}
-
-func readSampleInfo(t *testing.T, path string) SampleInfo {
+func readSampleInfo(t *testing.T, path string) f2btest.SampleInfo {
 	t.Helper()
-	f, err := os.Open(path)
+	info, _, ok, err := f2btest.ReadSample(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "# sampleInfo:"); ok {
-			var info SampleInfo
-			if err := json.Unmarshal([]byte(rest), &info); err != nil {
-				t.Fatalf("%s: sampleInfo: %v", path, err)
-			}
-			if info.Source == "" || info.Now == "" {
-				t.Fatalf("%s: sampleInfo needs source and now", path)
-			}
-			return info
-		}
+	if !ok {
+		t.Fatalf("%s: no \"# sampleInfo: {...}\" line", path)
 	}
-	t.Fatalf("%s: no \"# sampleInfo: {...}\" line", path)
-	return SampleInfo{}
+	if info.Source == "" || info.Now == "" {
+		t.Fatalf("%s: sampleInfo needs source and now", path)
+	}
+	return info
 }
 
 // builtinFilters lists the filters of Warden's embedded defaults (not the
