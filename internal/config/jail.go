@@ -117,6 +117,13 @@ func readOpts(m *merged, sec string, specs []optSpec, defaults map[string]pyv) (
 }
 
 func (l *Loader) readJail(jm *merged, name string) *jailResult {
+	return l.readJailAs(jm, name, "")
+}
+
+// readJailAs reads a jail; a backend given replaces journal-or-file's
+// choice.
+func (l *Loader) readJailAs(orig *merged, name, journalOrFile string) *jailResult {
+	jm := orig
 	j := &jailResult{name: name}
 	first, errs := readOpts(jm, name, jailFirstOpts, map[string]pyv{"enabled": {kind: 'b'}, "backend": pyStr("auto"), "filter": pyStr("")})
 	if en, ok := first.get("enabled"); ok && en.b {
@@ -141,7 +148,12 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		return j
 	}
 	backend := first.m["backend"].s
-	if r := l.resolveBackend(backend); r != backend {
+	fromJournalOrFile := backend == JournalOrFile
+	r := l.resolveBackend(backend)
+	if fromJournalOrFile && journalOrFile != "" {
+		r = journalOrFile
+	}
+	if r != backend {
 		// The jail reads as if it said the backend chosen for this host.
 		f, ln := jm.where(name, "backend")
 		jm = jm.viewFor(name)
@@ -171,6 +183,11 @@ func (l *Loader) readJail(jm *merged, name string) *jailResult {
 		comb, _, err := d.combined()
 		if err != nil {
 			return fail("filter", "filter %q: %v", ref.Name, locate(err, fm))
+		}
+		if fromJournalOrFile && backend == "systemd" && strings.TrimSpace(comb.m["journalmatch"].str()) == "" {
+			// A filter that does not say which journal entries are its
+			// program's would read every entry: the files, then.
+			return l.readJailAs(orig, name, "auto")
 		}
 		// The filter's values become known/ options of this jail's section,
 		// in a copy private to this jail.

@@ -93,3 +93,21 @@ func TestLogpathHint(t *testing.T) {
 		}
 	}
 }
+
+// TestJournalOrFileNeedsJournalMatch: journal-or-file reads the files when
+// the jail's filter does not say which journal entries are its program's.
+func TestJournalOrFileNeedsJournalMatch(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "filter.d", "f.conf"), "[Definition]\nfailregex = fail from <HOST>\n")
+	writeFile(t, filepath.Join(dir, "jail.local"), "[sshd]\nenabled = false\n[mine]\nenabled = true\nfilter = f\nbackend = journal-or-file\nlogpath = /var/log/mine.log\n")
+	c, err := Load(Options{Dir: dir, HasJournal: func() bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Problems) > 0 || len(c.Jails) != 1 {
+		t.Fatalf("jails %v, problems %v", jailNames(c.Jails), c.Problems)
+	}
+	if j := c.Jails[0]; j.Backend != "auto" || strings.Join(j.LogPath, ",") != "/var/log/mine.log" {
+		t.Errorf("backend %q, logpath %v; want auto on /var/log/mine.log", j.Backend, j.LogPath)
+	}
+}
