@@ -120,27 +120,6 @@ protocol pop3 {
 	return p, sock
 }
 
-// waitFile waits until path exists (a daemon's socket), failing after 20 s
-// or when the daemon exits.
-func waitFile(t *testing.T, p *proc, path string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		select {
-		case <-p.done:
-			b, _ := os.ReadFile(p.out)
-			t.Fatalf("%s exited before making %s:\n%s", p.name, path, b)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not make %s within 20 s", p.name, path)
-		}
-	}
-}
-
 // startPostfix runs Postfix (master and its daemons, not chrooted) in the
 // lab's server namespace: SMTP on 25 and submission on 587 (logging as
 // postfix/submission/smtpd, as Debian's master.cf does), SASL through
@@ -400,7 +379,7 @@ func TestCapturePostfix(t *testing.T) {
 	opensToDaemons(t, l.dir)
 	bin := buildWarden(t)
 	dp, sock := startDovecot(t, l, "none")
-	waitFile(t, dp, sock)
+	dp.waitFile(t, sock)
 	p := startPostfix(t, l, sock)
 	l.waitPort(t, p, 25)
 	l.waitPort(t, p, 587)

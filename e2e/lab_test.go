@@ -84,21 +84,7 @@ func (l *lab) startJournald(t *testing.T) {
 	}
 	l.journal = true
 	p := l.start(t, "journald", []string{"/lib/systemd/systemd-journald"})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(l.dir, "jsock", "dev-log")); err == nil {
-			return
-		}
-		select {
-		case <-p.done:
-			b, _ := os.ReadFile(p.out)
-			t.Fatalf("systemd-journald exited:\n%s", b)
-		case <-time.After(100 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("systemd-journald made no /dev/log socket within 20 s")
-		}
-	}
+	p.waitFile(t, filepath.Join(l.dir, "jsock", "dev-log"))
 }
 
 func newLab(t *testing.T) *lab {
@@ -330,20 +316,35 @@ func (p *proc) stop(t *testing.T) {
 // exits.
 func (l *lab) waitPort(t *testing.T, p *proc, port int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	p.waitFor(t, fmt.Sprintf("listen on port %d", port), func() bool {
 		out, _ := runErr("ip", "netns", "exec", l.srv.name, "ss", "-Hltn", "sport", "= :"+strconv.Itoa(port))
-		if strings.TrimSpace(out) != "" {
-			return
-		}
+		return strings.TrimSpace(out) != ""
+	})
+}
+
+// waitFile waits until the daemon p has made the file path.
+func (p *proc) waitFile(t *testing.T, path string) {
+	t.Helper()
+	p.waitFor(t, "make "+path, func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
+}
+
+// waitFor polls cond until it holds, failing the test when the daemon p
+// exits first or after 20 s.
+func (p *proc) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
 		select {
 		case <-p.done:
 			b, _ := os.ReadFile(p.out)
-			t.Fatalf("%s exited before listening on port %d:\n%s", p.name, port, b)
+			t.Fatalf("%s exited before it could %s:\n%s", p.name, what, b)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on port %d after 20 s", p.name, port)
+			t.Fatalf("%s did not %s within 20 s", p.name, what)
 		}
 	}
 }

@@ -20,7 +20,7 @@ func TestMailStory(t *testing.T) {
 	l := newLab(t)
 	opensToDaemons(t, l.dir)
 	dp, sock := startDovecot(t, l, "imap")
-	waitFile(t, dp, sock)
+	dp.waitFile(t, sock)
 	l.waitPort(t, dp, 143)
 	p := startPostfix(t, l, sock)
 	l.waitPort(t, p, 25)
