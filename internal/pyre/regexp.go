@@ -289,8 +289,8 @@ func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
 		if pos > 0 || !re.MayMatch(s) {
 			return nil, nil // the pattern matches only at the start of s
 		}
-	} else if re.pf != nil && !re.pf.mayMatch(s[pos:]) {
-		return nil, nil
+	} else if re.pf != nil && ((re.pf.anchored && pos > 0) || !re.pf.mayMatch(s[pos:])) {
+		return nil, nil // every match starts at offset 0, or lacks literals
 	}
 	return re.sreFindFrom(dst, s, pos, false, true)
 }
