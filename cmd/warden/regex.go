@@ -367,7 +367,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		return fmt.Errorf("filter: %w", err)
 	}
 	if datePatternAt >= 0 {
-		head[datePatternAt] += " : " + datePatternName(f.DateTemplates())
+		head[datePatternAt] += " : " + datePatternName(f)
 	}
 	for _, l := range head {
 		say("%s", l)

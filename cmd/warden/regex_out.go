@@ -63,11 +63,11 @@ func realOptionsRepr(def *config.FilterDef, args []config.Arg) string {
 
 // datePatternName is what fail2ban-regex prints after a date pattern: the
 // name of its template, or "Default Detectors" for the default set.
-func datePatternName(templates []string) string {
-	if len(templates) == 0 || len(templates) > 2 {
-		return "Default Detectors"
+func datePatternName(f *filter.Filter) string {
+	if n := f.NumDateTemplates(); n == 0 || n > 2 {
+		return "Default Detectors" // without building the templates
 	}
-	return templates[0]
+	return f.DateTemplate(0)
 }
 
 // pyArgsRepr is Python's repr of the dict of a filter's options.

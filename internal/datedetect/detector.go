@@ -225,6 +225,17 @@ func (d *Detector) Templates() []string {
 	return out
 }
 
+// NumTemplates returns how many templates d has, without building them.
+func (d *Detector) NumTemplates() int { return len(d.slots) }
+
+// TemplateName returns the name of the template at index i of the
+// current order (0 <= i < NumTemplates), building only that one.
+func (d *Detector) TemplateName(i int) string {
+	s := d.slots[i]
+	s.t.build()
+	return s.t.name
+}
+
 // charAt is Python's line[i:i+1] as a rune (noChar when empty).
 func charAt(line string, i int) rune {
 	if i < 0 || i >= len(line) {

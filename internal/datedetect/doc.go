@@ -31,6 +31,8 @@
 // process (here each Detector counts alone); local times inside a
 // daylight-saving transition are resolved by Go's time.Date rather than
 // the C library's mktime; a datepattern containing a stray %s or %r is
-// rejected (fail2ban inserts a dictionary dump into the regex); Unicode
-// tables follow Go's version rather than Python's.
+// rejected (fail2ban inserts a dictionary dump into the regex); the
+// templates' Unicode classes follow pyre's tables (Python's), while the
+// str.isalnum test of the "last place" shortcut and digit values follow
+// Go's.
 package datedetect

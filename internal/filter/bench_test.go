@@ -61,3 +61,26 @@ func BenchmarkSSHDLog(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFloor is the floor row of bench/regex.sh inside Go: the log
+// BenchmarkSSHDLog reads, with a failregex that matches no line, so that
+// what is measured is what every line costs before any filter work
+// (dating it, rejecting the failregex by its first byte).
+func BenchmarkFloor(b *testing.B) {
+	root := f2btest.Root(b)
+	lines, err := f2btest.SSHDLog(root, 20000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := New(Options{FailRegex: []string{`^warden-bench-no-such-line <HOST>$`}, Location: time.UTC, IgnorePending: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if found, err := f.ProcessLineNL(lines[i%len(lines)]); err != nil || len(found) > 0 {
+			b.Fatal(found, err)
+		}
+	}
+}

@@ -22,6 +22,14 @@ func (f *Filter) DateTemplates() []string {
 	return f.dates.Templates()
 }
 
+// NumDateTemplates returns how many date templates the filter has,
+// without building them.
+func (f *Filter) NumDateTemplates() int { return f.dates.NumTemplates() }
+
+// DateTemplate returns the name of date template i in the current order
+// (0 <= i < NumDateTemplates), building only that one.
+func (f *Filter) DateTemplate(i int) string { return f.dates.TemplateName(i) }
+
 // KeyValue is one key of a failure's dict and its value: a string, nil
 // (a group that did not take part), 1 (mlfpending), a []any (a tuple_
 // field) or, for "users", a []string (a set, sorted).

@@ -144,6 +144,7 @@ func (re *Regexp) skipPositions(tree *node, width func(*node) (int64, int64)) {
 				p.startSet, p.startRun = newRuneSet(rs), k
 			}
 			p.startBytes = guardBytes(p.startSet)
+			p.startFFFD = p.startSet.has(utf8.RuneError)
 		}
 	}
 }
@@ -173,13 +174,17 @@ func (re *Regexp) SubexpIndex(name string) int {
 // MayMatch reports whether s may contain a match. It returns false only
 // when no match can exist: s lacks literal text that every match of the
 // pattern contains (in order, and at the start for a pattern anchored
-// with \A or ^ without MULTILINE), or its first byte is not in
-// StartBytes' set. It costs a few string searches, never
-// runs a regexp engine and never fails; Search, Match and MatchString
-// call it first.
+// with \A or ^ without MULTILINE), its first byte is not in StartBytes'
+// set, or, for a pattern anchored at the start, its pivot character is
+// missing from where a match would have it (pivot.go). It costs a few
+// string searches, never runs a regexp engine and never fails; Search,
+// Match and MatchString call it first.
 func (re *Regexp) MayMatch(s string) bool {
 	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
 		return false
+	}
+	if pv := re.sre.pivot; pv != nil && re.sre.start == startText && !pv.near(s, 0) {
+		return false // the pivot is not where a match from offset 0 has it
 	}
 	if re.pf == nil {
 		return true
@@ -289,8 +294,8 @@ func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
 		if pos > 0 || !re.MayMatch(s) {
 			return nil, nil // the pattern matches only at the start of s
 		}
-	} else if re.pf != nil && !re.pf.mayMatch(s[pos:]) {
-		return nil, nil
+	} else if re.pf != nil && ((re.pf.anchored && pos > 0) || !re.pf.mayMatch(s[pos:])) {
+		return nil, nil // every match starts at offset 0, or lacks literals
 	}
 	return re.sreFindFrom(dst, s, pos, false, true)
 }

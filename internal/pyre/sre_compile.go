@@ -248,6 +248,8 @@ type sreProg struct {
 	// startBytes holds the first bytes of the characters of startSet
 	// (guardBytes).
 	startBytes [4]uint64
+	// startFFFD: startSet holds U+FFFD (what an invalid byte reads as).
+	startFFFD bool
 	// reqText lists the distinct pieces of the guards' literal text.
 	reqText []string
 }

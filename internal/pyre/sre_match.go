@@ -1253,9 +1253,12 @@ func (m *sreMachine) search(anchored bool, from int) (int, bool, error) {
 				}
 				continue
 			}
-			if c >= utf8.RuneSelf && !set.has(decodeAt(s, pos)) {
-				pos += runeLen(s, pos)
-				continue
+			if c >= utf8.RuneSelf {
+				r, w := utf8.DecodeRuneInString(s[pos:])
+				if (r == utf8.RuneError && !p.startFFFD) || (r != utf8.RuneError && !set.has(r)) {
+					pos += w
+					continue
+				}
 			}
 			if k > 1 {
 				// a match starts with k characters of the set: skip
