@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -478,29 +477,5 @@ func TestMailFormatSamples(t *testing.T) {
 // than Warden's built-in one (both named ref) in logFile.
 func stockMisses(t *testing.T, bin, logFile, ref string) bool {
 	t.Helper()
-	stock, err := f2btest.RegexRows(f2btest.Root(t), logFile, stockPath(t, ref))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref).Output()
-	if err != nil {
-		t.Fatalf("warden regex %s: %v", ref, err)
-	}
-	warden := 0
-	for _, l := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(l) != "" {
-			warden++
-		}
-	}
-	return len(stock) < warden
-}
-
-// stockPath is fail2ban-regex's argument for the stock filter ref: the
-// filter file's path with ref's arguments.
-func stockPath(t *testing.T, ref string) string {
-	base, args, _ := strings.Cut(ref, "[")
-	if args != "" {
-		args = "[" + args
-	}
-	return filepath.Join(f2btest.Root(t), "etc", "fail2ban", "filter.d", base+".conf") + args
+	return len(f2btest.StockRows(t, logFile, ref)) < len(f2btest.WardenRows(t, bin, logFile, ref))
 }

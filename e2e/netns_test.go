@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wardenipd/warden/internal/f2btest"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,13 +21,9 @@ import (
 // skips it otherwise.
 func need(t *testing.T, ok bool, what string) {
 	t.Helper()
-	if ok {
-		return
+	if !ok {
+		f2btest.Require(t, "%s", what)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("prerequisite missing: %s", what)
-	}
-	t.Skipf("prerequisite missing: %s", what)
 }
 
 func needRootAndTools(t *testing.T, tools ...string) {

@@ -47,10 +47,7 @@ func TestBuiltinFiltersAgreeWithStock(t *testing.T) {
 			if err := os.WriteFile(log, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, args, _ := strings.Cut(stock, "[")
-			if args != "" {
-				args = "[" + args
-			}
+			_, args := f2btest.SplitRef(stock)
 			f2btest.AgreeWithStock(t, bin, log, name+args, stock)
 		})
 	}

@@ -317,23 +317,35 @@ func FormatRows(rs []Row) string {
 	return b.String()
 }
 
-// AgreeWithStock runs the real fail2ban-regex with fail2ban's stock filter
-// stockRef ("sshd" or "sshd[mode=aggressive]") and the warden binary's
-// `regex --json` with Warden's built-in filter ref on logFile, both in UTC,
-// and fails t unless they find the same failures (address and time, in
-// order) and at least one.
-func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
+// SplitRef splits a filter reference "sshd[mode=aggressive]" into its
+// name and its argument list ("[mode=aggressive]", or "").
+func SplitRef(ref string) (name, args string) {
+	name, args, found := strings.Cut(ref, "[")
+	if found {
+		args = "[" + args
+	}
+	return name, args
+}
+
+// StockRows runs the real fail2ban-regex on logFile with fail2ban's stock
+// filter stockRef ("sshd" or "sshd[mode=aggressive]") in UTC.
+func StockRows(t testing.TB, logFile, stockRef string) []Row {
 	t.Helper()
 	RequirePython(t)
 	root := Root(t)
-	base, args, _ := strings.Cut(stockRef, "[")
-	if args != "" {
-		args = "[" + args
-	}
-	want, err := RegexRows(root, logFile, filepath.Join(root, "etc", "fail2ban", "filter.d", base+".conf")+args)
+	name, args := SplitRef(stockRef)
+	rows, err := RegexRows(root, logFile, filepath.Join(root, "etc", "fail2ban", "filter.d", name+".conf")+args)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rows
+}
+
+// WardenRows runs the warden binary's `regex --json` on logFile with
+// Warden's built-in filter ref (no configuration directory of the user's)
+// in UTC.
+func WardenRows(t testing.TB, bin, logFile, ref string) []Row {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "regex", "--json", "-r", "--config", t.TempDir(), logFile, ref)
@@ -346,7 +358,7 @@ func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
 		}
 		t.Fatalf("warden regex: %v", err)
 	}
-	var got []Row
+	var rows []Row
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if l == "" {
 			continue
@@ -355,8 +367,19 @@ func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("warden regex row %q: %v", l, err)
 		}
-		got = append(got, r)
+		rows = append(rows, r)
 	}
+	return rows
+}
+
+// AgreeWithStock fails t unless fail2ban's stock filter stockRef (run by
+// the real fail2ban-regex) and Warden's built-in filter ref (run by the
+// warden binary bin) find the same failures in logFile (address and time,
+// in order), and at least one.
+func AgreeWithStock(t testing.TB, bin, logFile, ref, stockRef string) {
+	t.Helper()
+	want := StockRows(t, logFile, stockRef)
+	got := WardenRows(t, bin, logFile, ref)
 	if len(want) == 0 {
 		t.Errorf("on %s, fail2ban's %s finds no failure: the comparison proves nothing", logFile, stockRef)
 	}
