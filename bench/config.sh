@@ -16,7 +16,7 @@ grep -o '^\[[^]]*\]' "$work/tree/jail.conf" | tr -d '[]' | grep -v -x -e INCLUDE
   while read -r j; do printf '[%s]\nenabled = true\n' "$j"; done > "$work/tree/jail.local"
 jails=$(grep -c '^\[' "$work/tree/jail.local")
 
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 
 # time_runs NAME CMD...: prints "wall_ms cpu_ms" averaged over $runs runs.
 time_runs() {

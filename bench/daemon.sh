@@ -31,7 +31,7 @@ if ! /usr/bin/python3 -c 'import pyinotify' 2>/dev/null; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pyinotify >/dev/null
 fi
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 
 # fail2ban: its own tree, with a jail for the attack and the dummy action.
 mkdir -p "$work/f2b/run"

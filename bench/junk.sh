@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 . "$here/bench/lib.sh"
 pkg=$f2b/usr/lib/python3/dist-packages
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 
 bin=${BIN:-/usr/bin/gdb}
 if [ -f "$bin" ] && [ "$(stat -c %s "$bin")" -ge 10000000 ]; then

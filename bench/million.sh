@@ -15,7 +15,7 @@ wpid=
 cleanup() { [ -z "$wpid" ] || kill "$wpid" 2>/dev/null || true; sleep 0.3; rm -rf "$work"; }
 trap cleanup EXIT
 . "$here/bench/lib.sh"
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 mkdir -p "$work/etc/filter.d" "$work/state"
 cp "$f2b/etc/fail2ban/filter.d/sshd.conf" "$f2b/etc/fail2ban/filter.d/common.conf" "$work/etc/filter.d/"
 printf '[sshd]\nenabled = true\nlogpath = %s/auth.log\nmaxretry = 5\nfindtime = 1h\n' "$work" > "$work/etc/jail.local"

@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 
 . "$here/bench/lib.sh"
 pkg=$f2b/usr/lib/python3/dist-packages
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 
 (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/sshd.log"
 

@@ -27,7 +27,7 @@ if [ ! -x "$parser" ]; then
   mkdir -p "$sshg/fetch"
   (cd "$sshg/fetch" && apt-get download sshguard >/dev/null && dpkg -x sshguard_*.deb "$sshg/root")
 fi
-(cd "$here" && go build -o "$work/warden" ./cmd/warden)
+build_warden "$work/warden"
 
 python3 - "$work/botnet.log" "$lines" <<'PY'
 import random, sys, time
