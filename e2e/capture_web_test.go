@@ -54,17 +54,23 @@ func startWebApp(t *testing.T, dir string) string {
 		fmt.Fprintf(w, "<html><body>%s<form method=post><input name=user><input name=pass type=password></form></body></html>\n", msg)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/wp-login.php", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.FormValue("log") == webUser && r.FormValue("pwd") == webPassword {
-			http.Redirect(w, r, "/wp-admin/", http.StatusFound)
-			return
+	// login answers a good POST with a redirect (code), a bad one with the
+	// form and msg (200), as WordPress and Drupal do.
+	login := func(userField, passField, next string, code int, msg string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && r.FormValue(userField) == webUser && r.FormValue(passField) == webPassword {
+				http.Redirect(w, r, next, code)
+				return
+			}
+			if r.Method == http.MethodPost {
+				form(w, msg)
+				return
+			}
+			form(w, "")
 		}
-		if r.Method == http.MethodPost {
-			form(w, "<div id=login_error>Error: the password you entered for the username is incorrect.</div>")
-			return
-		}
-		form(w, "")
-	})
+	}
+	mux.HandleFunc("/wp-login.php", login("log", "pwd", "/wp-admin/", http.StatusFound,
+		"<div id=login_error>Error: the password you entered for the username is incorrect.</div>"))
 	mux.HandleFunc("/xmlrpc.php", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "XML-RPC server accepts POST requests only.", http.StatusMethodNotAllowed)
@@ -74,17 +80,7 @@ func startWebApp(t *testing.T, dir string) string {
 		fmt.Fprint(w, `<?xml version="1.0"?><methodResponse><fault><value><struct><member><name>faultCode</name><value><int>403</int></value></member><member><name>faultString</name><value><string>Incorrect username or password.</string></value></member></struct></value></fault></methodResponse>`+"\n")
 	})
 	mux.HandleFunc("/wp-admin/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "Dashboard") })
-	mux.HandleFunc("/user/login", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.FormValue("name") == webUser && r.FormValue("pass") == webPassword {
-			http.Redirect(w, r, "/user/1", http.StatusSeeOther)
-			return
-		}
-		if r.Method == http.MethodPost {
-			form(w, "Unrecognized username or password.")
-			return
-		}
-		form(w, "")
-	})
+	mux.HandleFunc("/user/login", login("name", "pass", "/user/1", http.StatusSeeOther, "Unrecognized username or password."))
 	mux.HandleFunc("/user/1", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, webUser) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
