@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -83,18 +84,14 @@ func (s *sshd) login(t *testing.T, ns *netns) error {
 	t.Helper()
 	args := append(append([]string{}, sshArgs...), "-i", s.key, "-o", "BatchMode=yes", "root@"+labSrv4, "echo", "logged-in")
 	out, err := ns.exec(t, 20*time.Second, args...)
-	if err == nil && !strings.Contains(out, "logged-in") {
-		return errString("no greeting: " + out)
-	}
 	if err != nil {
-		return errString(err.Error() + ": " + out)
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	if !strings.Contains(out, "logged-in") {
+		return fmt.Errorf("no greeting: %s", out)
 	}
 	return nil
 }
-
-type errString string
-
-func (e errString) Error() string { return string(e) }
 
 // refused tells whether a TCP connection from ns to addr is refused at
 // once, as fail2ban's default blocktype (reject) answers a banned address.
