@@ -48,8 +48,17 @@ func normalize(s charSet) charSet {
 
 func cmpLo(a, b rng) int { return int(a.lo) - int(b.lo) }
 
-// union returns the union of a and b as a new set.
+// union returns the union of a and b: a new set, or a or b itself when
+// it holds the other (sets are read-only once built).
 func union(a, b charSet) charSet {
+	if normal(a) && normal(b) {
+		switch {
+		case subset(b, a):
+			return a
+		case subset(a, b):
+			return b
+		}
+	}
 	out := make(charSet, 0, len(a)+len(b))
 	if !slices.IsSortedFunc(a, cmpLo) || !slices.IsSortedFunc(b, cmpLo) {
 		out = append(out, a...)
@@ -142,31 +151,30 @@ var asciiDigit = charSet{{'0', '9'}}
 var asciiSpace = charSet{{'\t', '\r'}, {' ', ' '}}
 var asciiWord = charSet{{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}
 
-// categorySet returns the characters matched by a class escape.
+// categorySet returns the characters matched by a class escape. The set
+// is shared and read-only, as every set is once built: the operations on
+// sets return a new set or one of their arguments, never change one.
 func categorySet(c category, ascii bool) charSet {
-	var base []rng
-	switch c {
-	case catDigit, catNotDigit:
-		base = uniDigit
-		if ascii {
-			base = asciiDigit
-		}
-	case catSpace, catNotSpace:
-		base = uniSpace
-		if ascii {
-			base = asciiSpace
-		}
-	default:
-		base = uniWord
-		if ascii {
-			base = asciiWord
-		}
+	if ascii {
+		return asciiCategories[c]
 	}
-	switch c {
-	case catNotDigit, catNotSpace, catNotWord:
-		return negate(base)
+	return uniCategories[c]
+}
+
+// uniCategories and asciiCategories are the sets of the class escapes,
+// indexed by category, in Unicode and ASCII mode (read-only).
+var (
+	uniCategories   = categories(uniDigit, uniSpace, uniWord)
+	asciiCategories = categories(asciiDigit, asciiSpace, asciiWord)
+)
+
+func categories(digit, space, word charSet) [catNotWord + 1]charSet {
+	clip := func(s charSet) charSet { return slices.Clip(slices.Clone(s)) }
+	return [...]charSet{
+		catDigit: clip(digit), catNotDigit: clip(negate(digit)),
+		catSpace: clip(space), catNotSpace: clip(negate(space)),
+		catWord: clip(word), catNotWord: clip(negate(word)),
 	}
-	return slices.Clone(charSet(base))
 }
 
 // caseMode holds the case-insensitivity helpers of one flag combination,
@@ -267,6 +275,36 @@ func selfLower(pairs []runePair) charSet {
 		moved = append(moved, rng{p.from, p.from})
 	}
 	return negate(normalize(moved))
+}
+
+// normal reports whether s is sorted, its ranges disjoint and not
+// adjacent, as normalize leaves it.
+func normal(s charSet) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i].lo <= s[i-1].hi+1 {
+			return false
+		}
+	}
+	for _, r := range s {
+		if r.lo > r.hi {
+			return false
+		}
+	}
+	return true
+}
+
+// subset reports whether every character of a is in b, both normal.
+func subset(a, b charSet) bool {
+	j := 0
+	for _, r := range a {
+		for j < len(b) && b[j].hi < r.lo {
+			j++
+		}
+		if j == len(b) || b[j].lo > r.lo || b[j].hi < r.hi {
+			return false
+		}
+	}
+	return true
 }
 
 // intersect returns a ∩ b.

@@ -111,6 +111,26 @@ func newRuneSet(cs charSet) *runeSet {
 	return rs
 }
 
+// sharedRuneSet returns the runeSet of cs: for the sets of the class
+// escapes (categorySet), one built once and shared (a runeSet is
+// read-only), since the Unicode ones are large and in most patterns.
+func sharedRuneSet(cs charSet) *runeSet {
+	for i, t := range uniCategories {
+		if len(t) == len(cs) && len(cs) > 0 && &t[0] == &cs[0] {
+			return uniCategoryRuneSets[i]
+		}
+	}
+	return newRuneSet(cs)
+}
+
+// uniCategoryRuneSets are the runeSets of uniCategories (read-only).
+var uniCategoryRuneSets = func() (out [len(uniCategories)]*runeSet) {
+	for i, t := range uniCategories {
+		out[i] = newRuneSet(t)
+	}
+	return out
+}()
+
 func (rs *runeSet) hasByte(c byte) bool { return rs.ascii[c>>6]&(1<<(c&63)) != 0 }
 
 func (rs *runeSet) has(c rune) bool {
@@ -362,7 +382,7 @@ func (c *sreCompiler) set(cs charSet) int {
 		}
 	}
 	i := len(c.prog.sets)
-	c.prog.sets = append(c.prog.sets, newRuneSet(cs))
+	c.prog.sets = append(c.prog.sets, sharedRuneSet(cs))
 	c.csets = append(c.csets, cs)
 	c.setIdx[h] = append(c.setIdx[h], i)
 	return i

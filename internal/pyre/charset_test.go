@@ -1,0 +1,80 @@
+package pyre
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestUnionSharesOnlyWhatHoldsTheOther checks union against the merge of
+// its arguments, ranges taken apart, on random sets (sorted or not): the
+// result is normal and holds exactly the characters of both; when it is
+// one of the arguments, that argument held the other; and neither
+// argument is changed, since sets such as categorySet's are shared.
+func TestUnionSharesOnlyWhatHoldsTheOther(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	random := func() charSet {
+		var s charSet
+		for range rnd.IntN(5) {
+			lo := rune(rnd.IntN(60))
+			s = append(s, rng{lo, lo + rune(rnd.IntN(8))})
+		}
+		if rnd.IntN(2) == 0 {
+			s = normalize(s)
+		}
+		return s
+	}
+	has := func(s charSet, c rune) bool {
+		for _, r := range s {
+			if r.lo <= c && c <= r.hi {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range 20000 {
+		a, b := random(), random()
+		if rnd.IntN(4) == 0 {
+			b = slices.Clone(a[:rnd.IntN(len(a)+1)])
+		}
+		a0, b0 := slices.Clone(a), slices.Clone(b)
+		u := union(a, b)
+		if !normal(u) {
+			t.Fatalf("%d: union(%v, %v) = %v: not normal", i, a0, b0, u)
+		}
+		for c := rune(-1); c < 80; c++ {
+			if has(u, c) != (has(a0, c) || has(b0, c)) {
+				t.Fatalf("%d: union(%v, %v) = %v: wrong at %d", i, a0, b0, u, c)
+			}
+		}
+		if !slices.Equal(a, a0) || !slices.Equal(b, b0) {
+			t.Fatalf("%d: union changed its arguments: %v, %v (were %v, %v)", i, a, b, a0, b0)
+		}
+	}
+}
+
+// TestCategorySetsShared checks that the class escapes' sets are the
+// shared ones, that their runeSets are, and that both still say what the
+// tables say.
+func TestCategorySetsShared(t *testing.T) {
+	for c := catDigit; c <= catNotWord; c++ {
+		u := categorySet(c, false)
+		if &u[0] != &categorySet(c, false)[0] || cap(u) != len(u) {
+			t.Errorf("category %d: not one shared, clipped set", c)
+		}
+		if sharedRuneSet(u) != sharedRuneSet(categorySet(c, false)) {
+			t.Errorf("category %d: runeSet not shared", c)
+		}
+		if sharedRuneSet(slices.Clone(u)) == sharedRuneSet(u) {
+			t.Errorf("category %d: a copy of the set got the shared runeSet", c)
+		}
+	}
+	for _, r := range []rune{'a', '_', '0', ' ', '\u00e9', '\u0660', '\u2003', '-'} {
+		if got, want := sharedRuneSet(categorySet(catWord, false)).has(r), isUniWord(r); got != want {
+			t.Errorf("\\w has %q: %v, want %v", r, got, want)
+		}
+		if got, want := sharedRuneSet(categorySet(catNotWord, false)).has(r), !isUniWord(r); got != want {
+			t.Errorf("\\W has %q: %v, want %v", r, got, want)
+		}
+	}
+}
