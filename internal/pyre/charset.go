@@ -133,7 +133,21 @@ func (s charSet) withoutSurrogates() charSet {
 	return out
 }
 
-func single(c rune) charSet { return charSet{{c, c}} }
+func single(c rune) charSet {
+	if c >= 0 && c < asciiLimit {
+		return asciiSingles[c : c+1 : c+1]
+	}
+	return charSet{{c, c}}
+}
+
+// asciiSingles holds the one-character set of each ASCII character, so
+// that single shares them (read-only, as every set).
+var asciiSingles = func() (out [asciiLimit]rng) {
+	for c := range out {
+		out[c] = rng{rune(c), rune(c)}
+	}
+	return out
+}()
 
 // category identifies one of Python's class escapes.
 type category uint8

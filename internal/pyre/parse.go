@@ -181,6 +181,31 @@ type parser struct {
 	lookbehind  int // lookbehindgroups, -1 if not in a lookbehind
 	grouprefpos map[int]int
 	foldBackref bool // an IGNORECASE backreference exists
+
+	// nodes and ptrs are chunks the tree's nodes and one-item lists are
+	// cut from: a few allocations per pattern instead of one per node.
+	nodes []node
+	ptrs  []*node
+}
+
+// newNode returns a pointer to a copy of n, cut from the current chunk.
+func (p *parser) newNode(n node) *node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]node, 0, 32)
+	}
+	p.nodes = append(p.nodes, n)
+	return &p.nodes[len(p.nodes)-1]
+}
+
+// one returns the list of one node n, cut from the current chunk (its
+// capacity is one: an append copies it).
+func (p *parser) one(n *node) []*node {
+	if len(p.ptrs) == cap(p.ptrs) {
+		p.ptrs = make([]*node, 0, 32)
+	}
+	p.ptrs = append(p.ptrs, n)
+	k := len(p.ptrs)
+	return p.ptrs[k-1 : k : k]
 }
 
 func (p *parser) errorf(off int, format string, args ...any) *Error {
@@ -391,7 +416,7 @@ func (p *parser) parseSub(fl Flags, verbose bool, nested int) (*node, error) {
 	if len(items) == 1 {
 		return items[0], nil
 	}
-	return &node{op: opAlt, subs: items}, nil
+	return p.newNode(node{op: opAlt, subs: items}), nil
 }
 
 // parseSeq mirrors re._parser._parse.
@@ -526,14 +551,14 @@ func (p *parser) parseSeq(fl Flags, verbose bool, nested int, first bool) (*node
 				rep = possessive
 			}
 			item := seq[len(seq)-1]
-			seq[len(seq)-1] = &node{op: opRepeat, min: lo, max: hi, rep: rep, subs: []*node{item}}
+			seq[len(seq)-1] = p.newNode(node{op: opRepeat, min: lo, max: hi, rep: rep, subs: p.one(item)})
 			infos[len(infos)-1] = itemInfo{isRepeat: true}
 		case '.':
 			set := charSet{{0, maxRune}}
 			if fl&DotAll == 0 {
 				set = charSet{{0, '\n' - 1}, {'\n' + 1, maxRune}}
 			}
-			push(&node{op: opChars, chars: set}, itemInfo{})
+			push(p.newNode(node{op: opChars, chars: set}), itemInfo{})
 		case '(':
 			n, isFlags, err := p.parseGroup(fl, verbose, nested, first && len(seq) == 0)
 			if err != nil {
@@ -555,15 +580,15 @@ func (p *parser) parseSeq(fl Flags, verbose bool, nested int, first bool) (*node
 			if fl&Multiline != 0 {
 				at = atBeginLine
 			}
-			push(&node{op: opAssert, at: at}, itemInfo{isAt: true})
+			push(p.newNode(node{op: opAssert, at: at}), itemInfo{isAt: true})
 		case '$':
 			at := atEndTextOptNL
 			if fl&Multiline != 0 {
 				at = atEndLine
 			}
-			push(&node{op: opAssert, at: at}, itemInfo{isAt: true})
+			push(p.newNode(node{op: opAssert, at: at}), itemInfo{isAt: true})
 		default:
-			push(&node{op: opChars, chars: literalSet(c, fl)}, itemInfo{})
+			push(p.newNode(node{op: opChars, chars: literalSet(c, fl)}), itemInfo{})
 		}
 	}
 	switch len(seq) {
@@ -572,7 +597,7 @@ func (p *parser) parseSeq(fl Flags, verbose bool, nested int, first bool) (*node
 	case 1:
 		return seq[0], nil
 	}
-	return &node{op: opConcat, subs: seq}, nil
+	return p.newNode(node{op: opConcat, subs: seq}), nil
 }
 
 func containsRune(s string, c rune) bool {
@@ -621,7 +646,7 @@ func (p *parser) escape(c rune, fl Flags) (*node, error) {
 	if r, ok := simpleEscape(c); ok {
 		return &node{op: opChars, chars: literalSet(r, fl)}, nil
 	}
-	lit := func(r rune) (*node, error) { return &node{op: opChars, chars: literalSet(r, fl)}, nil }
+	lit := func(r rune) (*node, error) { return p.newNode(node{op: opChars, chars: literalSet(r, fl)}), nil }
 	switch {
 	case c == 'x' || c == 'u' || c == 'U':
 		r, err := p.hexEscape(c)
@@ -1031,7 +1056,7 @@ func (p *parser) parseGroup(fl Flags, verbose bool, nested int, first bool) (*no
 		lo, hi := clampWidth(p.width(sub))
 		p.groupWidths[group] = [2]int64{lo, hi}
 		p.closed[group] = true
-		return &node{op: opGroup, group: group, subs: []*node{sub}}, false, nil
+		return p.newNode(node{op: opGroup, group: group, subs: p.one(sub)}), false, nil
 	}
 	if atomic {
 		return &node{op: opAtomic, subs: []*node{sub}}, false, nil
@@ -1039,7 +1064,7 @@ func (p *parser) parseGroup(fl Flags, verbose bool, nested int, first bool) (*no
 	// A non-capturing group: keep it as a concat wrapper so that a
 	// following quantifier applies to all of it.
 	if sub.op == opConcat || sub.op == opAlt {
-		return &node{op: opConcat, subs: []*node{sub}}, false, nil
+		return p.newNode(node{op: opConcat, subs: p.one(sub)}), false, nil
 	}
 	return sub, false, nil
 }

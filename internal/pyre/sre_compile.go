@@ -279,6 +279,7 @@ type sreCompiler struct {
 	width  func(*node) (int64, int64)
 	setIdx map[uint64][]int // sets by hash (see set)
 	csets  []charSet        // the charSet of each prog.sets entry
+	flat   []*node          // emitSeq's items, a stack of the nested calls
 	// noStale: marks a failed attempt leaves behind are never read (see
 	// staleMarks).
 	noStale bool
@@ -720,22 +721,15 @@ func (c *sreCompiler) plainBody(pc int) bool {
 
 // emitSeq emits a sequence, joining runs of plain literals into strings.
 func (c *sreCompiler) emitSeq(subs []*node) {
-	var flat []*node
-	var flatten func([]*node)
-	flatten = func(ns []*node) {
-		for _, n := range ns {
-			switch n.op {
-			case opConcat:
-				flatten(n.subs)
-			case opEmpty:
-			default:
-				flat = append(flat, n)
-			}
-		}
-	}
-	flatten(subs)
-	for i := 0; i < len(flat); {
-		var lit []byte
+	// flat is taken from the end of c.flat, which the nested calls of
+	// emit grow beyond it and give back.
+	base := len(c.flat)
+	c.flat = flattenSeq(c.flat, subs)
+	defer func() { c.flat = c.flat[:base] }()
+	var lit []byte
+	for i := base; i < len(c.flat); {
+		flat := c.flat
+		lit = lit[:0]
 		j := i
 		for ; j < len(flat) && flat[j].op == opChars; j++ {
 			r, ok := plainRune(flat[j].chars)
@@ -753,6 +747,21 @@ func (c *sreCompiler) emitSeq(subs []*node) {
 		c.emit(flat[i])
 		i++
 	}
+}
+
+// flattenSeq appends the items of a sequence to dst, nested sequences
+// opened and empty items left out.
+func flattenSeq(dst, subs []*node) []*node {
+	for _, n := range subs {
+		switch n.op {
+		case opConcat:
+			dst = flattenSeq(dst, n.subs)
+		case opEmpty:
+		default:
+			dst = append(dst, n)
+		}
+	}
+	return dst
 }
 
 // emitRepeat emits a repeat as sre does (REPEAT_ONE for one character,
