@@ -89,6 +89,8 @@ const sreUnbounded = maxRepeat
 type runeSet struct {
 	ascii [2]uint64
 	hi    []rng // ranges at or above utf8.RuneSelf
+	// lead is guardBytes(rs), computed with the set.
+	lead [4]uint64
 }
 
 func newRuneSet(cs charSet) *runeSet {
@@ -108,6 +110,7 @@ func newRuneSet(cs charSet) *runeSet {
 			rs.hi = append(rs.hi, rng{max(r.lo, utf8.RuneSelf), r.hi})
 		}
 	}
+	rs.lead = leadBytes(rs)
 	return rs
 }
 
@@ -186,7 +189,10 @@ func (g *sreGuard) ok(s string, p int) bool {
 
 // guardBytes returns the first bytes of the UTF-8 encodings of the
 // characters of rs, with every byte from 0x80 up when rs holds U+FFFD.
-func guardBytes(rs *runeSet) [4]uint64 {
+func guardBytes(rs *runeSet) [4]uint64 { return rs.lead }
+
+// leadBytes computes guardBytes(rs) for newRuneSet.
+func leadBytes(rs *runeSet) [4]uint64 {
 	bs := [4]uint64{rs.ascii[0], rs.ascii[1]}
 	set := func(b byte) { bs[b>>6] |= 1 << (b & 63) }
 	for _, r := range rs.hi {
