@@ -252,6 +252,24 @@ func (g *fields) overNonNil(fail *fields) {
 	}
 }
 
+// own returns a copy of g in fields of its own, in one allocation for
+// the usual layouts: a match's fields are gathered in the filter's
+// scratch fields and copied out only when a failure or the connections
+// cache keeps them.
+func (g *fields) own() *fields {
+	c := newFields(g.lay)
+	copy(c.strs, g.strs)
+	copy(c.kinds, g.kinds)
+	c.matches, c.nofailMatches, c.users = g.matches, g.nofailMatches, g.users
+	if g.tuples != nil {
+		c.tuples = make(map[int][]any, len(g.tuples))
+		for k, v := range g.tuples {
+			c.tuples[k] = v
+		}
+	}
+	return c
+}
+
 func (g *fields) clone() *fields {
 	c := *g
 	c.strs = append([]string(nil), g.strs...)

@@ -243,6 +243,10 @@ type Filter struct {
 	dates     *datedetect.Detector
 	lay       *layout // slots of the failure fields
 	preFields *fields // the prefregex's fields of the current line
+	// scratch holds a failregex match's fields until they are kept
+	// (see fields.own): a connection seen before merges them into its
+	// cached ones, and a refused match drops them.
+	scratch *fields
 	// firstOK[i] is the set of first bytes failregex i can match text
 	// starting with, when it only matches at the start (nil otherwise).
 	firstOK  []*[256]bool
@@ -661,7 +665,11 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if h == nil {
 			continue
 		}
-		fail := h.fieldsInto(newFields(f.lay), pre)
+		if f.scratch == nil {
+			f.scratch = newFields(f.lay)
+		}
+		f.scratch.reset()
+		fail := h.fieldsInto(f.scratch, pre)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {
@@ -691,6 +699,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 				return out, nil
 			}
 		} else {
+			fail = fail.own()
 			fail.setMatches(append(fail.matches, h.matched...))
 		}
 		fid, hasFid := fail.str(slotFID)
@@ -845,9 +854,13 @@ func (f *Filter) compactMLFOrder() {
 // is merged into what it says now, as fail2ban's _mergeFailure does. The
 // lists of lines (matches) may be extended in place: they only grow, and
 // every holder of a shorter slice of the same array still sees its own
-// lines.
+// lines. fail may be the filter's scratch fields: the fields returned are
+// never those.
 func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *fields {
 	prev := f.mlfGet(mlfid, now)
+	if prev == nil {
+		fail = fail.own() // kept by the cache or the failure
+	}
 	var users *orderedSet
 	flags := 0
 	if fail.truthy(slotMLFGained) {
