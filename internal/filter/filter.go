@@ -247,6 +247,7 @@ type Filter struct {
 	// (see fields.own): a connection seen before merges them into its
 	// cached ones, and a refused match drops them.
 	scratch *fields
+	slab    slabs // what a matching line keeps
 	// firstOK[i] is the set of first bytes failregex i can match text
 	// starting with, when it only matches at the start (nil otherwise).
 	firstOK  []*[256]bool
@@ -699,8 +700,8 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 				return out, nil
 			}
 		} else {
-			fail = fail.own()
-			fail.setMatches(append(fail.matches, h.matched...))
+			fail = fail.own(&f.slab)
+			fail.setMatches(f.slab.appendLines(fail.matches, h.matched))
 		}
 		fid, hasFid := fail.str(slotFID)
 		ip, hasIP := fail.str(slotIP4)
@@ -744,6 +745,9 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			fail = fail.clone()
 		}
 		for _, id := range ids {
+			if out == nil {
+				out = f.slab.failure()
+			}
 			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
 		}
 		if !f.opt.CheckAllRegex {
@@ -859,7 +863,7 @@ func (f *Filter) compactMLFOrder() {
 func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *fields {
 	prev := f.mlfGet(mlfid, now)
 	if prev == nil {
-		fail = fail.own() // kept by the cache or the failure
+		fail = fail.own(&f.slab) // kept by the cache or the failure
 	}
 	var users *orderedSet
 	flags := 0
@@ -878,7 +882,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 	}
 	if prev != nil {
 		g := prev
-		users = g.addUser(fail.at(slotUser))
+		users = g.addUser(fail.at(slotUser), &f.slab)
 		if g.truthy(slotNoFail) {
 			flags |= 4
 		}
@@ -899,7 +903,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 			f.mlfUnset(mlfid)
 		}
 	} else if flags&2 == 0 {
-		users = fail.addUser(fail.at(slotUser))
+		users = fail.addUser(fail.at(slotUser), &f.slab)
 		f.mlfSet(mlfid, fail, now)
 	}
 	pending := fail.truthy(slotMLFPending)
@@ -915,11 +919,11 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 		fail.nofailMatches = nil
 		m = append(m, fail.matches...)
 		if flags&8 == 0 {
-			m = append(m, h.matched...)
+			m = f.slab.appendLines(m, h.matched)
 		}
 		fail.setMatches(capLines(m))
 	case flags&3 == 1:
-		fail.nofailMatches = capLines(append(fail.nofailMatches, h.matched...))
+		fail.nofailMatches = capLines(f.slab.appendLines(fail.nofailMatches, h.matched))
 	}
 	return fail
 }
