@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 	"strconv"
 	"time"
@@ -250,20 +251,26 @@ type Filter struct {
 	slab    slabs // what a matching line keeps
 	// firstOK[i] is the set of first bytes failregex i can match text
 	// starting with, when it only matches at the start (nil otherwise).
-	firstOK  []*[256]bool
-	lineNL   string // the line being examined with its "\n", if known
-	now      func() time.Time
-	bufSize  int
-	buffer   []tline
-	lastText string
-	lastDate float64
-	mlf      map[string]mlfEntry
-	mlfOrder []mlfRef // connections in the order they were stored
-	mlfSeq   uint64
-	hit      hit      // the last prefregex or failregex match
-	hitI     hit      // the last ignoreregex match
-	single   [1]tline // the buffer when lines are examined one by one
-	content  [1]tline // the buffer holding what the prefregex left
+	firstOK []*[256]bool
+	// mayStart[b] has bit i set when failregex i can match text
+	// starting with byte b (mayStartEmpty: the empty text): firstOK
+	// for all failregexes at once, when there are at most 64 of them
+	// (mayStart is nil otherwise).
+	mayStart      *[256]uint64
+	mayStartEmpty uint64
+	lineNL        string // the line being examined with its "\n", if known
+	now           func() time.Time
+	bufSize       int
+	buffer        []tline
+	lastText      string
+	lastDate      float64
+	mlf           map[string]mlfEntry
+	mlfOrder      []mlfRef // connections in the order they were stored
+	mlfSeq        uint64
+	hit           hit      // the last prefregex or failregex match
+	hitI          hit      // the last ignoreregex match
+	single        [1]tline // the buffer when lines are examined one by one
+	content       [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -387,6 +394,19 @@ func New(opt Options) (*Filter, error) {
 	for i, r := range f.fail {
 		if set, ok := r.re.StartBytes(); ok {
 			f.firstOK[i] = set
+		}
+	}
+	if len(f.fail) <= 64 {
+		f.mayStart = new([256]uint64)
+		for i, set := range f.firstOK {
+			if set == nil {
+				f.mayStartEmpty |= 1 << i
+			}
+			for b := range f.mayStart {
+				if set == nil || set[b] {
+					f.mayStart[b] |= 1 << i
+				}
+			}
 		}
 	}
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
@@ -648,17 +668,27 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			}
 		}
 	}
-	for idx, fr := range f.fail {
+	may := f.mayStartAt(buf)
+	for idx := 0; idx < len(f.fail); idx++ {
 		if !haveBuf {
 			buf = joinLines(f.buffer)
 			haveBuf = true
+			may = f.mayStartAt(buf)
 		}
 		// Failregexes that cannot match text starting with buf's first
 		// byte are not run at all (pyre would reject them as quickly, but
-		// after a call and the match set-up).
-		if idx < len(f.firstOK) && f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
+		// after a call and the match set-up): with mayStart, idx goes
+		// straight to the next one that can.
+		if f.mayStart != nil {
+			rest := may >> idx << idx
+			if rest == 0 {
+				break
+			}
+			idx = bits.TrailingZeros64(rest)
+		} else if f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
 			continue
 		}
+		fr := f.fail[idx]
 		h, err := fr.search(buf, org, &f.hit)
 		if err != nil {
 			return out, skipErr(err, "failregex", idx, fr)
@@ -755,6 +785,18 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 	}
 	return out, nil
+}
+
+// mayStartAt returns the set of failregexes that can match buf by its
+// first byte (see mayStart); 0 when mayStart is nil.
+func (f *Filter) mayStartAt(buf string) uint64 {
+	switch {
+	case f.mayStart == nil:
+		return 0
+	case buf == "":
+		return f.mayStartEmpty
+	}
+	return f.mayStart[buf[0]]
 }
 
 // failID is the first of fid, ip4, ip6, dns that took part in the match.
