@@ -212,12 +212,13 @@ func (g *fields) setUsers(u *orderedSet) {
 	}
 }
 
-// addUser adds the user of a line to the connection's users.
-func (g *fields) addUser(user fval) *orderedSet {
+// addUser adds the user of a line to the connection's users, a set
+// taken from sl if it has none.
+func (g *fields) addUser(user fval, sl *slabs) *orderedSet {
 	u := g.users
 	if user.kind == valString && user.s != "" {
 		if u == nil {
-			u = &orderedSet{}
+			u = sl.userSet()
 			u.items = u.first[:0]
 			g.setUsers(u)
 		}
@@ -250,6 +251,23 @@ func (g *fields) overNonNil(fail *fields) {
 	if fail.users != nil {
 		g.setUsers(fail.users)
 	}
+}
+
+// own returns a copy of g in fields of its own, taken from sl: a match's
+// fields are gathered in the filter's scratch fields and copied out only
+// when a failure or the connections cache keeps them.
+func (g *fields) own(sl *slabs) *fields {
+	c := sl.fields(g.lay)
+	copy(c.strs, g.strs)
+	copy(c.kinds, g.kinds)
+	c.matches, c.nofailMatches, c.users = g.matches, g.nofailMatches, g.users
+	if g.tuples != nil {
+		c.tuples = make(map[int][]any, len(g.tuples))
+		for k, v := range g.tuples {
+			c.tuples[k] = v
+		}
+	}
+	return c
 }
 
 func (g *fields) clone() *fields {

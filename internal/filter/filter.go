@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sort"
 	"strconv"
 	"time"
@@ -243,22 +244,33 @@ type Filter struct {
 	dates     *datedetect.Detector
 	lay       *layout // slots of the failure fields
 	preFields *fields // the prefregex's fields of the current line
+	// scratch holds a failregex match's fields until they are kept
+	// (see fields.own): a connection seen before merges them into its
+	// cached ones, and a refused match drops them.
+	scratch *fields
+	slab    slabs // what a matching line keeps
 	// firstOK[i] is the set of first bytes failregex i can match text
 	// starting with, when it only matches at the start (nil otherwise).
-	firstOK  []*[256]bool
-	lineNL   string // the line being examined with its "\n", if known
-	now      func() time.Time
-	bufSize  int
-	buffer   []tline
-	lastText string
-	lastDate float64
-	mlf      map[string]mlfEntry
-	mlfOrder []mlfRef // connections in the order they were stored
-	mlfSeq   uint64
-	hit      hit      // the last prefregex or failregex match
-	hitI     hit      // the last ignoreregex match
-	single   [1]tline // the buffer when lines are examined one by one
-	content  [1]tline // the buffer holding what the prefregex left
+	firstOK []*[256]bool
+	// mayStart[b] has bit i set when failregex i can match text
+	// starting with byte b (mayStartEmpty: the empty text): firstOK
+	// for all failregexes at once, when there are at most 64 of them
+	// (mayStart is nil otherwise).
+	mayStart      *[256]uint64
+	mayStartEmpty uint64
+	lineNL        string // the line being examined with its "\n", if known
+	now           func() time.Time
+	bufSize       int
+	buffer        []tline
+	lastText      string
+	lastDate      float64
+	mlf           map[string]mlfEntry
+	mlfOrder      []mlfRef // connections in the order they were stored
+	mlfSeq        uint64
+	hit           hit      // the last prefregex or failregex match
+	hitI          hit      // the last ignoreregex match
+	single        [1]tline // the buffer when lines are examined one by one
+	content       [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -382,6 +394,19 @@ func New(opt Options) (*Filter, error) {
 	for i, r := range f.fail {
 		if set, ok := r.re.StartBytes(); ok {
 			f.firstOK[i] = set
+		}
+	}
+	if len(f.fail) <= 64 {
+		f.mayStart = new([256]uint64)
+		for i, set := range f.firstOK {
+			if set == nil {
+				f.mayStartEmpty |= 1 << i
+			}
+			for b := range f.mayStart {
+				if set == nil || set[b] {
+					f.mayStart[b] |= 1 << i
+				}
+			}
 		}
 	}
 	f.dates, err = datedetect.New(datedetect.Options{DatePattern: opt.DatePattern, LogTimeZone: opt.LogTimeZone, Location: opt.Location, Now: now, Startup: opt.DateStartup})
@@ -643,17 +668,27 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			}
 		}
 	}
-	for idx, fr := range f.fail {
+	may := f.mayStartAt(buf)
+	for idx := 0; idx < len(f.fail); idx++ {
 		if !haveBuf {
 			buf = joinLines(f.buffer)
 			haveBuf = true
+			may = f.mayStartAt(buf)
 		}
 		// Failregexes that cannot match text starting with buf's first
 		// byte are not run at all (pyre would reject them as quickly, but
-		// after a call and the match set-up).
-		if idx < len(f.firstOK) && f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
+		// after a call and the match set-up): with mayStart, idx goes
+		// straight to the next one that can.
+		if f.mayStart != nil {
+			rest := may >> idx << idx
+			if rest == 0 {
+				break
+			}
+			idx = bits.TrailingZeros64(rest)
+		} else if f.firstOK[idx] != nil && (buf == "" || !f.firstOK[idx][buf[0]]) {
 			continue
 		}
+		fr := f.fail[idx]
 		h, err := fr.search(buf, org, &f.hit)
 		if err != nil {
 			return out, skipErr(err, "failregex", idx, fr)
@@ -661,7 +696,11 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if h == nil {
 			continue
 		}
-		fail := h.fieldsInto(newFields(f.lay), pre)
+		if f.scratch == nil {
+			f.scratch = newFields(f.lay)
+		}
+		f.scratch.reset()
+		fail := h.fieldsInto(f.scratch, pre)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {
@@ -691,7 +730,8 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 				return out, nil
 			}
 		} else {
-			fail.setMatches(append(fail.matches, h.matched...))
+			fail = fail.own(&f.slab)
+			fail.setMatches(f.slab.appendLines(fail.matches, h.matched))
 		}
 		fid, hasFid := fail.str(slotFID)
 		ip, hasIP := fail.str(slotIP4)
@@ -735,6 +775,9 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			fail = fail.clone()
 		}
 		for _, id := range ids {
+			if out == nil {
+				out = f.slab.failure()
+			}
 			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
 		}
 		if !f.opt.CheckAllRegex {
@@ -742,6 +785,18 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 	}
 	return out, nil
+}
+
+// mayStartAt returns the set of failregexes that can match buf by its
+// first byte (see mayStart); 0 when mayStart is nil.
+func (f *Filter) mayStartAt(buf string) uint64 {
+	switch {
+	case f.mayStart == nil:
+		return 0
+	case buf == "":
+		return f.mayStartEmpty
+	}
+	return f.mayStart[buf[0]]
 }
 
 // failID is the first of fid, ip4, ip6, dns that took part in the match.
@@ -845,9 +900,13 @@ func (f *Filter) compactMLFOrder() {
 // is merged into what it says now, as fail2ban's _mergeFailure does. The
 // lists of lines (matches) may be extended in place: they only grow, and
 // every holder of a shorter slice of the same array still sees its own
-// lines.
+// lines. fail may be the filter's scratch fields: the fields returned are
+// never those.
 func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *fields {
 	prev := f.mlfGet(mlfid, now)
+	if prev == nil {
+		fail = fail.own(&f.slab) // kept by the cache or the failure
+	}
 	var users *orderedSet
 	flags := 0
 	if fail.truthy(slotMLFGained) {
@@ -865,7 +924,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 	}
 	if prev != nil {
 		g := prev
-		users = g.addUser(fail.at(slotUser))
+		users = g.addUser(fail.at(slotUser), &f.slab)
 		if g.truthy(slotNoFail) {
 			flags |= 4
 		}
@@ -886,7 +945,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 			f.mlfUnset(mlfid)
 		}
 	} else if flags&2 == 0 {
-		users = fail.addUser(fail.at(slotUser))
+		users = fail.addUser(fail.at(slotUser), &f.slab)
 		f.mlfSet(mlfid, fail, now)
 	}
 	pending := fail.truthy(slotMLFPending)
@@ -902,11 +961,11 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 		fail.nofailMatches = nil
 		m = append(m, fail.matches...)
 		if flags&8 == 0 {
-			m = append(m, h.matched...)
+			m = f.slab.appendLines(m, h.matched)
 		}
 		fail.setMatches(capLines(m))
 	case flags&3 == 1:
-		fail.nofailMatches = capLines(append(fail.nofailMatches, h.matched...))
+		fail.nofailMatches = capLines(f.slab.appendLines(fail.nofailMatches, h.matched))
 	}
 	return fail
 }

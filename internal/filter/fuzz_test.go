@@ -165,3 +165,36 @@ func FuzzDottedQuad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormIPFast checks normIP's shortcut for canonical dotted quads
+// against the slow path, for every way an address is read.
+func FuzzNormIPFast(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "255.255.255.255", "256.1.1.1", "1.2.3.4.5", "1.2.3", "1..2.3", "0.0.0.0", "1.2.3.4/24", "[1.2.3.4]", "::ffff:1.2.3.4", "1.2.3.04", "9.99.199.249"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, cidr := range []int{cidrRaw, cidrUnspec, famIPv4, famIPv6, 0, 8, 24, 32, 64, 128} {
+			if got, want := normIP(s, cidr), normIPSlow(s, cidr); got != want {
+				t.Fatalf("normIP(%q, %d) = %q, want %q as normIPSlow gives", s, cidr, got, want)
+			}
+		}
+	})
+}
+
+// TestNormIPFast checks the shortcut of normIP on the edge cases of the
+// dotted quad, against the slow path.
+func TestNormIPFast(t *testing.T) {
+	for _, s := range []string{"1.2.3.4", "01.2.3.4", "255.255.255.255", "256.1.1.1", "1.2.3.4.5", "1.2.3", "1..2.3", "0.0.0.0",
+		"1.2.3.4/24", "[1.2.3.4]", "1.2.3.04", "9.99.199.249", "1.2.3.4 ", "1.2.3.1000", ".1.2.3", "1.2.3.", "00.0.0.0", "192.168.100.200"} {
+		for _, cidr := range []int{cidrUnspec, famIPv4, famIPv6, 24} {
+			if got, want := normIP(s, cidr), normIPSlow(s, cidr); got != want {
+				t.Errorf("normIP(%q, %d) = %q, want %q", s, cidr, got, want)
+			}
+		}
+		if ok := canonicalIPv4(s); ok {
+			if a, err := netip.ParseAddr(s); err != nil || !a.Is4() || a.String() != s {
+				t.Errorf("canonicalIPv4(%q) = true; ParseAddr gives %v, %v", s, a, err)
+			}
+		}
+	}
+}

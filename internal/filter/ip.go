@@ -22,6 +22,45 @@ func decodeRune(s string, i int) (rune, int) { return utf8.DecodeRuneInString(s[
 // of a valid IPv4 or IPv6 address (IPv4-mapped IPv6 becoming IPv4, a prefix
 // length when it is shorter than the address), or the text unchanged.
 func normIP(s string, cidr int) string {
+	if (cidr == famIPv4 || cidr == cidrUnspec) && canonicalIPv4(s) {
+		return s // what normIPSlow gives it, without parsing it twice
+	}
+	return normIPSlow(s, cidr)
+}
+
+// canonicalIPv4 reports whether s is an IPv4 address in its canonical
+// dotted-quad form: four decimal numbers from 0 to 255 without leading
+// zeros, which is what netip.ParseAddr accepts as IPv4 and prints back
+// unchanged (FuzzNormIPFast checks normIP against normIPSlow).
+func canonicalIPv4(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	parts, n, digits := 0, 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 {
+				return false
+			}
+			parts++
+			n, digits = 0, 0
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' || (digits == 1 && n == 0) {
+			return false // not a digit, or a leading zero
+		}
+		n = 10*n + int(c-'0')
+		digits++
+		if digits > 3 {
+			return false
+		}
+	}
+	return parts == 4
+}
+
+// normIPSlow is normIP for any text: it parses the address.
+func normIPSlow(s string, cidr int) string {
 	if cidr == cidrRaw {
 		return s
 	}
