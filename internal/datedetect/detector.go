@@ -152,10 +152,11 @@ type Detector struct {
 	// them is not.
 	asciiLen int
 	nonASCII bool
-	noFast   bool // tests: never take the lane (lane.go)
+	noFast   bool // tests: no shortcut (the lane, direct matchers, needs)
 	laneHits int  // tests: lines matchLast answered
 	zone     zoneSpan
 	month    monthCache
+	facts    lineFacts // what the current line has, for needs (needs.go)
 	// minLine is the fewest bytes a line needs for any template to
 	// match, 0 until known (setMinLine).
 	minLine int
@@ -344,11 +345,28 @@ func isAlnum(r rune) bool {
 // pattern.search(line, pos, end) and records a hit; on true d.caps holds
 // the spans.
 func (d *Detector) search(s *slot, line string, pos, end int) bool {
+	if !d.mayHold(s.t, line) {
+		return false // the line lacks what every match has (needs.go)
+	}
 	s.t.build()
 	end = min(end, len(line))
 	pos = max(pos, 0)
 	if pos > end {
 		return false
+	}
+	if f := s.t.fast; f != nil && f.directOK && f.anchored && pos == 0 && end == len(line) && !d.noFast {
+		// a line-begin template matches only at 0, where its direct
+		// matcher's match, if it finds one, is the engine's
+		n := 2 * (f.ncap + 1)
+		if cap(d.caps) < n {
+			d.caps = make([]int, n)
+		}
+		d.caps = d.caps[:n]
+		d.caps[0] = 0
+		if f.matchDirect(line, 0, end, d.caps) {
+			s.found++
+			return true
+		}
 	}
 	loc, err := s.t.re.AppendSearchAt(d.caps, line[:end], pos)
 	if err != nil {
@@ -556,6 +574,7 @@ func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 	clk.set(now, d.loc)
 	d.asciiLen, d.nonASCII = 0, false
 	d.stepErr = nil
+	d.facts.done = false
 	var (
 		idx int
 		ok  bool

@@ -259,6 +259,7 @@ type template struct {
 	re         *pyre.Regexp
 	fields     []field      // strptime fields in group order
 	fast       *fastMatcher // the direct matcher of lane.go, or nil
+	need       need         // what every match contains (needs.go)
 	lazy       *lazySpec    // not nil until built
 }
 

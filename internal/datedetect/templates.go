@@ -65,7 +65,9 @@ func newBuilder(ct codeTable) *builder {
 	b := &builder{ct: ct, anchoredKeys: map[string]*template{}}
 	b.defaults = make([]*template, 0, len(defaultPatterns))
 	for _, p := range defaultPatterns {
-		b.defaults = append(b.defaults, newLazyTemplate(ct, p, defaultIsLineBegin(p)))
+		t := newLazyTemplate(ct, p, defaultIsLineBegin(p))
+		t.need = defaultNeeds[p]
+		b.defaults = append(b.defaults, t)
 	}
 	for _, p := range defaultPatterns {
 		if defaultIsLineBegin(p) {
@@ -73,6 +75,7 @@ func newBuilder(ct codeTable) *builder {
 		}
 		a := newLazyTemplate(ct, prefixLineBegin+p, true)
 		a.weight = 100
+		a.need = defaultNeeds[p]
 		b.anchored = append(b.anchored, a)
 		b.anchoredKeys[cacheKey(prefixLineBegin+p)] = a
 	}
@@ -119,9 +122,9 @@ func (t *template) buildLazy() {
 	if err != nil {
 		panic(fmt.Sprintf("datedetect: build default template %q: %v", l.pattern, err))
 	}
-	w := t.weight
+	w, n := t.weight, t.need
 	*t = *u
-	t.weight = w
+	t.weight, t.need = w, n
 }
 
 // cacheKey is fail2ban's template cache key: patterns without a
