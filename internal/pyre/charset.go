@@ -321,6 +321,22 @@ func subset(a, b charSet) bool {
 	return true
 }
 
+// overlaps reports whether a ∩ b is not empty, without building it.
+func overlaps(a, b charSet) bool {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if max(a[i].lo, b[j].lo) <= min(a[i].hi, b[j].hi) {
+			return true
+		}
+		if a[i].hi < b[j].hi {
+			i++
+		} else {
+			j++
+		}
+	}
+	return false
+}
+
 // intersect returns a ∩ b.
 func intersect(a, b charSet) charSet {
 	var out charSet

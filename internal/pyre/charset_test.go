@@ -78,3 +78,22 @@ func TestCategorySetsShared(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlaps checks overlaps against intersect on random sets.
+func TestOverlaps(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	random := func() charSet {
+		var s charSet
+		for range rnd.IntN(5) {
+			lo := rune(rnd.IntN(60))
+			s = append(s, rng{lo, lo + rune(rnd.IntN(8))})
+		}
+		return normalize(s)
+	}
+	for i := range 20000 {
+		a, b := random(), random()
+		if got, want := overlaps(a, b), len(intersect(a, b)) > 0; got != want {
+			t.Fatalf("%d: overlaps(%v, %v) = %v, want %v", i, a, b, got, want)
+		}
+	}
+}

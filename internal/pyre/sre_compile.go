@@ -1273,7 +1273,7 @@ func (c *sreCompiler) possessify(pc int) {
 	}
 	budget := 256
 	first, ok := c.firstChars(pc+6, nil, &budget)
-	if !ok || len(intersect(item, first)) > 0 {
+	if !ok || overlaps(item, first) {
 		return
 	}
 	code[pc] = sPossRepeatOne
