@@ -495,11 +495,34 @@ func indexFold(s, l string) int {
 		}
 		return -1
 	}
+	// Every byte of l is a letter: the candidates are where its first
+	// letter occurs in either case, each found with IndexByte.
 	lo, up := l[0], l[0]-('a'-'A')
-	for i := 0; i+n <= len(s); i++ {
-		if c := s[i]; (c == lo || c == up) && equalFoldLit(s[i:i+n], l) {
-			return i
+	last := len(s) - n // the last place a match can start
+	nextLo, nextUp := -1, -1
+	for i := 0; i <= last; {
+		// nextLo and nextUp: the next lo and up at or after i, or
+		// len(s) for none (which is past last)
+		if nextLo < i {
+			nextLo = len(s)
+			if j := strings.IndexByte(s[i:last+1], lo); j >= 0 {
+				nextLo = i + j
+			}
 		}
+		if nextUp < i {
+			nextUp = len(s)
+			if j := strings.IndexByte(s[i:last+1], up); j >= 0 {
+				nextUp = i + j
+			}
+		}
+		c := min(nextLo, nextUp)
+		if c > last {
+			return -1
+		}
+		if equalFoldLit(s[c:c+n], l) {
+			return c
+		}
+		i = c + 1
 	}
 	return -1
 }

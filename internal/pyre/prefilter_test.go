@@ -102,6 +102,32 @@ func TestIndexFold(t *testing.T) {
 	}
 }
 
+// indexFoldNaive is indexFold tried at every offset, for tests.
+func indexFoldNaive(s, l string) int {
+	for i := 0; i+len(l) <= len(s); i++ {
+		if equalFoldLit(s[i:i+len(l)], l) {
+			return i
+		}
+	}
+	return -1
+}
+
+// FuzzIndexFold checks indexFold, which finds its candidates with
+// IndexByte, against a comparison at every offset.
+func FuzzIndexFold(f *testing.F) {
+	for _, s := range []string{"xxAbC", "abc aBc ABC", "Jan JAN jan", "jjjjaN", "a-b A-B", "MaYmAy", "\u00e9A"} {
+		for _, l := range []string{"abc", "jan", "may", "a-b", "n", "aa", "zz"} {
+			f.Add(s, l)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s, l string) {
+		l = asciiLower(l)
+		if got, want := indexFold(s, l), indexFoldNaive(s, l); got != want {
+			t.Fatalf("indexFold(%q, %q) = %d, want %d", s, l, got, want)
+		}
+	})
+}
+
 // checkMayMatch fails when the engine, without the prefilter, finds a
 // match in an input that MayMatch rejects. It returns how many inputs
 // matched and how many of the others MayMatch rejected; patterns without
