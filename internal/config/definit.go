@@ -189,8 +189,8 @@ func (d *defInit) combined(ignore ...string) (*vals, []string, error) {
 		if strings.IndexByte(k, '?') < 0 {
 			continue
 		}
-		if g := conditionalName.FindStringSubmatch(k); g != nil {
-			ign[g[1]] = true
+		if base, _, ok := splitConditional(k); ok {
+			ign[base] = true
 		}
 	}
 	s, err := substituteTags(c, ign, d.combOption)

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,15 +13,6 @@ import (
 
 // maxInterpolationDepth is Python ConfigParser's limit on nested %(name)s.
 const maxInterpolationDepth = 10
-
-var (
-	// %(section/option)s references, as fail2ban maps them before interpolating.
-	sectionOptRef = regexp.MustCompile(`%\(([\p{L}\p{N}_\-]+/([^)]+))\)s`)
-	// section/option names accepted by get_ex.
-	sectionOptName = regexp.MustCompile(`^([\p{L}\p{N}_\-]+)/([^\s>]+)$`)
-	// conditional section names such as Init?family=inet6.
-	conditionalName = regexp.MustCompile(`^([\p{L}\p{N}_]+)(\?.+)$`)
-)
 
 var (
 	errNoSection = errors.New("no such section")
@@ -66,11 +56,11 @@ func (m *merged) merge(f *iniFile) {
 	}
 	for _, s := range f.sections {
 		name := s.name
-		if c := conditionalName.FindStringSubmatch(name); c != nil {
-			name = c[1]
+		if base, cond, ok := splitConditional(name); ok {
+			name = base
 			cs := newSection(name, s.file, s.line)
 			for _, k := range s.keys {
-				cs.set(k+c[2], s.vals[k])
+				cs.set(k+cond, s.vals[k])
 			}
 			s = cs
 		}
@@ -168,9 +158,6 @@ func (m *merged) get(sec, opt string, vars map[string]string) (string, error) {
 	return b.String(), nil
 }
 
-// interpolationRef matches a %(name)s reference.
-var interpolationRef = regexp.MustCompile(`%\(([^)]+)\)s`)
-
 // refs returns the names that option opt of section sec refers to by
 // %(name)s, directly or through the values of the names it refers to.
 func (m *merged) refs(sec, opt string) map[string]bool {
@@ -184,8 +171,8 @@ func (m *merged) refs(sec, opt string) map[string]bool {
 		if !strings.Contains(s, "%(") {
 			return
 		}
-		for _, g := range interpolationRef.FindAllStringSubmatch(s, -1) {
-			name := strings.ToLower(g[1])
+		for _, ref := range interpolationRefs(s) {
+			name := strings.ToLower(ref)
 			if out[name] {
 				continue
 			}
@@ -206,8 +193,8 @@ func (m *merged) mapSectionOptions(sec, rest string, c *chain) {
 	if !strings.Contains(rest, "/") {
 		return
 	}
-	for _, g := range sectionOptRef.FindAllStringSubmatch(rest, -1) {
-		sopt, opt := g[1], g[2]
+	for _, g := range sectionOptionRefs(rest) {
+		sopt, opt := g.ref, g.opt
 		if _, ok := c.lookup(sopt); ok {
 			continue
 		}
@@ -377,18 +364,18 @@ func loopPath(cycle []frame) string {
 // KNOWN/<section> and then in the section itself).
 func (m *merged) getEx(sec, opt string, vars map[string]string) (string, error) {
 	if strings.Contains(opt, "/") {
-		if g := sectionOptName.FindStringSubmatch(opt); g != nil {
+		if secName, optName, ok := splitSectionOption(opt); ok {
 			var try []string
-			switch strings.ToLower(g[1]) {
+			switch strings.ToLower(secName) {
 			case "known":
 				try = []string{"KNOWN/" + sec, sec}
 			case "default":
 				try = []string{"DEFAULT"}
 			default:
-				try = []string{g[1]}
+				try = []string{secName}
 			}
 			for _, s := range try {
-				v, err := m.get(s, g[2], nil)
+				v, err := m.get(s, optName, nil)
 				if err == nil {
 					return v, nil
 				}
