@@ -478,16 +478,20 @@ func (d *Detector) matchTime(line string, clk *clock) (int, bool, error) {
 	return d.commit(idx, line, clk)
 }
 
-// setMinLine sets d.minLine after a line no template matched, by which
-// time every template is built: the fewest runes (so bytes) a line needs
-// for any template to match.
+// setMinLine sets d.minLine after a line no template matched: the fewest
+// runes (so bytes) a line needs for any template to match, from the
+// regexes of the templates built and the needs of the others (unless one
+// of these has none).
 func (d *Detector) setMinLine() {
 	m := farPosition
 	for _, s := range d.slots {
-		if s.t.lazy != nil {
+		n := 0
+		if s.t.lazy == nil {
+			n = s.t.re.MinLen()
+		} else if n = s.t.need.minLen(); n == 0 {
 			return
 		}
-		m = min(m, s.t.re.MinLen())
+		m = min(m, n)
 	}
 	d.minLine = m
 }

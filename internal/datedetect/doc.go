@@ -15,10 +15,15 @@
 // length of the line on any input. A search that runs out of pyre's step
 // budget is reported as a *StepLimitError.
 //
-// The one fast path is the lane (lane.go): when the template that dated
-// the previous line is one of the syslog, ISO 8601 or Apache defaults and
-// a straight-line matcher finds its date in the same place, Detect takes
-// that match and reads the fields directly, as the general path would.
+// The fast paths: the lane (lane.go): when the template that dated the
+// previous line is one of the syslog, ISO 8601 or Apache defaults and a
+// straight-line matcher finds its date in the same place, Detect takes
+// that match and reads the fields directly, as the general path would;
+// the same straight-line matchers answer the line-begin variants of these
+// templates in matchTime before pyre does; and the needs (needs.go): one
+// pass over an ASCII line tells which default templates cannot match it
+// (no "d:d" time, no month word, no long enough digit run), which are
+// then skipped without being built or run.
 //
 // Each Detector builds the default templates (compiles their regexes)
 // only when it first tries them, so New is cheap.

@@ -20,7 +20,8 @@ package datedetect
 //     (\W{0,2}, a zone of at most 6 characters and a space, a day name
 //     and a space);
 //   - %ExY is four ASCII digits, %Exy%Exm%Exd six, %ExY%Exm%Exd eight,
-//     and Unix time ten: a run of at least that many digits.
+//     and Unix time ten: a run of at least that many digits;
+//   - TAI64N starts with '@'.
 //
 // Lines with a byte from 0x80 up are never refused. TestNeedsExact and
 // FuzzNeeds check every refusal against the template's search.
@@ -31,6 +32,21 @@ type need struct {
 	colon  bool  // a ':' between two ASCII digits
 	month  bool  // a month abbreviation at a word start (within monthWindow bytes of the start for a line-begin template)
 	digits uint8 // a run of at least this many ASCII digits
+	at     bool  // an '@'
+}
+
+// minLen returns the fewest characters a match of a template with needs
+// n has (0 for no needs): a time's "d:d" and a month are three, a digit
+// run as long as it is.
+func (n need) minLen() int {
+	m := int(n.digits)
+	if n.colon || n.month {
+		m = max(m, 3)
+	}
+	if n.at {
+		m = max(m, 1)
+	}
+	return m
 }
 
 // monthWindow bounds the offset of the month of a line-begin template:
@@ -56,6 +72,7 @@ var defaultNeeds = map[string]need{
 	`%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\s*%z)?`:                 {digits: 8},
 	`(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true},
 	`(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true},
+	`TAI64N`: {at: true},
 }
 
 // lineFacts is what one pass over a line finds, for needs.
@@ -63,6 +80,7 @@ type lineFacts struct {
 	done  bool // computed for the current line
 	ascii bool // the line is ASCII: the facts below hold
 	colon bool
+	at    bool
 	// month is the offset of the first month abbreviation at a word
 	// start, -1 for none.
 	month  int
@@ -83,7 +101,7 @@ func (d *Detector) mayHold(t *template, line string) bool {
 	if !f.ascii {
 		return true
 	}
-	if n.colon && !f.colon || int(n.digits) > f.digits {
+	if n.colon && !f.colon || n.at && !f.at || int(n.digits) > f.digits {
 		return false
 	}
 	if n.month && (f.month < 0 || (t.flags&flagLineBegin != 0 && f.month > monthWindow)) {
@@ -117,6 +135,9 @@ func (f *lineFacts) scan(line string) {
 				f.month = i
 			}
 			prevWord = true
+		case c == '@':
+			f.at = true
+			prevWord = false
 		default:
 			prevWord = c == '_'
 		}

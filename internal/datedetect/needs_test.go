@@ -20,13 +20,25 @@ func TestNeedsKnown(t *testing.T) {
 	known := map[string]bool{}
 	for _, p := range defaultPatterns {
 		known[p] = true
-		if _, ok := defaultNeeds[p]; !ok && p != "TAI64N" {
+		if _, ok := defaultNeeds[p]; !ok {
 			t.Errorf("default pattern %q has no needs", p)
 		}
 	}
 	for p := range defaultNeeds {
 		if !known[p] {
 			t.Errorf("needs of %q, which is no default pattern", p)
+		}
+	}
+}
+
+// TestNeedsMinLen checks that the length the needs imply is a lower
+// bound of every default template's matches (setMinLine uses it for the
+// templates not built yet).
+func TestNeedsMinLen(t *testing.T) {
+	d := needsDetector(t)
+	for _, s := range d.slots {
+		if n, m := s.t.need.minLen(), s.t.re.MinLen(); n == 0 || n > m {
+			t.Errorf("%s: needs imply %d characters, the regex %d", s.t.name, n, m)
 		}
 	}
 }

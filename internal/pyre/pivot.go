@@ -15,7 +15,8 @@ package pyre
 // characters next to it. A search then looks for the pivot byte with
 // strings.IndexByte, checks its neighbours, and tries only the start
 // positions from which the pivot lies at such a distance: in bytes,
-// between minPre and 4*maxPre before it. The windows of successive
+// between minPre and 4*maxPre before it, or maxPre when the maxPre bytes
+// before it are ASCII (one character each). The windows of successive
 // pivots move right monotonically, so trying them in order tries start
 // positions in increasing order, each at most once: the first match
 // found is the leftmost, as in the plain search, and positions outside
@@ -34,6 +35,10 @@ type pivot struct {
 	b              byte
 	minPre, maxPre int
 	before, after  *runeSet // nil: not checked
+	// first, when not nil, holds every character a match can start
+	// with: pivotSearch tries only the positions of the window that
+	// hold one.
+	first *runeSet
 }
 
 // findPivot returns the pivot of tree, or nil.
@@ -75,6 +80,11 @@ func findPivot(tree *node, width func(*node) (int64, int64)) *pivot {
 		return false
 	}
 	walk(tree, 0, 0)
+	if pv != nil {
+		if cs, null, ok := firstChars(tree); ok && !null {
+			pv.first = newRuneSet(cs)
+		}
+	}
 	return pv
 }
 
@@ -172,7 +182,12 @@ func nextBoundary(s string, p int) int {
 // match starting at pos would have it: for patterns that match only at
 // the start of the text, one bounded look instead of a try.
 func (pv *pivot) near(s string, pos int) bool {
-	for q, end := pos+pv.minPre, min(len(s), pos+utf8.UTFMax*pv.maxPre+1); q < end; {
+	end := pos + utf8.UTFMax*pv.maxPre + 1
+	if asciiSpan(s, pos, min(len(s), pos+pv.maxPre)) {
+		// maxPre characters from pos are maxPre bytes
+		end = pos + pv.maxPre + 1
+	}
+	for q, end := pos+pv.minPre, min(len(s), end); q < end; {
 		i := strings.IndexByte(s[q:end], pv.b)
 		if i < 0 {
 			return false
@@ -216,8 +231,16 @@ func (m *sreMachine) pivotSearch(from int, try func(int) (bool, error)) (int, bo
 		if !pv.neighbours(s, c) {
 			continue
 		}
-		lo, hi := max(next, c-4*pv.maxPre), c-pv.minPre
+		lo := c - utf8.UTFMax*pv.maxPre
+		if c >= pv.maxPre && asciiSpan(s, c-pv.maxPre, c) {
+			// the maxPre characters before c are maxPre bytes
+			lo = c - pv.maxPre
+		}
+		lo, hi := max(next, lo), c-pv.minPre
 		for pos := nextBoundary(s, lo); pos <= hi; pos += runeLen(s, pos) {
+			if pv.first != nil && (pos >= len(s) || !pv.first.has(decodeAt(s, pos))) {
+				continue // no match starts with this character
+			}
 			if g != nil && !g.ok(s, pos) {
 				continue
 			}
@@ -228,6 +251,29 @@ func (m *sreMachine) pivotSearch(from int, try func(int) (bool, error)) (int, bo
 		next = max(next, hi+1)
 	}
 	return 0, false, nil
+}
+
+// asciiSpan reports whether s[i:j] holds only ASCII bytes (so as many
+// characters as bytes); the pivot's windows are exact then.
+func asciiSpan(s string, i, j int) bool {
+	for ; i+8 <= j; i += 8 {
+		if load64(s, i)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < j; i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// load64 reads the eight bytes at i as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func decodeLast(s string, p int) rune {
