@@ -135,7 +135,7 @@ func TestRegexJSONMatchesFail2banRow(t *testing.T) {
 			total += len(wr)
 			mu.Unlock()
 			if len(wr) != len(gr) {
-				t.Errorf("%d failures, fail2ban found %d", len(gr), len(wr))
+				t.Errorf("warden found %d failures, fail2ban %d", len(wr), len(gr))
 			}
 			for i := 0; i < len(wr) && i < len(gr); i++ {
 				wi, gi := "", ""
@@ -153,12 +153,12 @@ func TestRegexJSONMatchesFail2banRow(t *testing.T) {
 				sameTime := (wr[i].Time == nil) == (gr[i].Time == nil) && (wr[i].Time == nil || *wr[i].Time == *gr[i].Time) ||
 					nowish(wr[i].Time) && nowish(gr[i].Time)
 				if wi != gi || !sameTime {
-					t.Errorf("failure %d: %s at %s, fail2ban: %s at %s", i, gi, gr[i].timeStr(), wi, wr[i].timeStr())
+					t.Errorf("failure %d: %s at %s, fail2ban: %s at %s", i, wi, wr[i].timeStr(), gi, gr[i].timeStr())
 					break
 				}
 				for k, v := range gr[i].Fields {
 					if wv, ok := wr[i].Fields[k]; !ok || !reflect.DeepEqual(norm(wv), norm(v)) {
-						t.Errorf("failure %d (%s): field %s = %v, fail2ban: %v", i, gi, k, v, wv)
+						t.Errorf("failure %d (%s): field %s = %v, fail2ban: %v", i, gi, k, wv, v)
 					}
 				}
 			}
