@@ -55,20 +55,15 @@ func splitSectionOption(s string) (sec, opt string, ok bool) {
 // leftmost first: %\(([^)]+)\)s in Go's syntax.
 func interpolationRefs(s string) []string {
 	var out []string
-	for pos := 0; ; {
-		i := strings.Index(s[pos:], "%(")
-		if i < 0 {
-			return out
+	eachRef(s, func(j int) int {
+		k := refClose(s, j)
+		if k <= j {
+			return -1
 		}
-		start := pos + i
-		j := start + 2
-		if k := strings.IndexByte(s[j:], ')'); k > 0 && j+k+1 < len(s) && s[j+k+1] == 's' {
-			out = append(out, s[j:j+k])
-			pos = j + k + 2
-			continue
-		}
-		pos = start + 1
-	}
+		out = append(out, s[j:k])
+		return k
+	})
+	return out
 }
 
 // sectionOptionRef is a %(section/option)s reference: ref is
@@ -79,21 +74,48 @@ type sectionOptionRef struct{ ref, opt string }
 // leftmost first: %\(([\p{L}\p{N}_\-]+/([^)]+))\)s in Go's syntax.
 func sectionOptionRefs(s string) []sectionOptionRef {
 	var out []sectionOptionRef
+	eachRef(s, func(j int) int {
+		n := nameRun(s[j:], true)
+		o := j + n + 1
+		if n == 0 || o >= len(s) || s[j+n] != '/' {
+			return -1
+		}
+		k := refClose(s, o)
+		if k <= o {
+			return -1
+		}
+		out = append(out, sectionOptionRef{ref: s[j:k], opt: s[o:k]})
+		return k
+	})
+	return out
+}
+
+// eachRef calls match with the offset after each "%(" of s, leftmost
+// first, as a regexp's FindAll tries them: match returns the offset of
+// the ")s" that ends the reference it took, and the search goes on after
+// it; or -1 when none starts there, and the search goes on from the next
+// byte.
+func eachRef(s string, match func(j int) int) {
 	for pos := 0; ; {
 		i := strings.Index(s[pos:], "%(")
 		if i < 0 {
-			return out
+			return
 		}
 		start := pos + i
-		j := start + 2
-		n := nameRun(s[j:], true)
-		if o := j + n + 1; n > 0 && o < len(s) && s[j+n] == '/' {
-			if k := strings.IndexByte(s[o:], ')'); k > 0 && o+k+1 < len(s) && s[o+k+1] == 's' {
-				out = append(out, sectionOptionRef{ref: s[j : o+k], opt: s[o : o+k]})
-				pos = o + k + 2
-				continue
-			}
+		if k := match(start + 2); k >= 0 {
+			pos = k + 2
+			continue
 		}
 		pos = start + 1
 	}
+}
+
+// refClose returns the offset of the first ')' in s from o when ")s"
+// is there, else -1: the end of a reference's [^)]+.
+func refClose(s string, o int) int {
+	k := strings.IndexByte(s[o:], ')')
+	if k < 0 || o+k+1 >= len(s) || s[o+k+1] != 's' {
+		return -1
+	}
+	return o + k
 }

@@ -14,11 +14,7 @@ import (
 func TestUnionSharesOnlyWhatHoldsTheOther(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	random := func() charSet {
-		var s charSet
-		for range rnd.IntN(5) {
-			lo := rune(rnd.IntN(60))
-			s = append(s, rng{lo, lo + rune(rnd.IntN(8))})
-		}
+		s := randomSet(rnd)
 		if rnd.IntN(2) == 0 {
 			s = normalize(s)
 		}
@@ -82,18 +78,21 @@ func TestCategorySetsShared(t *testing.T) {
 // TestOverlaps checks overlaps against intersect on random sets.
 func TestOverlaps(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
-	random := func() charSet {
-		var s charSet
-		for range rnd.IntN(5) {
-			lo := rune(rnd.IntN(60))
-			s = append(s, rng{lo, lo + rune(rnd.IntN(8))})
-		}
-		return normalize(s)
-	}
 	for i := range 20000 {
-		a, b := random(), random()
+		a, b := normalize(randomSet(rnd)), normalize(randomSet(rnd))
 		if got, want := overlaps(a, b), len(intersect(a, b)) > 0; got != want {
 			t.Fatalf("%d: overlaps(%v, %v) = %v, want %v", i, a, b, got, want)
 		}
 	}
+}
+
+// randomSet returns up to four ranges of small code points, in no order,
+// overlapping or not.
+func randomSet(rnd *rand.Rand) charSet {
+	var s charSet
+	for range rnd.IntN(5) {
+		lo := rune(rnd.IntN(60))
+		s = append(s, rng{lo, lo + rune(rnd.IntN(8))})
+	}
+	return s
 }
