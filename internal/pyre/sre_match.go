@@ -548,8 +548,20 @@ entrance:
 			}
 			pc += 2
 		case sAt:
-			if !m.at(ptr, assertKind(code[pc+1])) {
-				goto fail
+			// the anchors of nearly every pattern, tested in place
+			switch k := assertKind(code[pc+1]); k {
+			case atBeginText:
+				if ptr != 0 {
+					goto fail
+				}
+			case atEndTextOptNL:
+				if ptr != end && (ptr != end-1 || s[ptr] != '\n') {
+					goto fail
+				}
+			default:
+				if !m.at(ptr, k) {
+					goto fail
+				}
 			}
 			pc += 2
 		case sMark:
@@ -709,7 +721,7 @@ entrance:
 			goto push
 		case sOpt:
 			// (?:X)?, see emitRepeat: X, else the tail.
-			if g := code[pc+2]; g >= 0 && (!prog.guards[g].ok(s, ptr) || !m.reqOK(&prog.guards[g], ptr)) {
+			if g := code[pc+2]; g >= 0 && (!prog.guards[g].ok(s, ptr) || prog.guards[g].req != nil && !m.reqOK(&prog.guards[g], ptr)) {
 				pc = code[pc+1]
 				continue
 			}
@@ -958,7 +970,7 @@ entrance2:
 branchTry:
 	f = &frames[fi]
 	for h := f.aux; code[h] != 0; h = code[h] {
-		if g := code[h+1]; g >= 0 && (!prog.guards[g].ok(s, ptr) || !m.reqOK(&prog.guards[g], ptr)) {
+		if g := code[h+1]; g >= 0 && (!prog.guards[g].ok(s, ptr) || prog.guards[g].req != nil && !m.reqOK(&prog.guards[g], ptr)) {
 			if repeat < 0 {
 				trail = replayMarks(&prog.guards[g], ptr, marks, trail, lastmark)
 			}
