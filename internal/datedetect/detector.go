@@ -578,7 +578,7 @@ func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 	clk.set(now, d.loc)
 	d.asciiLen, d.nonASCII = 0, false
 	d.stepErr = nil
-	d.facts.done = false
+	d.facts.reset()
 	var (
 		idx int
 		ok  bool

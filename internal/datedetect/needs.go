@@ -1,5 +1,7 @@
 package datedetect
 
+import "strings"
+
 // This file lets matchTime refuse a default template on a line without
 // building or running it: each default template has needs, pieces of
 // text every match of it contains (a time's "d:d", a month name, a run
@@ -75,75 +77,162 @@ var defaultNeeds = map[string]need{
 	`TAI64N`: {at: true},
 }
 
-// lineFacts is what one pass over a line finds, for needs.
+// lineFacts is what is known of the current line, for needs: each fact
+// is found the first time a template needs it, with a pass of its own
+// (quick ones, IndexByte where it can), so that a long line is not
+// walked byte by byte for facts no template asks.
 type lineFacts struct {
-	done  bool // computed for the current line
-	ascii bool // the line is ASCII: the facts below hold
+	known factSet // the facts found so far for the current line
+	ascii bool    // the line is ASCII: the facts below hold
 	colon bool
 	at    bool
 	// month is the offset of the first month abbreviation at a word
-	// start, -1 for none.
-	month  int
-	digits int // the longest run of ASCII digits
+	// start, -1 for none; monthEnd is how far it was looked for.
+	month, monthEnd int
+	digits          int // the longest run of ASCII digits
 }
 
-// mayHold reports whether the current line (d.facts, computed on first
-// use) can hold a match of t: false only if it lacks one of t's needs.
+// factSet says which facts of lineFacts are known.
+type factSet uint8
+
+const (
+	factASCII factSet = 1 << iota
+	factColon
+	factAt
+	factDigits
+)
+
+// mayHold reports whether the current line (d.facts, found as needed)
+// can hold a match of t: false only if it lacks one of t's needs.
 func (d *Detector) mayHold(t *template, line string) bool {
 	n := t.need
 	if n == (need{}) || d.noFast {
 		return true
 	}
 	f := &d.facts
-	if !f.done {
-		f.scan(line)
-	}
-	if !f.ascii {
+	if !f.isASCII(line) {
 		return true
 	}
-	if n.colon && !f.colon || n.at && !f.at || int(n.digits) > f.digits {
+	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) {
 		return false
 	}
-	if n.month && (f.month < 0 || (t.flags&flagLineBegin != 0 && f.month > monthWindow)) {
-		return false
+	if n.month {
+		limit := len(line)
+		if t.flags&flagLineBegin != 0 {
+			limit = min(limit, monthWindow+3)
+		}
+		if m := f.firstMonth(line, limit); m < 0 || (t.flags&flagLineBegin != 0 && m > monthWindow) {
+			return false
+		}
 	}
 	return true
 }
 
-// scan computes the facts of line.
-func (f *lineFacts) scan(line string) {
-	*f = lineFacts{done: true, month: -1}
-	run := 0
-	prevWord := false
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c >= 0x80:
-			return // not ASCII: no facts
-		case '0' <= c && c <= '9':
-			run++
-			f.digits = max(f.digits, run)
-			prevWord = true
-			continue
-		case c == ':':
-			if run > 0 && i+1 < len(line) && '0' <= line[i+1] && line[i+1] <= '9' {
-				f.colon = true
-			}
-			prevWord = false
-		case ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z'):
-			if !prevWord && f.month < 0 && i+3 <= len(line) && isMonthAbbr(line[i:i+3]) {
-				f.month = i
-			}
-			prevWord = true
-		case c == '@':
-			f.at = true
-			prevWord = false
-		default:
-			prevWord = c == '_'
-		}
-		run = 0
+// reset forgets the facts of the previous line.
+func (f *lineFacts) reset() { f.known, f.month, f.monthEnd = 0, -1, 0 }
+
+func (f *lineFacts) isASCII(line string) bool {
+	if f.known&factASCII == 0 {
+		f.known |= factASCII
+		f.ascii = isASCIIString(line)
 	}
-	f.ascii = true
+	return f.ascii
+}
+
+// isASCIIString reports whether s has no byte from 0x80 up, eight bytes
+// at a time.
+func isASCIIString(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if w&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasColon reports whether line has a ':' between two ASCII digits.
+func (f *lineFacts) hasColon(line string) bool {
+	if f.known&factColon == 0 {
+		f.known |= factColon
+		f.colon = false
+		for i := 0; ; {
+			j := strings.IndexByte(line[i:], ':')
+			if j < 0 {
+				break
+			}
+			i += j
+			if i > 0 && isDigitByte(line[i-1]) && i+1 < len(line) && isDigitByte(line[i+1]) {
+				f.colon = true
+				break
+			}
+			i++
+		}
+	}
+	return f.colon
+}
+
+func (f *lineFacts) hasAt(line string) bool {
+	if f.known&factAt == 0 {
+		f.known |= factAt
+		f.at = strings.IndexByte(line, '@') >= 0
+	}
+	return f.at
+}
+
+// longestDigits returns the length of the longest run of ASCII digits.
+func (f *lineFacts) longestDigits(line string) int {
+	if f.known&factDigits == 0 {
+		f.known |= factDigits
+		best, run := 0, 0
+		for i := 0; i < len(line); i++ {
+			if line[i]-'0' < 10 {
+				run++
+				best = max(best, run)
+			} else {
+				run = 0
+			}
+		}
+		f.digits = best
+	}
+	return f.digits
+}
+
+// firstMonth returns the offset of the first month abbreviation at a
+// word start that begins before limit, or -1 when there is none: the
+// line is looked at up to limit only, and on from where an earlier call
+// stopped.
+func (f *lineFacts) firstMonth(line string, limit int) int {
+	if f.month >= 0 || f.monthEnd >= limit {
+		if f.month >= limit {
+			return -1
+		}
+		return f.month
+	}
+	for i := f.monthEnd; i < limit; i++ {
+		c := line[i] | 0x20
+		if c < 'a' || c > 'z' || (i > 0 && isWordByte(line[i-1])) {
+			continue
+		}
+		if i+3 <= len(line) && isMonthAbbr(line[i:i+3]) {
+			f.month = i
+			break
+		}
+	}
+	if f.month < 0 {
+		f.monthEnd = limit
+	}
+	if f.month >= limit {
+		return -1
+	}
+	return f.month
 }
 
 // isMonthAbbr reports whether s (three bytes) is a month abbreviation,

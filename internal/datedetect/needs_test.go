@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,9 +124,23 @@ func needsDetector(t testing.TB) *Detector {
 // It returns how many templates were refused.
 func checkNeeds(t testing.TB, d *Detector, line string) int {
 	refused := 0
-	for _, s := range d.slots {
-		d.facts.done = false
-		if d.mayHold(s.t, line) {
+	fresh := make([]bool, len(d.slots))
+	for i, s := range d.slots {
+		d.facts.reset()
+		fresh[i] = d.mayHold(s.t, line)
+	}
+	// The facts found for one template serve the next ones (as in
+	// matchTime): in either order, each answer is the one fresh facts give.
+	for _, order := range [][]int{ascending(len(d.slots)), descending(len(d.slots))} {
+		d.facts.reset()
+		for _, i := range order {
+			if got := d.mayHold(d.slots[i].t, line); got != fresh[i] {
+				t.Fatalf("template %s on %q: mayHold %v after other templates' facts, %v on fresh facts", d.slots[i].t.name, line, got, fresh[i])
+			}
+		}
+	}
+	for i, s := range d.slots {
+		if fresh[i] {
 			continue
 		}
 		refused++
@@ -179,4 +194,18 @@ func FuzzNeeds(f *testing.F) {
 		}
 		pair.compare(t, strings.Split(text, "\n"))
 	})
+}
+
+func ascending(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func descending(n int) []int {
+	out := ascending(n)
+	slices.Reverse(out)
+	return out
 }
