@@ -571,14 +571,20 @@ func (d *Detector) Detect(line string) (Match, bool) {
 	return d.DetectAt(line, d.now())
 }
 
+// startLine forgets what was learnt of the previous line: how much of it
+// is ASCII, and its facts for the templates' needs.
+func (d *Detector) startLine() {
+	d.asciiLen, d.nonASCII = 0, false
+	d.facts.reset()
+}
+
 // DetectAt is Detect with the time now given by the caller instead of
 // read from Options.Now.
 func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
 	clk := &d.clk
 	clk.set(now, d.loc)
-	d.asciiLen, d.nonASCII = 0, false
+	d.startLine()
 	d.stepErr = nil
-	d.facts.reset()
 	var (
 		idx int
 		ok  bool

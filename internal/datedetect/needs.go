@@ -83,7 +83,6 @@ var defaultNeeds = map[string]need{
 // walked byte by byte for facts no template asks.
 type lineFacts struct {
 	known factSet // the facts found so far for the current line
-	ascii bool    // the line is ASCII: the facts below hold
 	colon bool
 	at    bool
 	// month is the offset of the first month abbreviation at a word
@@ -96,8 +95,7 @@ type lineFacts struct {
 type factSet uint8
 
 const (
-	factASCII factSet = 1 << iota
-	factColon
+	factColon factSet = 1 << iota
 	factAt
 	factDigits
 )
@@ -109,8 +107,9 @@ func (d *Detector) mayHold(t *template, line string) bool {
 	if n == (need{}) || d.noFast {
 		return true
 	}
+	// The facts hold on an ASCII line only (Detector.asciiPrefix).
 	f := &d.facts
-	if !f.isASCII(line) {
+	if !d.asciiPrefix(line, len(line)) {
 		return true
 	}
 	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) {
@@ -130,33 +129,6 @@ func (d *Detector) mayHold(t *template, line string) bool {
 
 // reset forgets the facts of the previous line.
 func (f *lineFacts) reset() { f.known, f.month, f.monthEnd = 0, -1, 0 }
-
-func (f *lineFacts) isASCII(line string) bool {
-	if f.known&factASCII == 0 {
-		f.known |= factASCII
-		f.ascii = isASCIIString(line)
-	}
-	return f.ascii
-}
-
-// isASCIIString reports whether s has no byte from 0x80 up, eight bytes
-// at a time.
-func isASCIIString(s string) bool {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&0x8080808080808080 != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
 
 // hasColon reports whether line has a ':' between two ASCII digits.
 func (f *lineFacts) hasColon(line string) bool {

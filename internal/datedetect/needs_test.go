@@ -126,13 +126,13 @@ func checkNeeds(t testing.TB, d *Detector, line string) int {
 	refused := 0
 	fresh := make([]bool, len(d.slots))
 	for i, s := range d.slots {
-		d.facts.reset()
+		d.startLine()
 		fresh[i] = d.mayHold(s.t, line)
 	}
 	// The facts found for one template serve the next ones (as in
 	// matchTime): in either order, each answer is the one fresh facts give.
 	for _, order := range [][]int{ascending(len(d.slots)), descending(len(d.slots))} {
-		d.facts.reset()
+		d.startLine()
 		for _, i := range order {
 			if got := d.mayHold(d.slots[i].t, line); got != fresh[i] {
 				t.Fatalf("template %s on %q: mayHold %v after other templates' facts, %v on fresh facts", d.slots[i].t.name, line, got, fresh[i])
