@@ -18,23 +18,26 @@ type slabs struct {
 // slabLen is the number of pieces of an array.
 const slabLen = 16
 
+// piece cuts the next n elements from *slab, a fresh array of slabLen
+// such pieces when it has fewer left, and returns them capped at n.
+func piece[T any](slab *[]T, n int) []T {
+	if len(*slab) < n {
+		*slab = make([]T, slabLen*n)
+	}
+	p := (*slab)[:n:n]
+	*slab = (*slab)[n:]
+	return p
+}
+
 // fields returns empty fields of layout lay.
 func (s *slabs) fields(lay *layout) *fields {
 	switch n := len(lay.names); {
 	case n <= smallSlots:
-		if len(s.small) == 0 {
-			s.small = make([]fieldsSmall, slabLen)
-		}
-		x := &s.small[0]
-		s.small = s.small[1:]
+		x := &piece(&s.small, 1)[0]
 		x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
 		return &x.fields
 	case n <= largeSlots:
-		if len(s.large) == 0 {
-			s.large = make([]fieldsLarge, slabLen)
-		}
-		x := &s.large[0]
-		s.large = s.large[1:]
+		x := &piece(&s.large, 1)[0]
 		x.lay, x.fields.strs, x.fields.kinds = lay, x.strs[:n:n], x.kinds[:n:n]
 		return &x.fields
 	}
@@ -42,34 +45,16 @@ func (s *slabs) fields(lay *layout) *fields {
 }
 
 // failure returns an empty list of failures with room for one.
-func (s *slabs) failure() []Failure {
-	if len(s.fails) == 0 {
-		s.fails = make([]Failure, slabLen)
-	}
-	p := s.fails[:0:1]
-	s.fails = s.fails[1:]
-	return p
-}
+func (s *slabs) failure() []Failure { return piece(&s.fails, 1)[:0] }
 
 // appendLines is append(m, add...), taking a new list from the slab
 // when m is empty and add is short.
 func (s *slabs) appendLines(m, add []tline) []tline {
 	if len(m) == 0 && cap(m) < len(add) && len(add) <= 2 {
-		if len(s.lines) < 2 {
-			s.lines = make([]tline, 2*slabLen)
-		}
-		m = s.lines[:0:2]
-		s.lines = s.lines[2:]
+		m = piece(&s.lines, 2)[:0]
 	}
 	return append(m, add...)
 }
 
 // userSet returns an empty set of users.
-func (s *slabs) userSet() *orderedSet {
-	if len(s.users) == 0 {
-		s.users = make([]orderedSet, slabLen)
-	}
-	u := &s.users[0]
-	s.users = s.users[1:]
-	return u
-}
+func (s *slabs) userSet() *orderedSet { return &piece(&s.users, 1)[0] }
