@@ -40,8 +40,6 @@ PY
 : > "$work/empty.log"
 
 export TZ=UTC
-one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
-now() { date +%s.%N; }
 w_own() { GOMAXPROCS=1 one_core "$work/warden" regex "$1" 'Failed from <HOST>' > /dev/null; }
 w_sshd() { GOMAXPROCS=1 one_core "$work/warden" regex --config "$f2b/etc/fail2ban" "$1" sshd > /dev/null; }
 f_own() { PYTHONPATH=$pkg timeout "${F2B_TIMEOUT:-120}" one_core python3 "$f2b/usr/bin/fail2ban-regex" "$1" 'Failed from <HOST>' > /dev/null; }

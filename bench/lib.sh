@@ -24,3 +24,9 @@ build_warden() {
   rm -rf "$src"
   echo "warden built from revision $WARDEN_REV" >&2
 }
+
+# one_core runs its command on CPU 0 alone (when taskset is there), so
+# that Warden and fail2ban are timed on one core each.
+one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
+# now prints the time in seconds with nanoseconds, for the scripts' timings.
+now() { date +%s.%N; }

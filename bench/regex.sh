@@ -29,8 +29,6 @@ build_warden "$work/warden"
 (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/sshd.log"
 
 export TZ=UTC
-one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
-now() { date +%s.%N; }
 # Several rounds, the two tools alternating, so that a slow spell of the
 # machine does not favour either; every round's output is checked.
 : > "$work/times"

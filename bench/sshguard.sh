@@ -76,8 +76,6 @@ with open(path, "w") as f:
 PY
 
 export TZ=UTC
-one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
-now() { date +%s.%N; }
 : > "$work/times"
 for r in $(seq "$rounds"); do
   t0=$(now); one_core "$parser" < "$work/botnet.log" > "$work/sshg.$r"
