@@ -176,7 +176,7 @@ func zoneOffset(z string, caps *[]int) (int, error) {
 	if off, ok := numericZone(z); ok {
 		return off, nil
 	}
-	c, _ := reZoneSpec.AppendSearch(*caps, z)
+	c, _ := reZoneSpec.re().AppendSearch(*caps, z)
 	if c == nil {
 		return 0, errBadZone
 	}

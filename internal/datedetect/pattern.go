@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wardenipd/warden/internal/pyre"
@@ -37,36 +38,51 @@ const (
 )
 
 // Helper expressions applied to pattern text (they need look-behind).
-// They decide anchoring and grouping the way fail2ban does. Compiled
-// regexes are immutable and safe for concurrent use.
+// They decide anchoring and grouping the way fail2ban does. Each is
+// compiled on first use: a command that builds no template does not pay
+// for them at start-up.
 var (
-	reGlobalFlags   = pyre.MustCompile(`\(\?[a-z]+\)`)
-	reNoWordBegin   = pyre.MustCompile(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`)
-	reNoWordEnd     = pyre.MustCompile(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`)
-	reHasGroup      = pyre.MustCompile(`(?<!\(\?)(?<!\\)\((?!\?)`)
-	reWrapGroup     = pyre.MustCompile(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`)
-	reLineBegin     = pyre.MustCompile(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`)
-	reLineEnd       = pyre.MustCompile(`(?<![\\|])(?:\$\)?)$`)
-	reWordBoundMark = pyre.MustCompile(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`)
-	reUnboundStart  = pyre.MustCompile(`^\((?:\?:)?\^\|\\b\|\\W\)`)
-	reUnboundEnd    = pyre.MustCompile(`\(\?=\\b\|\\W\|\$\)$`)
-	reAlphaCode     = pyre.MustCompile(`(?<!%)%[aAbBpc]`)
-	reEpochField    = pyre.MustCompile(`(?i)(?<!\\)\{L?EPOCH\}`)
-	reDateField     = pyre.MustCompile(`(?i)(?<!\\)\{DATE\}`)
-	reZoneSpec      = pyre.MustCompile(`^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$`)
+	reGlobalFlags   = lazyRegexp(`\(\?[a-z]+\)`)
+	reNoWordBegin   = lazyRegexp(`^\(*(?:\(\?\w+\))?(?:\^|\(*\*\*|\((?:\?:)?\^)`)
+	reNoWordEnd     = lazyRegexp(`(?<!\\)(?:\$\)?|\\b|\\s|\*\*\)*)$`)
+	reHasGroup      = lazyRegexp(`(?<!\(\?)(?<!\\)\((?!\?)`)
+	reWrapGroup     = lazyRegexp(`^((?:\(\?\w+\))?\^?(?:\(\?\w+\))?)(.*?)(\$?)$`)
+	reLineBegin     = lazyRegexp(`^(?:\(\?\w+\))?(?:\^|\((?:\?:)?\^(?!\|))`)
+	reLineEnd       = lazyRegexp(`(?<![\\|])(?:\$\)?)$`)
+	reWordBoundMark = lazyRegexp(`^\(*(?:\(\?\w+\))?\(*\*\*|(?<!\\)\*\*\)*$`)
+	reUnboundStart  = lazyRegexp(`^\((?:\?:)?\^\|\\b\|\\W\)`)
+	reUnboundEnd    = lazyRegexp(`\(\?=\\b\|\\W\|\$\)$`)
+	reAlphaCode     = lazyRegexp(`(?<!%)%[aAbBpc]`)
+	reEpochField    = lazyRegexp(`(?i)(?<!\\)\{L?EPOCH\}`)
+	reDateField     = lazyRegexp(`(?i)(?<!\\)\{DATE\}`)
+	reZoneSpec      = lazyRegexp(`^([A-Z](?:[A-Z]{2,4})?)?([+-][01]\d(?::?\d{2})?)?$`)
 )
 
-// rxFind returns the capture offsets of the first match of re in s, or
+// helperRegexp is a helper expression, compiled on its first use.
+type helperRegexp struct{ compiled func() *pyre.Regexp }
+
+// lazyRegexp returns the helper expression src. Compiled regexes are
+// immutable and safe for concurrent use; sync.OnceValue makes the first
+// use safe too.
+func lazyRegexp(src string) helperRegexp {
+	return helperRegexp{sync.OnceValue(func() *pyre.Regexp { return pyre.MustCompile(src) })}
+}
+
+// re returns the compiled expression.
+func (h helperRegexp) re() *pyre.Regexp { return h.compiled() }
+
+// rxFind returns the capture offsets of the first match of h in s, or
 // nil. The helper expressions cannot run out of steps on pattern text
 // (none backtracks more than linearly).
-func rxFind(re *pyre.Regexp, s string) []int {
-	loc, _ := re.Search(s)
+func rxFind(h helperRegexp, s string) []int {
+	loc, _ := h.re().Search(s)
 	return loc
 }
 
-// rxReplace replaces up to n (all if n < 0) non-overlapping matches of re
+// rxReplace replaces up to n (all if n < 0) non-overlapping matches of h
 // in s with repl(match caps), in the manner of Python's re.sub.
-func rxReplace(re *pyre.Regexp, s string, n int, repl func(caps []int) string) string {
+func rxReplace(h helperRegexp, s string, n int, repl func(caps []int) string) string {
+	re := h.re()
 	var b strings.Builder
 	var caps []int
 	last, pos := 0, 0
