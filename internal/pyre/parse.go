@@ -84,18 +84,20 @@ const (
 	possessive
 )
 
+// The fields are ordered by size, the small ones last, to keep the node
+// at 80 bytes (the parse of a filter makes thousands).
 type node struct {
-	op       op
 	chars    charSet // opChars
-	at       assertKind
+	subs     []*node
 	min, max int64 // opRepeat; max == maxRepeat means unbounded
+	group    int   // opGroup, opBackref, opCond
+	op       op
+	at       assertKind
 	rep      repeatKind
-	group    int  // opGroup, opBackref, opCond
 	behind   bool // opLook
 	neg      bool // opLook
 	fold     bool // opBackref: IGNORECASE
 	ascii    bool // opBackref: ASCII (fold compares ASCII lowercase only)
-	subs     []*node
 }
 
 // width returns the (min, max) width of n as computed by Python's

@@ -117,13 +117,48 @@ func newRuneSet(cs charSet) *runeSet {
 // sharedRuneSet returns the runeSet of cs: for the sets of the class
 // escapes (categorySet), one built once and shared (a runeSet is
 // read-only), since the Unicode ones are large and in most patterns.
+// A set that differs from one of them only below utf8.RuneSelf, as
+// [\w.-] does, shares its ranges above (hi).
 func sharedRuneSet(cs charSet) *runeSet {
 	for i, t := range uniCategories {
 		if len(t) == len(cs) && len(cs) > 0 && &t[0] == &cs[0] {
 			return uniCategoryRuneSets[i]
 		}
 	}
+	k := len(cs)
+	for k > 0 && cs[k-1].hi >= utf8.RuneSelf {
+		k--
+	}
+	if len(cs)-k < 64 {
+		return newRuneSet(cs)
+	}
+	for _, shared := range uniCategoryRuneSets {
+		if sameHi(cs[k:], shared.hi) {
+			rs := &runeSet{hi: shared.hi}
+			for _, r := range cs[:k+1] {
+				for c := r.lo; c <= r.hi && c < utf8.RuneSelf; c++ {
+					rs.ascii[c>>6] |= 1 << (c & 63)
+				}
+			}
+			rs.lead = leadBytes(rs)
+			return rs
+		}
+	}
 	return newRuneSet(cs)
+}
+
+// sameHi reports whether newRuneSet(cs).hi would equal hi, for cs the
+// ranges of a set that reach utf8.RuneSelf or above.
+func sameHi(cs charSet, hi []rng) bool {
+	if len(cs) != len(hi) {
+		return false
+	}
+	for i, r := range cs {
+		if max(r.lo, utf8.RuneSelf) != hi[i].lo || r.hi != hi[i].hi {
+			return false
+		}
+	}
+	return true
 }
 
 // uniCategoryRuneSets are the runeSets of uniCategories (read-only).
@@ -172,13 +207,13 @@ func (rs *runeSet) has(c rune) bool {
 type sreGuard struct {
 	bytes [4]uint64 // the first bytes that pass
 	set   *runeSet  // nil for a byte guard
-	b     byte
-	marks []int // MARK indices the code runs before the character
+	marks []int     // MARK indices the code runs before the character
 	// req is literal text any match of the guarded code needs from the
 	// position on, in order, the first at the position itself when
 	// reqAnchored; nil for none (see reqLits).
 	req         []string
 	reqIDs      []int // of each piece, in sreProg.reqText
+	b           byte  // (with reqAnchored, last: a guard takes 120 bytes)
 	reqAnchored bool
 }
 
@@ -323,6 +358,9 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreP
 			c.possessify(pc)
 		}
 	}
+	// Each guard and withReq call below adds at most one guard: room
+	// for all of them at once costs less than growing the slice.
+	p.guards = slices.Grow(p.guards, 2*len(c.branchH)+len(c.repOne)+len(c.repeats)+2*len(c.opts)+1)
 	for _, h := range c.branchH {
 		p.code[h+1] = c.guard(h+2, c.noStale)
 		if c.noStale {
