@@ -21,7 +21,11 @@ package datedetect
 // disables the shortcut instead of making it wrong; TestFastAttached
 // notices.
 
-import "github.com/wardenipd/warden/internal/pyre"
+import (
+	"strings"
+
+	"github.com/wardenipd/warden/internal/pyre"
+)
 
 type fastKind uint8
 
@@ -188,20 +192,29 @@ func newFastMatcher(ct codeTable, t *template) *fastMatcher {
 	}
 	for shape, sh := range fastShapes {
 		for _, begin := range []fastKind{fkLineBegin, fkWordBegin} {
-			elems := make([]fastElem, 0, len(sh.body)+2)
-			elems = append(elems, fastElem{kind: begin})
-			elems = append(elems, sh.body...)
-			elems = append(elems, fastElem{kind: fkWordEnd})
-			regex := ""
+			// t.regex must be the concatenation of the fragments: cut
+			// them off one by one rather than build it.
+			rest, ok := t.regex, true
 			if sh.icase {
-				regex = "(?iu)"
+				rest, ok = strings.CutPrefix(rest, "(?iu)")
 			}
-			for i := range elems {
-				regex += elems[i].fragment(year)
+			first, last := fastElem{kind: begin}, fastElem{kind: fkWordEnd}
+			if ok {
+				rest, ok = strings.CutPrefix(rest, first.fragment(year))
 			}
-			if regex != t.regex {
+			for i := 0; ok && i < len(sh.body); i++ {
+				rest, ok = strings.CutPrefix(rest, sh.body[i].fragment(year))
+			}
+			if ok {
+				rest, ok = strings.CutPrefix(rest, last.fragment(year))
+			}
+			if !ok || rest != "" {
 				continue
 			}
+			elems := make([]fastElem, 0, len(sh.body)+2)
+			elems = append(elems, first)
+			elems = append(elems, sh.body...)
+			elems = append(elems, last)
 			f := bindFast(t.re, elems, sh.icase, begin == fkLineBegin, years)
 			if f != nil {
 				f.shape = shape
