@@ -1,7 +1,6 @@
 package pyre
 
 import (
-	"cmp"
 	"slices"
 	"sort"
 )
@@ -175,12 +174,10 @@ func categorySet(c category, ascii bool) charSet {
 	return uniCategories[c]
 }
 
-// uniCategories and asciiCategories are the sets of the class escapes,
-// indexed by category, in Unicode and ASCII mode (read-only).
-var (
-	uniCategories   = categories(uniDigit, uniSpace, uniWord)
-	asciiCategories = categories(asciiDigit, asciiSpace, asciiWord)
-)
+// asciiCategories are the sets of the class escapes, indexed by
+// category, in ASCII mode (read-only); uniCategories, those in Unicode
+// mode, are in tables_derived.go.
+var asciiCategories = categories(asciiDigit, asciiSpace, asciiWord)
 
 func categories(digit, space, word charSet) [catNotWord + 1]charSet {
 	clip := func(s charSet) charSet { return slices.Clip(slices.Clone(s)) }
@@ -270,17 +267,7 @@ func (m caseMode) preimage(t charSet) charSet {
 	return normalize(out)
 }
 
-// uniSelfLower holds the characters that are their own lowercase in
-// Unicode mode: the part of preimage that does not depend on its set,
-// computed once (it is read-only).
-var uniSelfLower = selfLower(uniLower)
-
-// uniLowerByTo is uniLower sorted by lowercase (read-only).
-var uniLowerByTo = func() []runePair {
-	out := slices.Clone(uniLower)
-	slices.SortStableFunc(out, func(a, b runePair) int { return cmp.Compare(a.to, b.to) })
-	return out
-}()
+// uniSelfLower and uniLowerByTo are in tables_derived.go.
 
 // selfLower returns the characters that pairs do not move.
 func selfLower(pairs []runePair) charSet {

@@ -116,7 +116,7 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	if !opts.NoPrefilter {
 		re.pf = newPrefilter(tree)
 	}
-	re.sre = compileSRE(tree, re.numSubexp, p.width)
+	re.sre = compileSRE(tree, re.numSubexp, p.width, 2*len(pattern)+8)
 	if !opts.NoPrefilter {
 		re.skipPositions(tree, p.width)
 	}

@@ -140,7 +140,9 @@ func sharedRuneSet(cs charSet) *runeSet {
 					rs.ascii[c>>6] |= 1 << (c & 63)
 				}
 			}
-			rs.lead = leadBytes(rs)
+			// leadBytes: the ASCII bits, then those of the lead bytes
+			// of hi, which are shared's
+			rs.lead = [4]uint64{rs.ascii[0], rs.ascii[1], shared.lead[2], shared.lead[3]}
 			return rs
 		}
 	}
@@ -161,13 +163,7 @@ func sameHi(cs charSet, hi []rng) bool {
 	return true
 }
 
-// uniCategoryRuneSets are the runeSets of uniCategories (read-only).
-var uniCategoryRuneSets = func() (out [len(uniCategories)]*runeSet) {
-	for i, t := range uniCategories {
-		out[i] = newRuneSet(t)
-	}
-	return out
-}()
+// uniCategoryRuneSets are in tables_derived.go.
 
 func (rs *runeSet) hasByte(c byte) bool { return rs.ascii[c>>6]&(1<<(c&63)) != 0 }
 
@@ -341,8 +337,11 @@ type guardedItem struct {
 }
 
 // compileSRE compiles tree; width is the parser's width function.
-func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64)) *sreProg {
-	c := &sreCompiler{prog: &sreProg{ngroups: ngroups}, width: width, setIdx: map[uint64][]int{}, condEnd: map[int]int{}}
+// codeHint is the room to make for the code at first: the programs of
+// the usual patterns take less than two ints per byte of the pattern.
+func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int) *sreProg {
+	prog := &sreProg{ngroups: ngroups, code: make([]int, 0, codeHint)}
+	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64][]int{}, condEnd: map[int]int{}}
 	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
