@@ -153,7 +153,17 @@ func asciiLower(s string) string {
 }
 
 // shapeOf computes the shape of n.
-func shapeOf(n *node) shape {
+func shapeOf(n *node) shape { return shapeRuns(n, true) }
+
+// shapeRuns computes the shape of n; with runs, the shape of a run of
+// plain characters in a concatenation is taken in one step, as one
+// literal. That gives the same shape as concatenating the characters one
+// by one (the shape of a plain character is the literal of that one
+// character): concat then merges each character into the literal set
+// before it, whose alternatives (at most maxAlts) each get the character
+// appended, and appending the same text to distinct literals leaves them
+// distinct. TestShapeRuns and FuzzShapeRuns check it.
+func shapeRuns(n *node, runs bool) shape {
 	switch n.op {
 	case opEmpty, opAssert, opLook:
 		return nil
@@ -164,28 +174,53 @@ func shapeOf(n *node) shape {
 		return gapShape
 	case opConcat:
 		var s shape
-		for _, sub := range n.subs {
-			s = concat(s, shapeOf(sub))
+		for i := 0; i < len(n.subs); i++ {
+			if j := plainRun(n.subs, i); runs && j > i+1 {
+				var b strings.Builder
+				for _, sub := range n.subs[i:j] {
+					b.WriteRune(sub.chars[0].lo)
+				}
+				s = concat(s, shape{{alts: []lit{{s: b.String()}}}})
+				i = j - 1
+				continue
+			}
+			s = concat(s, shapeRuns(n.subs[i], runs))
 		}
 		return s
 	case opAlt:
 		subs := make([]shape, len(n.subs))
 		for i, sub := range n.subs {
-			subs[i] = shapeOf(sub)
+			subs[i] = shapeRuns(sub, runs)
 		}
 		return altShape(subs)
 	case opCond:
 		no := shape(nil)
 		if n.subs[1] != nil {
-			no = shapeOf(n.subs[1])
+			no = shapeRuns(n.subs[1], runs)
 		}
-		return altShape([]shape{shapeOf(n.subs[0]), no})
+		return altShape([]shape{shapeRuns(n.subs[0], runs), no})
 	case opRepeat:
-		return repeatShape(shapeOf(n.subs[0]), n.min, n.max)
+		return repeatShape(shapeRuns(n.subs[0], runs), n.min, n.max)
 	case opGroup, opAtomic:
-		return shapeOf(n.subs[0])
+		return shapeRuns(n.subs[0], runs)
 	}
 	return gapShape // backreferences
+}
+
+// plainRun returns the end of the run of plain characters in subs from
+// i: nodes of one character, whose shape is the literal of that
+// character alone (charLits).
+func plainRun(subs []*node, i int) int {
+	for ; i < len(subs); i++ {
+		n := subs[i]
+		if n.op != opChars || len(n.chars) != 1 || n.chars[0].lo != n.chars[0].hi {
+			break
+		}
+		if c := n.chars[0].lo; c == utf8.RuneError || !utf8.ValidRune(c) {
+			break
+		}
+	}
+	return i
 }
 
 // charLits returns the characters of a small set as literals, or nil.
@@ -200,13 +235,17 @@ func charLits(cs charSet) []lit {
 	if count == 0 {
 		return nil // matches nothing; a gap is still a valid over-approximation
 	}
-	var out []lit
+	out := make([]lit, 0, count)
 	for _, r := range cs {
 		for c := r.lo; c <= r.hi; c++ {
 			if c == utf8.RuneError || !utf8.ValidRune(c) {
 				return nil
 			}
-			out = append(out, lit{s: string(c)})
+			if c < utf8.RuneSelf {
+				out = append(out, lit{s: asciiChars[c : c+1]})
+			} else {
+				out = append(out, lit{s: string(c)})
+			}
 		}
 	}
 	if len(out) == 2 && len(out[0].s) == 1 && len(out[1].s) == 1 {
@@ -216,6 +255,12 @@ func charLits(cs charSet) []lit {
 	}
 	return out
 }
+
+// asciiChars holds the ASCII characters in order: asciiChars[c:c+1] is
+// the string of c, without an allocation.
+const asciiChars = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f" +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f"
 
 // repeatShape is the shape of min..max iterations of a body of shape s:
 // the first iterations are unrolled, anything more is a gap.

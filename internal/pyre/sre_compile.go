@@ -312,11 +312,14 @@ type sreProg struct {
 }
 
 type sreCompiler struct {
-	prog   *sreProg
-	width  func(*node) (int64, int64)
-	setIdx map[uint64][]int // sets by hash (see set)
-	csets  []charSet        // the charSet of each prog.sets entry
-	flat   []*node          // emitSeq's items, a stack of the nested calls
+	prog  *sreProg
+	width func(*node) (int64, int64)
+	// setIdx maps a hash to the last set with it, setNext each set to
+	// the one before it with the same hash, or -1 (see set).
+	setIdx  map[uint64]int
+	setNext []int
+	csets   []charSet // the charSet of each prog.sets entry
+	flat    []*node   // emitSeq's items, a stack of the nested calls
 	// noStale: marks a failed attempt leaves behind are never read (see
 	// staleMarks).
 	noStale bool
@@ -341,7 +344,7 @@ type guardedItem struct {
 // the usual patterns take less than two ints per byte of the pattern.
 func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int) *sreProg {
 	prog := &sreProg{ngroups: ngroups, code: make([]int, 0, codeHint)}
-	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64][]int{}, condEnd: map[int]int{}}
+	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64]int{}, condEnd: map[int]int{}}
 	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
@@ -420,7 +423,11 @@ func (c *sreCompiler) set(cs charSet) int {
 		h = (h ^ uint64(uint32(r.lo))) * 1099511628211
 		h = (h ^ uint64(uint32(r.hi))) * 1099511628211
 	}
-	for _, i := range c.setIdx[h] {
+	last, ok := c.setIdx[h]
+	if !ok {
+		last = -1
+	}
+	for i := last; i >= 0; i = c.setNext[i] {
 		if slices.Equal(c.csets[i], cs) {
 			return i
 		}
@@ -428,7 +435,8 @@ func (c *sreCompiler) set(cs charSet) int {
 	i := len(c.prog.sets)
 	c.prog.sets = append(c.prog.sets, sharedRuneSet(cs))
 	c.csets = append(c.csets, cs)
-	c.setIdx[h] = append(c.setIdx[h], i)
+	c.setNext = append(c.setNext, last)
+	c.setIdx[h] = i
 	return i
 }
 
