@@ -2,6 +2,7 @@ package pyre
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode"
 )
@@ -267,7 +268,8 @@ func (p *parser) seek(i int) error {
 
 // getwhile consumes up to n unescaped characters satisfying pred.
 func (p *parser) getwhile(n int, pred func(rune) bool) (string, error) {
-	var out []rune
+	var buf [16]rune // room for the usual text, off the heap
+	out := buf[:0]
 	for range n {
 		if !p.next.ok || p.next.esc || !pred(p.next.c) {
 			break
@@ -281,7 +283,8 @@ func (p *parser) getwhile(n int, pred func(rune) bool) (string, error) {
 }
 
 func (p *parser) getuntil(term rune, name string) (string, error) {
-	var out []rune
+	var buf [16]rune // room for the usual name, off the heap
+	out := buf[:0]
 	for {
 		t := p.next
 		if err := p.advance(); err != nil {
@@ -423,13 +426,17 @@ func (p *parser) parseSub(fl Flags, verbose bool, nested int) (*node, error) {
 
 // parseSeq mirrors re._parser._parse.
 func (p *parser) parseSeq(fl Flags, verbose bool, nested int, first bool) (*node, error) {
-	var seq []*node
+	// seq and infos start in room off the heap; a concatenation gets a
+	// copy of seq of its exact length.
+	var seqBuf [32]*node
+	seq := seqBuf[:0]
 	// lastRepeatable tracks what the previous item was for "nothing to
 	// repeat" and "multiple repeat" checks.
 	type itemInfo struct {
 		isAt, isRepeat bool
 	}
-	var infos []itemInfo
+	var infoBuf [32]itemInfo
+	infos := infoBuf[:0]
 	push := func(n *node, info itemInfo) {
 		seq = append(seq, n)
 		infos = append(infos, info)
@@ -599,7 +606,7 @@ func (p *parser) parseSeq(fl Flags, verbose bool, nested int, first bool) (*node
 	case 1:
 		return seq[0], nil
 	}
-	return p.newNode(node{op: opConcat, subs: seq}), nil
+	return p.newNode(node{op: opConcat, subs: slices.Clone(seq)}), nil
 }
 
 func containsRune(s string, c rune) bool {

@@ -1211,13 +1211,18 @@ func (c *sreCompiler) withReq(g, pc int) int {
 // comes after a repeat, branch or optional item.
 func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far bool) {
 	code := c.prog.code
-	var cur []byte
+	var curBuf [64]byte // room for the usual run, off the heap
+	cur := curBuf[:0]
 	started := false // consumed something or broke a run before cur
 	long := false    // passed a repeat, branch or optional item
 	curLong := false // long when cur began
+	curOne := ""     // cur as a string, while one add made it
 	add := func(b string) {
 		if len(cur) == 0 {
 			curLong = long
+			curOne = b
+		} else {
+			curOne = ""
 		}
 		cur = append(cur, b...)
 	}
@@ -1226,7 +1231,14 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far 
 			if len(req) == 0 && !started {
 				anchored = true
 			}
-			req = append(req, string(cur))
+			if req == nil {
+				req = make([]string, 0, 4)
+			}
+			if len(curOne) == len(cur) {
+				req = append(req, curOne) // no copy
+			} else {
+				req = append(req, string(cur))
+			}
 			far = far || (curLong && len(cur) >= 2)
 			cur = cur[:0]
 		}
@@ -1240,7 +1252,11 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far 
 			closed[code[pc+1]] = true
 			pc += 2
 		case sByte, sRune:
-			add(string(rune(code[pc+1])))
+			if r := code[pc+1]; 0 <= r && r < utf8.RuneSelf {
+				add(asciiChars[r : r+1])
+			} else {
+				add(string(rune(r)))
+			}
 			pc += 2
 		case sString:
 			add(c.prog.strs[code[pc+1]])
