@@ -398,7 +398,8 @@ func parse(pattern string, flags Flags) (*node, *parser, error) {
 }
 
 func (p *parser) parseSub(fl Flags, verbose bool, nested int) (*node, error) {
-	var items []*node
+	var buf [8]*node // room off the heap; an alternation gets a copy
+	items := buf[:0]
 	for {
 		n, err := p.parseSeq(fl, verbose, nested+1, nested == 0 && len(items) == 0)
 		if err != nil {
@@ -421,7 +422,7 @@ func (p *parser) parseSub(fl Flags, verbose bool, nested int) (*node, error) {
 	if len(items) == 1 {
 		return items[0], nil
 	}
-	return p.newNode(node{op: opAlt, subs: items}), nil
+	return p.newNode(node{op: opAlt, subs: slices.Clone(items)}), nil
 }
 
 // parseSeq mirrors re._parser._parse.
