@@ -389,18 +389,123 @@ func (m *sreMachine) count(ipc, ptr, maxcount int) (int, int) {
 			p += size
 			n++
 		}
-	default:
-		for n < maxcount {
-			q := m.one(ipc, p)
-			if q < 0 {
-				break
-			}
-			p = q
-			n++
+	case sGuarded:
+		if q, k, ok := m.temperedRun(ipc, p, maxcount); ok {
+			p, n = q, k
+			break
 		}
+		p, n = m.countOne(ipc, p, maxcount)
+	default:
+		p, n = m.countOne(ipc, p, maxcount)
 	}
 	return p, n
 }
+
+// countOne is count item by item, with one.
+func (m *sreMachine) countOne(ipc, p, maxcount int) (int, int) {
+	n := 0
+	for n < maxcount {
+		q := m.one(ipc, p)
+		if q < 0 {
+			break
+		}
+		p = q
+		n++
+	}
+	return p, n
+}
+
+// temperedLit reports whether the guarded item (sGuarded) at ipc is a
+// "tempered dot" (?:(?!LIT).): one negative lookahead of one literal that
+// starts with an ASCII byte, followed by . or (dotAll) any character.
+func (m *sreMachine) temperedLit(ipc int) (lit string, dotAll, ok bool) {
+	code := m.prog.code
+	pc := code[ipc+1]
+	if code[pc] != sAssertNotPlain || code[pc+2] != 0 || code[pc+5] != sSuccess {
+		return "", false, false // not one lookahead of one literal
+	}
+	switch code[pc+3] {
+	case sString:
+		lit = m.prog.strs[code[pc+4]]
+	case sByte:
+		lit = asciiByteStr[code[pc+4]&0x7f : code[pc+4]&0x7f+1]
+	default:
+		return "", false, false
+	}
+	item := code[pc+1]
+	if lit == "" || lit[0] >= utf8.RuneSelf || (code[item] != sAny && code[item] != sAnyAll) {
+		return "", false, false
+	}
+	return lit, code[item] == sAnyAll, true
+}
+
+// temperedRun is count for a tempered dot (see temperedLit): from ptr it
+// takes every character up to the first occurrence of the literal or, for
+// ., the first "\n" (both found with a string search instead of an item
+// at a time), or the end. ok is false when the item has another shape, or
+// when the run may hold more than maxcount characters; count then goes
+// item by item.
+//
+// The literal starts with an ASCII byte, so every place where it occurs
+// is the start of a character for one (which decodes an ASCII byte as a
+// character of its own even after an invalid sequence): the first
+// occurrence at or after ptr is the first character the lookahead
+// rejects.
+func (m *sreMachine) temperedRun(ipc, ptr, maxcount int) (end, n int, ok bool) {
+	lit, dotAll, ok := m.temperedLit(ipc)
+	if !ok {
+		return 0, 0, false
+	}
+	s := m.s
+	lim := len(s)
+	if !dotAll {
+		if i := strings.IndexByte(s[ptr:], '\n'); i >= 0 {
+			lim = ptr + i
+		}
+	}
+	// an occurrence that starts before lim may end after it
+	if i := strings.Index(s[ptr:min(len(s), lim+len(lit)-1)], lit); i >= 0 {
+		lim = ptr + i
+	}
+	if lim-ptr > maxcount {
+		return 0, 0, false // more bytes than maxcount: count the characters
+	}
+	return lim, utf8.RuneCountInString(s[ptr:lim]), true
+}
+
+// temperedSkip serves the loop of a lazy unbounded repeat of a tempered
+// dot at ipc (MIN_REPEAT_ONE) whose tail guard g failed at ptr: at each
+// position up to the next one where g may hold, or where the item fails,
+// the loop would only test g and take an item. It returns that position
+// and the characters before it (ptr and 0 when it cannot tell): a byte
+// loop looking for the guard's first bytes, "\n" and the literal's first
+// byte, all ASCII, so that it stops only at the start of a character.
+// It needs a guard without marks to replay (see replayMarks) and whose
+// first bytes are ASCII.
+func (m *sreMachine) temperedSkip(ipc int, g *sreGuard, ptr int) (int, int) {
+	if len(g.marks) > 0 || g.bytes[2]|g.bytes[3] != 0 {
+		return ptr, 0
+	}
+	lit, dotAll, ok := m.temperedLit(ipc)
+	if !ok {
+		return ptr, 0
+	}
+	s := m.s
+	q := ptr
+	for ; q < len(s); q++ {
+		c := s[q]
+		if g.bytes[c>>6]&(1<<(c&63)) != 0 || (c == '\n' && !dotAll) || (c == lit[0] && strings.HasPrefix(s[q:], lit)) {
+			break
+		}
+	}
+	return q, utf8.RuneCountInString(s[ptr:q])
+}
+
+// asciiByteStr holds every ASCII byte at its own index, so that a
+// one-byte literal is a substring of it.
+const asciiByteStr = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f" +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f"
 
 // countMin is count for REPEAT_ONE: it returns the end position and the
 // position after the first lo items, or -1 when there are fewer. It
@@ -1058,6 +1163,16 @@ minRepeatOneTry:
 			goto push
 		} else if repeat < 0 {
 			trail = replayMarks(&prog.guards[g], ptr, marks, trail, lastmark)
+		}
+		if code[pc+4] == sGuarded && code[pc+2] == sreUnbounded {
+			// the guard failed at ptr: a tempered dot may skip to
+			// where it can hold (see temperedSkip)
+			if q, n = m.temperedSkip(pc+4, &prog.guards[code[pc+3]], ptr); q > ptr {
+				ptr = q
+				f.count += n
+				steps += n
+				continue
+			}
 		}
 		if q = m.one(pc+4, ptr); q < 0 {
 			break

@@ -211,3 +211,109 @@ func BenchmarkCompileStockSSHD(b *testing.B) {
 		}
 	}
 }
+
+// sshdLogLines is the number of lines of bench/regex.sh's log that
+// BenchmarkSSHDLogSearches replays: every kind of line, many times.
+const sshdLogLines = 20000
+
+// sshdSearch is one line of that log as the filter gives it to pyre: the
+// text the prefregex searches (the line without its date), its content
+// (what the failregexes search, "" when the prefregex does not match) and
+// the failregexes the filter's first-byte table lets through.
+type sshdSearch struct {
+	line, content string
+	fail          []int
+}
+
+// sshdLogSearches builds the searches of sshdLogLines lines, their text in
+// one buffer, in order, as the filter reads them.
+func sshdLogSearches(b *testing.B, pref *pyre.Regexp, fail []*pyre.Regexp, root string) []sshdSearch {
+	b.Helper()
+	lines, err := f2btest.SSHDLog(root, sshdLogLines)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dates, err := datedetect.New(datedetect.Options{Location: time.UTC})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf strings.Builder
+	ends := make([]int, len(lines))
+	for i, line := range lines {
+		line = strings.TrimSuffix(line, "\n")
+		if m, ok := dates.Detect(line); ok {
+			line = datedetect.StripDate(line, m)
+		}
+		buf.WriteString(line)
+		buf.WriteByte('\n')
+		ends[i] = buf.Len()
+	}
+	all := buf.String()
+	first := make([]*[256]bool, len(fail))
+	for i, re := range fail {
+		first[i], _ = re.StartBytes()
+	}
+	content := pref.SubexpIndex("content")
+	out := make([]sshdSearch, len(lines))
+	start := 0
+	for i, end := range ends {
+		sr := sshdSearch{line: all[start:end]}
+		start = end
+		loc, err := pref.Search(sr.line)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if loc != nil && loc[2*content] >= 0 {
+			sr.content = sr.line[loc[2*content]:]
+			for k, set := range first {
+				if set == nil || set[sr.content[0]] {
+					sr.fail = append(sr.fail, k)
+				}
+			}
+		}
+		out[i] = sr
+	}
+	return out
+}
+
+// BenchmarkSSHDLogSearches replays the searches the filter makes with the
+// stock sshd filter on bench/regex.sh's log (BenchmarkSSHDLog in
+// internal/filter times the whole filter): "pref" runs the prefregex on
+// every line, "fail" the failregexes the first-byte table lets through on
+// each content (all of them, as fail2ban-regex checks every failregex),
+// through Matchers as the filter does. ns/line is per log line.
+func BenchmarkSSHDLogSearches(b *testing.B) {
+	pref, fail, root := sshdRegexes(b, pyre.Options{})
+	searches := sshdLogSearches(b, pref, fail, root)
+	prefM := pref.Matcher()
+	failM := make([]*pyre.Matcher, len(fail))
+	for i, re := range fail {
+		failM[i] = re.Matcher()
+	}
+	dst := make([]int, 0, 64)
+	perLine := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(searches)), "ns/line")
+	}
+	b.Run("pref", func(b *testing.B) {
+		for b.Loop() {
+			for _, sr := range searches {
+				if _, err := prefM.AppendSearch(dst, sr.line); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perLine(b)
+	})
+	b.Run("fail", func(b *testing.B) {
+		for b.Loop() {
+			for _, sr := range searches {
+				for _, k := range sr.fail {
+					if _, err := failM[k].AppendSearch(dst, sr.content); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		}
+		perLine(b)
+	})
+}
