@@ -300,7 +300,8 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 	clock := &lineClock{src: s.now}
 	quiet := o.quiet()
 	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !quiet && !o.noCheckAll, IgnorePending: quiet,
-		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now, ReusedLines: s.lines != linesCopied}
+		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now, ReusedLines: s.lines != linesCopied,
+		TransientFailures: s.lines != linesCopied}
 	def, fargs, fltHead, err := resolveFilterArg(fltArg, cfgDir)
 	if err != nil {
 		return err

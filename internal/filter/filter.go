@@ -120,6 +120,12 @@ type Options struct {
 	// Buffered with a one-line buffer) may still hold parts of the line:
 	// the caller uses or copies it before overwriting the line.
 	ReusedLines bool
+	// TransientFailures tells the filter that the caller is done with
+	// what a call returned (its failures, with their fields, lines and
+	// users) when it makes its next call. The filter then reuses the
+	// memory of the connections its cache (<F-MLFID>) dropped, and of
+	// the list of failures, instead of leaving them to the collector.
+	TransientFailures bool
 }
 
 // Failure is one failure found in a line.
@@ -284,14 +290,20 @@ type Filter struct {
 	lastBuf   []byte
 	lastStale bool
 	kept      []tline // scratch for keepText
-	lineMem   string  // the line being examined, as given (keepText)
-	mlf       map[string]mlfEntry
-	mlfOrder  []mlfRef // connections in the order they were stored
-	mlfSeq    uint64
-	hit       hit      // the last prefregex or failregex match
-	hitI      hit      // the last ignoreregex match
-	single    [1]tline // the buffer when lines are examined one by one
-	content   [1]tline // the buffer holding what the prefregex left
+	// With Options.TransientFailures: the fields the connections cache
+	// dropped during the current call (a failure it returns may hold
+	// them), handed to the slab at the next call; and the list of
+	// failures a call returns.
+	dropped  []*fields
+	outs     []Failure
+	lineMem  string // the line being examined, as given (keepText)
+	mlf      map[string]mlfEntry
+	mlfOrder []mlfRef // connections in the order they were stored
+	mlfSeq   uint64
+	hit      hit      // the last prefregex or failregex match
+	hitI     hit      // the last ignoreregex match
+	single   [1]tline // the buffer when lines are examined one by one
+	content  [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -497,6 +509,7 @@ func (f *Filter) ProcessLineNL(lineNL string) ([]Failure, error) {
 }
 
 func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
+	f.recycle()
 	f.Last = LineInfo{}
 	f.lineNL = lineNL
 	f.lineMem = line
@@ -567,6 +580,7 @@ func (f *Filter) checkTime(tl tline, date float64, dated, noDate bool, now float
 // ProcessDated examines a line whose date is already known (a journal
 // entry): timeText is shown as its date.
 func (f *Filter) ProcessDated(line, timeText string, date float64) ([]Failure, error) {
+	f.recycle()
 	f.Last = LineInfo{}
 	f.lineNL = "" // set by each entry point: the buffer may use it
 	f.lineMem = line
@@ -818,9 +832,16 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		for _, id := range ids {
 			if out == nil {
-				out = f.slab.failure()
+				if f.opt.TransientFailures {
+					out = f.outs[:0]
+				} else {
+					out = f.slab.failure()
+				}
 			}
 			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
+			if f.opt.TransientFailures {
+				f.outs = out[:0]
+			}
 		}
 		if !f.opt.CheckAllRegex {
 			break
@@ -892,7 +913,32 @@ func (f *Filter) mlfGet(id string, now float64) *fields {
 
 func (f *Filter) mlfUnset(id string) {
 	// Its place in mlfOrder goes stale and is skipped there.
+	if e, ok := f.mlf[id]; ok {
+		f.drop(e.fields)
+	}
 	delete(f.mlf, id)
+}
+
+// drop notes fields the connections cache no longer holds: with
+// Options.TransientFailures they are reused from the next call on.
+func (f *Filter) drop(g *fields) {
+	if f.opt.TransientFailures {
+		f.dropped = append(f.dropped, g)
+	}
+}
+
+// recycle starts a call: with Options.TransientFailures, the fields
+// dropped during the last call are no longer held (the failures that
+// call returned are done with) and go to the slab for reuse.
+func (f *Filter) recycle() {
+	if len(f.dropped) == 0 {
+		return
+	}
+	if len(f.slab.freeFields) < mlfMaxCount {
+		f.slab.freeFields = append(f.slab.freeFields, f.dropped...)
+	}
+	clear(f.dropped)
+	f.dropped = f.dropped[:0]
 }
 
 // mlfSet stores the fields of connection id. The cache holds at most
@@ -907,6 +953,7 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 			if !had || old.seq != ref.seq {
 				continue // forgotten, or stored again later
 			}
+			f.drop(old.fields)
 			delete(f.mlf, ref.id)
 			if old.expires > now && len(f.mlf) < mlfMaxCount {
 				break

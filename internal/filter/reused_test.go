@@ -1,8 +1,11 @@
 package filter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // TestOffsetIn checks that offsetIn finds the parts of a string and only
@@ -42,4 +45,116 @@ func TestReusedLinesAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { f.ProcessLineNL(line) }); n != 0 {
 		t.Errorf("%v allocations a line, want none", n)
 	}
+}
+
+// describeFailures shows everything a caller can read of failures.
+func describeFailures(found []Failure, err error) string {
+	var b strings.Builder
+	if err != nil {
+		b.WriteString("error: " + err.Error() + "\n")
+	}
+	for _, m := range found {
+		fmt.Fprintf(&b, "%d %q %v %v %v", m.Regex, m.ID, m.HasID, m.Time, m.NoTime)
+		if m.fields != nil {
+			b.WriteString(" " + m.fields.String())
+			for _, name := range m.fields.lay.names {
+				if v, ok := m.Value(name); ok {
+					fmt.Fprintf(&b, " %s=%v", name, v)
+				}
+			}
+		}
+		fmt.Fprintf(&b, " matches=%q users=%q nofail=%v\n", m.Matches(), m.Users(), m.NoFail())
+	}
+	return b.String()
+}
+
+// reusedOptions are filters whose connections (<F-MLFID>) are forgotten,
+// gained and merged, with one line or a multi-line buffer.
+func reusedOptions() []Options {
+	var out []Options
+	for _, maxLines := range []int{1, 3} {
+		for _, all := range []bool{false, true} {
+			out = append(out, Options{
+				PrefRegex: `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
+				FailRegex: []string{
+					`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
+					`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
+					`^<F-MLFFORGET><F-MLFGAINED>Accepted \w+</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER> from <HOST>`,
+					`^<F-NOFAIL><F-MLFFORGET>Connection closed</F-MLFFORGET></F-NOFAIL> by <HOST>`,
+					`^<F-MLFFORGET>Bye</F-MLFFORGET> \S+ from <HOST>`,
+					`^\S+ <F-USER>\S+</F-USER> from <HOST>`,
+					`^Received disconnect from <ADDR>(?: port \d+)?:\s*<SKIPLINES>`,
+				},
+				IgnoreRegex:   []string{`from 192\.0\.2\.250`},
+				MaxLines:      maxLines,
+				Now:           func() time.Time { return time.Unix(1124013600, 0) },
+				Location:      time.UTC,
+				CheckAllRegex: all,
+			})
+		}
+	}
+	return out
+}
+
+// checkReused feeds lines to a filter as copies and to one with
+// ReusedLines and TransientFailures as views of a buffer overwritten
+// after each call, and requires the same results, read right after each
+// call as those options allow.
+func checkReused(t *testing.T, lines []string) {
+	for _, opt := range reusedOptions() {
+		ref, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.ReusedLines, opt.TransientFailures = true, true
+		reused, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 0, 256)
+		for i, line := range lines {
+			want := describeFailures(ref.ProcessLineNL(strings.Clone(line) + "\n"))
+			buf = append(buf[:0], line...)
+			buf = append(buf, '\n')
+			// A view of buf, overwritten below: the filter must have
+			// copied whatever it keeps.
+			view := unsafe.String(&buf[0], len(buf))
+			got := describeFailures(reused.ProcessLineNL(view))
+			for j := range buf {
+				buf[j] = "1:9 .a\n"[j%7]
+			}
+			if got != want {
+				t.Fatalf("%+v: line %d %q:\n%s\nwith copied lines:\n%s", opt, i, line, got, want)
+			}
+		}
+	}
+}
+
+// TestReusedLinesTransient covers a connection forgotten by one
+// failregex and found new by the next of the same line (CheckAllRegex):
+// the fields the cache drops stay the failure's until the next call.
+func TestReusedLinesTransient(t *testing.T) {
+	checkReused(t, []string{
+		"Jan 23 21:59:58 host sshd[1]: Invalid user x from 192.0.2.1",
+		"Jan 23 21:59:59 host sshd[1]: Bye now from 192.0.2.1",
+		"Jan 23 21:59:59 host sshd[1]: Failed password for y from 192.0.2.1 port 22 ssh2",
+		"no date sshd[2]: Failed password for y from 192.0.2.2 port 22 ssh2",
+		"Jan 23 21:59:59 host sshd[1]: Accepted password for z from 192.0.2.1 port 22",
+		"Jan 23 21:59:59 host sshd[1]: Connection closed by 192.0.2.1",
+		"Jan 23 21:59:59 host sshd[3]: Connection closed by 192.0.2.3",
+		"Jan 23 21:59:59 host sshd[3]: Failed password for w from 192.0.2.3 port 22 ssh2",
+	})
+}
+
+// FuzzReusedLines is TestReusedLinesTransient on any lines.
+func FuzzReusedLines(f *testing.F) {
+	f.Add("Jan 23 21:59:58 host sshd[1]: Invalid user x from 192.0.2.1\nJan 23 21:59:59 host sshd[1]: Bye now from 192.0.2.1\nx sshd[1]: Failed password for y from 192.0.2.1 port 22 ssh2")
+	f.Add("Jan 23 21:59:59 host sshd[1]: Accepted password for z from 192.0.2.1 port 22\nJan 23 21:59:59 host sshd[1]: Connection closed by 192.0.2.1\nJan 23 21:59:59 host sshd[1]: Received disconnect from 192.0.2.1 port 2:11: bye")
+	f.Fuzz(func(t *testing.T, text string) {
+		lines := strings.Split(text, "\n")
+		for i := 0; i < 400; i++ { // connections dropped for room
+			lines = append(lines, fmt.Sprintf("Jan 23 21:59:59 host sshd[%d]: Invalid user u%d from 192.0.2.%d", 100+i, i%7, i%250))
+		}
+		checkReused(t, append(lines, strings.Split(text, "\n")...))
+	})
 }
