@@ -290,6 +290,7 @@ type Filter struct {
 	lastBuf   []byte
 	lastStale bool
 	kept      []tline // scratch for keepText
+	arena     textArena
 	// With Options.TransientFailures: the fields the connections cache
 	// dropped during the current call (a failure it returns may hold
 	// them), handed to the slab at the next call; and the list of
@@ -1105,7 +1106,7 @@ func (f *Filter) keepText(g *fields, lines []tline) []tline {
 			return s
 		}
 		if kept == "" {
-			kept = strings.Clone(f.lineMem)
+			kept = f.arena.clone(f.lineMem)
 		}
 		return kept[off : off+len(s)]
 	}
@@ -1145,4 +1146,32 @@ func offsetIn(mem, s string) (int, bool) {
 		return 0, false
 	}
 	return int(p - m), true
+}
+
+// textArena copies short strings into shared chunks: one allocation for
+// many lines kept (keepText). A chunk stays alive as long as one of its
+// strings does: chunks are small for that reason.
+type textArena struct{ free []byte }
+
+const (
+	arenaChunk = 2 << 10
+	arenaMax   = arenaChunk / 8 // longer strings get an allocation of their own
+)
+
+// clone returns a copy of s.
+func (a *textArena) clone(s string) string {
+	if len(s) == 0 || len(s) > arenaMax {
+		return strings.Clone(s)
+	}
+	if cap(a.free)-len(a.free) < len(s) {
+		a.free = make([]byte, 0, arenaChunk)
+	}
+	n := len(a.free)
+	a.free = append(a.free, s...)
+	// Invariant: the bytes of a chunk are written once, by the append
+	// above, before a string is made of them, and never again (a full
+	// chunk is left to the strings made of it, not reused), so they are
+	// immutable as unsafe.String requires. TestTextArena checks earlier
+	// copies after many later ones.
+	return unsafe.String(&a.free[n], len(s))
 }

@@ -96,37 +96,56 @@ func reusedOptions() []Options {
 	return out
 }
 
-// checkReused feeds lines to a filter as copies and to one with
-// ReusedLines and TransientFailures as views of a buffer overwritten
-// after each call, and requires the same results, read right after each
-// call as those options allow.
-func checkReused(t *testing.T, lines []string) {
+// reusedPair is a filter given lines as copies and one with ReusedLines
+// and TransientFailures given them as views of a buffer overwritten
+// after each call.
+type reusedPair struct {
+	opt         Options
+	ref, reused *Filter
+	buf         []byte
+}
+
+func newReusedPairs(t testing.TB) []*reusedPair {
+	var out []*reusedPair
 	for _, opt := range reusedOptions() {
 		ref, err := New(opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		opt.ReusedLines, opt.TransientFailures = true, true
-		reused, err := New(opt)
+		o := opt
+		o.ReusedLines, o.TransientFailures = true, true
+		reused, err := New(o)
 		if err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, 0, 256)
-		for i, line := range lines {
-			want := describeFailures(ref.ProcessLineNL(strings.Clone(line) + "\n"))
-			buf = append(buf[:0], line...)
-			buf = append(buf, '\n')
-			// A view of buf, overwritten below: the filter must have
-			// copied whatever it keeps.
-			view := unsafe.String(&buf[0], len(buf))
-			got := describeFailures(reused.ProcessLineNL(view))
-			for j := range buf {
-				buf[j] = "1:9 .a\n"[j%7]
-			}
-			if got != want {
-				t.Fatalf("%+v: line %d %q:\n%s\nwith copied lines:\n%s", opt, i, line, got, want)
-			}
+		out = append(out, &reusedPair{opt: opt, ref: ref, reused: reused})
+	}
+	return out
+}
+
+// check requires the same results from both filters for each line, read
+// right after each call as the options allow.
+func (p *reusedPair) check(t *testing.T, lines []string) {
+	for i, line := range lines {
+		want := describeFailures(p.ref.ProcessLineNL(strings.Clone(line) + "\n"))
+		p.buf = append(p.buf[:0], line...)
+		p.buf = append(p.buf, '\n')
+		// A view of buf, overwritten below: the filter must have copied
+		// whatever it keeps.
+		view := unsafe.String(&p.buf[0], len(p.buf))
+		got := describeFailures(p.reused.ProcessLineNL(view))
+		for j := range p.buf {
+			p.buf[j] = "1:9 .a\n"[j%7]
 		}
+		if got != want {
+			t.Fatalf("%+v: line %d %q:\n%s\nwith copied lines:\n%s", p.opt, i, line, got, want)
+		}
+	}
+}
+
+func checkReused(t *testing.T, lines []string) {
+	for _, p := range newReusedPairs(t) {
+		p.check(t, lines)
 	}
 }
 
@@ -146,15 +165,48 @@ func TestReusedLinesTransient(t *testing.T) {
 	})
 }
 
-// FuzzReusedLines is TestReusedLinesTransient on any lines.
+// FuzzReusedLines is TestReusedLinesTransient on any lines, each input
+// after the ones before (the filters keep their state).
 func FuzzReusedLines(f *testing.F) {
 	f.Add("Jan 23 21:59:58 host sshd[1]: Invalid user x from 192.0.2.1\nJan 23 21:59:59 host sshd[1]: Bye now from 192.0.2.1\nx sshd[1]: Failed password for y from 192.0.2.1 port 22 ssh2")
 	f.Add("Jan 23 21:59:59 host sshd[1]: Accepted password for z from 192.0.2.1 port 22\nJan 23 21:59:59 host sshd[1]: Connection closed by 192.0.2.1\nJan 23 21:59:59 host sshd[1]: Received disconnect from 192.0.2.1 port 2:11: bye")
+	pairs := newReusedPairs(f)
+	var filler []string
+	for i := range 120 { // connections dropped for room
+		filler = append(filler, fmt.Sprintf("Jan 23 21:59:59 host sshd[%d]: Invalid user u%d from 192.0.2.%d", 100+i, i%7, i%250))
+	}
+	n := 0
 	f.Fuzz(func(t *testing.T, text string) {
 		lines := strings.Split(text, "\n")
-		for i := 0; i < 400; i++ { // connections dropped for room
-			lines = append(lines, fmt.Sprintf("Jan 23 21:59:59 host sshd[%d]: Invalid user u%d from 192.0.2.%d", 100+i, i%7, i%250))
+		if n++; n%8 == 0 {
+			lines = append(append(lines, filler...), lines...)
 		}
-		checkReused(t, append(lines, strings.Split(text, "\n")...))
+		for _, p := range pairs {
+			p.check(t, lines)
+		}
 	})
+}
+
+// TestTextArena checks that the arena's copies keep their text whatever
+// is copied after them, and that a copy does not share the original's
+// memory.
+func TestTextArena(t *testing.T) {
+	var a textArena
+	var orig, copies []string
+	for i := range 5000 {
+		s := strings.Repeat(string(rune('a'+i%26)), i%(arenaMax+40)) + fmt.Sprint(i)
+		c := a.clone(s)
+		if _, in := offsetIn(s, c); in {
+			t.Fatalf("copy %d shares the original's memory", i)
+		}
+		orig, copies = append(orig, s), append(copies, c)
+	}
+	for i := range orig {
+		if copies[i] != orig[i] {
+			t.Fatalf("copy %d is %q, want %q", i, copies[i], orig[i])
+		}
+	}
+	if n := testing.AllocsPerRun(1000, func() { a.clone("Jan  5 01:31:41 www sshd[1643]: ROOT LOGIN REFUSED") }); n > 0.1 {
+		t.Errorf("%v allocations a short copy", n)
+	}
 }
