@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/spf13/cobra"
 
@@ -263,6 +264,7 @@ type regexRun struct {
 	ret        []filter.Failure // scratch for line
 	clock      *lineClock
 	emitOut    func([]filter.Failure) // with -o
+	lines      lineMode               // how the log's lines are handed out
 	prefGroups []string               // with -v: the prefregex's groups, line by line
 }
 
@@ -295,10 +297,11 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		}
 	}
 	say("\nRunning tests\n=============\n")
-	clock := &lineClock{}
+	clock := &lineClock{src: s.now}
 	quiet := o.quiet()
 	fo := filter.Options{UseDNS: "warn", CheckAllRegex: !quiet && !o.noCheckAll, IgnorePending: quiet,
-		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now}
+		ReturnRawHost: o.raw, Location: time.Local, Now: clock.now, ReusedLines: s.lines != linesCopied,
+		TransientFailures: s.lines != linesCopied}
 	def, fargs, fltHead, err := resolveFilterArg(fltArg, cfgDir)
 	if err != nil {
 		return err
@@ -373,7 +376,7 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		say("%s", l)
 	}
 	// fail2ban-regex lists at most 20 lines of a kind, or as many as -L.
-	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, warn: stderr, limit: 20}
+	r := &regexRun{o: o, f: f, clock: clock, templates: map[string]int{}, out: w, warn: stderr, limit: 20, lines: s.lines}
 	if o.maxLines > 0 {
 		r.limit = o.maxLines
 	}
@@ -483,15 +486,32 @@ func looksLikePath(s string) bool {
 	return s != "" && !strings.ContainsAny(s, " \t\n") && (strings.ContainsRune(s, '/') || strings.HasSuffix(s, ".log"))
 }
 
-// readBlock is the size of the reads of the log. The lines of a read are
-// cut from one string made of it: no copy per line. A line the filter
-// keeps (a multi-line buffer, a connection's earlier lines: at most a
-// hundred or so) holds its whole block in memory, so blocks are small.
+// readBlock is the size of the reads of the log.
 const readBlock = 16 << 10
+
+// How logReader hands out lines.
+type lineMode uint8
+
+const (
+	// linesReused: a line is a view of the read buffer, which the next
+	// read overwrites: no copy at all. Whoever keeps part of a line past
+	// the lines of its read copies it: the filter does
+	// (filter.Options.ReusedLines), and so does regexRun.line.
+	linesReused lineMode = iota
+	// linesCopied: the lines of a read are cut from a copy of it, which
+	// they keep alive; nothing needs copying (the filter may keep
+	// substrings). Tests compare the other modes with it.
+	linesCopied
+	// linesPoisoned is linesReused where the bytes of each line are
+	// overwritten as soon as it has been examined: tests check that
+	// nothing read a line afterwards.
+	linesPoisoned
+)
 
 // logReader cuts a log into lines.
 type logReader struct {
-	enc *logenc.Encoding
+	enc  *logenc.Encoding
+	mode lineMode
 	// line gets each line with its "\n" (the last one may lack it),
 	// decoded.
 	line func(string)
@@ -521,8 +541,21 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 		}
 		// buf[:have-k] holds no line end: it is the start of a line.
 		if end := lr.enc.LastLineEnd(buf[:have], have-k); end > 0 {
-			block := string(buf[:end])
+			var block string
+			if lr.mode == linesCopied {
+				block = string(buf[:end])
+			} else {
+				// The lines are views of buf, whose bytes the copy
+				// below and the next read overwrite. Invariant: no
+				// string of this block is read once the loop below is
+				// done with it, unless copied (see linesReused).
+				// TestRegexReusedLines runs the stock sample logs and
+				// FuzzRegexReusedLines random ones with linesPoisoned,
+				// and compares the output with linesCopied's.
+				block = unsafe.String(&buf[0], end)
+			}
 			verbatim := lr.enc.Verbatim(block)
+			at := 0
 			for len(block) > 0 {
 				i := lr.enc.LineLen(block)
 				line := block[:i]
@@ -532,6 +565,12 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 					line = lr.enc.Decode(line)
 				}
 				lr.line(line)
+				if lr.mode == linesPoisoned {
+					for j := at; j < at+i; j++ {
+						buf[j] = poisonByte(j)
+					}
+				}
+				at += i
 				if count++; count&0xffff == 0 {
 					if ctx.Err() != nil {
 						return false, ctx.Err()
@@ -560,11 +599,16 @@ func (lr *logReader) run(ctx context.Context, src io.Reader, complete bool) (inc
 	}
 }
 
+// poisonByte is what linesPoisoned writes over byte j of the buffer:
+// bytes that could still make a line, a date or an address, so that a
+// line read after its time is read wrong rather than rejected.
+func poisonByte(j int) byte { return "1:9 .a\n"[j%7] }
+
 // read processes the lines of src. When complete is false, a last line
 // without a line end is left out, as fail2ban does with files (it waits
 // for the line to be finished).
 func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog *progress) error {
-	lr := &logReader{enc: r.o.enc, line: r.line, wait: r.clock.stale}
+	lr := &logReader{enc: r.o.enc, mode: r.lines, line: r.line, wait: r.clock.stale}
 	if prog != nil {
 		lr.progress = prog.update
 	}
@@ -583,6 +627,7 @@ func (r *regexRun) read(ctx context.Context, src io.Reader, complete bool, prog 
 type lineClock struct {
 	t    time.Time
 	left int
+	src  func() time.Time // nil: time.Now
 }
 
 const clockLines = 64
@@ -590,6 +635,9 @@ const clockLines = 64
 func (c *lineClock) now() time.Time {
 	if c.left <= 0 {
 		c.t, c.left = time.Now(), clockLines
+		if c.src != nil {
+			c.t = c.src()
+		}
 	}
 	c.left--
 	return c.t
@@ -669,7 +717,7 @@ func (r *regexRun) line(raw string) {
 		if !r.quiet() && m.Regex < len(r.fail) {
 			r.fail[m.Regex].hits++
 			if r.o.verbose > 0 {
-				r.fail[m.Regex].found = append(r.fail[m.Regex].found, foundFailure{id: m.ID, hasID: m.HasID, time: m.Time, noTime: m.NoTime, multi: len(ret) > 1})
+				r.fail[m.Regex].found = append(r.fail[m.Regex].found, foundFailure{id: r.keep(m.ID), hasID: m.HasID, time: m.Time, noTime: m.NoTime, multi: len(ret) > 1})
 			}
 		}
 		if !m.NoFail() {
@@ -739,20 +787,29 @@ func (r *regexRun) line(raw string) {
 	case isIgnored:
 		r.ignored++
 		if !r.o.printNoIgnored && (r.o.printAllIgn || r.ignored <= r.limit+1) {
-			r.ignoredL = append(r.ignoredL, line)
+			r.ignoredL = append(r.ignoredL, r.keep(line))
 		}
 	case len(ret) > 0:
 		r.matched++
 		if r.o.printAllMatched {
-			r.matchedL = append(r.matchedL, line)
+			r.matchedL = append(r.matchedL, r.keep(line))
 		}
 	default:
 		r.missed++
 		if !r.o.printNoMissed && (r.o.printAllMissed || r.missed <= r.limit+1) {
-			r.missedL = append(r.missedL, line)
+			r.missedL = append(r.missedL, r.keep(line))
 		}
 	}
 	r.tested++
+}
+
+// keep returns s, a part of the line being examined, to be kept past
+// it: a copy unless lines are copies already (see lineMode).
+func (r *regexRun) keep(s string) string {
+	if r.lines == linesCopied {
+		return s
+	}
+	return strings.Clone(s)
 }
 
 func containsKey(list []filter.LineKey, k filter.LineKey) bool {

@@ -5,14 +5,17 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 // settings are the defaults a command line starts from; tests replace them.
 type settings struct {
-	configDir string // the configuration directory when --config is not given
-	socket    string // the daemon's control socket when --socket is not given
+	configDir string           // the configuration directory when --config is not given
+	socket    string           // the daemon's control socket when --socket is not given
+	lines     lineMode         // how warden regex hands out the lines of a log (tests)
+	now       func() time.Time // warden regex's clock; nil: time.Now (tests)
 }
 
 // defaultSettings: the configuration directory is $WARDEN_CONFIG when set,

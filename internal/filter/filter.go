@@ -7,7 +7,9 @@ import (
 	"math/bits"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/wardenipd/warden/internal/datedetect"
 	"github.com/wardenipd/warden/internal/pyre"
@@ -106,6 +108,24 @@ type Options struct {
 	// its end; SetInOperation does so between lines.
 	InOperation bool
 	FindTime    float64
+
+	// ReusedLines tells the filter that the caller overwrites the memory
+	// of a line once ProcessLine, ProcessLineNL or ProcessDated returns
+	// (the line is a view of a read buffer that later reads refill). The
+	// filter then copies what it keeps of a line for the lines after it:
+	// the date text that stands in for a dateless line's, the lines of
+	// a multi-line buffer, and what the connections cache (<F-MLFID>)
+	// holds, which the failures of a connection share. What else a call
+	// returns (a failure without <F-MLFID>, an ID, Last, PrefGroups,
+	// Buffered with a one-line buffer) may still hold parts of the line:
+	// the caller uses or copies it before overwriting the line.
+	ReusedLines bool
+	// TransientFailures tells the filter that the caller is done with
+	// what a call returned (its failures, with their fields, lines and
+	// users) when it makes its next call. The filter then reuses the
+	// memory of the connections its cache (<F-MLFID>) dropped, and of
+	// the list of failures, instead of leaving them to the collector.
+	TransientFailures bool
 }
 
 // Failure is one failure found in a line.
@@ -264,13 +284,27 @@ type Filter struct {
 	buffer        []tline
 	lastText      string
 	lastDate      float64
-	mlf           map[string]mlfEntry
-	mlfOrder      []mlfRef // connections in the order they were stored
-	mlfSeq        uint64
-	hit           hit      // the last prefregex or failregex match
-	hitI          hit      // the last ignoreregex match
-	single        [1]tline // the buffer when lines are examined one by one
-	content       [1]tline // the buffer holding what the prefregex left
+	// With Options.ReusedLines, the date text of the last dated line is
+	// kept in lastBuf, and lastText made of it only when a dateless line
+	// asks for it (lastStale): most lines have a date of their own.
+	lastBuf   []byte
+	lastStale bool
+	kept      []tline // scratch for keepText
+	arena     textArena
+	// With Options.TransientFailures: the fields the connections cache
+	// dropped during the current call (a failure it returns may hold
+	// them), handed to the slab at the next call; and the list of
+	// failures a call returns.
+	dropped  []*fields
+	outs     []Failure
+	lineMem  string // the line being examined, as given (keepText)
+	mlf      map[string]mlfEntry
+	mlfOrder []mlfRef // connections in the order they were stored
+	mlfSeq   uint64
+	hit      hit      // the last prefregex or failregex match
+	hitI     hit      // the last ignoreregex match
+	single   [1]tline // the buffer when lines are examined one by one
+	content  [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -476,8 +510,13 @@ func (f *Filter) ProcessLineNL(lineNL string) ([]Failure, error) {
 }
 
 func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
+	f.recycle()
 	f.Last = LineInfo{}
 	f.lineNL = lineNL
+	f.lineMem = line
+	if lineNL != "" {
+		f.lineMem = lineNL
+	}
 	t := f.now() // one clock read for the line
 	now := float64(t.UnixNano()) / 1e9
 	var (
@@ -500,10 +539,11 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 		case text != "":
 			if m.Err == nil {
 				date, dated = m.Time, true
-				f.lastText, f.lastDate = text, date
+				f.setLastText(text)
+				f.lastDate = date
 			}
 		case f.lastDate != 0 && f.lastDate > now-60:
-			tl = tline{"", f.lastText, line}
+			tl = tline{"", f.lastDateText(), line}
 			date, dated = f.lastDate, true
 		default:
 			date, dated = now, true
@@ -514,7 +554,7 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 	if !dated {
 		noDate = true
 		if f.lastDate != 0 && f.lastDate > now-60 {
-			tl = tline{"", f.lastText, line}
+			tl = tline{"", f.lastDateText(), line}
 			date, dated = f.lastDate, true
 		} else if f.opt.CheckFindTime && f.opt.InOperation {
 			date, dated = now, true
@@ -541,10 +581,16 @@ func (f *Filter) checkTime(tl tline, date float64, dated, noDate bool, now float
 // ProcessDated examines a line whose date is already known (a journal
 // entry): timeText is shown as its date.
 func (f *Filter) ProcessDated(line, timeText string, date float64) ([]Failure, error) {
+	f.recycle()
 	f.Last = LineInfo{}
 	f.lineNL = "" // set by each entry point: the buffer may use it
+	f.lineMem = line
+	if f.opt.ReusedLines {
+		timeText = strings.Clone(timeText) // keepText copies the line alone
+	}
 	tl := tline{"", timeText, line}
-	f.lastText, f.lastDate = timeText, date
+	f.setLastText(timeText)
+	f.lastDate = date
 	return f.checkTime(tl, date, true, false, f.nowSec())
 }
 
@@ -610,6 +656,11 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 	}
 	var org []tline
 	if f.bufSize > 1 {
+		if f.opt.ReusedLines {
+			// Every later buffer is made of the copy (joinLines), so
+			// nothing of a multi-line match refers to the line itself.
+			tl = copyLine(tl)
+		}
 		f.buffer = append(f.buffer, tl)
 		if len(f.buffer) > f.bufSize {
 			f.buffer = append([]tline(nil), f.buffer[len(f.buffer)-f.bufSize:]...)
@@ -725,7 +776,13 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		raw := defcidr == cidrRaw
 		mlfid, hasMLF := fail.str(slotMLFID)
 		if hasMLF {
-			fail = f.mergeFailure(mlfid, fail, h, now)
+			matched := h.matched
+			if f.opt.ReusedLines && f.bufSize == 1 {
+				// The cache keeps the connection's fields and lines.
+				matched = f.keepText(fail, matched)
+				mlfid, _ = fail.str(slotMLFID)
+			}
+			fail = f.mergeFailure(mlfid, fail, matched, now)
 			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
@@ -776,9 +833,16 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		for _, id := range ids {
 			if out == nil {
-				out = f.slab.failure()
+				if f.opt.TransientFailures {
+					out = f.outs[:0]
+				} else {
+					out = f.slab.failure()
+				}
 			}
 			out = append(out, Failure{Regex: idx, ID: id, HasID: hasIP, Time: date, NoTime: !dated, fields: fail})
+			if f.opt.TransientFailures {
+				f.outs = out[:0]
+			}
 		}
 		if !f.opt.CheckAllRegex {
 			break
@@ -850,7 +914,32 @@ func (f *Filter) mlfGet(id string, now float64) *fields {
 
 func (f *Filter) mlfUnset(id string) {
 	// Its place in mlfOrder goes stale and is skipped there.
+	if e, ok := f.mlf[id]; ok {
+		f.drop(e.fields)
+	}
 	delete(f.mlf, id)
+}
+
+// drop notes fields the connections cache no longer holds: with
+// Options.TransientFailures they are reused from the next call on.
+func (f *Filter) drop(g *fields) {
+	if f.opt.TransientFailures {
+		f.dropped = append(f.dropped, g)
+	}
+}
+
+// recycle starts a call: with Options.TransientFailures, the fields
+// dropped during the last call are no longer held (the failures that
+// call returned are done with) and go to the slab for reuse.
+func (f *Filter) recycle() {
+	if len(f.dropped) == 0 {
+		return
+	}
+	if len(f.slab.freeFields) < mlfMaxCount {
+		f.slab.freeFields = append(f.slab.freeFields, f.dropped...)
+	}
+	clear(f.dropped)
+	f.dropped = f.dropped[:0]
 }
 
 // mlfSet stores the fields of connection id. The cache holds at most
@@ -865,6 +954,7 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 			if !had || old.seq != ref.seq {
 				continue // forgotten, or stored again later
 			}
+			f.drop(old.fields)
 			delete(f.mlf, ref.id)
 			if old.expires > now && len(f.mlf) < mlfMaxCount {
 				break
@@ -902,7 +992,7 @@ func (f *Filter) compactMLFOrder() {
 // every holder of a shorter slice of the same array still sees its own
 // lines. fail may be the filter's scratch fields: the fields returned are
 // never those.
-func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *fields {
+func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now float64) *fields {
 	prev := f.mlfGet(mlfid, now)
 	if prev == nil {
 		fail = fail.own(&f.slab) // kept by the cache or the failure
@@ -961,11 +1051,127 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, h *hit, now float64) *
 		fail.nofailMatches = nil
 		m = append(m, fail.matches...)
 		if flags&8 == 0 {
-			m = f.slab.appendLines(m, h.matched)
+			m = f.slab.appendLines(m, matched)
 		}
 		fail.setMatches(capLines(m))
 	case flags&3 == 1:
-		fail.nofailMatches = capLines(f.slab.appendLines(fail.nofailMatches, h.matched))
+		fail.nofailMatches = capLines(f.slab.appendLines(fail.nofailMatches, matched))
 	}
 	return fail
+}
+
+// setLastText records the date text of a dated line, for the dateless
+// lines after it.
+func (f *Filter) setLastText(s string) {
+	if !f.opt.ReusedLines {
+		f.lastText = s
+		return
+	}
+	f.lastBuf = append(f.lastBuf[:0], s...)
+	f.lastStale = true
+}
+
+// lastDateText returns the date text of the last dated line.
+func (f *Filter) lastDateText() string {
+	if f.lastStale {
+		if f.lastText != string(f.lastBuf) { // compared without a copy
+			f.lastText = string(f.lastBuf)
+		}
+		f.lastStale = false
+	}
+	return f.lastText
+}
+
+// copyLine returns l with its text copied (Options.ReusedLines).
+func copyLine(l tline) tline {
+	var b strings.Builder
+	b.Grow(len(l.pre) + len(l.date) + len(l.post))
+	b.WriteString(l.pre)
+	b.WriteString(l.date)
+	b.WriteString(l.post)
+	s := b.String()
+	return tline{s[:len(l.pre)], s[len(l.pre) : len(l.pre)+len(l.date)], s[len(l.pre)+len(l.date):]}
+}
+
+// keepText makes g's strings and lines' text, where they lie in the
+// line being examined, parts of one copy of it, for Options.ReusedLines;
+// it returns the lines in f's scratch (appendLines copies them out).
+// Strings elsewhere are the filter's own (a joined buffer, the last date
+// text, an address it formatted): they are never overwritten.
+func (f *Filter) keepText(g *fields, lines []tline) []tline {
+	var kept string // the copy of f.lineMem, made when first needed
+	keep := func(s string) string {
+		off, ok := offsetIn(f.lineMem, s)
+		if !ok {
+			return s
+		}
+		if kept == "" {
+			kept = f.arena.clone(f.lineMem)
+		}
+		return kept[off : off+len(s)]
+	}
+	for i, k := range g.kinds {
+		if k == valString {
+			g.strs[i] = keep(g.strs[i])
+		}
+	}
+	f.kept = f.kept[:0]
+	for _, l := range lines {
+		f.kept = append(f.kept, tline{keep(l.pre), keep(l.date), keep(l.post)})
+	}
+	for slot, t := range g.tuples {
+		c := make([]any, len(t))
+		for j, v := range t {
+			if x, ok := v.(string); ok {
+				v = keep(x)
+			}
+			c[j] = v
+		}
+		g.tuples[slot] = c
+	}
+	return f.kept
+}
+
+// offsetIn returns where s starts in mem when s is a non-empty part of
+// mem's bytes (not merely equal to one).
+func offsetIn(mem, s string) (int, bool) {
+	if s == "" || mem == "" {
+		return 0, false
+	}
+	// Only the addresses are compared: no pointer is made of the
+	// integers. TestOffsetIn checks parts, copies and neighbours.
+	m := uintptr(unsafe.Pointer(unsafe.StringData(mem)))
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if p < m || p-m > uintptr(len(mem)-len(s)) || len(s) > len(mem) {
+		return 0, false
+	}
+	return int(p - m), true
+}
+
+// textArena copies short strings into shared chunks: one allocation for
+// many lines kept (keepText). A chunk stays alive as long as one of its
+// strings does: chunks are small for that reason.
+type textArena struct{ free []byte }
+
+const (
+	arenaChunk = 2 << 10
+	arenaMax   = arenaChunk / 8 // longer strings get an allocation of their own
+)
+
+// clone returns a copy of s.
+func (a *textArena) clone(s string) string {
+	if len(s) == 0 || len(s) > arenaMax {
+		return strings.Clone(s)
+	}
+	if cap(a.free)-len(a.free) < len(s) {
+		a.free = make([]byte, 0, arenaChunk)
+	}
+	n := len(a.free)
+	a.free = append(a.free, s...)
+	// Invariant: the bytes of a chunk are written once, by the append
+	// above, before a string is made of them, and never again (a full
+	// chunk is left to the strings made of it, not reused), so they are
+	// immutable as unsafe.String requires. TestTextArena checks earlier
+	// copies after many later ones.
+	return unsafe.String(&a.free[n], len(s))
 }

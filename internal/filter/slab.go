@@ -13,6 +13,12 @@ type slabs struct {
 	fails []Failure
 	lines []tline
 	users []orderedSet
+
+	// With Options.TransientFailures, the fields of connections the
+	// cache dropped, and their sets of users, once nothing holds them
+	// (see Filter.recycle): taken before new pieces.
+	freeFields []*fields
+	freeUsers  []*orderedSet
 }
 
 // slabLen is the number of pieces of an array.
@@ -31,6 +37,16 @@ func piece[T any](slab *[]T, n int) []T {
 
 // fields returns empty fields of layout lay.
 func (s *slabs) fields(lay *layout) *fields {
+	if n := len(s.freeFields); n > 0 && s.freeFields[n-1].lay == lay {
+		g := s.freeFields[n-1]
+		s.freeFields[n-1] = nil
+		s.freeFields = s.freeFields[:n-1]
+		if g.users != nil {
+			s.freeUsers = append(s.freeUsers, g.users)
+		}
+		g.reset()
+		return g
+	}
 	switch n := len(lay.names); {
 	case n <= smallSlots:
 		x := &piece(&s.small, 1)[0]
@@ -57,4 +73,14 @@ func (s *slabs) appendLines(m, add []tline) []tline {
 }
 
 // userSet returns an empty set of users.
-func (s *slabs) userSet() *orderedSet { return &piece(&s.users, 1)[0] }
+func (s *slabs) userSet() *orderedSet {
+	if n := len(s.freeUsers); n > 0 {
+		u := s.freeUsers[n-1]
+		s.freeUsers[n-1] = nil
+		s.freeUsers = s.freeUsers[:n-1]
+		clear(u.first[:])
+		*u = orderedSet{}
+		return u
+	}
+	return &piece(&s.users, 1)[0]
+}
