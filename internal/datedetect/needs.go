@@ -23,7 +23,12 @@ import "strings"
 //     and a space);
 //   - %ExY is four ASCII digits, %Exy%Exm%Exd six, %ExY%Exm%Exd eight,
 //     and Unix time ten: a run of at least that many digits;
-//   - TAI64N starts with '@'.
+//   - TAI64N starts with '@', and so does the time of ^<%m/%d/%Exy@...>;
+//   - %m and %d end in a digit, %m, %ExY and %Exy start with one (%d may
+//     start with a space): in "%m/%d/%ExY" and "^<%m/%d/%Exy@" the '/'
+//     before the year stands between two ASCII digits, in "%m-%d-%ExY"
+//     the '-', and so do the separator groups of "%d(?P<_sep>[-/])%m"
+//     and "%ExY(?P<_sep>[-/.])%m".
 //
 // Lines with a byte from 0x80 up are never refused. TestNeedsExact and
 // FuzzNeeds check every refusal against the template's search.
@@ -35,7 +40,20 @@ type need struct {
 	month  bool  // a month abbreviation at a word start (within monthWindow bytes of the start for a line-begin template)
 	digits uint8 // a run of at least this many ASCII digits
 	at     bool  // an '@'
+	// sep: a separator between two ASCII digits, one of these (numSlash,
+	// numDash, numDot); 0 needs none.
+	sep numSep
 }
+
+// numSep is a set of separators between two ASCII digits ("1/2", "1-2",
+// "1.2").
+type numSep uint8
+
+const (
+	numSlash numSep = 1 << iota
+	numDash
+	numDot
+)
 
 // minLen returns the fewest characters a match of a template with needs
 // n has (0 for no needs): a time's "d:d" and a month are three, a digit
@@ -48,6 +66,9 @@ func (n need) minLen() int {
 	if n.at {
 		m = max(m, 1)
 	}
+	if n.sep != 0 {
+		m = max(m, 3)
+	}
 	return m
 }
 
@@ -58,16 +79,16 @@ const monthWindow = 2 + 7 + 4
 // defaultNeeds holds the needs of the default patterns (templates.go),
 // which their line-begin variants share.
 var defaultNeeds = map[string]need{
-	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`: {colon: true, digits: 4},
+	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`: {colon: true, digits: 4, sep: numSlash | numDash | numDot},
 	`(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                              {colon: true, month: true},
 	`(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?`:                                   {colon: true, month: true, digits: 4},
-	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`:                      {colon: true},
+	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`:                      {colon: true, sep: numSlash | numDash},
 	`%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?`:          {colon: true, month: true, digits: 4},
-	`%m/%d/%ExY:%H:%M:%S`:                                                    {colon: true, digits: 4},
-	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`:                                           {colon: true, digits: 4},
+	`%m/%d/%ExY:%H:%M:%S`:                                                    {colon: true, digits: 4, sep: numSlash},
+	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`:                                           {colon: true, digits: 4, sep: numDash},
 	`EPOCH`:                                                                  {digits: 10},
 	`{^LN-BEG}%H:%M:%S`:                                                      {colon: true},
-	`^<%m/%d/%Exy@%H:%M:%S>`:                                                 {colon: true},
+	`^<%m/%d/%Exy@%H:%M:%S>`:                                                 {colon: true, at: true, sep: numSlash},
 	`%Exy%Exm%Exd  ?%H:%M:%S`:                                                {colon: true, digits: 6},
 	`%b %d, %ExY %I:%M:%S %p`:                                                {colon: true, month: true, digits: 4},
 	`^%b-%d-%Exy %k:%M:%S`:                                                   {colon: true, month: true},
@@ -88,7 +109,8 @@ type lineFacts struct {
 	// month is the offset of the first month abbreviation at a word
 	// start, -1 for none; monthEnd is how far it was looked for.
 	month, monthEnd int
-	digits          int // the longest run of ASCII digits
+	digits          int    // the longest run of ASCII digits
+	sep             numSep // the separators found between two ASCII digits
 }
 
 // factSet says which facts of lineFacts are known.
@@ -98,6 +120,7 @@ const (
 	factColon factSet = 1 << iota
 	factAt
 	factDigits
+	factSep
 )
 
 // mayHold reports whether the current line (d.facts, found as needed)
@@ -112,7 +135,8 @@ func (d *Detector) mayHold(t *template, line string) bool {
 	if !d.asciiPrefix(line, len(line)) {
 		return true
 	}
-	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) {
+	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) ||
+		n.sep != 0 && n.sep&f.numSeps(line) == 0 {
 		return false
 	}
 	if n.month {
@@ -149,6 +173,33 @@ func (f *lineFacts) hasColon(line string) bool {
 		}
 	}
 	return f.colon
+}
+
+// numSeps returns the separators ('/', '-', '.') the line has between
+// two ASCII digits.
+func (f *lineFacts) numSeps(line string) numSep {
+	if f.known&factSep == 0 {
+		f.known |= factSep
+		f.sep = 0
+		for _, c := range [...]struct {
+			b   byte
+			sep numSep
+		}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
+			for i := 1; i < len(line)-1; {
+				j := strings.IndexByte(line[i:len(line)-1], c.b)
+				if j < 0 {
+					break
+				}
+				i += j
+				if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
+					f.sep |= c.sep
+					break
+				}
+				i++
+			}
+		}
+	}
+	return f.sep
 }
 
 func (f *lineFacts) hasAt(line string) bool {
