@@ -63,29 +63,16 @@ func TestRegexReusedLines(t *testing.T) {
 	root := f2btest.Root(t)
 	etc := filepath.Join(root, "etc", "fail2ban")
 	logs := f2btest.LogsDir(root)
-	ents, err := os.ReadDir(filepath.Join(etc, "filter.d"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".conf")
-		if !ok || name == "common" {
-			continue
-		}
-		logFile := filepath.Join(logs, name)
-		if _, err := os.Stat(logFile); err != nil {
-			continue
-		}
-		n++
-		t.Run(name, func(t *testing.T) {
-			for _, args := range reuseVariants(etc, logFile, name) {
+	sampled := sampledFilters(t, root)
+	for _, sf := range sampled {
+		t.Run(sf.name, func(t *testing.T) {
+			for _, args := range reuseVariants(etc, sf.log, sf.name) {
 				checkReusedLines(t, args)
 			}
 		})
 	}
-	if n < 50 {
-		t.Fatalf("only %d stock filters with a sample log", n)
+	if len(sampled) < 50 {
+		t.Fatalf("only %d stock filters with a sample log", len(sampled))
 	}
 	t.Run("sshd-maxlines", func(t *testing.T) {
 		for _, args := range reuseVariants(etc, filepath.Join(logs, "sshd"), "sshd") {

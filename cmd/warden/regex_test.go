@@ -97,6 +97,33 @@ func (o *regexOracle) run(t *testing.T, logFile, name, args string) (want, got [
 	return parseRows(t, w), parseRows(t, g)
 }
 
+// sampledFilter is a stock filter and its sample log.
+type sampledFilter struct{ name, log string }
+
+// sampledFilters returns the stock filters of the fail2ban package at
+// root (common.conf aside) that have a sample log of the same name.
+func sampledFilters(t testing.TB, root string) []sampledFilter {
+	t.Helper()
+	logs := f2btest.LogsDir(root)
+	ents, err := os.ReadDir(filepath.Join(root, "etc", "fail2ban", "filter.d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sampledFilter
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".conf")
+		if !ok || name == "common" {
+			continue
+		}
+		logFile := filepath.Join(logs, name)
+		if _, err := os.Stat(logFile); err != nil {
+			continue
+		}
+		out = append(out, sampledFilter{name, logFile})
+	}
+	return out
+}
+
 // TestRegexJSONMatchesFail2banRow runs `warden regex --json` and the real
 // `fail2ban-regex -o row` on each stock filter's sample log and requires the
 // same failures: same addresses, same times, same order, and the same value
@@ -107,24 +134,12 @@ func (o *regexOracle) run(t *testing.T, logFile, name, args string) (want, got [
 // and absent) may differ, by the time between the two runs.
 func TestRegexJSONMatchesFail2banRow(t *testing.T) {
 	o := newRegexOracle(t)
-	logs := filepath.Join(f2btest.PythonPath(o.root), "fail2ban", "tests", "files", "logs")
-	ents, err := os.ReadDir(filepath.Join(o.etc, "filter.d"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
 	sem := make(chan struct{}, 2)
 	var mu sync.Mutex
 	total, filters := 0, 0
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".conf")
-		if !ok || name == "common" {
-			continue
-		}
-		logFile := filepath.Join(logs, name)
-		if _, err := os.Stat(logFile); err != nil {
-			continue
-		}
+	for _, sf := range sampledFilters(t, o.root) {
+		name, logFile := sf.name, sf.log
 		filters++
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -268,18 +283,9 @@ func summaryCounts(out string) (lines string, hits []string) {
 // stock filter's sample log.
 func TestRegexSummaryMatchesFail2ban(t *testing.T) {
 	o := newRegexOracle(t)
-	logs := filepath.Join(f2btest.PythonPath(o.root), "fail2ban", "tests", "files", "logs")
-	ents, err := os.ReadDir(filepath.Join(o.etc, "filter.d"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	sem := make(chan struct{}, 2)
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".conf")
-		logFile := filepath.Join(logs, name)
-		if _, err := os.Stat(logFile); !ok || name == "common" || err != nil {
-			continue
-		}
+	for _, sf := range sampledFilters(t, o.root) {
+		name, logFile := sf.name, sf.log
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sem <- struct{}{}
