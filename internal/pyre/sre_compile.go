@@ -35,7 +35,8 @@ import (
 //     plus one character is a REPEAT_ONE (guardedChar);
 //   - lookarounds with a plain body are tested in place (plainBody);
 //   - with noStale, a single-character repeat whose continuation cannot
-//     start with a character the repeat takes runs as a possessive one
+//     start with a character the repeat takes, or starts with an end
+//     anchor when the repeat takes no "\n", runs as a possessive one
 //     (possessify);
 //   - with noStale, an alternative or optional body whose remaining
 //     match needs literal text that the rest of the input lacks is not
