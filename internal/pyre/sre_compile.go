@@ -35,7 +35,8 @@ import (
 //     plus one character is a REPEAT_ONE (guardedChar);
 //   - lookarounds with a plain body are tested in place (plainBody);
 //   - with noStale, a single-character repeat whose continuation cannot
-//     start with a character the repeat takes runs as a possessive one
+//     start with a character the repeat takes, or starts with an end
+//     anchor when the repeat takes no "\n", runs as a possessive one
 //     (possessify);
 //   - with noStale, an alternative or optional body whose remaining
 //     match needs literal text that the rest of the input lacks is not
@@ -1321,6 +1322,11 @@ func (c *sreCompiler) reqLits(pc int, budget *int) (req []string, anchored, far 
 // can be followed by the tail: at any other end the next character is one
 // the repeat matched, and the tail fails on it at once (a lazy repeat
 // stops at the first end where the tail matches, which is the same one).
+// The same holds for a tail that starts with an end anchor ($, \Z, or $
+// with MULTILINE) when the repeat never takes a "\n": at any other end the
+// next character is neither "\n" nor the end of the input, so the anchor
+// fails there at once (in (?:(?!x).)*$ the tempered item is "." behind a
+// lookahead).
 // Only for noStale programs: those failed attempts of the tail leave marks
 // that no longer get written.
 func (c *sreCompiler) possessify(pc int) {
@@ -1328,16 +1334,56 @@ func (c *sreCompiler) possessify(pc int) {
 	if code[pc] != sRepeatOne && code[pc] != sMinRepeatOne {
 		return
 	}
+	budget := 256
+	end := c.endTail(pc + 6)
 	item, ok := c.itemChars(pc + 4)
+	if !ok && end && code[pc+4] == sGuarded {
+		// lookarounds then one character: firstChars is a superset of
+		// the characters the item takes
+		item, ok = c.firstChars(code[pc+5], nil, &budget)
+	}
 	if !ok {
 		return
 	}
-	budget := 256
+	if end && !item.contains('\n') {
+		code[pc] = sPossRepeatOne
+		return
+	}
+	if code[pc+4] == sGuarded {
+		return
+	}
 	first, ok := c.firstChars(pc+6, nil, &budget)
 	if !ok || overlaps(item, first) {
 		return
 	}
 	code[pc] = sPossRepeatOne
+}
+
+// endTail reports whether the code at pc starts, after MARKs and forward
+// JUMPs, with an anchor that only holds at the end of the input or before
+// a "\n": $, \Z or $ with MULTILINE.
+func (c *sreCompiler) endTail(pc int) bool {
+	code := c.prog.code
+	for steps := 0; steps < 64; steps++ {
+		switch code[pc] {
+		case sMark:
+			pc += 2
+			continue
+		case sJump:
+			if code[pc+1] <= pc {
+				return false
+			}
+			pc = code[pc+1]
+			continue
+		case sAt:
+			switch assertKind(code[pc+1]) {
+			case atEndText, atEndTextOptNL, atEndLine:
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // itemChars returns the characters the single-character instruction at

@@ -734,9 +734,11 @@ entrance:
 			if lo > end-ptr {
 				goto fail
 			}
-			q, n = m.count(pc+4, ptr, code[pc+2])
+			// countMin: the run's end, without counting the characters
+			// of a "." run (n < 0: fewer than lo)
+			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
 			steps += (q - ptr) >> 3
-			if n < lo {
+			if n < 0 {
 				goto fail
 			}
 			ptr = q

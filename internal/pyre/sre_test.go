@@ -540,13 +540,16 @@ var srePossPatterns = []string{
 	`(?:x\d+|y\d+)z`, `(\d+)x\1`, `(\w+)\s+(\d*)(?(2)a|b)`, `\S+\s+sshd`, `[^:]+:`, `[^:]+?:\s*(\w)`, `.*\n?`,
 	`x*(?:y|$)`, `x*\b`, `(?:a+b)+c`, `(?:(a+)|b)+\1`, `\w+(?<=c)d`, `é*[^é]`, `[a-c]+[d-f]+[a-c]`, `a{2,3}b`,
 	`a{2,3}?[^a]`, `(?:ab*)*c`, `a+(?:b|a)`, `(a*)(b*)\2\1`, `^\s*(?:\[\])?\s*(?P<h>\S+)\s+(?:\[\d+\])?:?\s+(?P<c>.+)$`,
+	`(?:(?!ab).)*$`, `x(.*)$`, `(a.*?)$`, `(?m)([^x]*)$`, `.*\Z`, `[^\n]*?$`, `[\s\S]*$`, `(?:(?!b).)+?(?m:$)`,
+	`(a)?(?:(?! a ).)*(?(1)$|\n)`, `(?:(?![ab]).)*(?=$)`, `(?:(?!a)[^\n])*(?:$|b)`, `(?s:.)*$`,
 }
 
 func TestSREPossAgainstPython(t *testing.T) {
 	inputs := []string{"", "1.2", "12.34", "1x", "a1x", "1y", "a12y", "  <ab> cd", "<x>y", "abc", "aabbc", "ab",
 		"aab", "aac", "x1z", "y22z", "x1y", "12x12", "12x1", "ab  12a", "ab b", "host sshd", "a:b", "ab: c", "a:: d",
 		"x\n", "xx", "xxy", "xx ", "abbc", "aabaab", "aa", "abcd", "ééa", "éé", "abcdefa", "aab", "aaab", "aaaa",
-		"abbabc", "aabbbbaa", "abba", " [] host [12]: text", "host: text", "h [1] x", "a1.2.3b"}
+		"abbabc", "aabbbbaa", "abba", " [] host [12]: text", "host: text", "h [1] x", "a1.2.3b", "xab\n", "cab", "ca\nb",
+		"a\n", "xa\nx\n", "x\n\n", "b\nb", "a b a \n", "a b\n", "ba\n", "é\n", "\xff\n", "\n"}
 	cases := oracleCases(srePossPatterns, inputs)
 	t.Logf("sre possessive: %v", compareSRE(t, cases, runOracle(t, cases)))
 }
@@ -563,6 +566,9 @@ func TestPossessifyBuilt(t *testing.T) {
 		{`^\s*(?:\S+\s+)?x`, 3}, // \s* before \S, \S+ before \s, \s+ before x
 		{`^\w+\S`, 0},           // \S can start with a word character
 		{`^\d+?\.`, 1},
+		{`^(?:(?! from ).)*$`, 1}, // "." never takes the "\n" $ needs
+		{`^(.+)(?m:$)`, 1},
+		{`^[\s\S]*$`, 0}, // may end before a final "\n"
 	} {
 		re := MustCompile(c.pat)
 		if n := countOp(re.sre.code, 0, len(re.sre.code), sPossRepeatOne); n != c.want {
@@ -640,4 +646,53 @@ func TestLastAltNoFrames(t *testing.T) {
 			t.Errorf("%s: frame stack grew to %d", c.unit, n)
 		}
 	}
+}
+
+// possEndItems and possEndAnchors build the repeats FuzzPossessifyEnd
+// tests: single-character items, some never taking a "\n", before an end
+// anchor.
+var (
+	possEndItems   = []string{`.`, `(?:(?!ab).)`, `[^x]`, `[^\n]`, `(?:(?<!a)[^b])`, `\w`, `[\s\S]`, `(?:(?=\S).)`}
+	possEndAnchors = []string{`$`, `\Z`, `(?m:$)`}
+)
+
+// FuzzPossessifyEnd checks possessify's end-anchor case against the same
+// pattern with the anchor behind a branch, (?:$|(?!)), which possessify
+// leaves alone: both must find the same spans.
+func FuzzPossessifyEnd(f *testing.F) {
+	f.Add(`(a)?`, uint8(1), false, uint8(0), "xab\ncab\n")
+	f.Add(`\w+ `, uint8(0), true, uint8(2), "ab cd\nef")
+	f.Add(``, uint8(6), false, uint8(1), "a\n\n")
+	f.Fuzz(func(t *testing.T, pre string, item uint8, lazy bool, anchor uint8, input string) {
+		if len(pre) > 24 || len(input) > 64 {
+			return
+		}
+		body := "(" + possEndItems[int(item)%len(possEndItems)] + "*"
+		if lazy {
+			body += "?"
+		}
+		body += ")"
+		a := possEndAnchors[int(anchor)%len(possEndAnchors)]
+		re, err := CompileOptions(pre+body+a, Options{MaxSteps: 1 << 16})
+		if err != nil {
+			return
+		}
+		slow, err := CompileOptions(pre+body+"(?:"+a+"|(?!))", Options{MaxSteps: 1 << 16})
+		if err != nil {
+			t.Fatalf("%q compiles but not with the branch: %v", pre+body+a, err)
+		}
+		for _, s := range []string{input, input + "\n", ""} {
+			for _, anchored := range []bool{false, true} {
+				got, err1 := re.find(nil, s, anchored)
+				want, err2 := slow.find(nil, s, anchored)
+				if errors.Is(err1, ErrBacktrackLimit) || errors.Is(err2, ErrBacktrackLimit) {
+					continue
+				}
+				if err1 != nil || err2 != nil || !spansEqual(got, want) {
+					t.Fatalf("pattern %q input %q anchored %v: %v, %v; with the branch %v, %v",
+						pre+body+a, s, anchored, got, err1, want, err2)
+				}
+			}
+		}
+	})
 }
