@@ -61,9 +61,17 @@ func newPeer(t *testing.T, n int) peer {
 	return p
 }
 
-// dial connects from the peer's namespace to addr:port, with a short
-// timeout. The socket is made on a thread moved into the namespace.
-func (p peer) dial(addr string, port int) error {
+// How long a dial waits: short where a ban should make it time out,
+// long where it should connect or be refused, which a loaded machine may
+// delay (a dial of a fresh veth pair also waits for ARP).
+const (
+	blockedWait = 400 * time.Millisecond
+	openWait    = 5 * time.Second
+)
+
+// dial connects from the peer's namespace to addr:port, waiting at most
+// wait. The socket is made on a thread moved into the namespace.
+func (p peer) dial(addr string, port int, wait time.Duration) error {
 	runtime.LockOSThread()
 	self, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
@@ -81,7 +89,7 @@ func (p peer) dial(addr string, port int) error {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("enter %s: %w", p.ns, err)
 	}
-	d := net.Dialer{Timeout: 400 * time.Millisecond}
+	d := net.Dialer{Timeout: wait}
 	c, dialErr := d.Dial("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
 	if err := setns(self); err != nil {
 		// The thread stays in the peer's namespace: leave it locked, so
@@ -151,7 +159,7 @@ func testTraffic(t *testing.T, v string, n int) {
 	}
 	hosts := []string{p.host4, p.host6}
 	for _, h := range hosts {
-		if err := p.dial(h, banned); err != nil {
+		if err := p.dial(h, banned, openWait); err != nil {
 			t.Fatalf("before any ban: %v", err)
 		}
 	}
@@ -161,10 +169,10 @@ func testTraffic(t *testing.T, v string, n int) {
 		t.Fatal(err)
 	}
 	for _, h := range hosts {
-		if err := p.dial(h, banned); !timedOut(err) {
+		if err := p.dial(h, banned, blockedWait); !timedOut(err) {
 			t.Errorf("banned, to %s port %d: %v, want a timeout", h, banned, err)
 		}
-		if err := p.dial(h, other); err != nil {
+		if err := p.dial(h, other, openWait); err != nil {
 			t.Errorf("banned, to %s on the port not banned: %v", h, err)
 		}
 	}
@@ -173,7 +181,7 @@ func testTraffic(t *testing.T, v string, n int) {
 		t.Fatal(err)
 	}
 	for _, h := range hosts {
-		if err := p.dial(h, banned); err != nil {
+		if err := p.dial(h, banned, openWait); err != nil {
 			t.Errorf("after the delete, to %s: %v", h, err)
 		}
 	}
@@ -186,13 +194,13 @@ func testTraffic(t *testing.T, v string, n int) {
 		t.Fatal(err)
 	}
 	for _, h := range hosts {
-		if err := p.dial(h, banned); !timedOut(err) {
+		if err := p.dial(h, banned, blockedWait); !timedOut(err) {
 			t.Errorf("banned for 2 s, to %s: %v, want a timeout", h, err)
 		}
 	}
 	for _, h := range hosts {
 		for {
-			err := p.dial(h, banned)
+			err := p.dial(h, banned, blockedWait)
 			if err == nil {
 				break
 			}
@@ -218,7 +226,7 @@ func testTraffic(t *testing.T, v string, n int) {
 	}
 	for _, h := range hosts {
 		for _, port := range []int{banned, other} {
-			if err := p.dial(h, port); !errors.Is(err, syscall.ECONNREFUSED) {
+			if err := p.dial(h, port, openWait); !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Errorf("rejected, all tcp ports, to %s port %d: %v, want connection refused", h, port, err)
 			}
 		}
