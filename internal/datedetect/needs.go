@@ -158,21 +158,25 @@ func (f *lineFacts) reset() { f.known, f.month, f.monthEnd = 0, -1, 0 }
 func (f *lineFacts) hasColon(line string) bool {
 	if f.known&factColon == 0 {
 		f.known |= factColon
-		f.colon = false
-		for i := 0; ; {
-			j := strings.IndexByte(line[i:], ':')
-			if j < 0 {
-				break
-			}
-			i += j
-			if i > 0 && isDigitByte(line[i-1]) && i+1 < len(line) && isDigitByte(line[i+1]) {
-				f.colon = true
-				break
-			}
-			i++
-		}
+		f.colon = betweenDigits(line, ':')
 	}
 	return f.colon
+}
+
+// betweenDigits reports whether line has c between two ASCII digits.
+func betweenDigits(line string, c byte) bool {
+	for i := 1; i < len(line)-1; {
+		j := strings.IndexByte(line[i:len(line)-1], c)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
+			return true
+		}
+		i++
+	}
+	return false
 }
 
 // numSeps returns the separators ('/', '-', '.') the line has between
@@ -185,17 +189,8 @@ func (f *lineFacts) numSeps(line string) numSep {
 			b   byte
 			sep numSep
 		}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
-			for i := 1; i < len(line)-1; {
-				j := strings.IndexByte(line[i:len(line)-1], c.b)
-				if j < 0 {
-					break
-				}
-				i += j
-				if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
-					f.sep |= c.sep
-					break
-				}
-				i++
+			if betweenDigits(line, c.b) {
+				f.sep |= c.sep
 			}
 		}
 	}
