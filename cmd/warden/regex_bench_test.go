@@ -18,14 +18,7 @@ import (
 // gives the figures).
 func BenchmarkRegexCommand(b *testing.B) {
 	root := f2btest.Root(b)
-	lines, err := f2btest.SSHDLog(root, 100000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := filepath.Join(b.TempDir(), "sshd.log")
-	if err := os.WriteFile(log, []byte(strings.Join(lines, "")), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	log := sshdLogFile(b, root, 100000)
 	for _, c := range []struct {
 		name string
 		args []string
@@ -41,4 +34,19 @@ func BenchmarkRegexCommand(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sshdLogFile writes the n-line log of f2btest.SSHDLog (bench/regex.sh's)
+// to a file of the test's and returns its path.
+func sshdLogFile(tb testing.TB, root string, n int) string {
+	tb.Helper()
+	lines, err := f2btest.SSHDLog(root, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "sshd.log")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

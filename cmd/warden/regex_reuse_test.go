@@ -82,14 +82,7 @@ func TestRegexReusedLines(t *testing.T) {
 	t.Run("sshd-aggressive-long", func(t *testing.T) {
 		// More than one read of the log (readBlock), connections that
 		// outlive their read and lines cut across two reads.
-		lines, err := f2btest.SSHDLog(root, 2000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		logFile := filepath.Join(t.TempDir(), "sshd.log")
-		if err := os.WriteFile(logFile, []byte(strings.Join(lines, "")), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		logFile := sshdLogFile(t, root, 2000)
 		checkReusedLines(t, []string{"regex", "--config", etc, "-r", "--json", logFile, "sshd[mode=aggressive]"})
 		checkReusedLines(t, []string{"regex", "--config", etc, "-r", "-o", "msg", logFile, "sshd"})
 	})
