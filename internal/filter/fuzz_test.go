@@ -21,14 +21,8 @@ func FuzzProcessLine(f *testing.F) {
 		f.Add(s)
 	}
 	flt, err := New(Options{
-		PrefRegex: `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
-		FailRegex: []string{
-			`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
-			`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
-			`^<F-MLFFORGET><F-MLFGAINED>Accepted \w+</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER> from <HOST>`,
-			`^<F-NOFAIL><F-MLFFORGET>Connection closed</F-MLFFORGET></F-NOFAIL> by <HOST>`,
-			`^Received disconnect from <ADDR>(?: port \d+)?:\s*<SKIPLINES>`,
-		},
+		PrefRegex:     connPrefRegex,
+		FailRegex:     connFailRegex(),
 		IgnoreRegex:   []string{`from 192\.0\.2\.250`},
 		MaxLines:      3,
 		Now:           func() time.Time { return time.Unix(1124013600, 0) },
@@ -197,4 +191,22 @@ func TestNormIPFast(t *testing.T) {
 			}
 		}
 	}
+}
+
+// connPrefRegex and connFailRegex make a small sshd-like filter whose
+// connections (<F-MLFID>) are forgotten, gained and merged, for the fuzz
+// targets and the reused-lines tests.
+const connPrefRegex = `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`
+
+// connFailRegex returns the failregexes of that filter, with extra ones
+// before the last (a multi-line <SKIPLINES> one).
+func connFailRegex(extra ...string) []string {
+	out := []string{
+		`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
+		`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
+		`^<F-MLFFORGET><F-MLFGAINED>Accepted \w+</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER> from <HOST>`,
+		`^<F-NOFAIL><F-MLFFORGET>Connection closed</F-MLFFORGET></F-NOFAIL> by <HOST>`,
+	}
+	out = append(out, extra...)
+	return append(out, `^Received disconnect from <ADDR>(?: port \d+)?:\s*<SKIPLINES>`)
 }

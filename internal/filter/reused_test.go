@@ -75,16 +75,11 @@ func reusedOptions() []Options {
 	for _, maxLines := range []int{1, 3} {
 		for _, all := range []bool{false, true} {
 			out = append(out, Options{
-				PrefRegex: `^\s*<F-MLFID>\S+ sshd\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$`,
-				FailRegex: []string{
-					`^Failed \S+ for (?:invalid user )?<F-USER>.*?</F-USER> from <HOST>(?: port \d+)?`,
-					`^[iI]nvalid user <F-USER>\S+</F-USER> from <HOST>`,
-					`^<F-MLFFORGET><F-MLFGAINED>Accepted \w+</F-MLFGAINED></F-MLFFORGET> for <F-USER>\S+</F-USER> from <HOST>`,
-					`^<F-NOFAIL><F-MLFFORGET>Connection closed</F-MLFFORGET></F-NOFAIL> by <HOST>`,
+				PrefRegex: connPrefRegex,
+				FailRegex: connFailRegex(
 					`^<F-MLFFORGET>Bye</F-MLFFORGET> \S+ from <HOST>`,
 					`^\S+ <F-USER>\S+</F-USER> from <HOST>`,
-					`^Received disconnect from <ADDR>(?: port \d+)?:\s*<SKIPLINES>`,
-				},
+				),
 				IgnoreRegex:   []string{`from 192\.0\.2\.250`},
 				MaxLines:      maxLines,
 				Now:           func() time.Time { return time.Unix(1124013600, 0) },
