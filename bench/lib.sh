@@ -8,19 +8,20 @@ if [ ! -x "$cache/root/usr/bin/fail2ban-client" ]; then
 fi
 f2b=$cache/root
 
-# build_warden OUT builds the warden binary to OUT from this tree or, when
+# build_warden OUT builds the warden binary to OUT, static as the README
+# builds it (CGO_ENABLED=0), from this tree or, when
 # $WARDEN_REV names a git revision, from that revision's files (to measure
 # the code as it was: `WARDEN_REV=c2f73e0 bench/junk.sh 3` gives the
 # "before" figures the README quotes). Needs $here, the repository.
 build_warden() {
   if [ -z "${WARDEN_REV:-}" ]; then
-    (cd "$here" && go build -o "$1" ./cmd/warden)
+    (cd "$here" && CGO_ENABLED=0 go build -o "$1" ./cmd/warden)
     return
   fi
   local src
   src=$(mktemp -d)
   git -C "$here" archive "$WARDEN_REV" | tar -x -C "$src"
-  (cd "$src" && GOFLAGS=-buildvcs=false go build -o "$1" ./cmd/warden) || { rm -rf "$src"; return 1; }
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$1" ./cmd/warden) || { rm -rf "$src"; return 1; }
   rm -rf "$src"
   echo "warden built from revision $WARDEN_REV" >&2
 }
