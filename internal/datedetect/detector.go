@@ -354,6 +354,13 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 	if pos > end {
 		return false
 	}
+	if f := s.t.fast; f != nil && f.directOK && f.anchored && f.shape == shapeISO && pos == 0 && !d.noFast && d.asciiPrefix(line, end) {
+		// the line-begin ISO template's year follows at most two
+		// characters (^(?:\W{0,2})?)
+		if p := isoStart(line, 0, end); p < 0 || p > 2 {
+			return false
+		}
+	}
 	if f := s.t.fast; f != nil && f.directOK && f.anchored && pos == 0 && end == len(line) && !d.noFast {
 		// a line-begin template matches only at 0, where its direct
 		// matcher's match, if it finds one, is the engine's

@@ -26,15 +26,19 @@ func isoLines() []string {
 	return lines
 }
 
-// unanchoredISO returns the slot of the unanchored ISO template of d.
-func unanchoredISO(t testing.TB, d *Detector) *slot {
+// isoSlots returns the slots of the ISO templates of d: the unanchored
+// one and its line-begin variant.
+func isoSlots(t testing.TB, d *Detector) []*slot {
+	var out []*slot
 	for _, s := range d.slots {
-		if f := s.t.fast; f != nil && f.directOK && !f.anchored && f.shape == shapeISO {
-			return s
+		if f := s.t.fast; f != nil && f.directOK && f.shape == shapeISO {
+			out = append(out, s)
 		}
 	}
-	t.Fatal("no unanchored ISO template")
-	return nil
+	if len(out) != 2 {
+		t.Fatalf("%d ISO templates", len(out))
+	}
+	return out
 }
 
 // checkSearch compares Detector.search of slot s on line[pos:end] with
@@ -54,37 +58,40 @@ func checkSearch(t testing.TB, d *Detector, s *slot, line string, pos, end int) 
 	return got
 }
 
-// TestSearchISOEqualsEngine checks the ISO template's search (first
+// TestSearchISOEqualsEngine checks the ISO templates' searches (first
 // start, direct matcher) against the engine's, from several positions.
 func TestSearchISOEqualsEngine(t *testing.T) {
 	d := needsDetector(t)
-	s := unanchoredISO(t, d)
-	matched := 0
-	for _, l := range isoLines() {
-		for _, pos := range []int{0, 1, 4, 6, len(l) / 2} {
-			for _, end := range []int{len(l), len(l) - 1, 25} {
-				if pos <= len(l) && end >= 0 && checkSearch(t, d, s, l, pos, end) {
-					matched++
+	for _, s := range isoSlots(t, d) {
+		matched := 0
+		for _, l := range isoLines() {
+			for _, pos := range []int{0, 1, 4, 6, len(l) / 2} {
+				for _, end := range []int{len(l), len(l) - 1, 25} {
+					if pos <= len(l) && end >= 0 && checkSearch(t, d, s, l, pos, end) {
+						matched++
+					}
 				}
 			}
 		}
-	}
-	if matched < 1000 {
-		t.Errorf("only %d searches matched", matched)
+		if matched < 1000 {
+			t.Errorf("%s: only %d searches matched", s.t.name, matched)
+		}
 	}
 }
 
-// FuzzSearchISO checks the ISO template's search against the engine's on
-// arbitrary lines, from every position.
+// FuzzSearchISO checks the ISO templates' searches against the engine's
+// on arbitrary lines, from every position.
 func FuzzSearchISO(f *testing.F) {
 	for _, l := range isoLines()[:100] {
 		f.Add(l)
 	}
 	d := needsDetector(f)
-	s := unanchoredISO(f, d)
+	slots := isoSlots(f, d)
 	f.Fuzz(func(t *testing.T, line string) {
-		for pos := 0; pos <= len(line); pos++ {
-			checkSearch(t, d, s, line, pos, len(line))
+		for _, s := range slots {
+			for pos := 0; pos <= len(line); pos++ {
+				checkSearch(t, d, s, line, pos, len(line))
+			}
 		}
 	})
 }
