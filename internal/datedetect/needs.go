@@ -49,6 +49,7 @@ import "strings"
 // need is what every match of a template contains; the zero value
 // needs nothing.
 type need struct {
+	any    bool  // any of the others: set by needsOf
 	colon  bool  // a ':' between two ASCII digits
 	month  bool  // a month abbreviation at a word start (within monthWindow bytes of the start for a line-begin template)
 	digits uint8 // a run of at least this many ASCII digits
@@ -92,6 +93,14 @@ const (
 	numDash
 	numDot
 )
+
+// needsOf returns the needs of default pattern p, with any set when it
+// has some.
+func needsOf(p string) need {
+	n := defaultNeeds[p]
+	n.any = n != need{}
+	return n
+}
 
 // minLen returns the fewest characters a match of a template with needs
 // n has (0 for no needs): a time's "d:d" and a month are three, a digit
@@ -164,6 +173,7 @@ type lineFacts struct {
 	leads      leadSet
 	firstColon int
 	tai        bool
+	ascii      bool // the line is ASCII
 }
 
 // factSet says which facts of lineFacts are known.
@@ -175,26 +185,50 @@ const (
 	factDigits
 	factSep
 	factTAI
+	factASCII
 )
 
 // mayHold reports whether the current line (d.facts, found as needed)
 // can hold a match of t: false only if it lacks one of t's needs.
 func (d *Detector) mayHold(t *template, line string) bool {
-	n := t.need
-	if n == (need{}) || d.noFast {
+	n := &t.need
+	if !n.any || d.noFast {
 		return true
 	}
 	// The facts hold on an ASCII line only (Detector.asciiPrefix).
 	f := &d.facts
-	if !d.asciiPrefix(line, len(line)) {
+	if f.known&factASCII == 0 {
+		f.known |= factASCII
+		f.ascii = d.asciiPrefix(line, len(line))
+	}
+	if !f.ascii {
 		return true
 	}
-	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) ||
-		n.sep != 0 && n.sep&f.numSeps(line) == 0 {
-		return false
+	if n.colon || n.lead != 0 || n.early {
+		if f.known&factColon == 0 {
+			f.findColons(line)
+		}
+		if n.colon && !f.colon || n.lead != 0 && n.lead&f.leads == 0 || n.early && f.firstColon > earlyColon {
+			return false
+		}
 	}
-	if n.lead != 0 && n.lead&f.hourLeads(line) == 0 || n.early && f.colonAt(line) > earlyColon ||
-		n.yearSep != 0 && n.yearSep&f.yearSeps(line) == 0 || n.tai && !f.hasTAI(line) {
+	if n.digits > 0 {
+		if f.known&factDigits == 0 {
+			f.findDigits(line)
+		}
+		if int(n.digits) > f.digits {
+			return false
+		}
+	}
+	if n.sep != 0 || n.yearSep != 0 {
+		if f.known&factSep == 0 {
+			f.findSeps(line)
+		}
+		if n.sep != 0 && n.sep&f.sep == 0 || n.yearSep != 0 && n.yearSep&f.yearSep == 0 {
+			return false
+		}
+	}
+	if n.at && !f.hasAt(line) || n.tai && !f.hasTAI(line) {
 		return false
 	}
 	if n.month {
@@ -212,48 +246,32 @@ func (d *Detector) mayHold(t *template, line string) bool {
 // reset forgets the facts of the previous line.
 func (f *lineFacts) reset() { f.known, f.month, f.monthEnd = 0, -1, 0 }
 
-// hasColon reports whether line has a ':' between two ASCII digits, and
-// finds the leads of their hours and the offset of the first.
-func (f *lineFacts) hasColon(line string) bool {
-	if f.known&factColon == 0 {
-		f.known |= factColon
-		f.colon, f.leads, f.firstColon = false, 0, len(line)
-		for i := 1; i < len(line)-1; {
-			j := strings.IndexByte(line[i:len(line)-1], ':')
-			if j < 0 {
-				break
-			}
-			i += j
-			if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
-				if !f.colon {
-					f.colon, f.firstColon = true, i
-				}
-				// a one-digit hour's lead, or a two-digit one's
-				l := i - 2
-				if l >= 0 && isDigitByte(line[l]) {
-					l--
-				}
-				if l >= 0 {
-					f.leads |= leadOf(line[l])
-				}
-			}
-			i++
+// findColons finds whether line has a ':' between two ASCII digits,
+// the leads of their hours and the offset of the first.
+func (f *lineFacts) findColons(line string) {
+	f.known |= factColon
+	f.colon, f.leads, f.firstColon = false, 0, len(line)
+	for i := 1; i < len(line)-1; {
+		j := strings.IndexByte(line[i:len(line)-1], ':')
+		if j < 0 {
+			break
 		}
+		i += j
+		if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
+			if !f.colon {
+				f.colon, f.firstColon = true, i
+			}
+			// a one-digit hour's lead, or a two-digit one's
+			l := i - 2
+			if l >= 0 && isDigitByte(line[l]) {
+				l--
+			}
+			if l >= 0 {
+				f.leads |= leadOf(line[l])
+			}
+		}
+		i++
 	}
-	return f.colon
-}
-
-// hourLeads returns the leads of the hours of the line's "d:d".
-func (f *lineFacts) hourLeads(line string) leadSet {
-	f.hasColon(line)
-	return f.leads
-}
-
-// colonAt returns the offset of the line's first "d:d" colon, len(line)
-// for none.
-func (f *lineFacts) colonAt(line string) int {
-	f.hasColon(line)
-	return f.firstColon
 }
 
 // leadOf returns the lead set of c (0 for a character no need names).
@@ -316,33 +334,24 @@ func sepAfterDigits(line string, c byte) (between, year bool) {
 	return between, false
 }
 
-// yearSeps returns the separators ('/', '-', '.') the line has after
-// four ASCII digits and before one.
-func (f *lineFacts) yearSeps(line string) numSep {
-	f.numSeps(line)
-	return f.yearSep
-}
-
-// numSeps returns the separators ('/', '-', '.') the line has between
-// two ASCII digits.
-func (f *lineFacts) numSeps(line string) numSep {
-	if f.known&factSep == 0 {
-		f.known |= factSep
-		f.sep, f.yearSep = 0, 0
-		for _, c := range [...]struct {
-			b   byte
-			sep numSep
-		}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
-			between, year := sepAfterDigits(line, c.b)
-			if between {
-				f.sep |= c.sep
-			}
-			if year {
-				f.yearSep |= c.sep
-			}
+// findSeps finds the separators ('/', '-', '.') the line has between
+// two ASCII digits, and those it has after four ASCII digits and before
+// one.
+func (f *lineFacts) findSeps(line string) {
+	f.known |= factSep
+	f.sep, f.yearSep = 0, 0
+	for _, c := range [...]struct {
+		b   byte
+		sep numSep
+	}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
+		between, year := sepAfterDigits(line, c.b)
+		if between {
+			f.sep |= c.sep
+		}
+		if year {
+			f.yearSep |= c.sep
 		}
 	}
-	return f.sep
 }
 
 func (f *lineFacts) hasAt(line string) bool {
@@ -353,22 +362,19 @@ func (f *lineFacts) hasAt(line string) bool {
 	return f.at
 }
 
-// longestDigits returns the length of the longest run of ASCII digits.
-func (f *lineFacts) longestDigits(line string) int {
-	if f.known&factDigits == 0 {
-		f.known |= factDigits
-		best, run := 0, 0
-		for i := 0; i < len(line); i++ {
-			if line[i]-'0' < 10 {
-				run++
-				best = max(best, run)
-			} else {
-				run = 0
-			}
+// findDigits finds the length of the longest run of ASCII digits.
+func (f *lineFacts) findDigits(line string) {
+	f.known |= factDigits
+	best, run := 0, 0
+	for i := 0; i < len(line); i++ {
+		if line[i]-'0' < 10 {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
 		}
-		f.digits = best
 	}
-	return f.digits
+	f.digits = best
 }
 
 // firstMonth returns the offset of the first month abbreviation at a

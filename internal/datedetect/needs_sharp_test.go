@@ -28,7 +28,8 @@ func TestNeedsSharp(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		n    need
-	}{{"lead", need{lead: leadSpace}}, {"early", need{early: true}}, {"yearSep", need{yearSep: numDash}}, {"tai", need{tai: true}}} {
+	}{{"lead", need{any: true, lead: leadSpace}}, {"early", need{any: true, early: true}}, {"yearSep", need{any: true, yearSep: numDash}},
+		{"tai", need{any: true, tai: true}}} {
 		refused := 0
 		for _, l := range lines {
 			d.startLine()
