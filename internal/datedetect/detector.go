@@ -354,6 +354,13 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 	if pos > end {
 		return false
 	}
+	if f := s.t.fast; f != nil && f.directOK && f.anchored && f.shape == shapeISO && pos == 0 && !d.noFast && d.asciiPrefix(line, end) {
+		// the line-begin ISO template's year follows at most two
+		// characters (^(?:\W{0,2})?)
+		if p := isoStart(line, 0, end); p < 0 || p > 2 {
+			return false
+		}
+	}
 	if f := s.t.fast; f != nil && f.directOK && f.anchored && pos == 0 && end == len(line) && !d.noFast {
 		// a line-begin template matches only at 0, where its direct
 		// matcher's match, if it finds one, is the engine's
@@ -364,6 +371,26 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 		d.caps = d.caps[:n]
 		d.caps[0] = 0
 		if f.matchDirect(line, 0, end, d.caps) {
+			s.found++
+			return true
+		}
+	}
+	if f := s.t.fast; f != nil && f.directOK && !f.anchored && f.shape == shapeISO && !d.noFast && d.asciiPrefix(line, end) {
+		// an ISO date starts where four digits, a separator and a digit
+		// do: the search's first try that can match is at the first
+		// such place, where the direct matcher's match, if it finds one,
+		// is the engine's
+		p := isoStart(line, pos, end)
+		if p < 0 {
+			return false
+		}
+		n := 2 * (f.ncap + 1)
+		if cap(d.caps) < n {
+			d.caps = make([]int, n)
+		}
+		d.caps = d.caps[:n]
+		d.caps[0] = p
+		if f.matchDirect(line, p, end, d.caps) {
 			s.found++
 			return true
 		}
@@ -382,6 +409,26 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 	d.caps = loc
 	s.found++
 	return true
+}
+
+// isoStart returns the first offset from pos of four ASCII digits, a
+// separator of the ISO template ('-', '/', '.') and a digit that lie
+// before end, or -1 for none: on an ASCII line no match of the ISO
+// template (%ExY(?P<_sep>[-/.])%m...) starts before it.
+func isoStart(line string, pos, end int) int {
+	run := 0 // ASCII digits before i
+	for i := pos; i+1 < end; i++ {
+		c := line[i]
+		if isDigitByte(c) {
+			run++
+			continue
+		}
+		if run >= 4 && (c == '-' || c == '/' || c == '.') && isDigitByte(line[i+1]) {
+			return i - 4
+		}
+		run = 0
+	}
+	return -1
 }
 
 // matchTime picks the template for line; it mirrors fail2ban's

@@ -28,7 +28,20 @@ import "strings"
 //     start with a space): in "%m/%d/%ExY" and "^<%m/%d/%Exy@" the '/'
 //     before the year stands between two ASCII digits, in "%m-%d-%ExY"
 //     the '-', and so do the separator groups of "%d(?P<_sep>[-/])%m"
-//     and "%ExY(?P<_sep>[-/.])%m".
+//     and "%ExY(?P<_sep>[-/.])%m";
+//   - %ExY is four digits and %m starts with one: in
+//     "%ExY(?P<_sep>[-/.])%m" the separator follows a run of at least
+//     four ASCII digits and precedes a digit;
+//   - %H, %k and %I are one or two digits (%k's optional space before
+//     them), followed by the ':' of ":%M": what stands right before the
+//     hour (its lead) is the character before a "d:d" or, when that is
+//     a digit, the one before it. In every default template but
+//     "%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H" the lead is a literal of
+//     the pattern or %k's space: ' ' ("(?:T|  ?)" adds 'T'; "%ExY:%H"
+//     has ':', "%Exy@%H" '@');
+//   - in "{^LN-BEG}%H:%M:%S" the hour follows at most two characters
+//     (^(?:\W{0,2})?), so its ':' stands within the first five bytes;
+//   - TAI64N is '@' and 24 lower-case hex digits.
 //
 // Lines with a byte from 0x80 up are never refused. TestNeedsExact and
 // FuzzNeeds check every refusal against the template's search.
@@ -36,6 +49,7 @@ import "strings"
 // need is what every match of a template contains; the zero value
 // needs nothing.
 type need struct {
+	any    bool  // any of the others: set by needsOf
 	colon  bool  // a ':' between two ASCII digits
 	month  bool  // a month abbreviation at a word start (within monthWindow bytes of the start for a line-begin template)
 	digits uint8 // a run of at least this many ASCII digits
@@ -43,7 +57,32 @@ type need struct {
 	// sep: a separator between two ASCII digits, one of these (numSlash,
 	// numDash, numDot); 0 needs none.
 	sep numSep
+	// yearSep: one of these separators after a run of at least four
+	// ASCII digits and before a digit; 0 needs none.
+	yearSep numSep
+	// lead: the character right before the hour of a "d:d" (the hour's
+	// lead), one of these; 0 needs none.
+	lead  leadSet
+	early bool // a ':' between two ASCII digits within the first earlyColon+1 bytes
+	tai   bool // an '@' and tai64Hex lower-case hex digits
 }
+
+// leadSet is a set of characters that stand before an hour.
+type leadSet uint8
+
+const (
+	leadSpace leadSet = 1 << iota // ' '
+	leadT                         // 'T'
+	leadColon                     // ':'
+	leadAt                        // '@'
+)
+
+// earlyColon is the last offset of the ':' after the hour of a
+// "{^LN-BEG}%H:" template: \W{0,2} and two digits before it.
+const earlyColon = 4
+
+// tai64Hex is the number of hex digits after the '@' of TAI64N.
+const tai64Hex = 24
 
 // numSep is a set of separators between two ASCII digits ("1/2", "1-2",
 // "1.2").
@@ -54,6 +93,14 @@ const (
 	numDash
 	numDot
 )
+
+// needsOf returns the needs of default pattern p, with any set when it
+// has some.
+func needsOf(p string) need {
+	n := defaultNeeds[p]
+	n.any = n != need{}
+	return n
+}
 
 // minLen returns the fewest characters a match of a template with needs
 // n has (0 for no needs): a time's "d:d" and a month are three, a digit
@@ -66,8 +113,17 @@ func (n need) minLen() int {
 	if n.at {
 		m = max(m, 1)
 	}
-	if n.sep != 0 {
+	if n.sep != 0 || n.yearSep != 0 {
 		m = max(m, 3)
+	}
+	if n.yearSep != 0 {
+		m = max(m, 6)
+	}
+	if n.lead != 0 || n.early {
+		m = max(m, 4)
+	}
+	if n.tai {
+		m = max(m, 1+tai64Hex)
 	}
 	return m
 }
@@ -79,23 +135,23 @@ const monthWindow = 2 + 7 + 4
 // defaultNeeds holds the needs of the default patterns (templates.go),
 // which their line-begin variants share.
 var defaultNeeds = map[string]need{
-	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`: {colon: true, digits: 4, sep: numSlash | numDash | numDot},
-	`(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                              {colon: true, month: true},
-	`(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?`:                                   {colon: true, month: true, digits: 4},
-	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`:                      {colon: true, sep: numSlash | numDash},
+	`%ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?`: {colon: true, digits: 4, sep: numSlash | numDash | numDot, yearSep: numSlash | numDash | numDot, lead: leadSpace | leadT},
+	`(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                              {colon: true, month: true, lead: leadSpace},
+	`(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?`:                                   {colon: true, month: true, digits: 4, lead: leadSpace},
+	`%d(?P<_sep>[-/])%m(?P=_sep)(?:%ExY|%Exy) %k:%M:%S`:                      {colon: true, sep: numSlash | numDash, lead: leadSpace},
 	`%d(?P<_sep>[-/])%b(?P=_sep)%ExY[ :]?%H:%M:%S(?:\.%f)?(?: %z)?`:          {colon: true, month: true, digits: 4},
-	`%m/%d/%ExY:%H:%M:%S`:                                                    {colon: true, digits: 4, sep: numSlash},
-	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`:                                           {colon: true, digits: 4, sep: numDash},
+	`%m/%d/%ExY:%H:%M:%S`:                                                    {colon: true, digits: 4, sep: numSlash, lead: leadColon},
+	`%m-%d-%ExY %k:%M:%S(?:\.%f)?`:                                           {colon: true, digits: 4, sep: numDash, lead: leadSpace},
 	`EPOCH`:                                                                  {digits: 10},
-	`{^LN-BEG}%H:%M:%S`:                                                      {colon: true},
-	`^<%m/%d/%Exy@%H:%M:%S>`:                                                 {colon: true, at: true, sep: numSlash},
-	`%Exy%Exm%Exd  ?%H:%M:%S`:                                                {colon: true, digits: 6},
-	`%b %d, %ExY %I:%M:%S %p`:                                                {colon: true, month: true, digits: 4},
-	`^%b-%d-%Exy %k:%M:%S`:                                                   {colon: true, month: true},
+	`{^LN-BEG}%H:%M:%S`:                                                      {colon: true, early: true},
+	`^<%m/%d/%Exy@%H:%M:%S>`:                                                 {colon: true, at: true, sep: numSlash, lead: leadAt},
+	`%Exy%Exm%Exd  ?%H:%M:%S`:                                                {colon: true, digits: 6, lead: leadSpace},
+	`%b %d, %ExY %I:%M:%S %p`:                                                {colon: true, month: true, digits: 4, lead: leadSpace},
+	`^%b-%d-%Exy %k:%M:%S`:                                                   {colon: true, month: true, lead: leadSpace},
 	`%ExY%Exm%Exd(?:T|  ?)%ExH%ExM%ExS(?:[.,]%f)?(?:\s*%z)?`:                 {digits: 8},
-	`(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true},
-	`(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true},
-	`TAI64N`: {at: true},
+	`(?:%Z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true, lead: leadSpace},
+	`(?:%z )?(?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?`:                      {colon: true, month: true, lead: leadSpace},
+	`TAI64N`: {at: true, tai: true},
 }
 
 // lineFacts is what is known of the current line, for needs: each fact
@@ -111,6 +167,13 @@ type lineFacts struct {
 	month, monthEnd int
 	digits          int    // the longest run of ASCII digits
 	sep             numSep // the separators found between two ASCII digits
+	yearSep         numSep // the separators found after four ASCII digits and before one
+	// leads are the hours' leads of the "d:d" of the line (when colon),
+	// firstColon the offset of its first one.
+	leads      leadSet
+	firstColon int
+	tai        bool
+	ascii      bool // the line is ASCII
 }
 
 // factSet says which facts of lineFacts are known.
@@ -121,22 +184,51 @@ const (
 	factAt
 	factDigits
 	factSep
+	factTAI
+	factASCII
 )
 
 // mayHold reports whether the current line (d.facts, found as needed)
 // can hold a match of t: false only if it lacks one of t's needs.
 func (d *Detector) mayHold(t *template, line string) bool {
-	n := t.need
-	if n == (need{}) || d.noFast {
+	n := &t.need
+	if !n.any || d.noFast {
 		return true
 	}
 	// The facts hold on an ASCII line only (Detector.asciiPrefix).
 	f := &d.facts
-	if !d.asciiPrefix(line, len(line)) {
+	if f.known&factASCII == 0 {
+		f.known |= factASCII
+		f.ascii = d.asciiPrefix(line, len(line))
+	}
+	if !f.ascii {
 		return true
 	}
-	if n.colon && !f.hasColon(line) || n.at && !f.hasAt(line) || n.digits > 0 && int(n.digits) > f.longestDigits(line) ||
-		n.sep != 0 && n.sep&f.numSeps(line) == 0 {
+	if n.colon || n.lead != 0 || n.early {
+		if f.known&factColon == 0 {
+			f.findColons(line)
+		}
+		if n.colon && !f.colon || n.lead != 0 && n.lead&f.leads == 0 || n.early && f.firstColon > earlyColon {
+			return false
+		}
+	}
+	if n.digits > 0 {
+		if f.known&factDigits == 0 {
+			f.findDigits(line)
+		}
+		if int(n.digits) > f.digits {
+			return false
+		}
+	}
+	if n.sep != 0 || n.yearSep != 0 {
+		if f.known&factSep == 0 {
+			f.findSeps(line)
+		}
+		if n.sep != 0 && n.sep&f.sep == 0 || n.yearSep != 0 && n.yearSep&f.yearSep == 0 {
+			return false
+		}
+	}
+	if n.at && !f.hasAt(line) || n.tai && !f.hasTAI(line) {
 		return false
 	}
 	if n.month {
@@ -154,47 +246,112 @@ func (d *Detector) mayHold(t *template, line string) bool {
 // reset forgets the facts of the previous line.
 func (f *lineFacts) reset() { f.known, f.month, f.monthEnd = 0, -1, 0 }
 
-// hasColon reports whether line has a ':' between two ASCII digits.
-func (f *lineFacts) hasColon(line string) bool {
-	if f.known&factColon == 0 {
-		f.known |= factColon
-		f.colon = betweenDigits(line, ':')
-	}
-	return f.colon
-}
-
-// betweenDigits reports whether line has c between two ASCII digits.
-func betweenDigits(line string, c byte) bool {
+// findColons finds whether line has a ':' between two ASCII digits,
+// the leads of their hours and the offset of the first.
+func (f *lineFacts) findColons(line string) {
+	f.known |= factColon
+	f.colon, f.leads, f.firstColon = false, 0, len(line)
 	for i := 1; i < len(line)-1; {
-		j := strings.IndexByte(line[i:len(line)-1], c)
+		j := strings.IndexByte(line[i:len(line)-1], ':')
 		if j < 0 {
-			return false
+			break
 		}
 		i += j
 		if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
-			return true
+			if !f.colon {
+				f.colon, f.firstColon = true, i
+			}
+			// a one-digit hour's lead, or a two-digit one's
+			l := i - 2
+			if l >= 0 && isDigitByte(line[l]) {
+				l--
+			}
+			if l >= 0 {
+				f.leads |= leadOf(line[l])
+			}
 		}
 		i++
 	}
-	return false
 }
 
-// numSeps returns the separators ('/', '-', '.') the line has between
-// two ASCII digits.
-func (f *lineFacts) numSeps(line string) numSep {
-	if f.known&factSep == 0 {
-		f.known |= factSep
-		f.sep = 0
-		for _, c := range [...]struct {
-			b   byte
-			sep numSep
-		}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
-			if betweenDigits(line, c.b) {
-				f.sep |= c.sep
+// leadOf returns the lead set of c (0 for a character no need names).
+func leadOf(c byte) leadSet {
+	switch c {
+	case ' ':
+		return leadSpace
+	case 'T':
+		return leadT
+	case ':':
+		return leadColon
+	case '@':
+		return leadAt
+	}
+	return 0
+}
+
+// hasTAI reports whether line has an '@' followed by tai64Hex lower-case
+// hex digits.
+func (f *lineFacts) hasTAI(line string) bool {
+	if f.known&factTAI == 0 {
+		f.known |= factTAI
+		f.tai = false
+		for i := 0; i+tai64Hex < len(line); {
+			j := strings.IndexByte(line[i:len(line)-tai64Hex], '@')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			k := i
+			for k < i+tai64Hex && ('0' <= line[k] && line[k] <= '9' || 'a' <= line[k] && line[k] <= 'f') {
+				k++
+			}
+			if k == i+tai64Hex {
+				f.tai = true
+				break
 			}
 		}
 	}
-	return f.sep
+	return f.tai
+}
+
+// sepAfterDigits reports whether line has c between two ASCII digits,
+// and whether it has c after four ASCII digits and before one.
+func sepAfterDigits(line string, c byte) (between, year bool) {
+	for i := 1; i < len(line)-1; {
+		j := strings.IndexByte(line[i:len(line)-1], c)
+		if j < 0 {
+			break
+		}
+		i += j
+		if isDigitByte(line[i-1]) && isDigitByte(line[i+1]) {
+			between = true
+			if i >= 4 && isDigitByte(line[i-2]) && isDigitByte(line[i-3]) && isDigitByte(line[i-4]) {
+				return true, true
+			}
+		}
+		i++
+	}
+	return between, false
+}
+
+// findSeps finds the separators ('/', '-', '.') the line has between
+// two ASCII digits, and those it has after four ASCII digits and before
+// one.
+func (f *lineFacts) findSeps(line string) {
+	f.known |= factSep
+	f.sep, f.yearSep = 0, 0
+	for _, c := range [...]struct {
+		b   byte
+		sep numSep
+	}{{'/', numSlash}, {'-', numDash}, {'.', numDot}} {
+		between, year := sepAfterDigits(line, c.b)
+		if between {
+			f.sep |= c.sep
+		}
+		if year {
+			f.yearSep |= c.sep
+		}
+	}
 }
 
 func (f *lineFacts) hasAt(line string) bool {
@@ -205,22 +362,19 @@ func (f *lineFacts) hasAt(line string) bool {
 	return f.at
 }
 
-// longestDigits returns the length of the longest run of ASCII digits.
-func (f *lineFacts) longestDigits(line string) int {
-	if f.known&factDigits == 0 {
-		f.known |= factDigits
-		best, run := 0, 0
-		for i := 0; i < len(line); i++ {
-			if line[i]-'0' < 10 {
-				run++
-				best = max(best, run)
-			} else {
-				run = 0
-			}
+// findDigits finds the length of the longest run of ASCII digits.
+func (f *lineFacts) findDigits(line string) {
+	f.known |= factDigits
+	best, run := 0, 0
+	for i := 0; i < len(line); i++ {
+		if line[i]-'0' < 10 {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
 		}
-		f.digits = best
 	}
-	return f.digits
+	f.digits = best
 }
 
 // firstMonth returns the offset of the first month abbreviation at a

@@ -332,7 +332,9 @@ func (t *template) setRegex(regex string, begin beginMode, wordEnd bool) error {
 		return strings.ReplaceAll(src[c[0]:c[1]], "**", "")
 	})
 	t.regex = gf + regex
-	re, err := pyre.Compile(t.regex)
+	// Lazy: the matching program is compiled on the first search, which
+	// a template whose searches the direct matcher answers never runs.
+	re, err := pyre.CompileOptions(t.regex, pyre.Options{Lazy: true})
 	if err != nil {
 		return fmt.Errorf("compile date regex %q: %w", t.regex, err)
 	}

@@ -66,7 +66,7 @@ func newBuilder(ct codeTable) *builder {
 	b.defaults = make([]*template, 0, len(defaultPatterns))
 	for _, p := range defaultPatterns {
 		t := newLazyTemplate(ct, p, defaultIsLineBegin(p))
-		t.need = defaultNeeds[p]
+		t.need = needsOf(p)
 		b.defaults = append(b.defaults, t)
 	}
 	for _, p := range defaultPatterns {
@@ -75,7 +75,7 @@ func newBuilder(ct codeTable) *builder {
 		}
 		a := newLazyTemplate(ct, prefixLineBegin+p, true)
 		a.weight = 100
-		a.need = defaultNeeds[p]
+		a.need = needsOf(p)
 		b.anchored = append(b.anchored, a)
 		b.anchoredKeys[cacheKey(prefixLineBegin+p)] = a
 	}

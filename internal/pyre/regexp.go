@@ -29,6 +29,11 @@ type Options struct {
 	// (see MayMatch) and the skipping of start positions (pivot.go), for
 	// tests and benchmarks.
 	NoPrefilter bool
+	// Lazy defers the compilation of the matching program to the first
+	// search (or MayMatch, StartBytes): CompileOptions only parses the
+	// pattern, which is what NumSubexp, SubexpNames, SubexpIndex and
+	// MinLen need. For a pattern that may never be searched.
+	Lazy bool
 }
 
 // Regexp is a compiled Python regular expression. It is safe for
@@ -62,6 +67,20 @@ type Regexp struct {
 	startOK   bool
 	startTest bool
 	start     [4]uint64
+
+	// compiled is set once sre, pf and the start test are ready; until
+	// then (Options.Lazy) lazy holds what compiles them, under mu.
+	compiled atomic.Bool
+	mu       sync.Mutex
+	lazy     *lazyProgram
+}
+
+// lazyProgram is what a Regexp compiled with Options.Lazy keeps to
+// compile its program on first use.
+type lazyProgram struct {
+	tree        *node
+	width       func(*node) (int64, int64)
+	noPrefilter bool
 }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
@@ -113,16 +132,47 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	case re.perByte < 0:
 		re.perByte = 0
 	}
-	if !opts.NoPrefilter {
-		re.pf = newPrefilter(tree)
+	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter}
+	if opts.Lazy {
+		re.lazy = l
+	} else {
+		re.compileProgram(l)
 	}
-	re.sre = compileSRE(tree, re.numSubexp, p.width, 2*len(pattern)+8)
-	if !opts.NoPrefilter {
-		re.skipPositions(tree, p.width)
+	return re, nil
+}
+
+// ready makes sure re's program is compiled.
+func (re *Regexp) ready() {
+	if !re.compiled.Load() {
+		re.compileLazy()
+	}
+}
+
+// compileLazy compiles the program of a Regexp compiled with
+// Options.Lazy, once.
+func (re *Regexp) compileLazy() {
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	if !re.compiled.Load() {
+		l := re.lazy
+		re.lazy = nil
+		re.compileProgram(l)
+	}
+}
+
+// compileProgram compiles the matching program, the prefilter and the
+// start test from the parsed pattern, and marks re compiled.
+func (re *Regexp) compileProgram(l *lazyProgram) {
+	if !l.noPrefilter {
+		re.pf = newPrefilter(l.tree)
+	}
+	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8)
+	if !l.noPrefilter {
+		re.skipPositions(l.tree, l.width)
 	}
 	re.startOK, re.start = re.startBits()
-	re.startTest = re.startOK && !opts.NoPrefilter
-	return re, nil
+	re.startTest = re.startOK && !l.noPrefilter
+	re.compiled.Store(true)
 }
 
 // skipPositions sets up what lets a search skip start positions or whole
@@ -180,6 +230,7 @@ func (re *Regexp) SubexpIndex(name string) int {
 // string searches, never runs a regexp engine and never fails; Search,
 // Match and MatchString call it first.
 func (re *Regexp) MayMatch(s string) bool {
+	re.ready()
 	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
 		return false
 	}
@@ -217,6 +268,7 @@ const maxWindowLen = 1 << 16
 // caller may keep and modify. AppendSearchAt with pos > 0 is not
 // covered.
 func (re *Regexp) StartBytes() (set *[256]bool, ok bool) {
+	re.ready()
 	if !re.startOK {
 		return nil, false
 	}
@@ -290,6 +342,7 @@ func (re *Regexp) AppendSearchAt(dst []int, s string, pos int) ([]int, error) {
 	if pos < 0 || pos > len(s) {
 		return nil, nil
 	}
+	re.ready()
 	if re.sre.start == startText {
 		if pos > 0 || !re.MayMatch(s) {
 			return nil, nil // the pattern matches only at the start of s
