@@ -710,7 +710,7 @@ func (r *regexRun) line(raw string) {
 		r.skip(line, err)
 		return
 	}
-	info := r.f.Last
+	info := &r.f.Last // not a copy: the struct is wide and was just written field by field
 	ret := r.ret[:0]
 	isIgnored := len(info.Ignored) > 0
 	for _, m := range found {

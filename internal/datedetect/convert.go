@@ -285,9 +285,6 @@ func (c *clock) set(now time.Time, loc *time.Location) {
 	}
 }
 
-// nowUnix is unixFloat(c.now).
-func (c *clock) nowUnix() float64 { return unixFloat(c.now) }
-
 func unixFloat(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
@@ -491,21 +488,28 @@ func (d *Detector) resolve(v *dateFields, clk *clock) (float64, error) {
 	return float64(d.localUnix(secs)), nil
 }
 
-// monthStart is civil{year, month, 1, 0, 0, 0}.seconds(), remembered for
-// the last month asked (log lines come in date order).
+// monthStart is civil{year, month, 1, 0, 0, 0}.seconds() for a month
+// from 1 to 12, remembered for the months of the last year asked (log
+// lines come in date order, but a log such as bench/regex.sh's mixes
+// months).
 func (d *Detector) monthStart(year, month int) int64 {
 	mc := &d.month
-	if !mc.valid || mc.year != year || mc.month != month {
-		*mc = monthCache{valid: true, year: year, month: month, secs: daysFromCivil(year, month, 1) * 86400}
+	if mc.year != year || mc.have == 0 {
+		mc.year, mc.have = year, 0
 	}
-	return mc.secs
+	if mc.have&(1<<month) == 0 {
+		mc.secs[month] = daysFromCivil(year, month, 1) * 86400
+		mc.have |= 1 << month
+	}
+	return mc.secs[month]
 }
 
-// monthCache is the result of the last monthStart computation.
+// monthCache holds the results of monthStart for year: secs[m] is
+// known when bit m of have is set.
 type monthCache struct {
-	valid       bool
-	year, month int
-	secs        int64
+	year int
+	have uint16
+	secs [13]int64
 }
 
 // Years 1 to 9999 in the seconds of civil.seconds.
