@@ -682,6 +682,21 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		f.buffer = f.single[:]
 		org = f.buffer
 	}
+	ignoreFirst := len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2
+	if f.mayStart != nil && f.pref == nil && !ignoreFirst && f.bufSize == 1 {
+		// The failregexes see the line without its date first: when
+		// none can match text starting with its first byte, the loop
+		// below would stop at once; the buffer need not even be made.
+		c := byte('\n')
+		if tl.pre != "" {
+			c = tl.pre[0]
+		} else if tl.post != "" {
+			c = tl.post[0]
+		}
+		if f.mayStart[c] == 0 {
+			return nil, nil
+		}
+	}
 	var buf string
 	if tl.pre == "" && f.bufSize == 1 && len(tl.post) < len(f.lineNL) && f.lineNL[len(f.lineNL)-1-len(tl.post):len(f.lineNL)-1] == tl.post {
 		buf = f.lineNL[len(f.lineNL)-1-len(tl.post):] // tl.post + "\n" as read
@@ -689,7 +704,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		buf = joinLines(org)
 	}
 	haveBuf := true
-	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
+	if ignoreFirst {
 		i, err := f.ignored(buf, org, nil)
 		if err != nil {
 			return nil, err
