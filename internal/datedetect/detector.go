@@ -161,9 +161,13 @@ type Detector struct {
 	laneHits int  // tests: lines matchLast or syslogLane answered
 	// syslogHits counts the lines syslogLane answered (tests).
 	syslogHits int
+	// syslogSlot is the slot at lastIdx when syslogLane may take it
+	// (its template's fast matcher has syslog set), nil otherwise.
+	syslogSlot *slot
 	zone       zoneSpan
-	month      monthCache
-	facts      lineFacts // what the current line has, for needs (needs.go)
+	month      monthCache // monthStart's
+	prevMonth  monthCache // lastYear's, for the year before
+	facts      lineFacts  // what the current line has, for needs (needs.go)
 	// minLine is the fewest bytes a line needs for any template to
 	// match, 0 until known (setMinLine).
 	minLine int
@@ -533,6 +537,10 @@ func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
 		idx = d.reorder(idx)
 	}
 	d.lastIdx = idx
+	d.syslogSlot = nil
+	if f := d.slots[idx].t.fast; f != nil && f.syslog && !d.noFast {
+		d.syslogSlot = d.slots[idx]
+	}
 	return idx, true, nil
 }
 

@@ -540,20 +540,16 @@ func (d *Detector) laneConvert(line string, t *template, caps []int, clk *clock)
 // the space before a year, with at least 16 ASCII bytes from there on.
 // Of the direct matcher's options that is the path where every element
 // takes its first option and none is absent but the weekday, fraction
-// and year: directSyslog's match, read in one pass. With the day, hour
-// and minute in range and the date not more than a day ahead of the
-// time now in this year, the time is computed here; otherwise resolve
-// does it from the same fields. On false nothing has changed.
+// and year: directSyslog's match, read in one pass. With the day and hour
+// in range, the time is computed here as resolve would; otherwise
+// resolve computes it (or the error) from the same fields. On false
+// nothing has changed.
 func (d *Detector) syslogLane(m *Match, line string) bool {
-	i := d.lastIdx
-	if i >= len(d.slots) || d.noFast {
+	s := d.syslogSlot
+	if s == nil || len(line) < 15+directTailLen {
 		return false
 	}
-	s := d.slots[i]
 	f := s.t.fast
-	if f == nil || !f.syslog || len(line) < 15+directTailLen {
-		return false
-	}
 	l := line[:15+directTailLen]
 	// the bytes of the date and the 16 after it: ASCII
 	if (load64(l, 0)|load64(l, 8)|load64(l, 15)|load64(l, 23))&0x8080808080808080 != 0 {
@@ -602,7 +598,7 @@ func (d *Detector) syslogLane(m *Match, line string) bool {
 	s.hits++
 	s.lastUsed = d.nowF
 	s.distance = 0
-	if d.firstUnused == i {
+	if d.firstUnused == d.lastIdx {
 		d.firstUnused++
 	}
 	d.lastStart = edge{pos: 0, before: noChar, at: rune(l[0])}
@@ -611,16 +607,28 @@ func (d *Detector) syslogLane(m *Match, line string) bool {
 	month := mon + 1
 	hour, minute, second := int(h0-'0')*10+int(h1-'0'), int(m0-'0')*10+int(m1-'0'), int(s0-'0')*10+int(s1-'0')
 	clk := &d.clk
-	// resolve's path for a valid date in this year (minute and second
-	// are in range by their form)
+	// resolve's path for a valid date (minute and second are in range by
+	// their form)
 	if year := clk.year; hour <= 23 && day <= daysIn(year, month) && 1 <= year && year <= 9999 {
-		secs := d.monthStart(year, month) + int64((day-1)*86400+hour*3600+minute*60+second)
-		if d.defaultTZ == nil {
-			if secs <= clk.naive+86400 {
-				m.Time = float64(d.localUnix(secs))
-				return true
+		var secs int64
+		if mc := &d.month; mc.year == year && mc.have&(1<<month) != 0 {
+			secs = mc.secs[month] // monthStart, without a call
+		} else {
+			secs = d.monthStart(year, month)
+		}
+		secs += int64((day-1)*86400 + hour*3600 + minute*60 + second)
+		ok := true
+		if d.defaultTZ != nil {
+			secs -= int64(*d.defaultTZ) * 60
+			ok = inCivilRange(secs)
+		}
+		if ok && secs > clk.naive+86400 {
+			secs, ok = d.lastYear(secs, year, month, day)
+		}
+		if ok {
+			if d.defaultTZ == nil {
+				secs = d.localUnix(secs)
 			}
-		} else if secs -= int64(*d.defaultTZ) * 60; inCivilRange(secs) && secs <= clk.naive+86400 {
 			m.Time = float64(secs)
 			return true
 		}

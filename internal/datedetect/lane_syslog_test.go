@@ -112,3 +112,21 @@ func TestMonthStart(t *testing.T) {
 		}
 	}
 }
+
+// TestLastYear compares lastYear with the year before computed through
+// civilFromSeconds, for dates shifted by zone offsets across days.
+func TestLastYear(t *testing.T) {
+	r := rng(9)
+	var d Detector
+	for i := 0; i < 200000; i++ {
+		year, month := 1+r.intn(9999), 1+r.intn(12)
+		day := 1 + r.intn(daysIn(year, month))
+		secs := civil{year, month, day, r.intn(24), r.intn(60), r.intn(60)}.seconds() + int64(r.intn(2*1440)-1440)*60
+		got, ok := d.lastYear(secs, year, month, day)
+		cur, _ := civilFromSeconds(secs)
+		prev := civil{year - 1, month, day, cur.hour, cur.min, cur.sec}
+		if ok != prev.valid() || ok && got != prev.seconds() {
+			t.Fatalf("lastYear(%d, %d, %d, %d) = %d, %v; want %d, %v", secs, year, month, day, got, ok, prev.seconds(), prev.valid())
+		}
+	}
+}
