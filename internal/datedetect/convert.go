@@ -285,9 +285,6 @@ func (c *clock) set(now time.Time, loc *time.Location) {
 	}
 }
 
-// nowUnix is unixFloat(c.now).
-func (c *clock) nowUnix() float64 { return unixFloat(c.now) }
-
 func unixFloat(t time.Time) float64 {
 	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
 }
@@ -476,14 +473,10 @@ func (d *Detector) resolve(v *dateFields, clk *clock) (float64, error) {
 		}
 	}
 	if assumeYear && secs > clk.naive+86400 {
-		// fail2ban keeps the (possibly zone-shifted) time of day but puts
-		// back the original month and day
-		cur, _ := civilFromSeconds(secs)
-		prev := civil{v.year - 1, v.month, v.day, cur.hour, cur.min, cur.sec}
-		if !prev.valid() {
+		var ok bool
+		if secs, ok = d.lastYear(secs, v.year, v.month, v.day); !ok {
 			return 0, ErrInvalidDate
 		}
-		secs = prev.seconds()
 	}
 	if v.haveTZ {
 		return float64(secs), nil
@@ -491,21 +484,46 @@ func (d *Detector) resolve(v *dateFields, clk *clock) (float64, error) {
 	return float64(d.localUnix(secs)), nil
 }
 
-// monthStart is civil{year, month, 1, 0, 0, 0}.seconds(), remembered for
-// the last month asked (log lines come in date order).
-func (d *Detector) monthStart(year, month int) int64 {
-	mc := &d.month
-	if !mc.valid || mc.year != year || mc.month != month {
-		*mc = monthCache{valid: true, year: year, month: month, secs: daysFromCivil(year, month, 1) * 86400}
+// lastYear moves secs, the seconds of a date in year, month and day (a
+// valid date) more than a day ahead of the time now, to the year before,
+// as fail2ban does: it keeps the time of day of secs (shifted by a zone
+// offset, if any) but puts back the original month and day. ok is false
+// when that date does not exist.
+func (d *Detector) lastYear(secs int64, year, month, day int) (int64, bool) {
+	if year <= 1 || day > daysIn(year-1, month) {
+		return 0, false
 	}
-	return mc.secs
+	tod := secs % 86400 // the time of day of civilFromSeconds(secs)
+	if tod < 0 {
+		tod += 86400
+	}
+	return d.prevMonth.start(year-1, month) + int64(day-1)*86400 + tod, true
 }
 
-// monthCache is the result of the last monthStart computation.
+// monthStart is civil{year, month, 1, 0, 0, 0}.seconds() for a month
+// from 1 to 12, remembered for the months of the last year asked (log
+// lines come in date order, but a log such as bench/regex.sh's mixes
+// months).
+func (d *Detector) monthStart(year, month int) int64 { return d.month.start(year, month) }
+
+// start is monthStart with c as the memory.
+func (c *monthCache) start(year, month int) int64 {
+	if c.year != year || c.have == 0 {
+		c.year, c.have = year, 0
+	}
+	if c.have&(1<<month) == 0 {
+		c.secs[month] = daysFromCivil(year, month, 1) * 86400
+		c.have |= 1 << month
+	}
+	return c.secs[month]
+}
+
+// monthCache holds the results of monthStart for year: secs[m] is
+// known when bit m of have is set.
 type monthCache struct {
-	valid       bool
-	year, month int
-	secs        int64
+	year int
+	have uint16
+	secs [13]int64
 }
 
 // Years 1 to 9999 in the seconds of civil.seconds.

@@ -147,16 +147,27 @@ type Detector struct {
 	stepErr *StepLimitError
 	scratch []int
 	clk     clock // last clock, reused within the same second
+	// clkNow is the now clk was last set for (when clkSet), nowF the
+	// same as Unix seconds (unixFloat).
+	clkNow time.Time
+	nowF   float64
+	clkSet bool
 	// asciiLen leading bytes of the current line are known to be ASCII
 	// (byte offsets == code points there); nonASCII: the byte after
 	// them is not.
 	asciiLen int
 	nonASCII bool
 	noFast   bool // tests: no shortcut (the lane, direct matchers, needs)
-	laneHits int  // tests: lines matchLast answered
-	zone     zoneSpan
-	month    monthCache
-	facts    lineFacts // what the current line has, for needs (needs.go)
+	laneHits int  // tests: lines matchLast or syslogLane answered
+	// syslogHits counts the lines syslogLane answered (tests).
+	syslogHits int
+	// syslogSlot is the slot at lastIdx when syslogLane may take it
+	// (its template's fast matcher has syslog set), nil otherwise.
+	syslogSlot *slot
+	zone       zoneSpan
+	month      monthCache // monthStart's
+	prevMonth  monthCache // lastYear's, for the year before
+	facts      lineFacts  // what the current line has, for needs (needs.go)
 	// minLine is the fewest bytes a line needs for any template to
 	// match, 0 until known (setMinLine).
 	minLine int
@@ -551,7 +562,7 @@ func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
 	bdist, bend := d.caps[0], d.caps[1]
 	dist, endpos := d.toCP(line, bdist), d.toCP(line, bend)
 	s.hits++
-	s.lastUsed = clk.nowUnix()
+	s.lastUsed = d.nowF
 	s.distance = dist
 	if d.firstUnused == idx {
 		d.firstUnused++
@@ -573,6 +584,10 @@ func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
 		idx = d.reorder(idx)
 	}
 	d.lastIdx = idx
+	d.syslogSlot = nil
+	if f := d.slots[idx].t.fast; f != nil && f.syslog && !d.noFast {
+		d.syslogSlot = d.slots[idx]
+	}
 	return idx, true, nil
 }
 
@@ -628,48 +643,55 @@ func (d *Detector) startLine() {
 // DetectAt is Detect with the time now given by the caller instead of
 // read from Options.Now.
 func (d *Detector) DetectAt(line string, now time.Time) (Match, bool) {
+	var m Match
+	ok := d.DetectTo(&m, line, now)
+	return m, ok
+}
+
+// DetectTo is DetectAt writing the match to *m (all of it), which spares
+// a caller that keeps a Match the copies of one returned.
+func (d *Detector) DetectTo(m *Match, line string, now time.Time) bool {
+	if now != d.clkNow || !d.clkSet {
+		// callers pass the same now for many lines: the clock's fields
+		// and its float only change with it
+		d.clk.set(now, d.loc)
+		d.clkNow, d.nowF, d.clkSet = now, unixFloat(now), true
+	}
 	clk := &d.clk
-	clk.set(now, d.loc)
+	if d.syslogLane(m, line) {
+		return true
+	}
 	d.startLine()
 	d.stepErr = nil
-	var (
-		idx int
-		ok  bool
-		err error
-	)
-	lane := d.matchLast(line)
-	if lane {
+	if d.matchLast(line) {
 		d.laneHits++
-		idx, ok, err = d.commit(d.lastIdx, line, clk)
-	} else {
-		idx, ok, err = d.matchTime(line, clk)
+		return d.laneDetect(m, line, clk)
 	}
+	idx, ok, err := d.matchTime(line, clk)
 	if d.stepErr != nil {
-		return Match{Start: -1, End: -1, Template: d.stepErr.Template, Err: d.stepErr}, true
+		*m = Match{Start: -1, End: -1, Template: d.stepErr.Template, Err: d.stepErr}
+		return true
 	}
 	if !ok {
-		return Match{Start: -1, End: -1}, false
+		*m = Match{Start: -1, End: -1}
+		return false
 	}
-	s := d.slots[idx]
-	caps := d.caps
-	m := Match{Template: s.t.name, Start: caps[2], End: caps[3]}
-	if m.Start < 0 || m.End < 0 {
-		m.Start, m.End = -1, -1
+	t := d.slots[idx].t
+	start, end := d.caps[2], d.caps[3]
+	if start < 0 || end < 0 {
+		start, end = -1, -1
 	}
+	m.Template, m.Start, m.End, m.Err = t.name, start, end, err // see laneDetect
 	if err != nil {
-		m.Err = err
-		return m, true
+		m.Time = 0
+		return true
 	}
-	if m.Empty() {
-		m.Time = clk.nowUnix()
-		return m, true
+	if start >= end {
+		m.Time = d.nowF
+		return true
 	}
-	if lane {
-		m.Time, m.Err = d.laneConvert(line, s.t, caps, clk)
-	} else {
-		m.Time, m.Err = d.convert(line, s.t, caps, clk)
-	}
-	return m, true
+	m.Time, m.Err = d.convert(line, t, d.caps, clk)
+	return true
 }
 
 func (d *Detector) convert(line string, t *template, caps []int, clk *clock) (float64, error) {

@@ -12,6 +12,10 @@ package datedetect
 // is not sure of that, it changes nothing and Detect takes the general
 // path, where pyre runs the templates. TestLaneEqualsGeneral,
 // TestDirectEqualsEngine, FuzzDirect and FuzzFastDetector compare both.
+// Within the lane, syslogLane reads the commonest line of all (a syslog
+// date at the line start, as the default templates' first syslog one
+// matches it) in one pass; TestSyslogLane and FuzzSyslogLane compare it
+// with the general path too.
 //
 // How a template is recognised: a fast shape is a list of elements, each
 // standing for one fixed regex fragment (fragment below). A template
@@ -84,6 +88,9 @@ type fastMatcher struct {
 	// lane tells whether Detect's shortcut (lane.go) may use f.
 	lane       bool
 	laneGroups laneGroups
+	// syslog tells whether the lane of f's template may take
+	// syslogLane's shortcut (the line-begin syslog template).
+	syslog bool
 }
 
 const zoneFrag = `Z|UTC|GMT|[+-][01]\d(?::?\d{2})?`
@@ -221,6 +228,7 @@ func newFastMatcher(ct codeTable, t *template) *fastMatcher {
 				f.directOK = f.hasDirect()
 				f.lane = f.directOK && laneFieldsMatch(t, f)
 				f.laneGroups = newLaneGroups(f)
+				f.syslog = f.lane && shape == shapeSyslog && f.anchored && t.anchored()
 			}
 			return f
 		}
@@ -493,6 +501,29 @@ func digitsValue(s string) int {
 	return v
 }
 
+// laneDetect is DetectTo for a line whose match matchLast found.
+func (d *Detector) laneDetect(m *Match, line string, clk *clock) bool {
+	idx, _, err := d.commit(d.lastIdx, line, clk)
+	t := d.slots[idx].t
+	start, end := d.caps[2], d.caps[3]
+	if start < 0 || end < 0 {
+		start, end = -1, -1
+	}
+	// field by field: a Match literal is built on the stack and copied,
+	// and the copy's wide loads stall on the narrow stores
+	m.Template, m.Start, m.End, m.Err = t.name, start, end, err
+	if err != nil {
+		m.Time = 0
+		return true
+	}
+	if start >= end {
+		m.Time = d.nowF
+		return true
+	}
+	m.Time, m.Err = d.laneConvert(line, t, d.caps, clk)
+	return true
+}
+
 // laneConvert is convert for a match found by matchLast.
 func (d *Detector) laneConvert(line string, t *template, caps []int, clk *clock) (float64, error) {
 	var v dateFields
@@ -500,4 +531,109 @@ func (d *Detector) laneConvert(line string, t *template, caps []int, clk *clock)
 		return d.convert(line, t, caps, clk)
 	}
 	return d.resolve(&v, clk)
+}
+
+// syslogLane is DetectTo for the most common line of all, taken before
+// matchLast: the last template is the line-begin syslog one, and the line
+// starts with its date in the form "Mmm dd hh:mm:ss" (day " d" or "0d"
+// too) followed by a byte that is neither a word character, a dot nor
+// the space before a year, with at least 16 ASCII bytes from there on.
+// Of the direct matcher's options that is the path where every element
+// takes its first option and none is absent but the weekday, fraction
+// and year: directSyslog's match, read in one pass. With the day and hour
+// in range, the time is computed here as resolve would; otherwise
+// resolve computes it (or the error) from the same fields. On false
+// nothing has changed.
+func (d *Detector) syslogLane(m *Match, line string) bool {
+	s := d.syslogSlot
+	if s == nil || len(line) < 15+directTailLen {
+		return false
+	}
+	f := s.t.fast
+	l := line[:15+directTailLen]
+	// the bytes of the date and the 16 after it: ASCII
+	if (load64(l, 0)|load64(l, 8)|load64(l, 15)|load64(l, 23))&0x8080808080808080 != 0 {
+		return false
+	}
+	// a month name first: ^(?:\W{0,2})? matches nothing before its word
+	// character, and (?:%a )? nothing as no month is a weekday
+	mon := monthAt(l, 0, 3)
+	if mon < 0 || l[3] != ' ' || l[6] != ' ' {
+		return false
+	}
+	// (?P<d>[1-2]\d|[0 ]?[1-9]|3[0-1]) followed by a space, where the
+	// second character is a digit (pickDay's first, second and fourth
+	// options)
+	c0, c1 := l[4], l[5]
+	var day int
+	switch {
+	case '1' <= c0 && c0 <= '2' && isDigitByte(c1):
+		day = int(c0-'0')*10 + int(c1-'0')
+	case (c0 == '0' || c0 == ' ') && '1' <= c1 && c1 <= '9':
+		day = int(c1 - '0')
+	case c0 == '3' && (c1 == '0' || c1 == '1'):
+		day = 30 + int(c1-'0')
+	default:
+		return false
+	}
+	// " ?" takes nothing before a digit; then the two-digit options of
+	// hour ([0-2]?\d), minute and second ([0-5]?\d), whose next
+	// elements (":", ":", the fraction) accept what follows
+	h0, h1, m0, m1, s0, s1 := l[7], l[8], l[10], l[11], l[13], l[14]
+	if !isDigitByte(h0) || h0 > '2' || !isDigitByte(h1) || l[9] != ':' ||
+		!isDigitByte(m0) || m0 > '5' || !isDigitByte(m1) || l[12] != ':' ||
+		!isDigitByte(s0) || s0 > '5' || !isDigitByte(s1) {
+		return false
+	}
+	// the fraction and year options take nothing ((?:\.%f)? needs a dot,
+	// (?: %ExY)? a space and a year); (?=\b|\W|$) needs no word
+	// character at 15
+	if c := l[15]; c == '.' || isWordByte(c) || (c == ' ' && f.yearAt(l, 16, len(l))) {
+		return false
+	}
+	// directSyslog would match [0, 15): commit it as DetectTo would
+	s.found++
+	d.laneHits++
+	d.syslogHits++
+	s.hits++
+	s.lastUsed = d.nowF
+	s.distance = 0
+	if d.firstUnused == d.lastIdx {
+		d.firstUnused++
+	}
+	d.lastStart = edge{pos: 0, before: noChar, at: rune(l[0])}
+	d.lastEnd = edge{pos: 15, before: rune(l[14]), at: rune(l[15])}
+	m.Template, m.Start, m.End, m.Err = s.t.name, 0, 15, nil
+	month := mon + 1
+	hour, minute, second := int(h0-'0')*10+int(h1-'0'), int(m0-'0')*10+int(m1-'0'), int(s0-'0')*10+int(s1-'0')
+	clk := &d.clk
+	// resolve's path for a valid date (minute and second are in range by
+	// their form)
+	if year := clk.year; hour <= 23 && day <= daysIn(year, month) && 1 <= year && year <= 9999 {
+		var secs int64
+		if mc := &d.month; mc.year == year && mc.have&(1<<month) != 0 {
+			secs = mc.secs[month] // monthStart, without a call
+		} else {
+			secs = d.monthStart(year, month)
+		}
+		secs += int64((day-1)*86400 + hour*3600 + minute*60 + second)
+		ok := true
+		if d.defaultTZ != nil {
+			secs -= int64(*d.defaultTZ) * 60
+			ok = inCivilRange(secs)
+		}
+		if ok && secs > clk.naive+86400 {
+			secs, ok = d.lastYear(secs, year, month, day)
+		}
+		if ok {
+			if d.defaultTZ == nil {
+				secs = d.localUnix(secs)
+			}
+			m.Time = float64(secs)
+			return true
+		}
+	}
+	v := dateFields{month: month, day: day, hour: hour, minute: minute, second: second, haveMonth: true, haveDay: true}
+	m.Time, m.Err = d.resolve(&v, clk)
+	return true
 }

@@ -84,3 +84,36 @@ func BenchmarkFloor(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFloorClock is BenchmarkFloor with the clock warden regex gives
+// the filter (one reading every 64 lines), so that ns/op is the floor
+// row's steady per-line cost without time.Now's.
+func BenchmarkFloorClock(b *testing.B) {
+	root := f2btest.Root(b)
+	lines, err := f2btest.SSHDLog(root, 20000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var (
+		t    time.Time
+		left int
+	)
+	now := func() time.Time {
+		if left <= 0 {
+			t, left = time.Now(), 64
+		}
+		left--
+		return t
+	}
+	f, err := New(Options{FailRegex: []string{`^warden-bench-no-such-line <HOST>$`}, Location: time.UTC, IgnorePending: true, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if found, err := f.ProcessLineNL(lines[i%len(lines)]); err != nil || len(found) > 0 {
+			b.Fatal(found, err)
+		}
+	}
+}

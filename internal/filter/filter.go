@@ -301,10 +301,13 @@ type Filter struct {
 	mlf      map[string]mlfEntry
 	mlfOrder []mlfRef // connections in the order they were stored
 	mlfSeq   uint64
-	hit      hit      // the last prefregex or failregex match
-	hitI     hit      // the last ignoreregex match
-	single   [1]tline // the buffer when lines are examined one by one
-	content  [1]tline // the buffer holding what the prefregex left
+	hit      hit              // the last prefregex or failregex match
+	match    datedetect.Match // the date of the current line
+	lineT    time.Time        // the time now of the last line
+	lineNow  float64          // lineT in Unix seconds, 0 before the first line
+	hitI     hit              // the last ignoreregex match
+	single   [1]tline         // the buffer when lines are examined one by one
+	content  [1]tline         // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -518,14 +521,19 @@ func (f *Filter) processLine(line, lineNL string) ([]Failure, error) {
 		f.lineMem = lineNL
 	}
 	t := f.now() // one clock read for the line
-	now := float64(t.UnixNano()) / 1e9
+	if t != f.lineT || f.lineNow == 0 {
+		// callers' clocks may give the same time to many lines
+		f.lineT, f.lineNow = t, float64(t.UnixNano())/1e9
+	}
+	now := f.lineNow
 	var (
 		tl     tline
 		date   float64
 		dated  bool
 		noDate bool
 	)
-	m, found := f.dates.DetectAt(line, t)
+	m := &f.match
+	found := f.dates.DetectTo(m, line, t)
 	if found && m.Err != nil && m.Err != datedetect.ErrInvalidDate {
 		if err := dateErr(m.Err); err != nil {
 			return nil, err
@@ -667,9 +675,27 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		}
 		org = f.buffer
 	} else {
-		f.single[0] = tl
+		// field by field: a whole tline is copied from the stack with
+		// wide loads that stall on the narrow stores that spilled it
+		s := &f.single[0]
+		s.pre, s.date, s.post = tl.pre, tl.date, tl.post
 		f.buffer = f.single[:]
 		org = f.buffer
+	}
+	ignoreFirst := len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2
+	if f.mayStart != nil && f.pref == nil && !ignoreFirst && f.bufSize == 1 {
+		// The failregexes see the line without its date first: when
+		// none can match text starting with its first byte, the loop
+		// below would stop at once; the buffer need not even be made.
+		c := byte('\n')
+		if tl.pre != "" {
+			c = tl.pre[0]
+		} else if tl.post != "" {
+			c = tl.post[0]
+		}
+		if f.mayStart[c] == 0 {
+			return nil, nil
+		}
 	}
 	var buf string
 	if tl.pre == "" && f.bufSize == 1 && len(tl.post) < len(f.lineNL) && f.lineNL[len(f.lineNL)-1-len(tl.post):len(f.lineNL)-1] == tl.post {
@@ -678,7 +704,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		buf = joinLines(org)
 	}
 	haveBuf := true
-	if len(f.ignore) > 0 && len(f.ignore) < len(f.fail)-2 {
+	if ignoreFirst {
 		i, err := f.ignored(buf, org, nil)
 		if err != nil {
 			return nil, err

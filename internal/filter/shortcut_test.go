@@ -98,3 +98,69 @@ func FuzzShortcuts(f *testing.F) {
 		}
 	})
 }
+
+// TestMayStartNoPref checks mayStart where it lets findFailure return
+// before making the buffer (filters without a prefregex), against the
+// test of each failregex's own set, on the sample logs of stock filters
+// without one and, with a failregex that matches nothing (bench/regex.sh's
+// floor row) and one that matches every line, on the log bench/regex.sh
+// times.
+func TestMayStartNoPref(t *testing.T) {
+	root := f2btest.Root(t)
+	log, err := f2btest.SSHDLog(root, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := 0
+	for _, name := range []string{"apache-auth", "apache-badbots", "nginx-http-auth", "nginx-botsearch", "pam-generic", "recidive",
+		"vsftpd", "dovecot", "courier-smtp", "proftpd", "pure-ftpd", "mysqld-auth", "named-refused", "lighttpd-auth"} {
+		sample, err := f2btest.SampleLines(root, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, all := range []bool{false, true} {
+			fast, slow := shortcutFilters(t, root, name, "normal", all, func(f *Filter) { f.mayStart = nil })
+			if fast.mayStart == nil || fast.pref != nil {
+				continue
+			}
+			tested++
+			for i, line := range append(append([]string(nil), sample...), log[:300]...) {
+				line = strings.TrimSuffix(line, "\n")
+				a, errA := fast.ProcessLine(line)
+				b, errB := slow.ProcessLine(line)
+				if got, want := describe(a, errA, fast), describe(b, errB, slow); got != want {
+					t.Fatalf("%s all=%v line %d %q:\n got %s\nwant %s", name, all, i, line, got, want)
+				}
+			}
+		}
+	}
+	if tested < 8 {
+		t.Errorf("%d stock filters without a prefregex tested, want 4", tested/2)
+	}
+	clock := func() time.Time { return time.Unix(1700000000, 0) }
+	for _, fr := range [][]string{{`^warden-bench-no-such-line <HOST>$`}, {` \S+ sshd\[\d+\]: .* from <HOST>`, `^<\d+>1\s+<F-ID>\S+</F-ID>`}} {
+		for _, ign := range [][]string{nil, {`Connection closed`}} {
+			mk := func() *Filter {
+				f, err := New(Options{FailRegex: fr, IgnoreRegex: ign, Location: time.UTC, Now: clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return f
+			}
+			fast, slow := mk(), mk()
+			slow.mayStart = nil
+			found := 0
+			for i, line := range log {
+				a, errA := fast.ProcessLineNL(line)
+				b, errB := slow.ProcessLineNL(line)
+				if got, want := describe(a, errA, fast), describe(b, errB, slow); got != want {
+					t.Fatalf("%q line %d %q:\n got %s\nwant %s", fr, i, line, got, want)
+				}
+				found += len(a)
+			}
+			if (found > 0) != (len(fr) > 1) {
+				t.Errorf("%q ignoring %q: %d failures", fr, ign, found)
+			}
+		}
+	}
+}
