@@ -295,16 +295,20 @@ type Filter struct {
 	// dropped during the current call (a failure it returns may hold
 	// them), handed to the slab at the next call; and the list of
 	// failures a call returns.
-	dropped  []*fields
-	outs     []Failure
-	lineMem  string // the line being examined, as given (keepText)
-	mlf      map[string]mlfEntry
-	mlfOrder []mlfRef // connections in the order they were stored
-	mlfSeq   uint64
-	hit      hit      // the last prefregex or failregex match
-	hitI     hit      // the last ignoreregex match
-	single   [1]tline // the buffer when lines are examined one by one
-	content  [1]tline // the buffer holding what the prefregex left
+	dropped []*fields
+	// droppedLines are lists of lines a connection no longer holds,
+	// reused from the next call on as dropped fields are.
+	droppedLines [][]tline
+	outs         []Failure
+	lineMem      string // the line being examined, as given (keepText)
+	mlf          map[string]mlfEntry
+	mlfOrder     []mlfRef // connections in the order they were stored
+	mlfOrderArr  []mlfRef // the whole array mlfOrder is a window of
+	mlfSeq       uint64
+	hit          hit      // the last prefregex or failregex match
+	hitI         hit      // the last ignoreregex match
+	single       [1]tline // the buffer when lines are examined one by one
+	content      [1]tline // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -789,6 +793,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		} else {
 			fail = fail.own(&f.slab)
 			fail.setMatches(f.slab.appendLines(fail.matches, h.matched))
+			f.drop(fail) // only the failure holds it
 		}
 		fid, hasFid := fail.str(slotFID)
 		ip, hasIP := fail.str(slotIP4)
@@ -920,8 +925,9 @@ func (f *Filter) mlfUnset(id string) {
 	delete(f.mlf, id)
 }
 
-// drop notes fields the connections cache no longer holds: with
-// Options.TransientFailures they are reused from the next call on.
+// drop notes fields the connections cache no longer holds (or never
+// held: a failure's own): with Options.TransientFailures they are reused
+// from the next call on.
 func (f *Filter) drop(g *fields) {
 	if f.opt.TransientFailures {
 		f.dropped = append(f.dropped, g)
@@ -932,14 +938,36 @@ func (f *Filter) drop(g *fields) {
 // dropped during the last call are no longer held (the failures that
 // call returned are done with) and go to the slab for reuse.
 func (f *Filter) recycle() {
-	if len(f.dropped) == 0 {
+	if len(f.dropped) == 0 && len(f.droppedLines) == 0 {
 		return
 	}
+	for _, g := range f.dropped {
+		f.slab.freeLines(g.matches)
+		if !sameArray(g.nofailMatches, g.matches) {
+			f.slab.freeLines(g.nofailMatches)
+		}
+		g.matches, g.nofailMatches = nil, nil
+	}
+	for _, m := range f.droppedLines {
+		f.slab.freeLines(m)
+	}
+	clear(f.droppedLines)
+	f.droppedLines = f.droppedLines[:0]
 	if len(f.slab.freeFields) < mlfMaxCount {
 		f.slab.freeFields = append(f.slab.freeFields, f.dropped...)
 	}
 	clear(f.dropped)
 	f.dropped = f.dropped[:0]
+}
+
+// dropLines notes a list of lines that the fields holding it replaced:
+// with Options.TransientFailures its array is reused from the next call
+// on, as dropped fields are. The lists of a connection's fields are theirs
+// alone (a failure's copy of them, with CheckAllRegex, lasts one call).
+func (f *Filter) dropLines(m []tline) {
+	if f.opt.TransientFailures && cap(m) > 0 {
+		f.droppedLines = append(f.droppedLines, m)
+	}
 }
 
 // mlfSet stores the fields of connection id. The cache holds at most
@@ -949,6 +977,7 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 	if len(f.mlf) >= mlfMaxCount {
 		for len(f.mlfOrder) > 0 {
 			ref := f.mlfOrder[0]
+			f.mlfOrder[0] = mlfRef{}
 			f.mlfOrder = f.mlfOrder[1:]
 			old, had := f.mlf[ref.id]
 			if !had || old.seq != ref.seq {
@@ -968,6 +997,17 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 		if len(f.mlfOrder) >= 4*mlfMaxCount {
 			f.compactMLFOrder()
 		}
+		if len(f.mlfOrder) == cap(f.mlfOrder) {
+			// The window runs to the end of its array: it moves to the
+			// front of it, or to a larger array when more than half full.
+			arr := f.mlfOrderArr
+			if len(f.mlfOrder) > cap(arr)/2 {
+				arr = make([]mlfRef, 2*len(f.mlfOrder)+16)
+			}
+			n := copy(arr, f.mlfOrder)
+			clear(arr[n:])
+			f.mlfOrder, f.mlfOrderArr = arr[:n], arr
+		}
 		f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
 	}
 	e.fields, e.expires = g, now+mlfMaxAge
@@ -976,12 +1016,13 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 
 // compactMLFOrder drops the stale places from mlfOrder.
 func (f *Filter) compactMLFOrder() {
-	live := f.mlfOrder[:0:0]
+	live := f.mlfOrder[:0] // written behind the reads
 	for _, ref := range f.mlfOrder {
 		if e, ok := f.mlf[ref.id]; ok && e.seq == ref.seq {
 			live = append(live, ref)
 		}
 	}
+	clear(f.mlfOrder[len(live):])
 	f.mlfOrder = live
 }
 
@@ -1027,6 +1068,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 			g.del(slotMLFPending)
 		}
 		if flags&4 == 0 && !g.truthy(slotMLFPending) {
+			f.dropLines(g.matches)
 			g.delMatches()
 		}
 		g.overNonNil(fail)
@@ -1037,6 +1079,8 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 	} else if flags&2 == 0 {
 		users = fail.addUser(fail.at(slotUser), &f.slab)
 		f.mlfSet(mlfid, fail, now)
+	} else {
+		f.drop(fail) // forgotten at once: only the failure holds it
 	}
 	pending := fail.truthy(slotMLFPending)
 	fail.del(slotMLFPending)
@@ -1049,7 +1093,12 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 	case flags&1 == 0:
 		m := fail.nofailMatches
 		fail.nofailMatches = nil
-		m = append(m, fail.matches...)
+		if old := fail.matches; len(old) > 0 {
+			m = f.slab.appendLines(m, old)
+			if !sameArray(m, old) {
+				f.dropLines(old) // its lines are copied to m
+			}
+		}
 		if flags&8 == 0 {
 			m = f.slab.appendLines(m, matched)
 		}

@@ -19,6 +19,8 @@ type slabs struct {
 	// (see Filter.recycle): taken before new pieces.
 	freeFields []*fields
 	freeUsers  []*orderedSet
+	// and their lists of lines (and those they replaced), emptied.
+	freeLns [][]tline
 }
 
 // slabLen is the number of pieces of an array.
@@ -66,10 +68,37 @@ func (s *slabs) failure() []Failure { return piece(&s.fails, 1)[:0] }
 // appendLines is append(m, add...), taking a new list from the slab
 // when m is empty and add is short.
 func (s *slabs) appendLines(m, add []tline) []tline {
-	if len(m) == 0 && cap(m) < len(add) && len(add) <= 2 {
-		m = piece(&s.lines, 2)[:0]
+	if len(m) == 0 && cap(m) < len(add) {
+		if n := len(s.freeLns); n > 0 && cap(s.freeLns[n-1]) >= len(add) {
+			m = s.freeLns[n-1]
+			s.freeLns[n-1] = nil
+			s.freeLns = s.freeLns[:n-1]
+		} else if len(add) <= 2 {
+			m = piece(&s.lines, 2)[:0]
+		}
 	}
 	return append(m, add...)
+}
+
+// maxFreeLines bounds the lists of lines kept for reuse.
+const maxFreeLines = 2 * mlfMaxCount
+
+// freeLines takes the array of m, which nothing holds any more, for
+// reuse (Options.TransientFailures), emptied so that it keeps no text
+// alive.
+func (s *slabs) freeLines(m []tline) {
+	if cap(m) == 0 || len(s.freeLns) >= maxFreeLines {
+		return
+	}
+	m = m[:cap(m)]
+	clear(m)
+	s.freeLns = append(s.freeLns, m[:0])
+}
+
+// sameArray reports whether a and b are slices of one array that run to
+// its end (as appended lists do).
+func sameArray(a, b []tline) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
 
 // userSet returns an empty set of users.
