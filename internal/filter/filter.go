@@ -781,12 +781,20 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		mlfid, hasMLF := fail.str(slotMLFID)
 		if hasMLF {
 			matched := h.matched
+			prev := f.mlfGet(mlfid, now)
+			var fresh *fields
 			if f.opt.ReusedLines && f.bufSize == 1 {
-				// The cache keeps the connection's fields and lines.
-				matched = f.keepText(fail, matched)
+				// The cache keeps the connection's fields and lines:
+				// their text goes to the connection's fields.
+				owner := prev
+				if owner == nil {
+					fresh = f.slab.fields(f.lay)
+					owner = fresh
+				}
+				matched = f.keepText(owner, fail, matched)
 				mlfid, _ = fail.str(slotMLFID)
 			}
-			fail = f.mergeFailure(mlfid, fail, matched, now)
+			fail = f.mergeFailure(mlfid, prev, fresh, fail, matched, now)
 			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
@@ -973,6 +981,11 @@ func (f *Filter) dropLines(m []tline) {
 // mlfSet stores the fields of connection id. The cache holds at most
 // mlfMaxCount connections: when it is full, the oldest are dropped,
 // expired ones and then one more, as fail2ban's cache does.
+//
+// With Options.TransientFailures, id is text of g's (keepText, fields.keep),
+// rewritten once g is dropped and reused: the map holds it as long as g,
+// and a place in mlfOrder that outlives g is stale, whatever its id
+// reads by then, as its seq is no live entry's.
 func (f *Filter) mlfSet(id string, g *fields, now float64) {
 	if len(f.mlf) >= mlfMaxCount {
 		for len(f.mlfOrder) > 0 {
@@ -1031,12 +1044,16 @@ func (f *Filter) compactMLFOrder() {
 // is merged into what it says now, as fail2ban's _mergeFailure does. The
 // lists of lines (matches) may be extended in place: they only grow, and
 // every holder of a shorter slice of the same array still sees its own
-// lines. fail may be the filter's scratch fields: the fields returned are
-// never those.
-func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now float64) *fields {
-	prev := f.mlfGet(mlfid, now)
+// lines. prev is what the cache holds of the connection (mlfGet), nil if
+// nothing. fail may be the filter's scratch fields: the fields returned
+// are never those; a new connection's are fresh when not nil, else taken
+// from the slab.
+func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched []tline, now float64) *fields {
 	if prev == nil {
-		fail = fail.own(&f.slab) // kept by the cache or the failure
+		if fresh == nil {
+			fresh = f.slab.fields(f.lay)
+		}
+		fail = fail.copyTo(fresh) // kept by the cache or the failure
 	}
 	var users *orderedSet
 	flags := 0
@@ -1145,9 +1162,13 @@ func copyLine(l tline) tline {
 // keepText makes g's strings and lines' text, where they lie in the
 // line being examined, parts of one copy of it, for Options.ReusedLines;
 // it returns the lines in f's scratch (appendLines copies them out).
+// With Options.TransientFailures, the copy is owner's text (fields.keep):
+// owner is the connection's fields the cache holds or will hold, into
+// which g is merged or copied, and its text is reused with it; otherwise
+// the copy is cut from f.arena.
 // Strings elsewhere are the filter's own (a joined buffer, the last date
 // text, an address it formatted): they are never overwritten.
-func (f *Filter) keepText(g *fields, lines []tline) []tline {
+func (f *Filter) keepText(owner, g *fields, lines []tline) []tline {
 	var kept string // the copy of f.lineMem, made when first needed
 	keep := func(s string) string {
 		off, ok := offsetIn(f.lineMem, s)
@@ -1155,7 +1176,11 @@ func (f *Filter) keepText(g *fields, lines []tline) []tline {
 			return s
 		}
 		if kept == "" {
-			kept = f.arena.clone(f.lineMem)
+			if f.opt.TransientFailures {
+				kept = owner.keep(f.lineMem)
+			} else {
+				kept = f.arena.clone(f.lineMem) // owner is never reused
+			}
 		}
 		return kept[off : off+len(s)]
 	}

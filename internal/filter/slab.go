@@ -47,6 +47,12 @@ func (s *slabs) fields(lay *layout) *fields {
 			s.freeUsers = append(s.freeUsers, g.users)
 		}
 		g.reset()
+		// Its text is written again (fields.keep): poisoned first, so
+		// that a string of it still read would show.
+		for i := range g.text {
+			g.text[i] = "1:9 .a\n"[i%7]
+		}
+		g.text = g.text[:0]
 		return g
 	}
 	switch n := len(lay.names); {
