@@ -315,7 +315,7 @@ func (g *fields) keep(s string) string {
 	// append above, and not again while a string made of them is read:
 	// they are rewritten only when g is reused (slabs.fields), once
 	// nothing holds g or what it returned (Options.TransientFailures).
-	// Reuse poisons them first (slabs.fields), and TestReusedLinesTransient,
+	// Reuse zeroes them first (slabs.fields), and TestReusedLinesTransient,
 	// FuzzReusedLines and cmd/warden's TestRegexReusedLines compare every
 	// failure with a filter given copies of the lines.
 	return unsafe.String(&g.text[n], len(s))
