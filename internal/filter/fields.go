@@ -223,7 +223,6 @@ func (g *fields) addUser(user fval, sl *slabs) *orderedSet {
 	if user.kind == valString && user.s != "" {
 		if u == nil {
 			u = sl.userSet()
-			u.items = u.first[:0]
 			g.setUsers(u)
 		}
 		u.add(user.s)
@@ -290,15 +289,19 @@ func (g *fields) clone() *fields {
 	return &c
 }
 
-// Sizes of fields.text: a connection's first chunk, and the longest text
-// copied into a chunk (longer text is copied on its own).
+// Sizes of fields.text: a connection's first chunk, the largest one,
+// and the longest text copied into a chunk (longer text is copied on its
+// own).
 const (
-	textChunk = 512
-	textMax   = textChunk / 2
+	textChunk    = 512
+	textChunkMax = 4 * textChunk
+	textMax      = textChunk / 2
 )
 
 // keep returns a copy of s in g's text. When the text has no room left,
-// a new chunk replaces it: the old one stays with the strings made of it.
+// a new chunk replaces it, twice as large up to textChunkMax (fields are
+// reused: a long connection's chunk serves the next ones); the old one
+// stays with the strings made of it.
 // g's text is rewritten once g is reused (slabs.fields): only g, and the
 // failures that returned g in the call that dropped it, hold strings of
 // it (see Options.TransientFailures).
@@ -307,7 +310,7 @@ func (g *fields) keep(s string) string {
 		return strings.Clone(s)
 	}
 	if cap(g.text)-len(g.text) < len(s) {
-		g.text = make([]byte, 0, textChunk)
+		g.text = make([]byte, 0, min(max(textChunk, 2*cap(g.text)), textChunkMax))
 	}
 	n := len(g.text)
 	g.text = append(g.text, s...)

@@ -172,8 +172,13 @@ func (f Failure) Users() []string {
 	if len(u.items) < 2 {
 		return u.items[:len(u.items):len(u.items)]
 	}
-	if u.sorted == nil {
-		u.sorted = append([]string(nil), u.items...)
+	if u.sorted == nil || u.stale {
+		if u.reuse {
+			u.sorted = append(u.sorted[:0], u.items...)
+		} else {
+			u.sorted = append([]string(nil), u.items...)
+		}
+		u.stale = false
 		sort.Strings(u.sorted)
 	}
 	return u.sorted
@@ -209,6 +214,11 @@ type orderedSet struct {
 	items  []string
 	index  map[string]struct{} // built once the set is large
 	sorted []string
+	stale  bool // sorted is not items sorted any more
+	// reuse: sorted is sorted again in its own array (with
+	// Options.TransientFailures, a change comes with a new call, and
+	// nothing holds what an earlier one returned).
+	reuse bool
 }
 
 // smallSet is the size up to which a set is searched without an index.
@@ -238,7 +248,7 @@ func (s *orderedSet) add(v string) {
 		}
 	}
 	s.items = append(s.items, v)
-	s.sorted = nil
+	s.stale = true
 }
 
 type mlfEntry struct {
@@ -396,6 +406,7 @@ func New(opt Options) (*Filter, error) {
 		now = time.Now
 	}
 	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
+	f.slab.transient = opt.TransientFailures
 	var err error
 	if opt.PrefRegex != "" {
 		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false); err != nil {

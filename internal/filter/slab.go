@@ -19,6 +19,7 @@ type slabs struct {
 	// (see Filter.recycle): taken before new pieces.
 	freeFields []*fields
 	freeUsers  []*orderedSet
+	transient  bool // Options.TransientFailures
 	// and their lists of lines (and those they replaced), emptied.
 	freeLns [][]tline
 }
@@ -111,9 +112,21 @@ func (s *slabs) userSet() *orderedSet {
 		u := s.freeUsers[n-1]
 		s.freeUsers[n-1] = nil
 		s.freeUsers = s.freeUsers[:n-1]
-		clear(u.first[:])
-		*u = orderedSet{}
+		items, sorted := u.items, u.sorted
+		*u = orderedSet{reuse: true}
+		// Its arrays are reused, emptied, as the set is (no failure
+		// holds them any more, see Options.TransientFailures).
+		u.items = u.first[:0]
+		if cap(items) > len(u.first) {
+			clear(items[:cap(items)])
+			u.items = items[:0]
+		}
+		clear(sorted[:cap(sorted)])
+		u.sorted = sorted[:0]
+		u.stale = true
 		return u
 	}
-	return &piece(&s.users, 1)[0]
+	u := &piece(&s.users, 1)[0]
+	u.items, u.reuse = u.first[:0], s.transient
+	return u
 }
