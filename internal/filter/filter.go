@@ -123,8 +123,10 @@ type Options struct {
 	// TransientFailures tells the filter that the caller is done with
 	// what a call returned (its failures, with their fields, lines and
 	// users) when it makes its next call. The filter then reuses the
-	// memory of the connections its cache (<F-MLFID>) dropped, and of
-	// the list of failures, instead of leaving them to the collector.
+	// memory of the connections its cache (<F-MLFID>) dropped (their
+	// fields, lists of lines, users and, with ReusedLines, the copies of
+	// their text), of the fields of failures no connection keeps, and
+	// of the list of failures, instead of leaving them to the collector.
 	TransientFailures bool
 }
 
