@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/wardenipd/warden/internal/config"
 	"github.com/wardenipd/warden/internal/f2btest"
@@ -11,13 +12,20 @@ import (
 
 // sshdFilter loads the stock sshd filter of the package at root.
 func sshdFilter(b testing.TB, root string) *Filter {
+	return sshdFilterOpt(b, root, Options{})
+}
+
+// sshdFilterOpt is sshdFilter with the options of opt that the filter
+// definition leaves (ReusedLines, TransientFailures...).
+func sshdFilterOpt(b testing.TB, root string, opt Options) *Filter {
 	b.Helper()
 	def, err := config.LoadFilter("sshd", config.FilterOptions{Options: config.Options{Dir: filepath.Join(root, "etc", "fail2ban"), NoBuiltin: true}, Backend: "auto"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := New(Options{PrefRegex: def.PrefRegex, FailRegex: def.FailRegex, IgnoreRegex: def.IgnoreRegex,
-		MaxLines: def.MaxLines, DatePattern: def.DatePattern, Location: time.UTC, IgnorePending: true})
+	opt.PrefRegex, opt.FailRegex, opt.IgnoreRegex = def.PrefRegex, def.FailRegex, def.IgnoreRegex
+	opt.MaxLines, opt.DatePattern, opt.Location, opt.IgnorePending = def.MaxLines, def.DatePattern, time.UTC, true
+	f, err := New(opt)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,6 +65,29 @@ func BenchmarkSSHDLog(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := f.ProcessLineNL(lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSSHDLogTransient is BenchmarkSSHDLog with the options warden
+// regex sets: the lines are views of a buffer overwritten after each
+// call (ReusedLines), and the failures are done with at the next call
+// (TransientFailures), so that the filter reuses what its connections
+// cache drops.
+func BenchmarkSSHDLogTransient(b *testing.B) {
+	root := f2btest.Root(b)
+	f := sshdFilterOpt(b, root, Options{ReusedLines: true, TransientFailures: true})
+	lines, err := f2btest.SSHDLog(root, 20000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf []byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = append(buf[:0], lines[i%len(lines)]...)
+		if _, err := f.ProcessLineNL(unsafe.String(&buf[0], len(buf))); err != nil {
 			b.Fatal(err)
 		}
 	}

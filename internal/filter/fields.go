@@ -3,6 +3,7 @@ package filter
 import (
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // This file holds a failure's fields: what fail2ban keeps in the dict its
@@ -124,6 +125,9 @@ type fields struct {
 	nofailMatches []tline
 	users         *orderedSet
 	tuples        map[int][]any
+	// text holds the copies of line text the fields keep, with
+	// Options.ReusedLines (see keep); reused with the fields.
+	text []byte
 }
 
 // Sizes of fields that hold their slots without a second allocation;
@@ -219,7 +223,6 @@ func (g *fields) addUser(user fval, sl *slabs) *orderedSet {
 	if user.kind == valString && user.s != "" {
 		if u == nil {
 			u = sl.userSet()
-			u.items = u.first[:0]
 			g.setUsers(u)
 		}
 		u.add(user.s)
@@ -256,8 +259,10 @@ func (g *fields) overNonNil(fail *fields) {
 // own returns a copy of g in fields of its own, taken from sl: a match's
 // fields are gathered in the filter's scratch fields and copied out only
 // when a failure or the connections cache keeps them.
-func (g *fields) own(sl *slabs) *fields {
-	c := sl.fields(g.lay)
+func (g *fields) own(sl *slabs) *fields { return g.copyTo(sl.fields(g.lay)) }
+
+// copyTo is own with the empty fields c (of g's layout); c keeps its text.
+func (g *fields) copyTo(c *fields) *fields {
 	copy(c.strs, g.strs)
 	copy(c.kinds, g.kinds)
 	c.matches, c.nofailMatches, c.users = g.matches, g.nofailMatches, g.users
@@ -272,6 +277,7 @@ func (g *fields) own(sl *slabs) *fields {
 
 func (g *fields) clone() *fields {
 	c := *g
+	c.text = nil // g's alone (keep)
 	c.strs = append([]string(nil), g.strs...)
 	c.kinds = append([]uint8(nil), g.kinds...)
 	if g.tuples != nil {
@@ -281,6 +287,41 @@ func (g *fields) clone() *fields {
 		}
 	}
 	return &c
+}
+
+// Sizes of fields.text: a connection's first chunk, the largest one,
+// and the longest text copied into a chunk (longer text is copied on its
+// own).
+const (
+	textChunk    = 512
+	textChunkMax = 4 * textChunk
+	textMax      = textChunk / 2
+)
+
+// keep returns a copy of s in g's text. When the text has no room left,
+// a new chunk replaces it, twice as large up to textChunkMax (fields are
+// reused: a long connection's chunk serves the next ones); the old one
+// stays with the strings made of it.
+// g's text is rewritten once g is reused (slabs.fields): only g, and the
+// failures that returned g in the call that dropped it, hold strings of
+// it (see Options.TransientFailures).
+func (g *fields) keep(s string) string {
+	if len(s) == 0 || len(s) > textMax {
+		return strings.Clone(s)
+	}
+	if cap(g.text)-len(g.text) < len(s) {
+		g.text = make([]byte, 0, min(max(textChunk, 2*cap(g.text)), textChunkMax))
+	}
+	n := len(g.text)
+	g.text = append(g.text, s...)
+	// Invariant: the bytes of g.text[:len] are written once, by the
+	// append above, and not again while a string made of them is read:
+	// they are rewritten only when g is reused (slabs.fields), once
+	// nothing holds g or what it returned (Options.TransientFailures).
+	// Reuse zeroes them first (slabs.fields), and TestReusedLinesTransient,
+	// FuzzReusedLines and cmd/warden's TestRegexReusedLines compare every
+	// failure with a filter given copies of the lines.
+	return unsafe.String(&g.text[n], len(s))
 }
 
 // value returns slot's value the way fail2ban's dict holds it.

@@ -123,8 +123,10 @@ type Options struct {
 	// TransientFailures tells the filter that the caller is done with
 	// what a call returned (its failures, with their fields, lines and
 	// users) when it makes its next call. The filter then reuses the
-	// memory of the connections its cache (<F-MLFID>) dropped, and of
-	// the list of failures, instead of leaving them to the collector.
+	// memory of the connections its cache (<F-MLFID>) dropped (their
+	// fields, lists of lines, users and, with ReusedLines, the copies of
+	// their text), of the fields of failures no connection keeps, and
+	// of the list of failures, instead of leaving them to the collector.
 	TransientFailures bool
 }
 
@@ -172,8 +174,13 @@ func (f Failure) Users() []string {
 	if len(u.items) < 2 {
 		return u.items[:len(u.items):len(u.items)]
 	}
-	if u.sorted == nil {
-		u.sorted = append([]string(nil), u.items...)
+	if u.sorted == nil || u.stale {
+		if u.reuse {
+			u.sorted = append(u.sorted[:0], u.items...)
+		} else {
+			u.sorted = append([]string(nil), u.items...)
+		}
+		u.stale = false
 		sort.Strings(u.sorted)
 	}
 	return u.sorted
@@ -209,6 +216,11 @@ type orderedSet struct {
 	items  []string
 	index  map[string]struct{} // built once the set is large
 	sorted []string
+	stale  bool // sorted is not items sorted any more
+	// reuse: sorted is sorted again in its own array (with
+	// Options.TransientFailures, a change comes with a new call, and
+	// nothing holds what an earlier one returned).
+	reuse bool
 }
 
 // smallSet is the size up to which a set is searched without an index.
@@ -238,7 +250,7 @@ func (s *orderedSet) add(v string) {
 		}
 	}
 	s.items = append(s.items, v)
-	s.sorted = nil
+	s.stale = true
 }
 
 type mlfEntry struct {
@@ -295,19 +307,23 @@ type Filter struct {
 	// dropped during the current call (a failure it returns may hold
 	// them), handed to the slab at the next call; and the list of
 	// failures a call returns.
-	dropped  []*fields
-	outs     []Failure
-	lineMem  string // the line being examined, as given (keepText)
-	mlf      map[string]mlfEntry
-	mlfOrder []mlfRef // connections in the order they were stored
-	mlfSeq   uint64
-	hit      hit              // the last prefregex or failregex match
-	match    datedetect.Match // the date of the current line
-	lineT    time.Time        // the time now of the last line
-	lineNow  float64          // lineT in Unix seconds, 0 before the first line
-	hitI     hit              // the last ignoreregex match
-	single   [1]tline         // the buffer when lines are examined one by one
-	content  [1]tline         // the buffer holding what the prefregex left
+	dropped []*fields
+	// droppedLines are lists of lines a connection no longer holds,
+	// reused from the next call on as dropped fields are.
+	droppedLines [][]tline
+	outs         []Failure
+	lineMem      string // the line being examined, as given (keepText)
+	mlf          map[string]mlfEntry
+	mlfOrder     []mlfRef // connections in the order they were stored
+	mlfOrderArr  []mlfRef // the whole array mlfOrder is a window of
+	mlfSeq       uint64
+	hit          hit              // the last prefregex or failregex match
+	match        datedetect.Match // the date of the current line
+	lineT        time.Time        // the time now of the last line
+	lineNow      float64          // lineT in Unix seconds, 0 before the first line
+	hitI         hit              // the last ignoreregex match
+	single       [1]tline         // the buffer when lines are examined one by one
+	content      [1]tline         // the buffer holding what the prefregex left
 
 	// Last holds what the last ProcessLine saw, for tools such as warden
 	// regex: the prefregex match and the ignoreregex that hit.
@@ -395,6 +411,7 @@ func New(opt Options) (*Filter, error) {
 		now = time.Now
 	}
 	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
+	f.slab.transient = opt.TransientFailures
 	var err error
 	if opt.PrefRegex != "" {
 		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false); err != nil {
@@ -803,18 +820,27 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		mlfid, hasMLF := fail.str(slotMLFID)
 		if hasMLF {
 			matched := h.matched
+			prev := f.mlfGet(mlfid, now)
+			var fresh *fields
 			if f.opt.ReusedLines && f.bufSize == 1 {
-				// The cache keeps the connection's fields and lines.
-				matched = f.keepText(fail, matched)
+				// The cache keeps the connection's fields and lines:
+				// their text goes to the connection's fields.
+				owner := prev
+				if owner == nil {
+					fresh = f.slab.fields(f.lay)
+					owner = fresh
+				}
+				matched = f.keepText(owner, fail, matched)
 				mlfid, _ = fail.str(slotMLFID)
 			}
-			fail = f.mergeFailure(mlfid, fail, matched, now)
+			fail = f.mergeFailure(mlfid, prev, fresh, fail, matched, now)
 			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
 		} else {
 			fail = fail.own(&f.slab)
 			fail.setMatches(f.slab.appendLines(fail.matches, h.matched))
+			f.drop(fail) // only the failure holds it
 		}
 		fid, hasFid := fail.str(slotFID)
 		ip, hasIP := fail.str(slotIP4)
@@ -946,8 +972,9 @@ func (f *Filter) mlfUnset(id string) {
 	delete(f.mlf, id)
 }
 
-// drop notes fields the connections cache no longer holds: with
-// Options.TransientFailures they are reused from the next call on.
+// drop notes fields the connections cache no longer holds (or never
+// held: a failure's own): with Options.TransientFailures they are reused
+// from the next call on.
 func (f *Filter) drop(g *fields) {
 	if f.opt.TransientFailures {
 		f.dropped = append(f.dropped, g)
@@ -958,9 +985,21 @@ func (f *Filter) drop(g *fields) {
 // dropped during the last call are no longer held (the failures that
 // call returned are done with) and go to the slab for reuse.
 func (f *Filter) recycle() {
-	if len(f.dropped) == 0 {
+	if len(f.dropped) == 0 && len(f.droppedLines) == 0 {
 		return
 	}
+	for _, g := range f.dropped {
+		f.slab.freeLines(g.matches)
+		if !sameArray(g.nofailMatches, g.matches) {
+			f.slab.freeLines(g.nofailMatches)
+		}
+		g.matches, g.nofailMatches = nil, nil
+	}
+	for _, m := range f.droppedLines {
+		f.slab.freeLines(m)
+	}
+	clear(f.droppedLines)
+	f.droppedLines = f.droppedLines[:0]
 	if len(f.slab.freeFields) < mlfMaxCount {
 		f.slab.freeFields = append(f.slab.freeFields, f.dropped...)
 	}
@@ -968,13 +1007,29 @@ func (f *Filter) recycle() {
 	f.dropped = f.dropped[:0]
 }
 
+// dropLines notes a list of lines that the fields holding it replaced:
+// with Options.TransientFailures its array is reused from the next call
+// on, as dropped fields are. The lists of a connection's fields are theirs
+// alone (a failure's copy of them, with CheckAllRegex, lasts one call).
+func (f *Filter) dropLines(m []tline) {
+	if f.opt.TransientFailures && cap(m) > 0 {
+		f.droppedLines = append(f.droppedLines, m)
+	}
+}
+
 // mlfSet stores the fields of connection id. The cache holds at most
 // mlfMaxCount connections: when it is full, the oldest are dropped,
 // expired ones and then one more, as fail2ban's cache does.
+//
+// With Options.TransientFailures, id is text of g's (keepText, fields.keep),
+// rewritten once g is dropped and reused: the map holds it as long as g,
+// and a place in mlfOrder that outlives g is stale, whatever its id
+// reads by then, as its seq is no live entry's.
 func (f *Filter) mlfSet(id string, g *fields, now float64) {
 	if len(f.mlf) >= mlfMaxCount {
 		for len(f.mlfOrder) > 0 {
 			ref := f.mlfOrder[0]
+			f.mlfOrder[0] = mlfRef{}
 			f.mlfOrder = f.mlfOrder[1:]
 			old, had := f.mlf[ref.id]
 			if !had || old.seq != ref.seq {
@@ -994,6 +1049,17 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 		if len(f.mlfOrder) >= 4*mlfMaxCount {
 			f.compactMLFOrder()
 		}
+		if len(f.mlfOrder) == cap(f.mlfOrder) {
+			// The window runs to the end of its array: it moves to the
+			// front of it, or to a larger array when more than half full.
+			arr := f.mlfOrderArr
+			if len(f.mlfOrder) > cap(arr)/2 {
+				arr = make([]mlfRef, 2*len(f.mlfOrder)+16)
+			}
+			n := copy(arr, f.mlfOrder)
+			clear(arr[n:])
+			f.mlfOrder, f.mlfOrderArr = arr[:n], arr
+		}
 		f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
 	}
 	e.fields, e.expires = g, now+mlfMaxAge
@@ -1002,12 +1068,13 @@ func (f *Filter) mlfSet(id string, g *fields, now float64) {
 
 // compactMLFOrder drops the stale places from mlfOrder.
 func (f *Filter) compactMLFOrder() {
-	live := f.mlfOrder[:0:0]
+	live := f.mlfOrder[:0] // written behind the reads
 	for _, ref := range f.mlfOrder {
 		if e, ok := f.mlf[ref.id]; ok && e.seq == ref.seq {
 			live = append(live, ref)
 		}
 	}
+	clear(f.mlfOrder[len(live):])
 	f.mlfOrder = live
 }
 
@@ -1016,12 +1083,16 @@ func (f *Filter) compactMLFOrder() {
 // is merged into what it says now, as fail2ban's _mergeFailure does. The
 // lists of lines (matches) may be extended in place: they only grow, and
 // every holder of a shorter slice of the same array still sees its own
-// lines. fail may be the filter's scratch fields: the fields returned are
-// never those.
-func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now float64) *fields {
-	prev := f.mlfGet(mlfid, now)
+// lines. prev is what the cache holds of the connection (mlfGet), nil if
+// nothing. fail may be the filter's scratch fields: the fields returned
+// are never those; a new connection's are fresh when not nil, else taken
+// from the slab.
+func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched []tline, now float64) *fields {
 	if prev == nil {
-		fail = fail.own(&f.slab) // kept by the cache or the failure
+		if fresh == nil {
+			fresh = f.slab.fields(f.lay)
+		}
+		fail = fail.copyTo(fresh) // kept by the cache or the failure
 	}
 	var users *orderedSet
 	flags := 0
@@ -1053,6 +1124,7 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 			g.del(slotMLFPending)
 		}
 		if flags&4 == 0 && !g.truthy(slotMLFPending) {
+			f.dropLines(g.matches)
 			g.delMatches()
 		}
 		g.overNonNil(fail)
@@ -1063,6 +1135,8 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 	} else if flags&2 == 0 {
 		users = fail.addUser(fail.at(slotUser), &f.slab)
 		f.mlfSet(mlfid, fail, now)
+	} else {
+		f.drop(fail) // forgotten at once: only the failure holds it
 	}
 	pending := fail.truthy(slotMLFPending)
 	fail.del(slotMLFPending)
@@ -1075,7 +1149,12 @@ func (f *Filter) mergeFailure(mlfid string, fail *fields, matched []tline, now f
 	case flags&1 == 0:
 		m := fail.nofailMatches
 		fail.nofailMatches = nil
-		m = append(m, fail.matches...)
+		if old := fail.matches; len(old) > 0 {
+			m = f.slab.appendLines(m, old)
+			if !sameArray(m, old) {
+				f.dropLines(old) // its lines are copied to m
+			}
+		}
 		if flags&8 == 0 {
 			m = f.slab.appendLines(m, matched)
 		}
@@ -1122,9 +1201,13 @@ func copyLine(l tline) tline {
 // keepText makes g's strings and lines' text, where they lie in the
 // line being examined, parts of one copy of it, for Options.ReusedLines;
 // it returns the lines in f's scratch (appendLines copies them out).
+// With Options.TransientFailures, the copy is owner's text (fields.keep):
+// owner is the connection's fields the cache holds or will hold, into
+// which g is merged or copied, and its text is reused with it; otherwise
+// the copy is cut from f.arena.
 // Strings elsewhere are the filter's own (a joined buffer, the last date
 // text, an address it formatted): they are never overwritten.
-func (f *Filter) keepText(g *fields, lines []tline) []tline {
+func (f *Filter) keepText(owner, g *fields, lines []tline) []tline {
 	var kept string // the copy of f.lineMem, made when first needed
 	keep := func(s string) string {
 		off, ok := offsetIn(f.lineMem, s)
@@ -1132,7 +1215,11 @@ func (f *Filter) keepText(g *fields, lines []tline) []tline {
 			return s
 		}
 		if kept == "" {
-			kept = f.arena.clone(f.lineMem)
+			if f.opt.TransientFailures {
+				kept = owner.keep(f.lineMem)
+			} else {
+				kept = f.arena.clone(f.lineMem) // owner is never reused
+			}
 		}
 		return kept[off : off+len(s)]
 	}

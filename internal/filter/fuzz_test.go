@@ -193,6 +193,32 @@ func TestNormIPFast(t *testing.T) {
 	}
 }
 
+// FuzzAddrBytes checks the shortcuts of parseAddr and normIPSlow: text
+// with a byte other than a hex digit, '.' or ':' never parses (addrBytes),
+// and an address kept as written is what formatAddr prints.
+func FuzzAddrBytes(f *testing.F) {
+	for _, s := range []string{"example.com", "1.2.3.4", "aaaa:bbbb:cccc:1234::1:1", "2606:2800:220:1:248:1893:25c8:1946", "::FFFF:1.2.3.4", "::1", "fe80::1%eth0", "AAAA::0001", "1:0:0:2::3", "::ffff:0.0.0.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" && !addrBytes(s) {
+			t.Fatalf("%q parses as %v, and addrBytes refuses it", s, a)
+		}
+		if strings.ContainsAny(s, "/[") {
+			return
+		}
+		for _, cidr := range []int{cidrUnspec, famIPv6} {
+			a, ok := parseAddr(s, cidr)
+			if !ok || !a.Is6() || a.Is4In6() {
+				continue
+			}
+			if got, want := normIPSlow(s, cidr), formatAddr(a); got != want {
+				t.Fatalf("normIPSlow(%q, %d) = %q, formatAddr gives %q", s, cidr, got, want)
+			}
+		}
+	})
+}
+
 // connPrefRegex and connFailRegex make a small sshd-like filter whose
 // connections (<F-MLFID>) are forgotten, gained and merged, for the fuzz
 // targets and the reused-lines tests.

@@ -103,9 +103,12 @@ func normIPSlow(s string, cidr int) string {
 	}
 	out := text
 	// A dotted quad that parses (no leading zeros) is already in its
-	// canonical form.
+	// canonical form; other text is kept when it is too.
 	if a != parsed || !a.Is4() {
-		out = formatAddr(a)
+		var buf [64]byte
+		if b := appendAddr(buf[:0], a); string(b) != text {
+			out = string(b)
+		}
 	}
 	if plen > 0 && plen < bits {
 		out += "/" + strconv.Itoa(plen)
@@ -115,7 +118,7 @@ func normIPSlow(s string, cidr int) string {
 
 // parseAddr accepts what inet_pton accepts for the family cidr allows.
 func parseAddr(s string, cidr int) (netip.Addr, bool) {
-	if strings.ContainsAny(s, "%") || s == "" {
+	if s == "" || !addrBytes(s) {
 		return netip.Addr{}, false
 	}
 	a, err := netip.ParseAddr(s)
@@ -131,11 +134,28 @@ func parseAddr(s string, cidr int) (netip.Addr, bool) {
 	return a, true
 }
 
+// addrBytes reports whether s has only bytes netip.ParseAddr accepts
+// outside a zone (which parseAddr refuses): hex digits, '.' and ':'. A
+// host name is refused without the parse, whose error allocates.
+func addrBytes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // formatAddr prints like the C library's inet_ntop: RFC 5952 compression,
 // and a dotted-quad tail for IPv4-mapped and IPv4-compatible addresses.
-func formatAddr(a netip.Addr) string {
+func formatAddr(a netip.Addr) string { return string(appendAddr(nil, a)) }
+
+// appendAddr appends formatAddr(a) to sb.
+func appendAddr(sb []byte, a netip.Addr) []byte {
 	if a.Is4() {
-		return a.String()
+		return a.AppendTo(sb)
 	}
 	b := a.As16()
 	var w [8]uint16
@@ -158,23 +178,27 @@ func formatAddr(a netip.Addr) string {
 		}
 		i = j
 	}
-	var sb strings.Builder
 	for i := 0; i < 8; i++ {
 		if i == best {
-			sb.WriteString("::")
+			sb = append(sb, "::"...)
 			i += bestLen - 1
 			continue
 		}
 		if i > 0 && i != best+bestLen {
-			sb.WriteByte(':')
+			sb = append(sb, ':')
 		}
 		if i == 6 && best == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			fmt.Fprintf(&sb, "%d.%d.%d.%d", b[12], b[13], b[14], b[15])
+			for j, x := range b[12:] {
+				if j > 0 {
+					sb = append(sb, '.')
+				}
+				sb = strconv.AppendUint(sb, uint64(x), 10)
+			}
 			break
 		}
-		sb.WriteString(strconv.FormatUint(uint64(w[i]), 16))
+		sb = strconv.AppendUint(sb, uint64(w[i]), 16)
 	}
-	return sb.String()
+	return sb
 }
 
 // maskLen reads a prefix length: a number, or a dotted or colon mask.
