@@ -688,16 +688,59 @@ entrance:
 			f.lastmark, f.mt = lastmark, len(trail)
 			f.aux = pc + 1
 			goto branchTry
-		case sRepeatOne:
+		case sRepeatOne, sPossRepeatOne:
 			// <REPEAT_ONE> min max guard item tail
 			lo := code[pc+1]
 			if lo > end-ptr {
 				goto fail
 			}
-			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
+			// countMin (n < 0: fewer than lo; a "." run's characters
+			// are not counted), an ASCII run of a set or a byte here
+			// without the calls
+			switch code[pc+4] {
+			case sSet:
+				tbl := &prog.sets[code[pc+5]].ascii
+				lim := end
+				if mx := code[pc+2]; mx < end-ptr {
+					lim = ptr + mx
+				}
+				q = ptr
+				for q < lim {
+					c := s[q]
+					if c >= utf8.RuneSelf || tbl[c>>6]&(1<<(c&63)) == 0 {
+						break
+					}
+					q++
+				}
+				if q < lim && s[q] >= utf8.RuneSelf {
+					q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
+				} else if n = ptr + lo; q-ptr < lo {
+					n = -1
+				}
+			case sByte:
+				b := byte(code[pc+5])
+				lim := end
+				if mx := code[pc+2]; mx < end-ptr {
+					lim = ptr + mx
+				}
+				q = ptr
+				for q < lim && s[q] == b {
+					q++
+				}
+				if n = ptr + lo; q-ptr < lo {
+					n = -1
+				}
+			default:
+				q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
+			}
 			steps += (q - ptr) >> 3
 			if n < 0 {
 				goto fail
+			}
+			if code[pc] == sPossRepeatOne {
+				ptr = q
+				pc += 6
+				continue
 			}
 			f = &frames[fi]
 			f.count = n
@@ -729,20 +772,6 @@ entrance:
 			f.count = n
 			f.lastmark, f.mt = lastmark, len(trail)
 			goto minRepeatOneTry
-		case sPossRepeatOne:
-			lo := code[pc+1]
-			if lo > end-ptr {
-				goto fail
-			}
-			// countMin: the run's end, without counting the characters
-			// of a "." run (n < 0: fewer than lo)
-			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
-			steps += (q - ptr) >> 3
-			if n < 0 {
-				goto fail
-			}
-			ptr = q
-			pc += 6
 		case sRepeat:
 			if code[pc+1] == 0 && code[code[pc+3]] == sMaxUntil {
 				if g := code[pc+4]; g >= 0 && !prog.guards[g].ok(s, ptr) {
