@@ -29,6 +29,10 @@ type Options struct {
 	// (see MayMatch) and the skipping of start positions (pivot.go), for
 	// tests and benchmarks.
 	NoPrefilter bool
+
+	// noFuse keeps the program's instructions apart (see fuse), for the
+	// tests.
+	noFuse bool
 }
 
 // Regexp is a compiled Python regular expression. It is safe for
@@ -116,7 +120,7 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	if !opts.NoPrefilter {
 		re.pf = newPrefilter(tree)
 	}
-	re.sre = compileSRE(tree, re.numSubexp, p.width, 2*len(pattern)+8)
+	re.sre = compileSRE(tree, re.numSubexp, p.width, 2*len(pattern)+8, opts.noFuse)
 	if !opts.NoPrefilter {
 		re.skipPositions(tree, p.width)
 	}

@@ -584,7 +584,7 @@ func (m *sreMachine) lastGuard(g *sreGuard, lo, hi int) (int, int, bool) {
 // code pushes on its data stack, is kept in the frame.
 func (m *sreMachine) match(start int) (bool, error) {
 	prog := m.prog
-	code := prog.code
+	code := prog.exec
 	s := m.s
 	end := len(s)
 	marks := m.marks
@@ -614,6 +614,7 @@ func (m *sreMachine) match(start int) (bool, error) {
 
 entrance:
 	ptr = sptr
+dispatch:
 	for {
 		switch code[pc] {
 		case sFailure:
@@ -688,7 +689,7 @@ entrance:
 			f.lastmark, f.mt = lastmark, len(trail)
 			f.aux = pc + 1
 			goto branchTry
-		case sRepeatOne, sPossRepeatOne:
+		case sRepeatOne, sPossRepeatOne, sPossRepeatOneByte, sPossRepeatOneString:
 			// <REPEAT_ONE> min max guard item tail
 			lo := code[pc+1]
 			if lo > end-ptr {
@@ -737,9 +738,25 @@ entrance:
 			if n < 0 {
 				goto fail
 			}
-			if code[pc] == sPossRepeatOne {
+			switch code[pc] {
+			case sPossRepeatOne:
 				ptr = q
 				pc += 6
+				continue
+			case sPossRepeatOneByte:
+				if q >= end || s[q] != byte(code[pc+7]) {
+					goto fail
+				}
+				ptr = q + 1
+				pc += 8
+				continue
+			case sPossRepeatOneString:
+				lit := prog.strs[code[pc+7]]
+				if len(s)-q < len(lit) || s[q] != lit[0] || s[q:q+len(lit)] != lit {
+					goto fail
+				}
+				ptr = q + len(lit)
+				pc += 8
 				continue
 			}
 			f = &frames[fi]
@@ -856,10 +873,16 @@ entrance:
 			kind, r = jumpAtomic, pc+2
 			goto push
 		case sOpt:
-			// (?:X)?, see emitRepeat: X, else the tail.
-			if g := code[pc+2]; g >= 0 && (!prog.guards[g].ok(s, ptr) || prog.guards[g].req != nil && !m.reqOK(&prog.guards[g], ptr)) {
-				pc = code[pc+1]
-				continue
+			// (?:X)?, see emitRepeat: X, else the tail (here, while
+			// the tail is an OPT the guard of which fails too).
+			for {
+				g := code[pc+2]
+				if g < 0 || prog.guards[g].ok(s, ptr) && (prog.guards[g].req == nil || m.reqOK(&prog.guards[g], ptr)) {
+					break
+				}
+				if pc = code[pc+1]; code[pc] != sOpt {
+					continue dispatch
+				}
 			}
 			f = &frames[fi]
 			f.lastmark, f.mt = lastmark, len(trail)
@@ -1137,7 +1160,8 @@ branchResume:
 
 repeatOneTry:
 	// ptr is the next candidate end of the repeat, f.count the lowest.
-	if g := code[pc+3]; g >= 0 {
+	if g := code[pc+3]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+		// (where the guard holds at ptr, lastGuard returns ptr)
 		f = &frames[fi]
 		if ptr, n, ok = m.lastGuard(&prog.guards[g], f.count, ptr); !ok {
 			steps += n
