@@ -700,22 +700,33 @@ dispatch:
 			// without the calls
 			switch code[pc+4] {
 			case sSet:
-				tbl := &prog.sets[code[pc+5]].ascii
+				set := prog.sets[code[pc+5]]
+				// tbl has no byte from 0x80 up: the ASCII run stops there.
+				tbl := [4]uint64{set.ascii[0], set.ascii[1]}
 				lim := end
 				if mx := code[pc+2]; mx < end-ptr {
 					lim = ptr + mx
 				}
 				q = ptr
 				for q < lim {
-					c := s[q]
-					if c >= utf8.RuneSelf || tbl[c>>6]&(1<<(c&63)) == 0 {
+					if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
 						break
 					}
 					q++
 				}
+				n = ptr + lo
 				if q < lim && s[q] >= utf8.RuneSelf {
-					q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
-				} else if n = ptr + lo; q-ptr < lo {
+					// count takes the rest of the run from there
+					var k int
+					a := q - ptr // ASCII characters, one byte each
+					q, k = m.count(pc+4, q, code[pc+2]-a)
+					switch {
+					case a+k < lo:
+						n = -1
+					case a < lo:
+						n = forward(s, ptr, lo)
+					}
+				} else if q-ptr < lo {
 					n = -1
 				}
 			case sByte:
