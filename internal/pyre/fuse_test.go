@@ -107,3 +107,39 @@ func FuzzFuse(f *testing.F) {
 		checkFused(t, pattern, 0, []string{input, input + "\n", ""})
 	})
 }
+
+// TestRepeatRunNonASCII checks the matcher's in-loop class runs of
+// REPEAT_ONE and POSSESSIVE_REPEAT_ONE where a run goes on past ASCII
+// (count takes over at the first non-ASCII byte) against regexp2, with
+// bounds below, inside and above the ASCII part of the run.
+func TestRepeatRunNonASCII(t *testing.T) {
+	patterns := []string{`^[\w\u00e9]{2,5}x`, `^\S{3,}+y`, `^\w{1,3}\u00e9`, `^(\w+)\u00e9?(\w*)`, `^[a\u00e9]{3}`,
+		`^[^\s]{2,4}+$`, `^\S+?z`, `^(?:\w{2,3}+\.){2}`, `[\w\u00e9]{4,}`, `^\W*\w{2,6}`}
+	alpha := []string{"a", "b", "\u00e9", "\xff", "\u20ac", "x", "y", "z", ".", " ", "1"}
+	r := rand.New(rand.NewPCG(14, 5))
+	for _, p := range patterns {
+		re := MustCompile(p)
+		bt, err := compileOther(p, otherOptions{Engine: EngineBacktrack})
+		if err != nil {
+			t.Fatalf("backtrack compile %q: %v", p, err)
+		}
+		for range 300 {
+			var b strings.Builder
+			for range r.IntN(10) {
+				b.WriteString(alpha[r.IntN(len(alpha))])
+			}
+			s := b.String()
+			if strings.Contains(s, "\xff") {
+				continue // regexp2 reads invalid UTF-8 differently
+			}
+			want, err := bt.find(nil, s, false)
+			if err != nil {
+				t.Fatalf("%q on %q: backtrack %v", p, s, err)
+			}
+			got, err := re.find(nil, s, false)
+			if err != nil || !spansEqual(got, want) {
+				t.Fatalf("pattern %q input %q: got %v, %v; backtrack %v", p, s, got, err, want)
+			}
+		}
+	}
+}
