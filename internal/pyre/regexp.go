@@ -34,6 +34,10 @@ type Options struct {
 	// pattern, which is what NumSubexp, SubexpNames, SubexpIndex and
 	// MinLen need. For a pattern that may never be searched.
 	Lazy bool
+
+	// noFuse keeps the program's instructions apart (see fuse), for the
+	// tests.
+	noFuse bool
 }
 
 // Regexp is a compiled Python regular expression. It is safe for
@@ -81,6 +85,7 @@ type lazyProgram struct {
 	tree        *node
 	width       func(*node) (int64, int64)
 	noPrefilter bool
+	noFuse      bool
 }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
@@ -132,7 +137,7 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	case re.perByte < 0:
 		re.perByte = 0
 	}
-	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter}
+	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse}
 	if opts.Lazy {
 		re.lazy = l
 	} else {
@@ -166,7 +171,7 @@ func (re *Regexp) compileProgram(l *lazyProgram) {
 	if !l.noPrefilter {
 		re.pf = newPrefilter(l.tree)
 	}
-	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8)
+	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8, l.noFuse)
 	if !l.noPrefilter {
 		re.skipPositions(l.tree, l.width)
 	}

@@ -80,6 +80,11 @@ const (
 	sAssertPlain              // [op, tail, back] body... [sSuccess] tail, see plainBody
 	sAssertNotPlain           // [op, tail, back] body... [sSuccess] tail
 	sGuarded                  // [op, pc]: a REPEAT_ONE item, see guardedChar
+
+	// Fused instructions (see fuse): a POSSESSIVE_REPEAT_ONE and the
+	// BYTE or STRING instruction after it, run as one.
+	sPossRepeatOneByte   // [op, min, max, guard, item, arg] [sByte, b]
+	sPossRepeatOneString // [op, min, max, guard, item, arg] [sString, i]
 )
 
 // sreUnbounded is the max of an unbounded repeat (Python's MAXREPEAT).
@@ -279,7 +284,10 @@ const (
 
 // sreProg is a compiled program.
 type sreProg struct {
-	code    []int
+	code []int
+	// exec is the code the matcher runs: code, or a copy of it with
+	// fused instructions (see fuse).
+	exec    []int
 	strs    []string
 	sets    []*runeSet
 	guards  []sreGuard
@@ -343,7 +351,10 @@ type guardedItem struct {
 // compileSRE compiles tree; width is the parser's width function.
 // codeHint is the room to make for the code at first: the programs of
 // the usual patterns take less than two ints per byte of the pattern.
-func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int) *sreProg {
+//
+// With noFuse the program keeps every instruction apart (see fuse), for
+// the tests that compare the two.
+func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int, noFuse bool) *sreProg {
 	prog := &sreProg{ngroups: ngroups, code: make([]int, 0, codeHint)}
 	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64]int{}, condEnd: map[int]int{}}
 	c.noStale = !staleVisible(tree, nil)
@@ -408,7 +419,45 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeH
 			p.firstOK, p.first = true, guardBytes(newRuneSet(cs))
 		}
 	}
+	p.exec = p.code
+	if !noFuse {
+		c.fuse()
+	}
 	return p
+}
+
+// fuse gives the matcher, in prog.exec, a copy of the code in which the
+// first instruction of a pair that runs often in sequence is a fused
+// one, which does what the two do in one dispatch of the matcher's loop:
+// a POSSESSIVE_REPEAT_ONE followed by a BYTE or a STRING (the class runs
+// of \d{1,3}\. in an IPv4 address, \S+ before a literal). Only the
+// opcode changes: the operands and the second instruction stay in
+// place, so a jump to the second instruction still finds it. prog.code,
+// which the analyses and the tests read, keeps the plain opcodes.
+func (c *sreCompiler) fuse() {
+	code := c.prog.code
+	var exec []int
+	for _, pc := range c.repOne {
+		if code[pc] != sPossRepeatOne {
+			continue
+		}
+		op := 0
+		switch code[pc+6] {
+		case sByte:
+			op = sPossRepeatOneByte
+		case sString:
+			op = sPossRepeatOneString
+		default:
+			continue
+		}
+		if exec == nil {
+			exec = slices.Clone(code)
+		}
+		exec[pc] = op
+	}
+	if exec != nil {
+		c.prog.exec = exec
+	}
 }
 
 func (c *sreCompiler) op(args ...int) int {

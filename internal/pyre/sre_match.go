@@ -584,7 +584,7 @@ func (m *sreMachine) lastGuard(g *sreGuard, lo, hi int) (int, int, bool) {
 // code pushes on its data stack, is kept in the frame.
 func (m *sreMachine) match(start int) (bool, error) {
 	prog := m.prog
-	code := prog.code
+	code := prog.exec
 	s := m.s
 	end := len(s)
 	marks := m.marks
@@ -614,6 +614,7 @@ func (m *sreMachine) match(start int) (bool, error) {
 
 entrance:
 	ptr = sptr
+dispatch:
 	for {
 		switch code[pc] {
 		case sFailure:
@@ -688,16 +689,86 @@ entrance:
 			f.lastmark, f.mt = lastmark, len(trail)
 			f.aux = pc + 1
 			goto branchTry
-		case sRepeatOne:
+		case sRepeatOne, sPossRepeatOne, sPossRepeatOneByte, sPossRepeatOneString:
 			// <REPEAT_ONE> min max guard item tail
 			lo := code[pc+1]
 			if lo > end-ptr {
 				goto fail
 			}
-			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
+			// countMin (n < 0: fewer than lo; a "." run's characters
+			// are not counted), an ASCII run of a set or a byte here
+			// without the calls
+			switch code[pc+4] {
+			case sSet:
+				set := prog.sets[code[pc+5]]
+				// tbl has no byte from 0x80 up: the ASCII run stops there.
+				tbl := [4]uint64{set.ascii[0], set.ascii[1]}
+				lim := end
+				if mx := code[pc+2]; mx < end-ptr {
+					lim = ptr + mx
+				}
+				q = ptr
+				for q < lim {
+					if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
+						break
+					}
+					q++
+				}
+				n = ptr + lo
+				if q < lim && s[q] >= utf8.RuneSelf {
+					// count takes the rest of the run from there
+					var k int
+					a := q - ptr // ASCII characters, one byte each
+					q, k = m.count(pc+4, q, code[pc+2]-a)
+					switch {
+					case a+k < lo:
+						n = -1
+					case a < lo:
+						n = forward(s, ptr, lo)
+					}
+				} else if q-ptr < lo {
+					n = -1
+				}
+			case sByte:
+				b := byte(code[pc+5])
+				lim := end
+				if mx := code[pc+2]; mx < end-ptr {
+					lim = ptr + mx
+				}
+				q = ptr
+				for q < lim && s[q] == b {
+					q++
+				}
+				if n = ptr + lo; q-ptr < lo {
+					n = -1
+				}
+			default:
+				q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
+			}
 			steps += (q - ptr) >> 3
 			if n < 0 {
 				goto fail
+			}
+			switch code[pc] {
+			case sPossRepeatOne:
+				ptr = q
+				pc += 6
+				continue
+			case sPossRepeatOneByte:
+				if q >= end || s[q] != byte(code[pc+7]) {
+					goto fail
+				}
+				ptr = q + 1
+				pc += 8
+				continue
+			case sPossRepeatOneString:
+				lit := prog.strs[code[pc+7]]
+				if len(s)-q < len(lit) || s[q] != lit[0] || s[q:q+len(lit)] != lit {
+					goto fail
+				}
+				ptr = q + len(lit)
+				pc += 8
+				continue
 			}
 			f = &frames[fi]
 			f.count = n
@@ -729,20 +800,6 @@ entrance:
 			f.count = n
 			f.lastmark, f.mt = lastmark, len(trail)
 			goto minRepeatOneTry
-		case sPossRepeatOne:
-			lo := code[pc+1]
-			if lo > end-ptr {
-				goto fail
-			}
-			// countMin: the run's end, without counting the characters
-			// of a "." run (n < 0: fewer than lo)
-			q, n = m.countMin(pc+4, ptr, code[pc+2], lo)
-			steps += (q - ptr) >> 3
-			if n < 0 {
-				goto fail
-			}
-			ptr = q
-			pc += 6
 		case sRepeat:
 			if code[pc+1] == 0 && code[code[pc+3]] == sMaxUntil {
 				if g := code[pc+4]; g >= 0 && !prog.guards[g].ok(s, ptr) {
@@ -827,10 +884,16 @@ entrance:
 			kind, r = jumpAtomic, pc+2
 			goto push
 		case sOpt:
-			// (?:X)?, see emitRepeat: X, else the tail.
-			if g := code[pc+2]; g >= 0 && (!prog.guards[g].ok(s, ptr) || prog.guards[g].req != nil && !m.reqOK(&prog.guards[g], ptr)) {
-				pc = code[pc+1]
-				continue
+			// (?:X)?, see emitRepeat: X, else the tail (here, while
+			// the tail is an OPT the guard of which fails too).
+			for {
+				g := code[pc+2]
+				if g < 0 || prog.guards[g].ok(s, ptr) && (prog.guards[g].req == nil || m.reqOK(&prog.guards[g], ptr)) {
+					break
+				}
+				if pc = code[pc+1]; code[pc] != sOpt {
+					continue dispatch
+				}
 			}
 			f = &frames[fi]
 			f.lastmark, f.mt = lastmark, len(trail)
@@ -1108,7 +1171,8 @@ branchResume:
 
 repeatOneTry:
 	// ptr is the next candidate end of the repeat, f.count the lowest.
-	if g := code[pc+3]; g >= 0 {
+	if g := code[pc+3]; g >= 0 && !prog.guards[g].ok(s, ptr) {
+		// (where the guard holds at ptr, lastGuard returns ptr)
 		f = &frames[fi]
 		if ptr, n, ok = m.lastGuard(&prog.guards[g], f.count, ptr); !ok {
 			steps += n
