@@ -676,22 +676,34 @@ func (d *Detector) DetectTo(m *Match, line string, now time.Time) bool {
 		*m = Match{Start: -1, End: -1}
 		return false
 	}
+	if t := d.setMatch(m, idx, err); t != nil {
+		m.Time, m.Err = d.convert(line, t, d.caps, clk)
+	}
+	return true
+}
+
+// setMatch writes to *m the span in d.caps of the date template idx
+// found, and err; it returns the template when the date's time is still
+// to be read from the span (no error, a span not empty), else nil with
+// m.Time set.
+func (d *Detector) setMatch(m *Match, idx int, err error) *template {
 	t := d.slots[idx].t
 	start, end := d.caps[2], d.caps[3]
 	if start < 0 || end < 0 {
 		start, end = -1, -1
 	}
-	m.Template, m.Start, m.End, m.Err = t.name, start, end, err // see laneDetect
-	if err != nil {
+	// field by field: a Match literal is built on the stack and copied,
+	// and the copy's wide loads stall on the narrow stores
+	m.Template, m.Start, m.End, m.Err = t.name, start, end, err
+	switch {
+	case err != nil:
 		m.Time = 0
-		return true
-	}
-	if start >= end {
+	case start >= end:
 		m.Time = d.nowF
-		return true
+	default:
+		return t
 	}
-	m.Time, m.Err = d.convert(line, t, d.caps, clk)
-	return true
+	return nil
 }
 
 func (d *Detector) convert(line string, t *template, caps []int, clk *clock) (float64, error) {

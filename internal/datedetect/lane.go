@@ -504,23 +504,9 @@ func digitsValue(s string) int {
 // laneDetect is DetectTo for a line whose match matchLast found.
 func (d *Detector) laneDetect(m *Match, line string, clk *clock) bool {
 	idx, _, err := d.commit(d.lastIdx, line, clk)
-	t := d.slots[idx].t
-	start, end := d.caps[2], d.caps[3]
-	if start < 0 || end < 0 {
-		start, end = -1, -1
+	if t := d.setMatch(m, idx, err); t != nil {
+		m.Time, m.Err = d.laneConvert(line, t, d.caps, clk)
 	}
-	// field by field: a Match literal is built on the stack and copied,
-	// and the copy's wide loads stall on the narrow stores
-	m.Template, m.Start, m.End, m.Err = t.name, start, end, err
-	if err != nil {
-		m.Time = 0
-		return true
-	}
-	if start >= end {
-		m.Time = d.nowF
-		return true
-	}
-	m.Time, m.Err = d.laneConvert(line, t, d.caps, clk)
 	return true
 }
 

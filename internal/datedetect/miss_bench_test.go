@@ -2,7 +2,6 @@ package datedetect
 
 import (
 	"testing"
-	"time"
 )
 
 // missLines are cycles of lines each of which changes the date format of
@@ -28,14 +27,7 @@ func BenchmarkMiss(b *testing.B) {
 	for _, name := range []string{"switch", "nodate"} {
 		lines := missLines[name]
 		b.Run(name, func(b *testing.B) {
-			d, err := New(Options{Location: time.UTC, Now: fixedNow, Startup: testStartup})
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := fixedNow()
-			for _, l := range lines {
-				d.DetectAt(l, now)
-			}
+			d, now := warmDetector(b, lines)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

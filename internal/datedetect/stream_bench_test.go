@@ -81,14 +81,7 @@ func BenchmarkStreamLog(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d, err := New(Options{Location: time.UTC, Now: fixedNow, Startup: testStartup})
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := fixedNow()
-	for _, l := range lines {
-		d.DetectAt(l, now)
-	}
+	d, now := warmDetector(b, lines)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -97,4 +90,19 @@ func BenchmarkStreamLog(b *testing.B) {
 		}
 		d.DetectAt(lines[i%len(lines)], now)
 	}
+}
+
+// warmDetector returns a Detector with the default templates that has
+// seen lines once, and the time now it saw them at.
+func warmDetector(b *testing.B, lines []string) (*Detector, time.Time) {
+	b.Helper()
+	d, err := New(Options{Location: time.UTC, Now: fixedNow, Startup: testStartup})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := fixedNow()
+	for _, l := range lines {
+		d.DetectAt(l, now)
+	}
+	return d, now
 }

@@ -97,44 +97,32 @@ func BenchmarkSSHDLogTransient(b *testing.B) {
 // BenchmarkSSHDLog reads, with a failregex that matches no line, so that
 // what is measured is what every line costs before any filter work
 // (dating it, rejecting the failregex by its first byte).
-func BenchmarkFloor(b *testing.B) {
-	root := f2btest.Root(b)
-	lines, err := f2btest.SSHDLog(root, 20000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f, err := New(Options{FailRegex: []string{`^warden-bench-no-such-line <HOST>$`}, Location: time.UTC, IgnorePending: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if found, err := f.ProcessLineNL(lines[i%len(lines)]); err != nil || len(found) > 0 {
-			b.Fatal(found, err)
-		}
-	}
-}
+func BenchmarkFloor(b *testing.B) { benchFloor(b, nil) }
 
 // BenchmarkFloorClock is BenchmarkFloor with the clock warden regex gives
 // the filter (one reading every 64 lines), so that ns/op is the floor
 // row's steady per-line cost without time.Now's.
 func BenchmarkFloorClock(b *testing.B) {
-	root := f2btest.Root(b)
-	lines, err := f2btest.SSHDLog(root, 20000)
-	if err != nil {
-		b.Fatal(err)
-	}
 	var (
 		t    time.Time
 		left int
 	)
-	now := func() time.Time {
+	benchFloor(b, func() time.Time {
 		if left <= 0 {
 			t, left = time.Now(), 64
 		}
 		left--
 		return t
+	})
+}
+
+// benchFloor runs the floor's failregex over the log of BenchmarkSSHDLog,
+// with the clock now (nil: time.Now).
+func benchFloor(b *testing.B, now func() time.Time) {
+	root := f2btest.Root(b)
+	lines, err := f2btest.SSHDLog(root, 20000)
+	if err != nil {
+		b.Fatal(err)
 	}
 	f, err := New(Options{FailRegex: []string{`^warden-bench-no-such-line <HOST>$`}, Location: time.UTC, IgnorePending: true, Now: now})
 	if err != nil {
