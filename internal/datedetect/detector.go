@@ -395,13 +395,7 @@ func (d *Detector) search(s *slot, line string, pos, end int) bool {
 		if p < 0 {
 			return false
 		}
-		n := 2 * (f.ncap + 1)
-		if cap(d.caps) < n {
-			d.caps = make([]int, n)
-		}
-		d.caps = d.caps[:n]
-		d.caps[0] = p
-		if f.matchDirect(line, p, end, d.caps) {
+		if d.directAt(f, line, p, end) {
 			s.found++
 			return true
 		}

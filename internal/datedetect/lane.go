@@ -399,13 +399,7 @@ func (d *Detector) matchLast(line string) bool {
 			return false
 		}
 	}
-	n := 2 * (f.ncap + 1)
-	if cap(d.caps) < n {
-		d.caps = make([]int, n)
-	}
-	d.caps = d.caps[:n]
-	d.caps[0] = pos
-	if !f.matchDirect(line, pos, end, d.caps) {
+	if !d.directAt(f, line, pos, end) {
 		return false
 	}
 	if !anchored && len(d.slots) > 1 &&
@@ -622,4 +616,16 @@ func (d *Detector) syslogLane(m *Match, line string) bool {
 	v := dateFields{month: month, day: day, hour: hour, minute: minute, second: second, haveMonth: true, haveDay: true}
 	m.Time, m.Err = d.resolve(&v, clk)
 	return true
+}
+
+// directAt runs f's direct matcher at pos, with d.caps (sized for f's
+// groups) taking its match.
+func (d *Detector) directAt(f *fastMatcher, line string, pos, end int) bool {
+	n := 2 * (f.ncap + 1)
+	if cap(d.caps) < n {
+		d.caps = make([]int, n)
+	}
+	d.caps = d.caps[:n]
+	d.caps[0] = pos
+	return f.matchDirect(line, pos, end, d.caps)
 }
