@@ -161,9 +161,6 @@ type Detector struct {
 	laneHits int  // tests: lines matchLast or syslogLane answered
 	// syslogHits counts the lines syslogLane answered (tests).
 	syslogHits int
-	// syslogSlot is the slot at lastIdx when syslogLane may take it
-	// (its template's fast matcher has syslog set), nil otherwise.
-	syslogSlot *slot
 	zone       zoneSpan
 	month      monthCache // monthStart's
 	prevMonth  monthCache // lastYear's, for the year before
@@ -578,10 +575,6 @@ func (d *Detector) commit(idx int, line string, clk *clock) (int, bool, error) {
 		idx = d.reorder(idx)
 	}
 	d.lastIdx = idx
-	d.syslogSlot = nil
-	if f := d.slots[idx].t.fast; f != nil && f.syslog && !d.noFast {
-		d.syslogSlot = d.slots[idx]
-	}
 	return idx, true, nil
 }
 

@@ -525,11 +525,14 @@ func (d *Detector) laneConvert(line string, t *template, caps []int, clk *clock)
 // resolve computes it (or the error) from the same fields. On false
 // nothing has changed.
 func (d *Detector) syslogLane(m *Match, line string) bool {
-	s := d.syslogSlot
-	if s == nil || len(line) < 15+directTailLen {
+	if d.lastIdx >= len(d.slots) || len(line) < 15+directTailLen || d.noFast {
 		return false
 	}
+	s := d.slots[d.lastIdx]
 	f := s.t.fast
+	if f == nil || !f.syslog {
+		return false
+	}
 	l := line[:15+directTailLen]
 	// the bytes of the date and the 16 after it: ASCII
 	if (load64(l, 0)|load64(l, 8)|load64(l, 15)|load64(l, 23))&0x8080808080808080 != 0 {
@@ -590,13 +593,7 @@ func (d *Detector) syslogLane(m *Match, line string) bool {
 	// resolve's path for a valid date (minute and second are in range by
 	// their form)
 	if year := clk.year; hour <= 23 && day <= daysIn(year, month) && 1 <= year && year <= 9999 {
-		var secs int64
-		if mc := &d.month; mc.year == year && mc.have&(1<<month) != 0 {
-			secs = mc.secs[month] // monthStart, without a call
-		} else {
-			secs = d.monthStart(year, month)
-		}
-		secs += int64((day-1)*86400 + hour*3600 + minute*60 + second)
+		secs := d.monthStart(year, month) + int64((day-1)*86400+hour*3600+minute*60+second)
 		ok := true
 		if d.defaultTZ != nil {
 			secs -= int64(*d.defaultTZ) * 60
