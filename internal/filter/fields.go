@@ -126,7 +126,8 @@ type fields struct {
 	users         *orderedSet
 	tuples        map[int][]any
 	// text holds the copies of line text the fields keep, with
-	// Options.ReusedLines (see keep); reused with the fields.
+	// Options.ReusedLines and TransientFailures (see keep, keepText);
+	// reused with the fields.
 	text []byte
 }
 
