@@ -38,6 +38,9 @@ type Options struct {
 	// noFuse keeps the program's instructions apart (see fuse), for the
 	// tests.
 	noFuse bool
+	// firstPath overrides when searches try the first path (see
+	// sre_first.go), for the tests that compare it with match.
+	firstPath firstPathMode
 }
 
 // Regexp is a compiled Python regular expression. It is safe for
@@ -86,6 +89,7 @@ type lazyProgram struct {
 	width       func(*node) (int64, int64)
 	noPrefilter bool
 	noFuse      bool
+	firstPath   firstPathMode
 }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
@@ -137,7 +141,7 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	case re.perByte < 0:
 		re.perByte = 0
 	}
-	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse}
+	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse, firstPath: opts.firstPath}
 	if opts.Lazy {
 		re.lazy = l
 	} else {
@@ -172,6 +176,7 @@ func (re *Regexp) compileProgram(l *lazyProgram) {
 		re.pf = newPrefilter(l.tree)
 	}
 	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8, l.noFuse)
+	re.sre.firstPath = l.firstPath
 	if !l.noPrefilter {
 		re.skipPositions(l.tree, l.width)
 	}

@@ -318,6 +318,8 @@ type sreProg struct {
 	startFFFD bool
 	// reqText lists the distinct pieces of the guards' literal text.
 	reqText []string
+	// firstPath says when searches try the first path (sre_first.go).
+	firstPath firstPathMode
 }
 
 type sreCompiler struct {

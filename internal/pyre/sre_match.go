@@ -102,6 +102,9 @@ type sreMachine struct {
 	// last scan of this search: see reqFind.
 	reqMemo []reqScan
 	reqGen  uint32 // the search the reqMemo entries of which are valid
+	// fpTries and fpBails count the first path's attempts and those it
+	// left to match, fpSkips the searches without it (see firstPathOn).
+	fpTries, fpBails, fpSkips int
 }
 
 // reqScan is one scan for a piece of guard text: its leftmost occurrence
@@ -909,23 +912,18 @@ dispatch:
 			goto push
 		case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
 			g := code[pc+1]
-			if g >= lastmark {
+			if !groupSet(marks, g, lastmark) {
 				goto fail
 			}
-			p, e := marks[g], marks[g+1]
-			if p < 0 || e < 0 || e < p {
-				goto fail
-			}
-			if ptr, ok = m.backref(code[pc], ptr, s[p:e]); !ok {
+			if ptr, ok = m.backref(code[pc], ptr, s[marks[g]:marks[g+1]]); !ok {
 				goto fail
 			}
 			pc += 2
 		case sGrouprefExists:
-			g := code[pc+1]
-			if g >= lastmark || marks[g] < 0 || marks[g+1] < 0 || marks[g+1] < marks[g] {
-				pc = code[pc+2]
-			} else {
+			if groupSet(marks, code[pc+1], lastmark) {
 				pc += 3
+			} else {
+				pc = code[pc+2]
 			}
 		case sAssert:
 			if q, ok = back(s, ptr, code[pc+2]); !ok {
@@ -1368,6 +1366,12 @@ func replayMarks(g *sreGuard, p int, marks, trail []int, lastmark int) []int {
 	return trail
 }
 
+// groupSet reports whether the group of marks g and g+1 holds a match
+// (GROUPREF's and GROUPREF_EXISTS's test).
+func groupSet(marks []int, g, lastmark int) bool {
+	return g < lastmark && marks[g] >= 0 && marks[g+1] >= marks[g]
+}
+
 // backref matches the text of a group at ptr, comparing code points (as
 // lowercase for the folding opcodes).
 func (m *sreMachine) backref(op, ptr int, ref string) (int, bool) {
@@ -1407,6 +1411,12 @@ func (m *sreMachine) search(anchored bool, from int) (int, bool, error) {
 		m.steps++
 		if m.steps > m.limit && m.limit >= 0 {
 			return false, ErrBacktrackLimit
+		}
+		if m.firstPathOn() {
+			if ok, sure := m.firstPath(pos); sure {
+				return ok, nil
+			}
+			m.reset()
 		}
 		return m.match(pos)
 	}

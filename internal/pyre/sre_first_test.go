@@ -1,0 +1,168 @@
+package pyre
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// firstPathPatterns are shapes of fail2ban's patterns where the first path
+// decides (the sshd prefregex, <HOST>, optional trailers) or must give up
+// (conditionals that fail at the end, lazy and greedy runs that give back,
+// guards that skip alternatives and replay marks, backreferences).
+var firstPathPatterns = []string{
+	`^(?P<mlfid>(?:\[\])?\s*(?:<[^.]+\.[^.]+>\s+)?(?:\S+\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?(?:@vserver_\S+\s+)?(?:(?:(?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?|[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?)\s+)?(?:\[ID \d+ \S+\]\s+)?)(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$`,
+	`^Failed (?:(?P<nofail>publickey)|\S+) for (?P<cond_inv>invalid user )?(?P<user>(?P<cond_user>\S+)|(?(cond_inv)(?:(?! from ).)*?|[^:]+)) from (?:(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})|(?P<dns>[\w\-.^_]*\w))(?: (?:port \d+|on \S+)){0,2}(?: ssh\d*)?(?(cond_user): |(?:(?:(?! from ).)*)$)`,
+	`^(?P<nofail>(?P<mlfforget>(Connection (?:closed|reset)|Disconnected))) (?:by|from)(?: (?:invalid|authenticating) user (?P<user>\S+|.*?))? (?:(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})|(?P<dns>[\w\-.^_]*\w))(?:(?: (?:port \d+|on \S+|\[preauth\])){0,3}\s*|\s*)$`,
+	`^[iI](?:llegal|nvalid) user (?P<user>.*?) from (?P<host>\S+)(?: (?:port \d+|on \S+|\[preauth\])){0,3}\s*$`,
+	`(?:a|ab)(c|bcd)(d*)`, `^(\w+)\w`, `(a)?(?(1)b|c)d`, `(\w+) \1`, `(?:x(a)|x(b))c`, `^(?:(a)|b)*c`,
+	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
+	`\bfoo\b|bar`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`,
+}
+
+// firstPathInputs are lines for those patterns, and random text.
+func firstPathInputs(r *rand.Rand) []string {
+	in := []string{
+		" belka sshd[131602]: Failed password for invalid user ROOT from 194.0.0.69 port 50273 ssh2\n",
+		" host sshd[1]: \n", " [sshd]: User root\n", "\n", "",
+		"Failed password for root from 1.2.3.4 port 22 ssh2\n",
+		"Failed password for invalid user a b from 1.2.3.4 port 22 ssh2\n",
+		"Failed publickey for root from 1.2.3.4 port 22 ssh2: RSA x\n",
+		"Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n",
+		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
+		"abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
+	}
+	alpha := []string{"a", "b", "c", "d", "x", " ", ".", "1", "22", "\n", "\u00e9", "\xff", " from ", "ab", ":", "["}
+	for range 12 {
+		var b strings.Builder
+		for range r.IntN(14) {
+			b.WriteString(alpha[r.IntN(len(alpha))])
+		}
+		in = append(in, b.String())
+	}
+	return in
+}
+
+// checkFirstPath compares searches and anchored matches of pattern with
+// the first path always tried and never tried.
+func checkFirstPath(t *testing.T, pattern string, inputs []string) {
+	t.Helper()
+	always, err := CompileOptions(pattern, Options{firstPath: firstPathAlways})
+	if err != nil {
+		return
+	}
+	never, err := CompileOptions(pattern, Options{firstPath: firstPathNever})
+	if err != nil {
+		t.Fatalf("%q: compiles with the first path, not without: %v", pattern, err)
+	}
+	for _, s := range inputs {
+		for _, anchored := range []bool{false, true} {
+			want, werr := never.find(nil, s, anchored)
+			got, gerr := always.find(nil, s, anchored)
+			if (werr != nil) != (gerr != nil) || !spansEqual(got, want) {
+				t.Fatalf("pattern %q input %q anchored %v: first path %v, %v; match alone %v, %v",
+					pattern, s, anchored, got, gerr, want, werr)
+			}
+		}
+	}
+}
+
+// TestFirstPathSame checks that searches that try the first path find
+// what match alone finds (the same spans) on fail2ban's shapes and on
+// random patterns.
+func TestFirstPathSame(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 6))
+	for _, p := range append(append([]string(nil), firstPathPatterns...), fusePatterns...) {
+		checkFirstPath(t, p, firstPathInputs(r))
+	}
+	n := 4000
+	if testing.Short() {
+		n = 400
+	}
+	for range n {
+		checkFirstPath(t, randomPattern(r, 4), firstPathInputs(r))
+	}
+}
+
+// TestFirstPathDecides checks that the first path answers where it
+// should (a match on the path tried first, a failure before any choice)
+// and leaves to match what needs a backtrack, so that the comparison of
+// TestFirstPathSame is not with a path that always gives up.
+func TestFirstPathDecides(t *testing.T) {
+	for _, c := range []struct {
+		pattern, input string
+		ok, sure       bool
+	}{
+		{firstPathPatterns[0], " belka sshd[131602]: Failed password for root from 1.2.3.4\n", true, true},
+		{firstPathPatterns[2], "Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n", true, true},
+		{firstPathPatterns[2], "Connection closed by 1.2.3.4 port 22 [preauth]\n", false, false}, // the OPT body fails
+		{firstPathPatterns[3], "Invalid user a from 1.2.3.4 port 5\n", true, true},
+		{`^Failed \S+ for`, "Accepted password for root\n", false, true},                             // before any choice
+		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2\n", false, false}, // the conditional backtracks
+		{`^(\w+)\w`, "abc", true, true},     // the guard picks the run
+		{`^(\w+)ac`, "xacab", false, false}, // the run gives back
+		{`^a(?: (?:b|c)d)? (\w+)$`, "a bd e", true, true},
+		{`^a(?: (?:b|c)d)? (\w+)$`, "a e", false, false}, // the OPT body fails: match skips it
+		{`^a(?:(?:b|bc)d)?c`, "abcdc", false, false},     // the branch in the body
+		{`(\w+) \1`, "ab ab", true, true},
+		{`^(?:(a)|b)*c`, "abc", false, false}, // REPEAT: match's
+	} {
+		re, err := CompileOptions(c.pattern, Options{firstPath: firstPathAlways})
+		if err != nil {
+			t.Fatal(err)
+		}
+		re.ready()
+		m := newSREMachine(re.sre)
+		m.s, m.limit = c.input, -1
+		m.reset()
+		ok, sure := m.firstPath(0)
+		if ok != c.ok || sure != c.sure {
+			t.Errorf("%q on %q: first path ok %v sure %v, want %v %v", c.pattern, c.input, ok, sure, c.ok, c.sure)
+		}
+	}
+}
+
+// TestFirstPathAdapts checks that a machine stops trying the first path
+// for a pattern whose matches backtrack, but for a retry now and then, and
+// keeps it for one whose matches do not.
+func TestFirstPathAdapts(t *testing.T) {
+	backtracks := MustCompile(firstPathPatterns[1]).Matcher()
+	straight := MustCompile(firstPathPatterns[0]).Matcher()
+	for range 100 {
+		if loc, err := backtracks.AppendSearch(nil, "Failed password for root from 1.2.3.4 port 22 ssh2\n"); err != nil || loc == nil {
+			t.Fatalf("backtracking pattern: %v, %v", loc, err)
+		}
+		if loc, err := straight.AppendSearch(nil, " host sshd[1]: Failed password for root\n"); err != nil || loc == nil {
+			t.Fatalf("straight pattern: %v, %v", loc, err)
+		}
+	}
+	if m := backtracks.m; m.fpTries != firstPathMinTries || m.fpBails != firstPathMinTries {
+		t.Errorf("backtracking pattern: %d first path tries, %d given up; want %d, all given up", m.fpTries, m.fpBails, firstPathMinTries)
+	}
+	// it tries again once every firstPathRetry searches
+	for range firstPathRetry {
+		if _, err := backtracks.AppendSearch(nil, "Failed password for root from 1.2.3.4 port 22 ssh2\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := backtracks.m; m.fpTries != firstPathMinTries+1 {
+		t.Errorf("backtracking pattern: %d first path tries after %d more searches, want %d", m.fpTries, firstPathRetry, firstPathMinTries+1)
+	}
+	if m := straight.m; !m.firstPathOn() || m.fpTries != 100 || m.fpBails != 0 {
+		t.Errorf("straight pattern: first path on %v, %d tries, %d given up", m.firstPathOn(), m.fpTries, m.fpBails)
+	}
+}
+
+// FuzzFirstPath compares the first path with match alone (see
+// TestFirstPathSame).
+func FuzzFirstPath(f *testing.F) {
+	for _, p := range firstPathPatterns {
+		f.Add(p, "Failed password for root from 1.22.333.4 port 22 ssh2\n")
+	}
+	f.Fuzz(func(t *testing.T, pattern, input string) {
+		if len(pattern) > 160 || len(input) > 256 {
+			return
+		}
+		checkFirstPath(t, pattern, []string{input, input + "\n", ""})
+	})
+}
