@@ -1,6 +1,9 @@
 package pyre
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // This file is the matcher's first path: most searches that match at a
 // position do so on the path match tries first, every alternative, optional
@@ -17,6 +20,13 @@ import "unicode/utf8"
 // with a body of their own), it reports that it is not sure, and match
 // runs from the start; firstPath's writes are then hidden, as lastmark
 // starts again at -1 and a mark above lastmark is never read.
+//
+// Where match would try a choice that fails before any choice of its own,
+// and leave no mark that can be seen, the first path passes over it as
+// match does, by what it knows of the code there (fpLead): the text every
+// match of a single-character repeat's tail starts with (so the run ends
+// where that text last is, as with " from " after the user name), and the
+// texts an optional body starts with.
 //
 // firstPath takes no loop (only the opcodes above jump back), so its cost
 // is linear in the program and the text.
@@ -169,6 +179,25 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 				m.lastmark, m.sptr, m.steps = lastmark, ptr, steps
 				return true, true
 			}
+			if l := m.lead(pc, lastmark); l != nil {
+				t := l.texts[0]
+				// The longest run after which the tail's text follows:
+				// match tries the longer runs first, and the tail fails
+				// on each before any choice, leaving no mark that can be
+				// seen. Another run the text follows is a choice left.
+				k := strings.LastIndex(s[n:min(ptr+len(t), end)], t)
+				steps += (ptr - n - max(k, 0)) >> 3
+				if k < 0 {
+					goto fail
+				}
+				ptr = n + k
+				if strings.LastIndex(s[n:ptr+len(t)-1], t) >= 0 {
+					chose = true
+					steps++
+				}
+				pc += 6
+				continue
+			}
 			if g := code[pc+3]; g >= 0 && !prog.guards[g].ok(s, ptr) {
 				// the longest run after which the tail can start
 				var k int
@@ -237,6 +266,10 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 			// left), else the tail
 			g := code[pc+2]
 			if g < 0 || prog.guards[g].ok(s, ptr) && (prog.guards[g].req == nil || m.reqOK(&prog.guards[g], ptr)) {
+				if l := m.lead(pc, lastmark); l != nil && !l.at(s, ptr) {
+					pc = code[pc+1] // the body fails before any choice
+					continue
+				}
 				chose = true
 				steps++
 				pc += 3
@@ -346,4 +379,123 @@ func (m *sreMachine) runMin(pc, ptr, lo int) (q, n int) {
 		return q, ptr + lo
 	}
 	return m.countMin(pc+4, ptr, code[pc+2], lo)
+}
+
+// fpLead is what the first path knows of the code at a place before it
+// runs it (sreProg.leads): every match of that code from there starts with
+// one of texts, after MARKs the lowest index of which is minMark. Where
+// none of texts is, the code fails before any choice; when minMark is
+// above lastmark, what it wrote cannot be seen once match is back at the
+// choice it came from (which restores lastmark), so the first path may
+// pass over it as match passes over it.
+type fpLead struct {
+	texts   []string
+	minMark int
+}
+
+// fpLeadMax bounds the texts of one lead, fpLeadOps the instructions
+// leadAt reads.
+const (
+	fpLeadMax = 8
+	fpLeadOps = 64
+)
+
+// computeLeads fills p.leads and p.leadIdx: the lead of the tail of each
+// REPEAT_ONE among repOne, when it is one text that starts with an ASCII
+// byte (so that each place it is found at is one the repeat's run can end
+// at), and of the body of each OPT at opts.
+func (p *sreProg) computeLeads(repOne, opts []int) {
+	add := func(pc int, l fpLead) {
+		if p.leadIdx == nil {
+			p.leadIdx = make([]int32, len(p.code))
+		}
+		p.leads = append(p.leads, l)
+		p.leadIdx[pc] = int32(len(p.leads))
+	}
+	for _, pc := range repOne {
+		if p.code[pc] != sRepeatOne {
+			continue
+		}
+		if l := p.leadAt(pc+6, 0); len(l.texts) == 1 && l.texts[0][0] < utf8.RuneSelf {
+			add(pc, l)
+		}
+	}
+	for _, pc := range opts {
+		if p.code[pc] != sOpt {
+			continue
+		}
+		if l := p.leadAt(pc+3, 1); l.texts != nil {
+			add(pc, l)
+		}
+	}
+}
+
+// leadAt reads the lead of the code at pc: its literal text through MARKs
+// and JUMPs, then (depth levels down) the texts of a branch's
+// alternatives.
+func (p *sreProg) leadAt(pc, depth int) fpLead {
+	code := p.code
+	minMark := int(^uint(0) >> 1)
+	var prefix []byte
+walk:
+	for range fpLeadOps {
+		switch code[pc] {
+		case sMark:
+			minMark = min(minMark, code[pc+1])
+			pc += 2
+		case sByte:
+			prefix = append(prefix, byte(code[pc+1]))
+			pc += 2
+		case sString:
+			prefix = append(prefix, p.strs[code[pc+1]]...)
+			pc += 2
+		case sJump:
+			pc = code[pc+1]
+		case sBranch:
+			if depth == 0 {
+				break walk
+			}
+			var texts []string
+			for h := pc + 1; code[h] != 0; h = code[h] {
+				sub := p.leadAt(h+2, depth-1)
+				if sub.texts == nil || len(texts)+len(sub.texts) > fpLeadMax {
+					break walk
+				}
+				for _, t := range sub.texts {
+					texts = append(texts, string(prefix)+t)
+				}
+				minMark = min(minMark, sub.minMark)
+			}
+			return fpLead{texts: texts, minMark: minMark}
+		default:
+			break walk
+		}
+	}
+	if len(prefix) == 0 {
+		return fpLead{}
+	}
+	return fpLead{texts: []string{string(prefix)}, minMark: minMark}
+}
+
+// lead returns the lead of the op at pc (see computeLeads) when its MARKs
+// are all above lastmark, else nil.
+func (m *sreMachine) lead(pc, lastmark int) *fpLead {
+	p := m.prog
+	if p.leadIdx == nil || p.leadIdx[pc] == 0 {
+		return nil
+	}
+	if l := &p.leads[p.leadIdx[pc]-1]; l.minMark > lastmark {
+		return l
+	}
+	return nil
+}
+
+// at reports whether one of l's texts is at s[ptr:].
+func (l *fpLead) at(s string, ptr int) bool {
+	for _, t := range l.texts {
+		if strings.HasPrefix(s[ptr:], t) {
+			return true
+		}
+	}
+	return false
 }

@@ -17,7 +17,7 @@ var firstPathPatterns = []string{
 	`^[iI](?:llegal|nvalid) user (?P<user>.*?) from (?P<host>\S+)(?: (?:port \d+|on \S+|\[preauth\])){0,3}\s*$`,
 	`(?:a|ab)(c|bcd)(d*)`, `^(\w+)\w`, `(a)?(?(1)b|c)d`, `(\w+) \1`, `(?:x(a)|x(b))c`, `^(?:(a)|b)*c`,
 	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
-	`\bfoo\b|bar`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`,
+	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`,
 }
 
 // firstPathInputs are lines for those patterns, and random text.
@@ -30,7 +30,7 @@ func firstPathInputs(r *rand.Rand) []string {
 		"Failed publickey for root from 1.2.3.4 port 22 ssh2: RSA x\n",
 		"Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n",
 		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
-		"abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
+		"za1xa2y", "xacab", "a def x", "a x", "abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
 	}
 	alpha := []string{"a", "b", "c", "d", "x", " ", ".", "1", "22", "\n", "\u00e9", "\xff", " from ", "ab", ":", "["}
 	for range 12 {
@@ -95,15 +95,19 @@ func TestFirstPathDecides(t *testing.T) {
 	}{
 		{firstPathPatterns[0], " belka sshd[131602]: Failed password for root from 1.2.3.4\n", true, true},
 		{firstPathPatterns[2], "Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n", true, true},
-		{firstPathPatterns[2], "Connection closed by 1.2.3.4 port 22 [preauth]\n", false, false}, // the OPT body fails
+		{firstPathPatterns[2], "Connection closed by 1.2.3.4 port 22 [preauth]\n", true, true}, // the guard's text skips the OPT
 		{firstPathPatterns[3], "Invalid user a from 1.2.3.4 port 5\n", true, true},
-		{`^Failed \S+ for`, "Accepted password for root\n", false, true},                             // before any choice
-		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2\n", false, false}, // the conditional backtracks
-		{`^(\w+)\w`, "abc", true, true},     // the guard picks the run
-		{`^(\w+)ac`, "xacab", false, false}, // the run gives back
+		{`^Failed \S+ for`, "Accepted password for root\n", false, true},                           // before any choice
+		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2\n", true, true}, // " from " picks the run of [^:]+
+		{`^(\w+)\w`, "abc", true, true},         // the guard picks the run
+		{`^(\w+)ac`, "xacab", true, true},       // the tail's text picks the run
+		{`^(.+)a\d+x`, "za1xa2y", false, false}, // the run gives back after a late failure
+		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2: x\n", true, true},
 		{`^a(?: (?:b|c)d)? (\w+)$`, "a bd e", true, true},
 		{`^a(?: (?:b|c)d)? (\w+)$`, "a e", false, false}, // the OPT body fails: match skips it
 		{`^a(?:(?:b|bc)d)?c`, "abcdc", false, false},     // the branch in the body
+		{`^a(?: (?:bc|de)f)? (\w+)$`, "a x", true, true}, // the OPT body's texts are not there
+		{`^a(?: (?:bc|de)f)? (\w+)$`, "a def x", true, true},
 		{`(\w+) \1`, "ab ab", true, true},
 		{`^(?:(a)|b)*c`, "abc", false, false}, // REPEAT: match's
 	} {
@@ -113,7 +117,9 @@ func TestFirstPathDecides(t *testing.T) {
 		}
 		re.ready()
 		m := newSREMachine(re.sre)
+		// as sreRun sets a search up
 		m.s, m.limit = c.input, -1
+		m.reqBudget, m.reqGen = reqScans*len(c.input)+reqSlack, 1
 		m.reset()
 		ok, sure := m.firstPath(0)
 		if ok != c.ok || sure != c.sure {
@@ -126,10 +132,10 @@ func TestFirstPathDecides(t *testing.T) {
 // for a pattern whose matches backtrack, but for a retry now and then, and
 // keeps it for one whose matches do not.
 func TestFirstPathAdapts(t *testing.T) {
-	backtracks := MustCompile(firstPathPatterns[1]).Matcher()
+	backtracks := MustCompile(`^(.+)a\d+x`).Matcher()
 	straight := MustCompile(firstPathPatterns[0]).Matcher()
 	for range 100 {
-		if loc, err := backtracks.AppendSearch(nil, "Failed password for root from 1.2.3.4 port 22 ssh2\n"); err != nil || loc == nil {
+		if loc, err := backtracks.AppendSearch(nil, "za1xa2y"); err != nil || loc == nil {
 			t.Fatalf("backtracking pattern: %v, %v", loc, err)
 		}
 		if loc, err := straight.AppendSearch(nil, " host sshd[1]: Failed password for root\n"); err != nil || loc == nil {
@@ -141,7 +147,7 @@ func TestFirstPathAdapts(t *testing.T) {
 	}
 	// it tries again once every firstPathRetry searches
 	for range firstPathRetry {
-		if _, err := backtracks.AppendSearch(nil, "Failed password for root from 1.2.3.4 port 22 ssh2\n"); err != nil {
+		if _, err := backtracks.AppendSearch(nil, "za1xa2y"); err != nil {
 			t.Fatal(err)
 		}
 	}
