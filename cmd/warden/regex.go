@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -888,21 +887,13 @@ func appendTime(b []byte, t float64) []byte {
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		// Skip eight plain bytes at a time.
-		for i+8 <= len(s) && plainJSON8(binary.LittleEndian.Uint64([]byte(s[i:i+8]))) {
-			i += 8
-		}
-		if i >= len(s) {
+	for {
+		k := plainJSONLen(s)
+		b = append(b, s[:k]...)
+		if k == len(s) {
 			break
 		}
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
+		switch c := s[k]; c {
 		case '"', '\\':
 			b = append(b, '\\', c)
 		case '\n':
@@ -914,10 +905,30 @@ func appendJSONString(b []byte, s string) []byte {
 		default:
 			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
-		start = i + 1
+		s = s[k+1:]
 	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainJSONLen returns the length of the longest prefix of s that a JSON
+// string holds as it is: no byte below 0x20, '"', '\\' or DEL, eight bytes
+// at a time.
+func plainJSONLen(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		if !plainJSON8(x) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+			break
+		}
+	}
+	return i
 }
 
 // plainJSON8 reports whether none of the eight bytes in x needs escaping
