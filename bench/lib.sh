@@ -31,3 +31,17 @@ build_warden() {
 one_core() { if command -v taskset >/dev/null; then taskset -c 0 "$@"; else "$@"; fi; }
 # now prints the time in seconds with nanoseconds, for the scripts' timings.
 now() { date +%s.%N; }
+
+# sshg_parser prints the path of sshguard's parser (sshg-parser), fetched
+# from Debian's sshguard package (apt-get download + dpkg -x into
+# $WARDEN_SSHG_CACHE, default ~/.cache/warden/sshguard; never installed;
+# it needs only libc).
+sshg_parser() {
+  local sshg=${WARDEN_SSHG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warden/sshguard}
+  local parser=$sshg/root/usr/libexec/sshguard/sshg-parser
+  if [ ! -x "$parser" ]; then
+    mkdir -p "$sshg/fetch"
+    (cd "$sshg/fetch" && apt-get download sshguard >/dev/null && dpkg -x sshguard_*.deb "$sshg/root")
+  fi
+  echo "$parser"
+}
