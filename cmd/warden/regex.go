@@ -968,6 +968,11 @@ func (r *regexRun) summary(elapsed time.Duration) {
 		}
 		r.printList(out, "")
 	}
+	// the time of listing, read once, from the run's clock (fixed in tests)
+	listNow := time.Now()
+	if r.clock.src != nil {
+		listNow = r.clock.src()
+	}
 	regexes := func(title string, list []regexStat) {
 		total := 0
 		var out []string
@@ -977,7 +982,7 @@ func (r *regexRun) summary(elapsed time.Duration) {
 				out = append(out, fmt.Sprintf("%2d) [%d] %s", i+1, s.hits, s.re))
 			}
 			for _, f := range s.found {
-				out = append(out, f.String())
+				out = append(out, f.format(listNow))
 			}
 		}
 		fmt.Fprintf(w, "\n%s: %d total\n", title, total)

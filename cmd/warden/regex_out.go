@@ -377,7 +377,9 @@ type foundFailure struct {
 	multi  bool // more than one regex matched the line before this one
 }
 
-func (f foundFailure) String() string {
+// format lists f; a failure without a date is listed at now, the time
+// of listing.
+func (f foundFailure) format(now time.Time) string {
 	id := "None"
 	if f.hasID {
 		id = f.id
@@ -385,7 +387,7 @@ func (f foundFailure) String() string {
 	sec, frac := math.Modf(f.time)
 	tt := time.Unix(int64(sec), int64(frac*1e9))
 	if f.noTime {
-		tt = time.Now()
+		tt = now
 	}
 	t := tt.In(time.Local).Format("Mon Jan 02 15:04:05 2006")
 	multi := ""

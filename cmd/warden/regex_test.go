@@ -540,3 +540,19 @@ func sameItems(a, b string) bool {
 	}
 	return slices.Equal(items(a), items(b))
 }
+
+// TestFoundFailureListedAtNow checks that -v lists a failure without a
+// date at the time of listing it is given (the run's clock), and one with
+// a date at that date.
+func TestFoundFailureListedAtNow(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.Local)
+	got := foundFailure{id: "192.0.2.1", hasID: true, noTime: true, time: 0}.format(now)
+	if want := "    192.0.2.1  Mon Jun 01 12:00:00 2026"; got != want {
+		t.Errorf("no date: %q, want %q", got, want)
+	}
+	dated := time.Date(2016, 8, 19, 11, 11, 26, 0, time.Local)
+	got = foundFailure{id: "192.0.2.1", hasID: true, time: float64(dated.Unix())}.format(now)
+	if want := "    192.0.2.1  Fri Aug 19 11:11:26 2016"; got != want {
+		t.Errorf("dated: %q, want %q", got, want)
+	}
+}
