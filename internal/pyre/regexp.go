@@ -380,12 +380,7 @@ func (re *Regexp) sreFindFrom(dst []int, s string, from int, anchored, spans boo
 
 // sreRun searches s from byte offset from with machine m.
 func (re *Regexp) sreRun(m *sreMachine, dst []int, s string, from int, anchored, spans bool) ([]int, error) {
-	m.s, m.steps, m.limit = s, 0, re.StepBudget(len(s)-from)
-	m.reqBudget = reqScans*len(s) + reqSlack
-	if m.reqGen++; m.reqGen == 0 { // wrapped: forget every old scan
-		clear(m.reqMemo)
-		m.reqGen = 1
-	}
+	m.begin(s, re.StepBudget(len(s)-from))
 	start, ok, err := m.search(anchored, from)
 	var out []int
 	switch {

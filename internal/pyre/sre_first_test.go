@@ -117,9 +117,7 @@ func TestFirstPathDecides(t *testing.T) {
 		}
 		re.ready()
 		m := newSREMachine(re.sre)
-		// as sreRun sets a search up
-		m.s, m.limit = c.input, -1
-		m.reqBudget, m.reqGen = reqScans*len(c.input)+reqSlack, 1
+		m.begin(c.input, -1)
 		m.reset()
 		ok, sure := m.firstPath(0)
 		if ok != c.ok || sure != c.sure {

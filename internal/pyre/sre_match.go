@@ -1394,6 +1394,17 @@ func (m *sreMachine) backref(op, ptr int, ref string) (int, bool) {
 	return ptr + i, true
 }
 
+// begin prepares m for a search of s with a step budget of limit (-1:
+// none): no steps taken, the guards' scan budget and memo fresh.
+func (m *sreMachine) begin(s string, limit int) {
+	m.s, m.steps, m.limit = s, 0, limit
+	m.reqBudget = reqScans*len(s) + reqSlack
+	if m.reqGen++; m.reqGen == 0 { // wrapped: forget every old scan
+		clear(m.reqMemo)
+		m.reqGen = 1
+	}
+}
+
 // reset prepares m for an attempt at a new start position
 // (RESET_CAPTURE_GROUP plus emptied stacks).
 func (m *sreMachine) reset() {
