@@ -325,6 +325,9 @@ type sreProg struct {
 	// index plus one, 0 for none (nil when no op has one).
 	leads   []fpLead
 	leadIdx []int32
+	// fpOps is the first path's op of each instruction it can reach
+	// (compileFirstPath).
+	fpOps []fpOp
 }
 
 type sreCompiler struct {
@@ -431,6 +434,7 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeH
 		c.fuse()
 	}
 	p.computeLeads(c.repOne, c.opts)
+	p.compileFirstPath()
 	return p
 }
 

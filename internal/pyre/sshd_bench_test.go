@@ -227,7 +227,7 @@ type sshdSearch struct {
 
 // sshdLogSearches builds the searches of sshdLogLines lines, their text in
 // one buffer, in order, as the filter reads them.
-func sshdLogSearches(b *testing.B, pref *pyre.Regexp, fail []*pyre.Regexp, root string) []sshdSearch {
+func sshdLogSearches(b testing.TB, pref *pyre.Regexp, fail []*pyre.Regexp, root string) []sshdSearch {
 	b.Helper()
 	lines, err := f2btest.SSHDLog(root, sshdLogLines)
 	if err != nil {
