@@ -325,9 +325,8 @@ type sreProg struct {
 	// index plus one, 0 for none (nil when no op has one).
 	leads   []fpLead
 	leadIdx []int32
-	// fpOps is the first path's op of each instruction it can reach
-	// (compileFirstPath).
-	fpOps []fpOp
+	// fpStart is the first path's op at pc 0 (compileFirstPath).
+	fpStart fpOp
 }
 
 type sreCompiler struct {

@@ -69,19 +69,21 @@ func (m *sreMachine) firstPathOn() bool {
 	return m.fpSkips%firstPathRetry == 0
 }
 
-// fpOp runs one instruction of the first path at ptr and returns the pc
-// of the next one and the new position, or fpFail, fpUnsure or fpDone
-// (a SUCCESS at the position returned). The ops are closures made at
-// compile time (compileFirstPath), with the instruction's operands
-// bound: the first path is the hot part of most searches, and a small
-// function per instruction keeps its work in registers, where one loop
-// over all of them did not.
-type fpOp func(m *sreMachine, ptr int) (int, int)
+// fpOp runs one instruction of the first path at ptr and returns the op
+// of the next one and the new position, or nil when the path ends, with
+// m.fpEnd saying how (fpFail, fpUnsure, or fpDone: a SUCCESS at the
+// position returned). The ops are closures made at compile time
+// (compileFirstPath), with the instruction's operands and the ops that
+// follow bound: the first path is the hot part of most searches, and a
+// small function per instruction keeps its work in registers, where one
+// loop over all of them did not.
+type fpOp func(m *sreMachine, ptr int) (fpOp, int)
 
+// How a first path ends (sreMachine.fpEnd).
 const (
-	fpFail   = -1 // a failure: final unless a choice was taken
-	fpUnsure = -2 // an opcode the first path does not run
-	fpDone   = -3 // SUCCESS
+	fpFail   int8 = iota // a failure: final unless a choice was taken
+	fpUnsure             // an opcode the first path does not run
+	fpDone               // SUCCESS
 )
 
 // firstPath runs the program at start along its first path (see above). ok
@@ -90,24 +92,29 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 	if m.fpTries++; m.fpTries == firstPathWindow {
 		m.fpTries, m.fpBails = m.fpTries/2, m.fpBails/2
 	}
-	ops := m.prog.fpOps
 	steps := m.steps
 	m.lastmark, m.fpChose = -1, false
-	pc, ptr := 0, start
-	for pc >= 0 {
-		pc, ptr = ops[pc](m, ptr)
+	op, ptr := m.prog.fpStart, start
+	for op != nil {
+		op, ptr = op(m, ptr)
 	}
 	switch {
-	case pc == fpDone:
+	case m.fpEnd == fpDone:
 		m.sptr = ptr
 		return true, true
-	case pc == fpFail && !m.fpChose:
+	case m.fpEnd == fpFail && !m.fpChose:
 		m.lastmark = -1
 		return false, true
 	}
 	m.steps = steps
 	m.fpBails++
 	return false, false
+}
+
+// end ends the first path at ptr, how saying how.
+func (m *sreMachine) end(how int8, ptr int) (fpOp, int) {
+	m.fpEnd = how
+	return nil, ptr
 }
 
 // choose records that the first path took a choice: a later failure is
@@ -117,26 +124,39 @@ func (m *sreMachine) choose() {
 	m.steps++
 }
 
-// compileFirstPath makes p.fpOps: the op of each instruction the first
-// path can reach from pc 0.
-func (p *sreProg) compileFirstPath() {
-	p.fpOps = make([]fpOp, len(p.exec))
-	todo := []int{0}
-	for len(todo) > 0 {
-		pc := todo[len(todo)-1]
-		todo = todo[:len(todo)-1]
-		if p.fpOps[pc] != nil {
-			continue
-		}
-		op, next := p.fpOpAt(pc)
-		p.fpOps[pc] = op
-		for _, n := range next {
-			if p.fpOps[n] == nil {
-				todo = append(todo, n)
-			}
-		}
-	}
+// fpBuilder makes the ops of a program, each after those it goes on to
+// (the first path only jumps forward: the code that jumps back, a
+// REPEAT's body, is match's).
+type fpBuilder struct {
+	p    *sreProg
+	ops  []fpOp
+	busy []bool // being made: a jump back to it is left to match
 }
+
+// compileFirstPath makes p.fpStart: the op at pc 0, and through it those
+// of every instruction the first path can reach.
+func (p *sreProg) compileFirstPath() {
+	b := &fpBuilder{p: p, ops: make([]fpOp, len(p.exec)), busy: make([]bool, len(p.exec))}
+	p.fpStart = b.op(0)
+}
+
+// op returns the op of the instruction at pc, made once.
+func (b *fpBuilder) op(pc int) fpOp {
+	if op := b.ops[pc]; op != nil {
+		return op
+	}
+	if b.busy[pc] {
+		return func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpUnsure, ptr) }
+	}
+	b.busy[pc] = true
+	op := b.p.fpOpAt(b, pc)
+	b.ops[pc] = op
+	return op
+}
+
+// next returns the op the first path goes on to at pc: past the JUMPs
+// there.
+func (b *fpBuilder) next(pc int) fpOp { return b.op(b.p.fpNext(pc)) }
 
 // fpNext is where the first path goes on to pc: past the JUMPs there.
 func (p *sreProg) fpNext(pc int) int {
@@ -149,71 +169,70 @@ func (p *sreProg) fpNext(pc int) int {
 	return pc
 }
 
-// fpOpAt makes the op of the instruction at pc and lists the pcs it can
-// go on to.
-func (p *sreProg) fpOpAt(pc int) (fpOp, []int) {
+// fpOpAt makes the op of the instruction at pc.
+func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 	code := p.exec
 	switch op := code[pc]; op {
 	case sSuccess:
-		return func(_ *sreMachine, ptr int) (int, int) { return fpDone, ptr }, nil
+		return func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpDone, ptr) }
 	case sByte:
-		b, next := byte(code[pc+1]), p.fpNext(pc+2)
-		return func(m *sreMachine, ptr int) (int, int) {
-			if s := m.s; ptr < len(s) && s[ptr] == b {
+		c, next := byte(code[pc+1]), b.next(pc+2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
+			if s := m.s; ptr < len(s) && s[ptr] == c {
 				return next, ptr + 1
 			}
-			return fpFail, ptr
-		}, []int{next}
+			return m.end(fpFail, ptr)
+		}
 	case sString:
-		lit, next := p.strs[code[pc+1]], p.fpNext(pc+2)
-		return func(m *sreMachine, ptr int) (int, int) {
+		lit, next := p.strs[code[pc+1]], b.next(pc+2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if strings.HasPrefix(m.s[ptr:], lit) {
 				return next, ptr + len(lit)
 			}
-			return fpFail, ptr
-		}, []int{next}
+			return m.end(fpFail, ptr)
+		}
 	case sSet:
-		set, next := p.sets[code[pc+1]], p.fpNext(pc+2)
-		return func(m *sreMachine, ptr int) (int, int) {
+		set, next := p.sets[code[pc+1]], b.next(pc+2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			s := m.s
 			if ptr < len(s) && s[ptr] < utf8.RuneSelf {
 				if c := s[ptr]; set.ascii[c>>6]&(1<<(c&63)) != 0 {
 					return next, ptr + 1
 				}
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			if q := m.one(pc, ptr); q >= 0 {
 				return next, q
 			}
-			return fpFail, ptr
-		}, []int{next}
+			return m.end(fpFail, ptr)
+		}
 	case sRune, sAny, sAnyAll:
-		next := p.fpNext(pc + 2)
-		return func(m *sreMachine, ptr int) (int, int) {
+		next := b.next(pc + 2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if q := m.one(pc, ptr); q >= 0 {
 				return next, q
 			}
-			return fpFail, ptr
-		}, []int{next}
+			return m.end(fpFail, ptr)
+		}
 	case sAt:
-		kind, next := assertKind(code[pc+1]), p.fpNext(pc+2)
+		kind, next := assertKind(code[pc+1]), b.next(pc+2)
 		if kind == atBeginText {
-			return func(_ *sreMachine, ptr int) (int, int) {
+			return func(m *sreMachine, ptr int) (fpOp, int) {
 				if ptr == 0 {
 					return next, ptr
 				}
-				return fpFail, ptr
-			}, []int{next}
+				return m.end(fpFail, ptr)
+			}
 		}
-		return func(m *sreMachine, ptr int) (int, int) {
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if m.at(ptr, kind) {
 				return next, ptr
 			}
-			return fpFail, ptr
-		}, []int{next}
+			return m.end(fpFail, ptr)
+		}
 	case sMark:
-		i, next := code[pc+1], p.fpNext(pc+2)
-		return func(m *sreMachine, ptr int) (int, int) {
+		i, next := code[pc+1], b.next(pc+2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if i > m.lastmark {
 				for j := m.lastmark + 1; j < i; j++ {
 					m.marks[j] = -1
@@ -222,26 +241,26 @@ func (p *sreProg) fpOpAt(pc int) (fpOp, []int) {
 			}
 			m.marks[i] = ptr
 			return next, ptr
-		}, []int{next}
+		}
 	case sJump:
-		next := p.fpNext(pc)
-		return func(_ *sreMachine, ptr int) (int, int) { return next, ptr }, []int{next}
+		next := b.next(pc)
+		return func(m *sreMachine, ptr int) (fpOp, int) { return next, ptr }
 	case sBranch:
-		return p.fpBranch(pc)
+		return p.fpBranch(b, pc)
 	case sRepeatOne, sPossRepeatOne, sPossRepeatOneByte, sPossRepeatOneString:
-		return p.fpRepeatOne(pc)
+		return p.fpRepeatOne(b, pc)
 	case sMinRepeatOne:
-		return p.fpMinRepeatOne(pc)
+		return p.fpMinRepeatOne(b, pc)
 	case sOpt:
 		// the body when its guard holds (skipping it is the choice
 		// left), else the tail
-		g, body, tail := code[pc+2], p.fpNext(pc+3), p.fpNext(code[pc+1])
+		g, body, tail := code[pc+2], b.next(pc+3), b.next(code[pc+1])
 		var guard *sreGuard
 		if g >= 0 {
 			guard = &p.guards[g]
 		}
 		lead := p.leadOf(pc)
-		return func(m *sreMachine, ptr int) (int, int) {
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if guard == nil || guard.ok(m.s, ptr) && (guard.req == nil || m.reqOK(guard, ptr)) {
 				if lead != nil && lead.minMark > m.lastmark && !lead.at(m.s, ptr) {
 					return tail, ptr // the body fails before any choice
@@ -250,58 +269,58 @@ func (p *sreProg) fpOpAt(pc int) (fpOp, []int) {
 				return body, ptr
 			}
 			return tail, ptr
-		}, []int{body, tail}
+		}
 	case sOptLazy:
 		// the tail first, the body left to try
-		tail := p.fpNext(code[pc+1])
-		return func(m *sreMachine, ptr int) (int, int) {
+		tail := b.next(code[pc+1])
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			m.choose()
 			return tail, ptr
-		}, []int{tail}
+		}
 	case sRepeat:
 		if code[pc+1] == 0 && code[code[pc+3]] == sMaxUntil && code[pc+4] >= 0 {
-			guard, tail := &p.guards[code[pc+4]], p.fpNext(code[pc+3]+1)
-			return func(m *sreMachine, ptr int) (int, int) {
+			guard, tail := &p.guards[code[pc+4]], b.next(code[pc+3]+1)
+			return func(m *sreMachine, ptr int) (fpOp, int) {
 				if !guard.ok(m.s, ptr) {
 					return tail, ptr // as match does: the tail alone
 				}
-				return fpUnsure, ptr
-			}, []int{tail}
+				return m.end(fpUnsure, ptr)
+			}
 		}
 	case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
-		g, next := code[pc+1], p.fpNext(pc+2)
-		return func(m *sreMachine, ptr int) (int, int) {
+		g, next := code[pc+1], b.next(pc+2)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			marks := m.marks
 			if !groupSet(marks, g, m.lastmark) {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			q, ok := m.backref(op, ptr, m.s[marks[g]:marks[g+1]])
 			if !ok {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			return next, q
-		}, []int{next}
+		}
 	case sGrouprefExists:
-		g, yes, no := code[pc+1], p.fpNext(pc+3), p.fpNext(code[pc+2])
-		return func(m *sreMachine, ptr int) (int, int) {
+		g, yes, no := code[pc+1], b.next(pc+3), b.next(code[pc+2])
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if groupSet(m.marks, g, m.lastmark) {
 				return yes, ptr
 			}
 			return no, ptr
-		}, []int{yes, no}
+		}
 	case sAssertPlain, sAssertNotPlain:
-		n, next, want := code[pc+2], p.fpNext(code[pc+1]), op == sAssertPlain
-		return func(m *sreMachine, ptr int) (int, int) {
+		n, next, want := code[pc+2], b.next(code[pc+1]), op == sAssertPlain
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			q, in := back(m.s, ptr, n)
 			if in && m.plain(pc+3, q) != want || !in && want {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			return next, ptr
-		}, []int{next}
+		}
 	case sFailure:
-		return func(_ *sreMachine, ptr int) (int, int) { return fpFail, ptr }, nil
+		return func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpFail, ptr) }
 	}
-	return func(_ *sreMachine, ptr int) (int, int) { return fpUnsure, ptr }, nil
+	return func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpUnsure, ptr) }
 }
 
 // fpAlt is one alternative of a BRANCH for the first path.
@@ -309,24 +328,22 @@ type fpAlt struct {
 	guard *sreGuard // nil: none
 	g     int       // its index
 	next  int       // the header of the alternative after it
-	body  int
+	body  fpOp
 }
 
 // fpBranch makes the op of the BRANCH at pc: the first alternative the
 // guards let through; another one after it is a choice left behind.
-func (p *sreProg) fpBranch(pc int) (fpOp, []int) {
+func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 	code := p.exec
 	var alts []fpAlt
-	var next []int
 	for h := pc + 1; code[h] != 0; h = code[h] {
-		a := fpAlt{g: code[h+1], next: code[h], body: p.fpNext(h + 2)}
+		a := fpAlt{g: code[h+1], next: code[h], body: b.next(h + 2)}
 		if a.g >= 0 {
 			a.guard = &p.guards[a.g]
 		}
 		alts = append(alts, a)
-		next = append(next, a.body)
 	}
-	return func(m *sreMachine, ptr int) (int, int) {
+	return func(m *sreMachine, ptr int) (fpOp, int) {
 		s := m.s
 		for i := range alts {
 			a := &alts[i]
@@ -338,78 +355,78 @@ func (p *sreProg) fpBranch(pc int) (fpOp, []int) {
 			}
 			m.fpReplay(a.g, ptr, m.lastmark)
 		}
-		return fpFail, ptr
-	}, next
+		return m.end(fpFail, ptr)
+	}
 }
 
 // fpRepeatOne makes the op of the REPEAT_ONE (or possessive one) at pc.
-func (p *sreProg) fpRepeatOne(pc int) (fpOp, []int) {
+func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 	code := p.exec
 	run := p.fpRunAt(pc)
 	lo := run.lo
 	switch code[pc] {
 	case sPossRepeatOne:
-		next := p.fpNext(pc + 6)
-		return func(m *sreMachine, ptr int) (int, int) {
+		next := b.next(pc + 6)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if lo > len(m.s)-ptr {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			q, n := run.scan(m, ptr)
 			m.steps += (q - ptr) >> 3
 			if n < 0 {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			return next, q
-		}, []int{next}
+		}
 	case sPossRepeatOneByte:
-		b, next := byte(code[pc+7]), p.fpNext(pc+8)
-		return func(m *sreMachine, ptr int) (int, int) {
+		c, next := byte(code[pc+7]), b.next(pc+8)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			s := m.s
 			if lo > len(s)-ptr {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			q, n := run.scan(m, ptr)
 			m.steps += (q - ptr) >> 3
-			if n < 0 || q >= len(s) || s[q] != b {
-				return fpFail, ptr
+			if n < 0 || q >= len(s) || s[q] != c {
+				return m.end(fpFail, ptr)
 			}
 			return next, q + 1
-		}, []int{next}
+		}
 	case sPossRepeatOneString:
-		lit, next := p.strs[code[pc+7]], p.fpNext(pc+8)
-		return func(m *sreMachine, ptr int) (int, int) {
+		lit, next := p.strs[code[pc+7]], b.next(pc+8)
+		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if lo > len(m.s)-ptr {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			q, n := run.scan(m, ptr)
 			m.steps += (q - ptr) >> 3
 			if n < 0 || !strings.HasPrefix(m.s[q:], lit) {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			return next, q + len(lit)
-		}, []int{next}
+		}
 	}
-	tail := p.fpNext(pc + 6)
+	tail := b.next(pc + 6)
 	toEnd := code[pc+6] == sSuccess
 	lead := p.leadOf(pc)
 	var guard *sreGuard
 	if g := code[pc+3]; g >= 0 {
 		guard = &p.guards[g]
 	}
-	return func(m *sreMachine, ptr int) (int, int) {
+	return func(m *sreMachine, ptr int) (fpOp, int) {
 		s := m.s
 		end := len(s)
 		if lo > end-ptr {
-			return fpFail, ptr
+			return m.end(fpFail, ptr)
 		}
 		q, n := run.scan(m, ptr)
 		m.steps += (q - ptr) >> 3
 		if n < 0 {
-			return fpFail, ptr
+			return m.end(fpFail, ptr)
 		}
 		ptr = q
 		if toEnd && ptr == end {
-			return fpDone, ptr
+			return m.end(fpDone, ptr)
 		}
 		if lead != nil && lead.minMark > m.lastmark {
 			t := lead.texts[0]
@@ -420,7 +437,7 @@ func (p *sreProg) fpRepeatOne(pc int) (fpOp, []int) {
 			k := strings.LastIndex(s[n:min(ptr+len(t), end)], t)
 			m.steps += (ptr - n - max(k, 0)) >> 3
 			if k < 0 {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			ptr = n + k
 			if strings.LastIndex(s[n:ptr+len(t)-1], t) >= 0 {
@@ -435,20 +452,20 @@ func (p *sreProg) fpRepeatOne(pc int) (fpOp, []int) {
 			ptr, k, ok = m.lastGuard(guard, n, ptr)
 			m.steps += k
 			if !ok {
-				return fpFail, ptr // (what match replays then is never read)
+				return m.end(fpFail, ptr) // (what match replays then is never read)
 			}
 		}
 		if ptr > n {
 			m.choose() // shorter runs are left to try
 		}
 		return tail, ptr
-	}, []int{tail}
+	}
 }
 
 // fpMinRepeatOne makes the op of the MIN_REPEAT_ONE at pc.
-func (p *sreProg) fpMinRepeatOne(pc int) (fpOp, []int) {
+func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 	code := p.exec
-	lo, mx, tail := code[pc+1], code[pc+2], p.fpNext(pc+6)
+	lo, mx, tail := code[pc+1], code[pc+2], b.next(pc+6)
 	toEnd := code[pc+6] == sSuccess
 	unbounded := mx == sreUnbounded
 	tempered := code[pc+4] == sGuarded && unbounded
@@ -457,25 +474,25 @@ func (p *sreProg) fpMinRepeatOne(pc int) (fpOp, []int) {
 	if g >= 0 {
 		guard = &p.guards[g]
 	}
-	return func(m *sreMachine, ptr int) (int, int) {
+	return func(m *sreMachine, ptr int) (fpOp, int) {
 		if lo > len(m.s)-ptr {
-			return fpFail, ptr
+			return m.end(fpFail, ptr)
 		}
 		n := 0
 		if lo > 0 {
 			var q int
 			if q, n = m.count(pc+4, ptr, lo); n < lo {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			ptr = q
 		}
 		if toEnd {
-			return fpDone, ptr
+			return m.end(fpDone, ptr)
 		}
 		// the fewest items after which the tail can start
 		for {
 			if !unbounded && n > mx {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			if guard == nil || guard.ok(m.s, ptr) {
 				if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
@@ -494,13 +511,13 @@ func (p *sreProg) fpMinRepeatOne(pc int) (fpOp, []int) {
 			}
 			q := m.one(pc+4, ptr)
 			if q < 0 {
-				return fpFail, ptr
+				return m.end(fpFail, ptr)
 			}
 			ptr = q
 			n++
 			m.steps++
 		}
-	}, []int{tail}
+	}
 }
 
 // fpReplay applies, as match does outside a repeat (the first path is

@@ -105,8 +105,10 @@ type sreMachine struct {
 	// fpTries and fpBails count the first path's attempts and those it
 	// left to match, fpSkips the searches without it (see firstPathOn).
 	fpTries, fpBails, fpSkips int
-	// fpChose: the first path has taken a choice (see firstPath).
+	// fpChose: the first path has taken a choice; fpEnd says how it
+	// ended (see firstPath).
 	fpChose bool
+	fpEnd   int8
 }
 
 // reqScan is one scan for a piece of guard text: its leftmost occurrence
