@@ -261,14 +261,17 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 		}
 		lead := p.leadOf(pc)
 		return func(m *sreMachine, ptr int) (fpOp, int) {
-			if guard == nil || guard.ok(m.s, ptr) && (guard.req == nil || m.reqOK(guard, ptr)) {
-				if lead != nil && lead.minMark > m.lastmark && !lead.at(m.s, ptr) {
-					return tail, ptr // the body fails before any choice
-				}
-				m.choose()
-				return body, ptr
+			if guard != nil && !guard.ok(m.s, ptr) {
+				return tail, ptr
 			}
-			return tail, ptr
+			if lead != nil && lead.minMark > m.lastmark && !lead.at(m.s, ptr) {
+				return tail, ptr // the body fails before any choice
+			}
+			if guard != nil && guard.req != nil && !m.reqOK(guard, ptr) {
+				return tail, ptr
+			}
+			m.choose()
+			return body, ptr
 		}
 	case sOptLazy:
 		// the tail first, the body left to try
@@ -474,6 +477,7 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 	if g >= 0 {
 		guard = &p.guards[g]
 	}
+	lead, item := p.leadOf(pc), code[pc+4]
 	return func(m *sreMachine, ptr int) (fpOp, int) {
 		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
@@ -488,6 +492,40 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 		}
 		if toEnd {
 			return m.end(fpDone, ptr)
+		}
+		if lead != nil && lead.minMark > m.lastmark {
+			// The fewest items after which the tail's text follows:
+			// match tries the tail after fewer first, and it fails on
+			// each before any choice, leaving no mark that can be seen.
+			s := m.s
+			k := strings.Index(s[ptr:], lead.texts[0])
+			if k < 0 {
+				return m.end(fpFail, ptr)
+			}
+			if k > 0 {
+				items := utf8.RuneCountInString(s[ptr : ptr+k])
+				if !unbounded && n+items > mx {
+					return m.end(fpFail, ptr)
+				}
+				c := items
+				switch item {
+				case sAny:
+					if i := strings.IndexByte(s[ptr:ptr+k], '\n'); i >= 0 {
+						c = -1
+					}
+				case sSet, sByte:
+					_, c = m.count(pc+4, ptr, items)
+				}
+				m.steps += items
+				if c < items {
+					return m.end(fpFail, ptr) // an item fails before the text
+				}
+				ptr, n = ptr+k, n+items
+			}
+			if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
+				m.choose() // more items are left to try
+			}
+			return tail, ptr
 		}
 		// the fewest items after which the tail can start
 		for {
@@ -628,7 +666,7 @@ func (p *sreProg) computeLeads(repOne, opts []int) {
 		p.leadIdx[pc] = int32(len(p.leads))
 	}
 	for _, pc := range repOne {
-		if p.code[pc] != sRepeatOne {
+		if op := p.code[pc]; op != sRepeatOne && (op != sMinRepeatOne || !plainItem(p.code[pc+4])) {
 			continue
 		}
 		if l := p.leadAt(pc+6, 0); len(l.texts) == 1 && l.texts[0][0] < utf8.RuneSelf {
@@ -643,6 +681,13 @@ func (p *sreProg) computeLeads(repOne, opts []int) {
 			add(pc, l)
 		}
 	}
+}
+
+// plainItem reports whether a repeat of the item op may be given a lead
+// (a single character of a set, a byte or any character: count's plain
+// cases).
+func plainItem(op int) bool {
+	return op == sSet || op == sByte || op == sAny || op == sAnyAll
 }
 
 // leadAt reads the lead of the code at pc: its literal text through MARKs

@@ -17,7 +17,7 @@ var firstPathPatterns = []string{
 	`^[iI](?:llegal|nvalid) user (?P<user>.*?) from (?P<host>\S+)(?: (?:port \d+|on \S+|\[preauth\])){0,3}\s*$`,
 	`(?:a|ab)(c|bcd)(d*)`, `^(\w+)\w`, `(a)?(?(1)b|c)d`, `(\w+) \1`, `(?:x(a)|x(b))c`, `^(?:(a)|b)*c`,
 	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
-	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`,
+	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`, `^(.*?) from \w$`,
 }
 
 // firstPathInputs are lines for those patterns, and random text.
@@ -30,6 +30,7 @@ func firstPathInputs(r *rand.Rand) []string {
 		"Failed publickey for root from 1.2.3.4 port 22 ssh2: RSA x\n",
 		"Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n",
 		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
+		"Invalid user a from b from 1.2.3.4 port 5\n", "Invalid user a\nb from 1.2.3.4\n", "a from b from x",
 		"za1xa2y", "xacab", "a def x", "a x", "abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
 	}
 	alpha := []string{"a", "b", "c", "d", "x", " ", ".", "1", "22", "\n", "\u00e9", "\xff", " from ", "ab", ":", "["}
@@ -109,7 +110,10 @@ func TestFirstPathDecides(t *testing.T) {
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a x", true, true}, // the OPT body's texts are not there
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a def x", true, true},
 		{`(\w+) \1`, "ab ab", true, true},
-		{`^(?:(a)|b)*c`, "abc", false, false}, // REPEAT: match's
+		{`^(?:(a)|b)*c`, "abc", false, false},                      // REPEAT: match's
+		{`^a(.*?) from x`, "a bc from x", true, true},              // the lazy run ends at its tail's text
+		{`^a(.*?) from x`, "a b\nc from x", false, true},           // an item fails before the text
+		{`^a(.*?) from (\w+)$`, "a b from c from d", false, false}, // more items are left to try
 	} {
 		re, err := CompileOptions(c.pattern, Options{firstPath: firstPathAlways})
 		if err != nil {
