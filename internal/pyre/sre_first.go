@@ -8,8 +8,9 @@ import (
 // This file is the matcher's first path: most searches that match at a
 // position do so on the path match tries first, every alternative, optional
 // body and repeat taking its first choice. match saves a context at each of
-// those choices in case the rest fails; firstPath runs the same opcodes in
-// the same order without saving anything.
+// those choices in case the rest fails; firstPath runs the same
+// instructions in the same order without saving anything, each compiled
+// into a closure (fpOp).
 //
 // match returns at its first SUCCESS, and on the way there it writes
 // exactly what firstPath writes (the marks, lastmark, the end), so when
@@ -24,12 +25,14 @@ import (
 // Where match would try a choice that fails before any choice of its own,
 // and leave no mark that can be seen, the first path passes over it as
 // match does, by what it knows of the code there (fpLead): the text every
-// match of a single-character repeat's tail starts with (so the run ends
-// where that text last is, as with " from " after the user name), and the
-// texts an optional body starts with.
+// match of a single-character repeat's tail starts with (so a greedy run
+// ends where that text last is, as with " from " after the user name, and
+// a lazy one where it first is), and the texts an optional body starts
+// with.
 //
-// firstPath takes no loop (only the opcodes above jump back), so its cost
-// is linear in the program and the text.
+// The first path only goes forward in the code (only the opcodes above
+// jump back, and a jump back is left to match), so its cost is linear in
+// the program and the text.
 
 // firstPathMinTries, firstPathMaxBails, firstPathRetry and
 // firstPathWindow decide when a machine tries the first path: always for
@@ -654,9 +657,10 @@ const (
 )
 
 // computeLeads fills p.leads and p.leadIdx: the lead of the tail of each
-// REPEAT_ONE among repOne, when it is one text that starts with an ASCII
-// byte (so that each place it is found at is one the repeat's run can end
-// at), and of the body of each OPT at opts.
+// REPEAT_ONE among repOne, and of each MIN_REPEAT_ONE of a plain item,
+// when it is one text that starts with an ASCII byte (so that each place
+// it is found at is one the repeat's run can end at), and of the body of
+// each OPT at opts.
 func (p *sreProg) computeLeads(repOne, opts []int) {
 	add := func(pc int, l fpLead) {
 		if p.leadIdx == nil {
