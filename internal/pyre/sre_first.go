@@ -96,16 +96,28 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 		m.fpTries, m.fpBails = m.fpTries/2, m.fpBails/2
 	}
 	steps := m.steps
-	m.lastmark, m.fpChose = -1, false
+	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpPend.op = -1, 0, nil, nil
 	op, ptr := m.prog.fpStart, start
-	for op != nil {
-		op, ptr = op(m, ptr)
+	for {
+		for op != nil {
+			op, ptr = op(m, ptr)
+		}
+		pd := &m.fpPend
+		if m.fpEnd != fpFail || pd.op == nil || m.fpChoices != pd.choices {
+			break
+		}
+		// What the pending choice tried failed before any other
+		// choice, and wrote no mark that can be seen: as match does,
+		// restore lastmark and try the other way. (The repeat is as it
+		// was: a repeat's UNTIL settles every pending choice.)
+		m.lastmark, ptr, op = pd.lastmark, pd.ptr, pd.op
+		pd.op = nil
 	}
 	switch {
 	case m.fpEnd == fpDone:
 		m.sptr = ptr
 		return true, true
-	case m.fpEnd == fpFail && !m.fpChose:
+	case m.fpEnd == fpFail && m.fpChoices == 0:
 		m.lastmark = -1
 		return false, true
 	}
@@ -123,8 +135,37 @@ func (m *sreMachine) end(how int8, ptr int) (fpOp, int) {
 // choose records that the first path took a choice: a later failure is
 // not final.
 func (m *sreMachine) choose() {
-	m.fpChose = true
+	m.fpChoices++
 	m.steps++
+}
+
+// fpPending is the first path's pending choice: the latest choice it
+// took where it can still take the other way itself, as long as what it
+// tried fails before any other choice (choices is the count then) and
+// writes no mark that can be seen. op at ptr is the other way, lastmark
+// what it was.
+type fpPending struct {
+	op            fpOp // nil: none
+	ptr, lastmark int
+	choices       int
+}
+
+// pend takes a choice whose other way is op at ptr: the pending choice
+// before it becomes one the first path cannot take back.
+func (m *sreMachine) pend(op fpOp, ptr int) {
+	if m.fpPend.op != nil {
+		m.choose()
+	}
+	m.steps++
+	m.fpPend = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, choices: m.fpChoices}
+}
+
+// settle makes the pending choice one the first path cannot take back.
+func (m *sreMachine) settle() {
+	if m.fpPend.op != nil {
+		m.fpPend.op = nil
+		m.choose()
+	}
 }
 
 // fpBuilder makes the ops of a program, each after those it goes on to
@@ -241,6 +282,10 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 					m.marks[j] = -1
 				}
 				m.lastmark = i
+			} else if m.fpPend.op != nil {
+				// a mark that can be seen: match would undo it
+				// before it takes the pending choice's other way
+				m.settle()
 			}
 			m.marks[i] = ptr
 			return next, ptr
@@ -273,7 +318,7 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 			if guard != nil && guard.req != nil && !m.reqOK(guard, ptr) {
 				return tail, ptr
 			}
-			m.choose()
+			m.pend(tail, ptr)
 			return body, ptr
 		}
 	case sOptLazy:
@@ -284,14 +329,8 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 			return tail, ptr
 		}
 	case sRepeat:
-		if code[pc+1] == 0 && code[code[pc+3]] == sMaxUntil && code[pc+4] >= 0 {
-			guard, tail := &p.guards[code[pc+4]], b.next(code[pc+3]+1)
-			return func(m *sreMachine, ptr int) (fpOp, int) {
-				if !guard.ok(m.s, ptr) {
-					return tail, ptr // as match does: the tail alone
-				}
-				return m.end(fpUnsure, ptr)
-			}
+		if code[code[pc+3]] == sMaxUntil {
+			return p.fpRepeat(b, pc)
 		}
 	case sGroupref, sGrouprefASCIIFold, sGrouprefUniFold:
 		g, next := code[pc+1], b.next(pc+2)
@@ -349,20 +388,27 @@ func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 		}
 		alts = append(alts, a)
 	}
-	return func(m *sreMachine, ptr int) (fpOp, int) {
-		s := m.s
-		for i := range alts {
-			a := &alts[i]
-			if a.guard == nil || a.guard.ok(s, ptr) && (a.guard.req == nil || m.reqOK(a.guard, ptr)) {
-				if !p.noStale || !lastAlt(p, a.next, s, ptr) {
-					m.choose()
+	// from[i] tries the alternatives from the ith on: from[0] is the
+	// BRANCH, from[i+1] the other way of a choice of the ith
+	from := make([]fpOp, len(alts)+1)
+	from[len(alts)] = func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpFail, ptr) }
+	for i := len(alts) - 1; i >= 0; i-- {
+		from[i] = func(m *sreMachine, ptr int) (fpOp, int) {
+			s := m.s
+			for j := i; j < len(alts); j++ {
+				a := &alts[j]
+				if a.guard == nil || a.guard.ok(s, ptr) && (a.guard.req == nil || m.reqOK(a.guard, ptr)) {
+					if !p.noStale || !lastAlt(p, a.next, s, ptr) {
+						m.pend(from[j+1], ptr)
+					}
+					return a.body, ptr
 				}
-				return a.body, ptr
+				m.fpReplay(a.g, ptr, m.lastmark)
 			}
-			m.fpReplay(a.g, ptr, m.lastmark)
+			return m.end(fpFail, ptr)
 		}
-		return m.end(fpFail, ptr)
 	}
+	return from[0]
 }
 
 // fpRepeatOne makes the op of the REPEAT_ONE (or possessive one) at pc.
@@ -458,7 +504,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			ptr, k, ok = m.lastGuard(guard, n, ptr)
 			m.steps += k
 			if !ok {
-				return m.end(fpFail, ptr) // (what match replays then is never read)
+				if len(guard.marks) > 0 {
+					// match replays the tail's marks at each run it
+					// tries (replayMarks): a pending choice's other
+					// way could see them
+					m.settle()
+				}
+				return m.end(fpFail, ptr)
 			}
 		}
 		if ptr > n {
@@ -561,15 +613,100 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 	}
 }
 
-// fpReplay applies, as match does outside a repeat (the first path is
-// never inside one), what an attempt skipped by guard g at p would have
-// left in the marks (see replayMarks).
+// fpReplay applies, as match does, what an attempt skipped by guard g at p
+// would have left in the marks (see replayMarks); match would undo that
+// before it takes the pending choice's other way, so that choice is
+// settled.
 func (m *sreMachine) fpReplay(g, p, lastmark int) {
 	for _, i := range m.prog.guards[g].marks {
 		if i <= lastmark {
 			m.marks[i] = p
+			m.settle()
 		}
 	}
+}
+
+// fpRepeatMax bounds the items of a repeat the first path runs, so that
+// its work stays within the program's size times a constant, far inside
+// any step budget; a longer repeat is left to match, which counts its
+// steps.
+const fpRepeatMax = 32
+
+// fpRepeat is a greedy REPEAT (its UNTIL a MAX_UNTIL) for the first path.
+type fpRepeat struct {
+	min, max   int
+	guard      *sreGuard // the item's first characters, or nil
+	body, tail fpOp
+	exit       fpOp // the tail, leaving the repeat: another item's other way
+}
+
+// fpRepState is the first path's repeat (the C code's repeat context),
+// at most one, outside any other: its items so far and where the last
+// one started.
+type fpRepState struct {
+	rep            *fpRepeat // nil: none
+	count, lastPtr int
+}
+
+// fpRepeat makes the op of the REPEAT at pc, whose UNTIL is a MAX_UNTIL,
+// and that of the UNTIL.
+func (p *sreProg) fpRepeat(b *fpBuilder, pc int) fpOp {
+	code := p.exec
+	until := code[pc+3]
+	r := &fpRepeat{min: code[pc+1], max: code[pc+2]}
+	if g := code[pc+4]; g >= 0 {
+		r.guard = &p.guards[g]
+	}
+	r.tail = b.next(until + 1)
+	r.exit = func(m *sreMachine, ptr int) (fpOp, int) {
+		m.fpRep = fpRepState{}
+		return r.tail, ptr
+	}
+	// the item ends in a jump back to the UNTIL: its op comes first
+	b.ops[until] = func(m *sreMachine, ptr int) (fpOp, int) { return r.until(m, ptr) }
+	r.body = b.next(pc + 5)
+	return func(m *sreMachine, ptr int) (fpOp, int) {
+		if r.min == 0 && r.guard != nil && !r.guard.ok(m.s, ptr) {
+			// What sre does here: REPEAT installs a context and
+			// MAX_UNTIL, with count 0, tries an item. The item fails
+			// on its first character and is undone, then MAX_UNTIL
+			// runs the tail with the outer context: run it here.
+			return r.tail, ptr
+		}
+		if m.fpRep.rep != nil {
+			return m.end(fpUnsure, ptr) // a repeat inside a repeat: match's
+		}
+		m.fpRep = fpRepState{rep: r, count: -1, lastPtr: -1}
+		return r.until(m, ptr)
+	}
+}
+
+// until is MAX_UNTIL: another item while the repeat may take one, the
+// tail (outside the repeat) otherwise.
+func (r *fpRepeat) until(m *sreMachine, ptr int) (fpOp, int) {
+	// A choice still pending (the last item's, or one inside it, or one
+	// before the repeat) would take its other way with the repeat as it
+	// was then, which this changes: it is settled. So no pending choice
+	// outlives a change of the repeat, and none records it.
+	m.settle()
+	st := &m.fpRep
+	count := st.count + 1
+	if count >= fpRepeatMax {
+		// match's: its steps, and their budget, grow with the items
+		return m.end(fpUnsure, ptr)
+	}
+	if count < r.min {
+		st.count = count
+		return r.body, ptr
+	}
+	if (count < r.max || r.max == sreUnbounded) && ptr != st.lastPtr && (r.guard == nil || r.guard.ok(m.s, ptr)) {
+		// another item; the tail after the items so far is the other way
+		m.pend(r.exit, ptr)
+		st.count, st.lastPtr = count, ptr
+		return r.body, ptr
+	}
+	*st = fpRepState{}
+	return r.tail, ptr
 }
 
 // fpRun is the item of a REPEAT_ONE (or possessive one) for the first

@@ -17,7 +17,8 @@ var firstPathPatterns = []string{
 	`^[iI](?:llegal|nvalid) user (?P<user>.*?) from (?P<host>\S+)(?: (?:port \d+|on \S+|\[preauth\])){0,3}\s*$`,
 	`(?:a|ab)(c|bcd)(d*)`, `^(\w+)\w`, `(a)?(?(1)b|c)d`, `(\w+) \1`, `(?:x(a)|x(b))c`, `^(?:(a)|b)*c`,
 	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
-	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`, `^(.*?) from \w$`,
+	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`, `^(.*?) from \w$`, `^(?:(a)|bx)*b`,
+	`(a(b)(?:c|cd)(?(1)x|y?))z`, // a mark the failed first alternative leaves, seen by the second
 }
 
 // firstPathInputs are lines for those patterns, and random text.
@@ -30,7 +31,7 @@ func firstPathInputs(r *rand.Rand) []string {
 		"Failed publickey for root from 1.2.3.4 port 22 ssh2: RSA x\n",
 		"Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n",
 		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
-		"Invalid user a from b from 1.2.3.4 port 5\n", "Invalid user a\nb from 1.2.3.4\n", "a from b from x",
+		"Invalid user a from b from 1.2.3.4 port 5\n", "Invalid user a\nb from 1.2.3.4\n", "a from b from x", "ab", "abcdxz", "abcdz",
 		"za1xa2y", "xacab", "a def x", "a x", "abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
 	}
 	alpha := []string{"a", "b", "c", "d", "x", " ", ".", "1", "22", "\n", "\u00e9", "\xff", " from ", "ab", ":", "["}
@@ -105,12 +106,16 @@ func TestFirstPathDecides(t *testing.T) {
 		{`^(.+)a\d+x`, "za1xa2y", false, false}, // the run gives back after a late failure
 		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2: x\n", true, true},
 		{`^a(?: (?:b|c)d)? (\w+)$`, "a bd e", true, true},
-		{`^a(?: (?:b|c)d)? (\w+)$`, "a e", false, false}, // the OPT body fails: match skips it
-		{`^a(?:(?:b|bc)d)?c`, "abcdc", false, false},     // the branch in the body
+		{`^a(?: (?:b|c)d)? (\w+)$`, "a e", true, true},   // the OPT body fails before any choice: its tail
+		{`^a(?:(?:b|bc)d)?c`, "abcdc", true, true},       // the first alternative fails at once: the next one
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a x", true, true}, // the OPT body's texts are not there
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a def x", true, true},
 		{`(\w+) \1`, "ab ab", true, true},
-		{`^(?:(a)|b)*c`, "abc", false, false},                      // REPEAT: match's
+		{`^(?:(a)|b)*c`, "abc", true, true},                                                 // a repeat's items
+		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1 port", true, true}, // the last item fails at once: the tail
+		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1x port", false, false},
+		{`^(?:ab|a)*b`, "ab", false, false},                        // the tail fails after an item that had a choice
+		{`^(?:(?:ab)+c)*d`, "ababcd", false, false},                // a repeat inside a repeat: match's
 		{`^a(.*?) from x`, "a bc from x", true, true},              // the lazy run ends at its tail's text
 		{`^a(.*?) from x`, "a b\nc from x", false, true},           // an item fails before the text
 		{`^a(.*?) from (\w+)$`, "a b from c from d", false, false}, // more items are left to try

@@ -105,10 +105,13 @@ type sreMachine struct {
 	// fpTries and fpBails count the first path's attempts and those it
 	// left to match, fpSkips the searches without it (see firstPathOn).
 	fpTries, fpBails, fpSkips int
-	// fpChose: the first path has taken a choice; fpEnd says how it
-	// ended (see firstPath).
-	fpChose bool
-	fpEnd   int8
+	// fpChoices counts the choices the first path has taken, fpEnd says
+	// how it ended, fpRep is its repeat and fpPend its pending choice
+	// (see firstPath).
+	fpChoices int
+	fpEnd     int8
+	fpRep     fpRepState
+	fpPend    fpPending
 }
 
 // reqScan is one scan for a piece of guard text: its leftmost occurrence
