@@ -9,18 +9,24 @@ import (
 // position do so on the path match tries first, every alternative, optional
 // body and repeat taking its first choice. match saves a context at each of
 // those choices in case the rest fails; firstPath runs the same
-// instructions in the same order without saving anything, each compiled
-// into a closure (fpOp).
+// instructions in the same order, each compiled into a closure (fpOp), and
+// saves only the latest choice whose other way it can take itself (a
+// pending choice, fpPending).
 //
 // match returns at its first SUCCESS, and on the way there it writes
 // exactly what firstPath writes (the marks, lastmark, the end), so when
 // firstPath reaches SUCCESS the result is match's. When it fails before
-// any choice, match fails at that position too. In every other case (a
-// failure after a choice, or an opcode it does not run: REPEAT and its
-// UNTILs, possessive repeats and atomic groups with a body, lookarounds
-// with a body of their own), it reports that it is not sure, and match
-// runs from the start; firstPath's writes are then hidden, as lastmark
-// starts again at -1 and a mark above lastmark is never read.
+// any choice, match fails at that position too. When it fails after the
+// pending choice and before any other, having written no mark that can be
+// seen since, match goes back to that choice and takes its other way with
+// lastmark restored (the marks above it are then hidden): so does the
+// first path. In every other case (a failure after another choice, or an
+// opcode it does not run: a lazy REPEAT, a repeat inside a repeat or of
+// more than fpRepeatMax items, possessive repeats and atomic groups with a
+// body, lookarounds with a body of their own), it reports that it is not
+// sure, and match runs from the start; firstPath's writes are then
+// hidden, as lastmark starts again at -1 and a mark above lastmark is
+// never read.
 //
 // Where match would try a choice that fails before any choice of its own,
 // and leave no mark that can be seen, the first path passes over it as
@@ -30,9 +36,10 @@ import (
 // a lazy one where it first is), and the texts an optional body starts
 // with.
 //
-// The first path only goes forward in the code (only the opcodes above
-// jump back, and a jump back is left to match), so its cost is linear in
-// the program and the text.
+// The first path only goes forward in the code but for a repeat's items
+// (a jump back elsewhere is left to match), and what it runs again after
+// taking a choice back takes no choice, so its work is bounded by the
+// program's size times the text's length.
 
 // firstPathMinTries, firstPathMaxBails, firstPathRetry and
 // firstPathWindow decide when a machine tries the first path: always for
