@@ -2,11 +2,17 @@
 """Writes the botnet-style sshd log of bench/sshguard.sh and
 bench/instructions.sh: 5,000 attackers failing 5 times each (failed
 passwords, invalid users), interleaved with ordinary sshd lines, repeated
-with later times to LINES lines. Usage: bench/botnet.py PATH LINES"""
+with later times to LINES lines. With "ipv6" after LINES, the attackers
+have IPv6 addresses (in 2001:db8::/32). Usage: bench/botnet.py PATH LINES
+[ipv6]"""
 import random, sys, time
 path, total = sys.argv[1], int(sys.argv[2])
+ipv6 = sys.argv[3:4] == ["ipv6"]
 r = random.Random(14)
-attackers = ["198.18.%d.%d" % (i // 250, i % 250 + 1) for i in range(5000)]
+if ipv6:
+    attackers = ["2001:db8:%x:%x::%x" % (i // 250, 7 * i + 1, i % 250 + 1) for i in range(5000)]
+else:
+    attackers = ["198.18.%d.%d" % (i // 250, i % 250 + 1) for i in range(5000)]
 users = ["root", "admin", "test", "oracle", "ubuntu", "user", "git", "postgres"]
 fails = []
 for a in attackers:

@@ -9,7 +9,8 @@
 # with the stock sshd filter of the Debian fail2ban 1.0.2 package, of the
 # same command on an empty log (its start-up), and of sshguard's
 # `sshg-parser` on the log; it prints them, per line, and the ratio. With
-# WARDEN_REV=REV, Warden is built from that revision (lib.sh). Go's
+# WARDEN_REV=REV, Warden is built from that revision (lib.sh); with
+# WARDEN_IPV6=1, the attackers have IPv6 addresses (bench/botnet.py). Go's
 # preemption signals are turned off (GODEBUG=asyncpreemptoff=1): callgrind
 # stops on them.
 # Usage: bench/instructions.sh [LINES]
@@ -23,7 +24,7 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install -y
 . "$here/bench/lib.sh"
 parser=$(sshg_parser)
 build_warden "$work/warden"
-python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines"
+python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines" ${WARDEN_IPV6:+ipv6}
 : > "$work/empty.log"
 
 export TZ=UTC
@@ -36,10 +37,10 @@ w=$(count "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet
 ws=$(count "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
 s=$(count "$parser" < "$work/botnet.log")
 
-python3 - "$lines" "$w" "$ws" "$s" <<'PY'
+python3 - "$lines" "$w" "$ws" "$s" "${WARDEN_IPV6:+, IPv6 attackers}" <<'PY'
 import sys
-n, w, ws, s = (int(x) for x in sys.argv[1:])
-print("input: the first %d lines of bench/sshguard.sh's botnet-style sshd log" % n)
+n, w, ws, s = (int(x) for x in sys.argv[1:5])
+print("input: the first %d lines of bench/sshguard.sh's botnet-style sshd log%s" % (n, sys.argv[5]))
 print("%-44s %14s %12s" % ("", "instructions", "a line"))
 print("%-44s %14d %12.0f" % ("warden regex --json, stock sshd", w, (w - ws) / n))
 print("%-44s %14d" % ("  of which start-up (the same on an empty log)", ws))
