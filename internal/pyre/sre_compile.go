@@ -320,11 +320,6 @@ type sreProg struct {
 	reqText []string
 	// firstPath says when searches try the first path (sre_first.go).
 	firstPath firstPathMode
-	// leads are what the first path knows of some REPEAT_ONEs' tails and
-	// OPTs' bodies (fpLead); leadIdx maps such an op's pc to its lead's
-	// index plus one, 0 for none (nil when no op has one).
-	leads   []fpLead
-	leadIdx []int32
 	// fpStart is the first path's op at pc 0 (compileFirstPath).
 	fpStart fpOp
 }
@@ -432,8 +427,7 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeH
 	if !noFuse {
 		c.fuse()
 	}
-	p.computeLeads(c.repOne, c.opts)
-	p.compileFirstPath()
+	p.compileFirstPath(c.repOne, c.opts)
 	return p
 }
 

@@ -176,18 +176,20 @@ func (m *sreMachine) settle() {
 }
 
 // fpBuilder makes the ops of a program, each after those it goes on to
-// (the first path only jumps forward: the code that jumps back, a
-// REPEAT's body, is match's).
+// (the first path only jumps forward, but for a repeat's items, whose
+// UNTIL's op is made before them; another jump back is left to match).
 type fpBuilder struct {
-	p    *sreProg
-	ops  []fpOp
-	busy []bool // being made: a jump back to it is left to match
+	p     *sreProg
+	ops   []fpOp
+	busy  []bool          // being made: a jump back to it is left to match
+	leads map[int]*fpLead // by the pc of the op they are the lead of
 }
 
 // compileFirstPath makes p.fpStart: the op at pc 0, and through it those
-// of every instruction the first path can reach.
-func (p *sreProg) compileFirstPath() {
-	b := &fpBuilder{p: p, ops: make([]fpOp, len(p.exec)), busy: make([]bool, len(p.exec))}
+// of every instruction the first path can reach. repOne and opts are the
+// REPEAT_ONE-like opcodes and the OPTs, whose leads the ops may use.
+func (p *sreProg) compileFirstPath(repOne, opts []int) {
+	b := &fpBuilder{p: p, ops: make([]fpOp, len(p.exec)), busy: make([]bool, len(p.exec)), leads: p.leads(repOne, opts)}
 	p.fpStart = b.op(0)
 }
 
@@ -314,7 +316,7 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 		if g >= 0 {
 			guard = &p.guards[g]
 		}
-		lead := p.leadOf(pc)
+		lead := b.leads[pc]
 		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if guard != nil && !guard.ok(m.s, ptr) {
 				return tail, ptr
@@ -364,7 +366,7 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 		n, next, want := code[pc+2], b.next(code[pc+1]), op == sAssertPlain
 		return func(m *sreMachine, ptr int) (fpOp, int) {
 			q, in := back(m.s, ptr, n)
-			if in && m.plain(pc+3, q) != want || !in && want {
+			if (in && m.plain(pc+3, q)) != want {
 				return m.end(fpFail, ptr)
 			}
 			return next, ptr
@@ -467,7 +469,7 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 	}
 	tail := b.next(pc + 6)
 	toEnd := code[pc+6] == sSuccess
-	lead := p.leadOf(pc)
+	lead := b.leads[pc]
 	var guard *sreGuard
 	if g := code[pc+3]; g >= 0 {
 		guard = &p.guards[g]
@@ -533,13 +535,12 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 	lo, mx, tail := code[pc+1], code[pc+2], b.next(pc+6)
 	toEnd := code[pc+6] == sSuccess
 	unbounded := mx == sreUnbounded
-	tempered := code[pc+4] == sGuarded && unbounded
 	g := code[pc+3]
 	var guard *sreGuard
 	if g >= 0 {
 		guard = &p.guards[g]
 	}
-	lead, item := p.leadOf(pc), code[pc+4]
+	lead, item := b.leads[pc], code[pc+4]
 	return func(m *sreMachine, ptr int) (fpOp, int) {
 		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
@@ -584,39 +585,51 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 				}
 				ptr, n = ptr+k, n+items
 			}
-			if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
-				m.choose() // more items are left to try
-			}
-			return tail, ptr
-		}
-		// the fewest items after which the tail can start
-		for {
-			if !unbounded && n > mx {
+		} else {
+			// the fewest items after which the tail can start
+			ptr, n = m.fpFewest(pc, g, guard, ptr, n)
+			if ptr < 0 {
 				return m.end(fpFail, ptr)
 			}
-			if guard == nil || guard.ok(m.s, ptr) {
-				if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
-					m.choose() // more items are left to try
-				}
-				return tail, ptr
-			}
-			m.fpReplay(g, ptr, m.lastmark)
-			if tempered {
-				if q, k := m.temperedSkip(pc+4, guard, ptr); q > ptr {
-					ptr = q
-					n += k
-					m.steps += k
-					continue
-				}
-			}
-			q := m.one(pc+4, ptr)
-			if q < 0 {
-				return m.end(fpFail, ptr)
-			}
-			ptr = q
-			n++
-			m.steps++
 		}
+		if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
+			m.choose() // more items are left to try
+		}
+		return tail, ptr
+	}
+}
+
+// fpFewest is MIN_REPEAT_ONE's loop, for the repeat at pc whose tail's
+// guard g is guard (nil: none), from ptr after n items: the position and
+// count where the tail can start, or -1.
+func (m *sreMachine) fpFewest(pc, g int, guard *sreGuard, ptr, n int) (int, int) {
+	code := m.prog.code
+	mx := code[pc+2]
+	unbounded := mx == sreUnbounded
+	tempered := code[pc+4] == sGuarded && unbounded
+	for {
+		if !unbounded && n > mx {
+			return -1, n
+		}
+		if guard == nil || guard.ok(m.s, ptr) {
+			return ptr, n
+		}
+		m.fpReplay(g, ptr, m.lastmark)
+		if tempered {
+			if q, k := m.temperedSkip(pc+4, guard, ptr); q > ptr {
+				ptr = q
+				n += k
+				m.steps += k
+				continue
+			}
+		}
+		q := m.one(pc+4, ptr)
+		if q < 0 {
+			return -1, n
+		}
+		ptr = q
+		n++
+		m.steps++
 	}
 }
 
@@ -782,7 +795,7 @@ func (r *fpRun) scan(m *sreMachine, ptr int) (q, n int) {
 }
 
 // fpLead is what the first path knows of the code at a place before it
-// runs it (sreProg.leads): every match of that code from there starts with
+// runs it (sreProg.leads, by pc): every match of that code from there starts with
 // one of texts, after MARKs the lowest index of which is minMark. Where
 // none of texts is, the code fails before any choice; when minMark is
 // above lastmark, what it wrote cannot be seen once match is back at the
@@ -800,19 +813,14 @@ const (
 	fpLeadOps = 64
 )
 
-// computeLeads fills p.leads and p.leadIdx: the lead of the tail of each
-// REPEAT_ONE among repOne, and of each MIN_REPEAT_ONE of a plain item,
-// when it is one text that starts with an ASCII byte (so that each place
-// it is found at is one the repeat's run can end at), and of the body of
-// each OPT at opts.
-func (p *sreProg) computeLeads(repOne, opts []int) {
-	add := func(pc int, l fpLead) {
-		if p.leadIdx == nil {
-			p.leadIdx = make([]int32, len(p.code))
-		}
-		p.leads = append(p.leads, l)
-		p.leadIdx[pc] = int32(len(p.leads))
-	}
+// leads returns the leads of the first path's ops, by pc: that of the
+// tail of each REPEAT_ONE among repOne, and of each MIN_REPEAT_ONE of a
+// plain item, when it is one text that starts with an ASCII byte (so that
+// each place it is found at is one the repeat's run can end at), and that
+// of the body of each OPT at opts.
+func (p *sreProg) leads(repOne, opts []int) map[int]*fpLead {
+	leads := map[int]*fpLead{}
+	add := func(pc int, l fpLead) { leads[pc] = &l }
 	for _, pc := range repOne {
 		if op := p.code[pc]; op != sRepeatOne && (op != sMinRepeatOne || !plainItem(p.code[pc+4])) {
 			continue
@@ -829,6 +837,7 @@ func (p *sreProg) computeLeads(repOne, opts []int) {
 			add(pc, l)
 		}
 	}
+	return leads
 }
 
 // plainItem reports whether a repeat of the item op may be given a lead
@@ -883,16 +892,6 @@ walk:
 		return fpLead{}
 	}
 	return fpLead{texts: []string{string(prefix)}, minMark: minMark}
-}
-
-// leadOf returns the lead of the op at pc (see computeLeads), nil for
-// none. The first path uses it only when its MARKs are all above
-// lastmark.
-func (p *sreProg) leadOf(pc int) *fpLead {
-	if p.leadIdx == nil || p.leadIdx[pc] == 0 {
-		return nil
-	}
-	return &p.leads[p.leadIdx[pc]-1]
 }
 
 // at reports whether one of l's texts is at s[ptr:].
