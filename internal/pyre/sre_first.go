@@ -766,14 +766,7 @@ func (r *fpRun) scan(m *sreMachine, ptr int) (q, n int) {
 	}
 	switch r.kind {
 	case sSet:
-		tbl := &r.tbl
-		q = ptr
-		for q < lim {
-			if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
-				break
-			}
-			q++
-		}
+		q = asciiRun(&r.tbl, s, ptr, lim)
 		if q < lim && s[q] >= utf8.RuneSelf {
 			break // a non-ASCII character: count's case
 		}

@@ -380,13 +380,7 @@ func (m *sreMachine) count(ipc, ptr, maxcount int) (int, int) {
 			if rem := maxcount - n; rem < lim-p {
 				lim = p + rem
 			}
-			q := p
-			for q < lim {
-				if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
-					break
-				}
-				q++
-			}
+			q := asciiRun(&tbl, s, p, lim)
 			n += q - p
 			p = q
 			if p >= lim || s[p] < utf8.RuneSelf {
@@ -717,13 +711,7 @@ dispatch:
 				if mx := code[pc+2]; mx < end-ptr {
 					lim = ptr + mx
 				}
-				q = ptr
-				for q < lim {
-					if c := s[q]; tbl[c>>6]&(1<<(c&63)) == 0 {
-						break
-					}
-					q++
-				}
+				q = asciiRun(&tbl, s, ptr, lim)
 				n = ptr + lo
 				if q < lim && s[q] >= utf8.RuneSelf {
 					// count takes the rest of the run from there
@@ -1399,6 +1387,18 @@ func (m *sreMachine) backref(op, ptr int, ref string) (int, bool) {
 		i += n
 	}
 	return ptr + i, true
+}
+
+// asciiRun returns the end of the run of bytes in tbl that starts at p in
+// s, no further than lim. tbl holds no byte from utf8.RuneSelf up, so the
+// run stops at a non-ASCII character.
+func asciiRun(tbl *[4]uint64, s string, p, lim int) int {
+	for ; p < lim; p++ {
+		if c := s[p]; tbl[c>>6]&(1<<(c&63)) == 0 {
+			break
+		}
+	}
+	return p
 }
 
 // begin prepares m for a search of s with a step budget of limit (-1:
