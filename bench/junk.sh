@@ -40,18 +40,19 @@ PY
 : > "$work/empty.log"
 
 export TZ=UTC
-w_own() { GOMAXPROCS=1 one_core "$work/warden" regex "$1" 'Failed from <HOST>' > /dev/null; }
-w_sshd() { GOMAXPROCS=1 one_core "$work/warden" regex --config "$f2b/etc/fail2ban" "$1" sshd > /dev/null; }
-f_own() { PYTHONPATH=$pkg timeout "${F2B_TIMEOUT:-120}" one_core python3 "$f2b/usr/bin/fail2ban-regex" "$1" 'Failed from <HOST>' > /dev/null; }
-f_sshd() { PYTHONPATH=$pkg timeout "${F2B_TIMEOUT:-120}" one_core python3 "$f2b/usr/bin/fail2ban-regex" "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > /dev/null; }
+w_own() { GOMAXPROCS=1 "$work/warden" regex "$1" 'Failed from <HOST>' > /dev/null; }
+w_sshd() { GOMAXPROCS=1 "$work/warden" regex --config "$f2b/etc/fail2ban" "$1" sshd > /dev/null; }
+f_own() { PYTHONPATH=$pkg timeout "${F2B_TIMEOUT:-120}" python3 "$f2b/usr/bin/fail2ban-regex" "$1" 'Failed from <HOST>' > /dev/null; }
+f_sshd() { PYTHONPATH=$pkg timeout "${F2B_TIMEOUT:-120}" python3 "$f2b/usr/bin/fail2ban-regex" "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > /dev/null; }
 best() { # best of $rounds runs of "$@", in seconds
   local b=
   for _ in $(seq "$rounds"); do
-    local t0 t1; t0=$(now); "$@"; t1=$(now)
+    local t0 t1; t0=$EPOCHREALTIME; "$@"; t1=$EPOCHREALTIME
     b=$(python3 -c "import sys; a=float(sys.argv[1]) - float(sys.argv[2]); print(a if sys.argv[3] == '' else min(a, float(sys.argv[3])))" "$t1" "$t0" "$b")
   done
   echo "$b"
 }
+pin_one_core
 printf '%-44s %10s %10s %10s\n' "" "MB" "best s" "MB/s"
 for input in binary printable.log; do
   mb=$(python3 -c "import os, sys; print(os.path.getsize(sys.argv[1]) / 1e6)" "$work/$input")
@@ -62,7 +63,7 @@ for input in binary printable.log; do
   done
   if [ "${F2B:-0}" = 1 ]; then
     for f in f_own f_sshd; do
-      t0=$(now); rc=0; "$f" "$work/$input" || rc=$?; t1=$(now)
+      t0=$EPOCHREALTIME; rc=0; "$f" "$work/$input" || rc=$?; t1=$EPOCHREALTIME
       name="fail2ban-regex, $input, $([ $f = f_own ] && echo "'Failed from <HOST>'" || echo sshd)"
       python3 -c "import sys; mb, t = float(sys.argv[2]), float(sys.argv[3]) - float(sys.argv[4]); print('%-44s %10.1f %10.3f %10.1f%s' % (sys.argv[1], mb, t, mb / t, ' (stopped)' if sys.argv[5] == '124' else ''))" "$name" "$mb" "$t1" "$t0" "$rc"
     done

@@ -33,18 +33,19 @@ export TZ=UTC
 # machine does not favour either; every round's output is checked.
 : > "$work/times"
 : > "$work/empty.log"
-run_warden() { GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$1" sshd > "$2"; }
-run_floor() { GOMAXPROCS=1 one_core "$work/warden" regex --json "$1" '^warden-bench-no-such-line <HOST>$' > "$2"; }
-run_f2b() { PYTHONPATH=$pkg one_core python3 "$f2b/usr/bin/fail2ban-regex" -o row "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > "$2"; }
+run_warden() { GOMAXPROCS=1 "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$1" sshd > "$2"; }
+run_floor() { GOMAXPROCS=1 "$work/warden" regex --json "$1" '^warden-bench-no-such-line <HOST>$' > "$2"; }
+run_f2b() { PYTHONPATH=$pkg python3 "$f2b/usr/bin/fail2ban-regex" -o row "$1" "$f2b/etc/fail2ban/filter.d/sshd.conf" > "$2"; }
+pin_one_core
 for r in $(seq "$rounds"); do
-  t0=$(now); run_warden "$work/sshd.log" "$work/warden.$r"
-  t1=$(now); run_f2b "$work/sshd.log" "$work/f2b.$r"
+  t0=$EPOCHREALTIME; run_warden "$work/sshd.log" "$work/warden.$r"
+  t1=$EPOCHREALTIME; run_f2b "$work/sshd.log" "$work/f2b.$r"
   # start-up alone: the same commands on an empty log
-  t2=$(now); run_warden "$work/empty.log" /dev/null
-  t3=$(now); run_f2b "$work/empty.log" /dev/null
-  t4=$(now); run_floor "$work/sshd.log" "$work/floor.$r"
-  t5=$(now); run_floor "$work/empty.log" /dev/null
-  t6=$(now)
+  t2=$EPOCHREALTIME; run_warden "$work/empty.log" /dev/null
+  t3=$EPOCHREALTIME; run_f2b "$work/empty.log" /dev/null
+  t4=$EPOCHREALTIME; run_floor "$work/sshd.log" "$work/floor.$r"
+  t5=$EPOCHREALTIME; run_floor "$work/empty.log" /dev/null
+  t6=$EPOCHREALTIME
   [ ! -s "$work/floor.$r" ] || { echo "the floor run found failures" >&2; exit 1; }
   echo "$t0 $t1 $t2 $t3 $t4 $t5 $t6" >> "$work/times"
 done

@@ -28,10 +28,11 @@ python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines"
 
 export TZ=UTC
 : > "$work/times"
+pin_one_core
 for r in $(seq "$rounds"); do
-  t0=$(now); one_core "$parser" < "$work/botnet.log" > "$work/sshg.$r"
-  t1=$(now); GOMAXPROCS=1 one_core "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd > "$work/warden.$r"
-  t2=$(now)
+  t0=$EPOCHREALTIME; "$parser" < "$work/botnet.log" > "$work/sshg.$r"
+  t1=$EPOCHREALTIME; GOMAXPROCS=1 "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd > "$work/warden.$r"
+  t2=$EPOCHREALTIME
   echo "$t0 $t1 $t2" >> "$work/times"
 done
 python3 - "$work" "$lines" "$rounds" <<'PY'
