@@ -495,16 +495,15 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			// match tries the longer runs first, and the tail fails on
 			// each before any choice, leaving no mark that can be seen.
 			// Another run the text follows is a choice left.
-			k := strings.LastIndex(s[n:min(ptr+len(t), end)], t)
+			k, more := lastIndexMore(s[n:min(ptr+len(t), end)], t)
 			m.steps += (ptr - n - max(k, 0)) >> 3
 			if k < 0 {
 				return m.end(fpFail, ptr)
 			}
-			ptr = n + k
-			if strings.LastIndex(s[n:ptr+len(t)-1], t) >= 0 {
+			if more {
 				m.choose()
 			}
-			return tail, ptr
+			return tail, n + k
 		}
 		if guard != nil && !guard.ok(s, ptr) {
 			// the longest run after which the tail can start
@@ -896,3 +895,34 @@ func (l *fpLead) at(s string, ptr int) bool {
 	}
 	return false
 }
+
+// lastIndexMore returns the index of the last occurrence of t in s (-1
+// for none) and whether t also occurs before it (overlaps included). It
+// searches forward, occurrence after occurrence: strings.Index is many
+// times quicker per byte than strings.LastIndex, and a line holds the
+// tail's text a few times at most. After lastIndexHops occurrences (a
+// line made of the text), strings.LastIndex takes the rest.
+func lastIndexMore(s, t string) (last int, more bool) {
+	if t == "" {
+		return len(s), len(s) > 0
+	}
+	last = strings.Index(s, t)
+	if last < 0 {
+		return -1, false
+	}
+	for range lastIndexHops {
+		j := strings.Index(s[last+1:], t)
+		if j < 0 {
+			return last, more
+		}
+		last += 1 + j
+		more = true
+	}
+	if j := strings.LastIndex(s[last+1:], t); j >= 0 {
+		last += 1 + j
+	}
+	return last, true
+}
+
+// lastIndexHops bounds the forward searches of lastIndexMore.
+const lastIndexHops = 8

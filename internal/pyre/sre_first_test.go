@@ -179,3 +179,25 @@ func FuzzFirstPath(f *testing.F) {
 		checkFirstPath(t, pattern, []string{input, input + "\n", ""})
 	})
 }
+
+// TestLastIndexMore checks the forward search for the last occurrence
+// against strings.LastIndex, overlaps included.
+func TestLastIndexMore(t *testing.T) {
+	for _, c := range []struct{ s, t string }{
+		{"", "x"}, {"", ""}, {"abc", ""}, {"abc", "d"}, {"a from b", " from "},
+		{"a from b from c", " from "}, {"aaaa", "aa"}, {"aaa", "aaaa"},
+		{" from ", " from "}, {"x from  from y", " from "}, {"abab", "ab"},
+		{strings.Repeat("a", 40), "aa"}, {strings.Repeat(" from", 12) + " x", " from "},
+		{strings.Repeat("ab", 9) + "c", "ab"}, {strings.Repeat("ab", 10), "ab"},
+	} {
+		last, more := lastIndexMore(c.s, c.t)
+		want := strings.LastIndex(c.s, c.t)
+		wantMore := want > 0 && strings.LastIndex(c.s[:want+len(c.t)-1], c.t) >= 0
+		if c.t == "" {
+			wantMore = want > 0
+		}
+		if last != want || more != wantMore {
+			t.Errorf("lastIndexMore(%q, %q) = %d, %v; want %d, %v", c.s, c.t, last, more, want, wantMore)
+		}
+	}
+}
