@@ -318,6 +318,10 @@ type sreProg struct {
 	startFFFD bool
 	// reqText lists the distinct pieces of the guards' literal text.
 	reqText []string
+	// lastOne holds the greedy REPEAT_ONEs (by pc) after which only the
+	// end one item before the longest run's can be followed by the tail
+	// (see lastItemOnly); nil for none.
+	lastOne map[int]bool
 	// firstPath says when searches try the first path (sre_first.go).
 	firstPath firstPathMode
 	// fpStart is the first path's op at pc 0 (compileFirstPath).
@@ -345,6 +349,9 @@ type sreCompiler struct {
 	items []guardedItem
 	// condEnd maps each GROUPREF_EXISTS to the end of its no branch.
 	condEnd map[int]int
+	// endNL: firstChars takes an end anchor for a "\n" (see
+	// lastItemOnly).
+	endNL bool
 }
 
 type guardedItem struct {
@@ -374,6 +381,14 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeH
 	if c.noStale {
 		for _, pc := range c.repOne {
 			c.possessify(pc)
+		}
+		for _, pc := range c.repOne {
+			if c.lastItemOnly(pc) {
+				if p.lastOne == nil {
+					p.lastOne = make(map[int]bool)
+				}
+				p.lastOne[pc] = true
+			}
 		}
 	}
 	// Each guard and withReq call below adds at most one guard: room
@@ -1130,6 +1145,9 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			pc += 2
 			continue
 		case sAt:
+			if c.endNL && isEndAnchor(assertKind(code[pc+1])) {
+				return unionAcc(acc, single('\n')), true
+			}
 			pc += 2
 			continue
 		case sJump:
@@ -1413,11 +1431,52 @@ func (c *sreCompiler) possessify(pc int) {
 	code[pc] = sPossRepeatOne
 }
 
-// endTail reports whether the code at pc starts, after MARKs and forward
-// JUMPs, with an anchor that only holds at the end of the input or before
-// a "\n": $, \Z or $ with MULTILINE.
-func (c *sreCompiler) endTail(pc int) bool {
+// lastItemOnly reports whether, of the ends the greedy, unbounded
+// REPEAT_ONE at pc may try, only the one a single item before its longest
+// run's end can be followed by its tail: the tail is one character of a
+// set within the repeat's items (C), then code that fails at once on any
+// character of theirs (its first characters, an end anchor taken for a
+// "\n", are none of them). At the longest run's end C fails (the next
+// character is not the repeat's); at a shorter one, the character after
+// C's is the repeat's, and the rest fails on it. This is the DNS name of
+// <HOST>, [\w\-.^_]*\w, before a suffix and $. Only for noStale programs,
+// as possessify.
+func (c *sreCompiler) lastItemOnly(pc int) bool {
 	code := c.prog.code
+	if code[pc] != sRepeatOne || code[pc+2] != sreUnbounded {
+		return false
+	}
+	item, ok := c.itemChars(pc + 4)
+	if !ok {
+		return false
+	}
+	last, ok := c.itemChars(pc + 6) // a one-character instruction: two ints
+	if !ok || !subset(normalize(slices.Clone(last)), normalize(slices.Clone(item))) {
+		return false
+	}
+	budget := 256
+	c.endNL = true
+	first, ok := c.firstChars(pc+8, nil, &budget)
+	c.endNL = false
+	return ok && !overlaps(item, first)
+}
+
+// isEndAnchor reports whether an anchor only holds at the end of the
+// input or before a "\n": $, \Z or $ with MULTILINE.
+func isEndAnchor(k assertKind) bool {
+	return k == atEndText || k == atEndTextOptNL || k == atEndLine
+}
+
+// endTail reports whether the code at pc starts, after MARKs and forward
+// JUMPs, with an end anchor (isEndAnchor).
+func (c *sreCompiler) endTail(pc int) bool {
+	_, ok := endAnchorAt(c.prog.code, pc)
+	return ok
+}
+
+// endAnchorAt returns the end anchor (isEndAnchor) the code at pc starts
+// with after MARKs and forward JUMPs; false for none.
+func endAnchorAt(code []int, pc int) (assertKind, bool) {
 	for steps := 0; steps < 64; steps++ {
 		switch code[pc] {
 		case sMark:
@@ -1425,19 +1484,18 @@ func (c *sreCompiler) endTail(pc int) bool {
 			continue
 		case sJump:
 			if code[pc+1] <= pc {
-				return false
+				return 0, false
 			}
 			pc = code[pc+1]
 			continue
 		case sAt:
-			switch assertKind(code[pc+1]) {
-			case atEndText, atEndTextOptNL, atEndLine:
-				return true
+			if k := assertKind(code[pc+1]); isEndAnchor(k) {
+				return k, true
 			}
 		}
-		return false
+		return 0, false
 	}
-	return false
+	return 0, false
 }
 
 // itemChars returns the characters the single-character instruction at

@@ -34,7 +34,12 @@ import (
 // match of a single-character repeat's tail starts with (so a greedy run
 // ends where that text last is, as with " from " after the user name, and
 // a lazy one where it first is), and the texts an optional body starts
-// with.
+// with. A greedy run takes no choice where no shorter one could be
+// followed by its tail: when the tail is one character of the run's set
+// and then code that fails on any of them (lastItemOnly: the end before
+// the run's last character is the only one, as for the DNS name of
+// <HOST> before a port and $), or an end anchor that cannot hold at any
+// shorter end (shorterEnd: $ after \s*).
 //
 // The first path only goes forward in the code but for a repeat's items
 // (a jump back elsewhere is left to match), and what it runs again after
@@ -468,12 +473,21 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 		}
 	}
 	tail := b.next(pc + 6)
+	if p.lastOne[pc] && code[pc] == sRepeatOne {
+		return fpLastOne(run, tail)
+	}
 	toEnd := code[pc+6] == sSuccess
 	lead := b.leads[pc]
 	var guard *sreGuard
 	if g := code[pc+3]; g >= 0 {
 		guard = &p.guards[g]
 	}
+	// endOnly: the tail starts with the end anchor endKind, so that a
+	// shorter run is worth a choice only where the anchor could hold
+	// (shorterEnd); the tail's writes at the others are never read
+	// (noStale).
+	endKind, endOnly := endAnchorAt(code, pc+6)
+	endOnly = endOnly && p.noStale
 	return func(m *sreMachine, ptr int) (fpOp, int) {
 		s := m.s
 		end := len(s)
@@ -521,11 +535,43 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 				return m.end(fpFail, ptr)
 			}
 		}
-		if ptr > n {
+		if ptr > n && (!endOnly || shorterEnd(s, endKind, n, ptr)) {
 			m.choose() // shorter runs are left to try
 		}
 		return tail, ptr
 	}
+}
+
+// fpLastOne makes the op of a REPEAT_ONE of run after which only the end
+// one item before the run's end can be followed by the tail
+// (lastItemOnly): no choice is left.
+func fpLastOne(run *fpRun, tail fpOp) fpOp {
+	return func(m *sreMachine, ptr int) (fpOp, int) {
+		if run.lo > len(m.s)-ptr {
+			return m.end(fpFail, ptr)
+		}
+		q, n := run.scan(m, ptr)
+		m.steps += (q - ptr) >> 3
+		if n < 0 || q == n {
+			return m.end(fpFail, ptr)
+		}
+		last := prevRune(m.s, q)
+		m.steps += last - n // the ends match tries in vain
+		return tail, last
+	}
+}
+
+// shorterEnd reports whether the end anchor k can hold at a position in
+// [lo, hi) of s.
+func shorterEnd(s string, k assertKind, lo, hi int) bool {
+	switch k {
+	case atEndTextOptNL:
+		last := len(s) - 1
+		return last >= lo && last < hi && s[last] == '\n'
+	case atEndLine:
+		return strings.IndexByte(s[lo:hi], '\n') >= 0
+	}
+	return false // \Z: only at the end, which no shorter run reaches
 }
 
 // fpMinRepeatOne makes the op of the MIN_REPEAT_ONE at pc.

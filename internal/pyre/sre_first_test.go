@@ -19,6 +19,11 @@ var firstPathPatterns = []string{
 	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
 	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`, `^(.*?) from \w$`, `^(?:(a)|bx)*b`,
 	`(a(b)(?:c|cd)(?(1)x|y?))z`, // a mark the failed first alternative leaves, seen by the second
+	// only the end before the run's last character is followed by the
+	// rest (lastItemOnly), or not (the rest can start with the run's)
+	`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, `^([a-c]*[ab])x`, `^([a-c]*[xb])y`, `^([a-c]*[ab]c)`, `^(\w*\w(?:\w|$))`, `^([\w\-.]*\w)(?:\.x|$)`, `^([\wé]*)\w\.`,
+	// a run before an end anchor, and whether a shorter one can end where it holds
+	`^a(\s*)$`, `(?m)^a(\s*)$`, `^a\s*\Z`,
 }
 
 // firstPathInputs are lines for those patterns, and random text.
@@ -33,6 +38,8 @@ func firstPathInputs(r *rand.Rand) []string {
 		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
 		"Invalid user a from b from 1.2.3.4 port 5\n", "Invalid user a\nb from 1.2.3.4\n", "a from b from x", "ab", "abcdxz", "abcdz",
 		"za1xa2y", "xacab", "a def x", "a x", "abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
+		"user deploy 1.2.3.4 port 5\n", "user port 5\n", "a.b-c port 1 \n", "abx", "aabx", "abcx", "abcc", "a \n", "a \nb", "a \n b",
+		"a  ", "a \n\n", "éé.", "aé.", "a1é\n", "ab.x", "a.b.x", "a.b", "abxy",
 	}
 	alpha := []string{"a", "b", "c", "d", "x", " ", ".", "1", "22", "\n", "\u00e9", "\xff", " from ", "ab", ":", "["}
 	for range 12 {
@@ -119,6 +126,14 @@ func TestFirstPathDecides(t *testing.T) {
 		{`^a(.*?) from x`, "a bc from x", true, true},              // the lazy run ends at its tail's text
 		{`^a(.*?) from x`, "a b\nc from x", false, true},           // an item fails before the text
 		{`^a(.*?) from (\w+)$`, "a b from c from d", false, false}, // more items are left to try
+		// only the end before the name's last character can be followed
+		{`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, "user deploy 1.2.3.4 port 5\n", false, true},
+		{`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, "user port 5\n", true, true},
+		{`^([a-c]*[ab])x`, "abcax", true, true}, {`^([a-c]*[ab])x`, "abcx", false, true},
+		{`^a\s*$`, "a  b", false, true}, // no shorter run ends where $ holds
+		{`^a\s*$`, "a \n", true, true},
+		{`(?m)^a\s*$`, "a \n b", false, false}, // $ holds before the "\n" in the run
+		{`^a\s*\Z`, "a \n ", true, true}, {`^a\s*\Z`, "a \nb", false, true},
 	} {
 		re, err := CompileOptions(c.pattern, Options{firstPath: firstPathAlways})
 		if err != nil {
