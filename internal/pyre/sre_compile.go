@@ -1451,7 +1451,7 @@ func (c *sreCompiler) lastItemOnly(pc int) bool {
 		return false
 	}
 	last, ok := c.itemChars(pc + 6) // a one-character instruction: two ints
-	if !ok || !subset(normalize(slices.Clone(last)), normalize(slices.Clone(item))) {
+	if !ok || !normal(last) || !normal(item) || !subset(last, item) {
 		return false
 	}
 	budget := 256
