@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"math/bits"
 	"os"
 	"path"
 	"regexp"
@@ -926,17 +927,33 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // plainJSONLen returns the length of the longest prefix of s that a JSON
-// string holds as it is: no byte below 0x20, '"', '\\' or DEL, eight bytes
-// at a time.
+// string holds as it is: no byte below 0x20, '"', '\\' or DEL, sixteen
+// bytes at a time, the last few in one word that overlaps the ones before.
 func plainJSONLen(s string) int {
 	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8]
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		if !plainJSON8(x) {
-			break
+	for ; i+16 <= len(s); i += 16 {
+		if a, b := jsonEscapes(load64(s, i)), jsonEscapes(load64(s, i+8)); a|b != 0 {
+			if a != 0 {
+				return i + bits.TrailingZeros64(a)>>3
+			}
+			return i + 8 + bits.TrailingZeros64(b)>>3
 		}
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if t := jsonEscapes(load64(s, i)); t != 0 {
+			return i + bits.TrailingZeros64(t)>>3
+		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if k := len(s) - 8; k >= 0 {
+		// the last word, whose bytes before i are plain: none is
+		// flagged, nor borrows from the one above
+		if t := jsonEscapes(load64(s, k)) >> (8 * (i - k)); t != 0 {
+			return i + bits.TrailingZeros64(t)>>3
+		}
+		return len(s)
 	}
 	for ; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
@@ -946,13 +963,23 @@ func plainJSONLen(s string) int {
 	return i
 }
 
-// plainJSON8 reports whether none of the eight bytes in x needs escaping
-// in a JSON string: none is below 0x20, '"', '\\' or DEL.
-func plainJSON8(x uint64) bool {
+// load64 returns the eight bytes of s from i, the first in the low byte.
+func load64(s string, i int) uint64 {
+	w := s[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+}
+
+// jsonEscapes flags (0x80) the bytes of x a JSON string needs escaped:
+// below 0x20, '"', '\\' or DEL. The lowest flag is exact (a borrow runs
+// only up from a flagged byte), the ones above it may not be. '"' is
+// 0x22: with bit 1 flipped it is 0x20, and the bytes below 0x20 stay
+// below it, so one test finds both.
+func jsonEscapes(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
-	less20 := (x - 0x20*ones) &^ x & highs
-	return less20|zero(x^('"'*ones))|zero(x^('\\'*ones))|zero(x^(0x7f*ones)) == 0
+	q := x ^ (0x02 * ones)
+	return (q-0x21*ones)&^q&highs | zero(x^('\\'*ones)) | zero(x^(0x7f*ones))
 }
 
 func shortstr(s string, l int) string {

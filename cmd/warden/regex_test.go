@@ -325,6 +325,41 @@ func TestAppendTime(t *testing.T) {
 	}
 }
 
+// TestPlainJSONLen checks the word-at-a-time scan against one byte at a
+// time: every length up to 40, each byte that needs escaping (and some
+// that do not, around them) at each place, alone or after another.
+func TestPlainJSONLen(t *testing.T) {
+	plain := func(s string) int {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+				return i
+			}
+		}
+		return len(s)
+	}
+	bytes := []byte{0x00, 0x01, 0x1f, 0x20, 0x21, '"', 0x23, '\\', 0x5d, 0x7e, 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	for n := 0; n <= 40; n++ {
+		base := []byte(strings.Repeat("abcdefghij", 4)[:n])
+		if got := plainJSONLen(string(base)); got != n {
+			t.Fatalf("%q: %d, want %d", base, got, n)
+		}
+		for i := 0; i < n; i++ {
+			for _, c := range bytes {
+				for _, j := range []int{-1, 0, i / 2, n - 1} {
+					s := append([]byte(nil), base...)
+					s[i] = c
+					if j >= 0 && j != i {
+						s[j] = '"'
+					}
+					if got, want := plainJSONLen(string(s)), plain(string(s)); got != want {
+						t.Fatalf("%q: %d, want %d", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // FuzzAppendJSONString checks the JSON strings warden regex writes: they
 // decode to the input (valid UTF-8 is assumed, as lines are decoded
 // first) and escape what needs it.
