@@ -484,6 +484,20 @@ func (pf *prefilter) mayMatch(s string) bool {
 	return true
 }
 
+// mayStart reports false only when s starts with none of the anchored
+// first step's texts.
+func (pf *prefilter) mayStart(s string) bool {
+	if len(s) == 0 || pf.first[s[0]>>6]&(1<<(s[0]&63)) == 0 {
+		return false
+	}
+	for _, l := range pf.steps[0] {
+		if hasPrefixLit(s, l) {
+			return true
+		}
+	}
+	return false
+}
+
 func hasPrefixLit(s string, l lit) bool {
 	if !l.fold {
 		return strings.HasPrefix(s, l.s)
