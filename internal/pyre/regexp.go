@@ -237,9 +237,21 @@ func (re *Regexp) SubexpIndex(name string) int {
 // with \A or ^ without MULTILINE), its first byte is not in StartBytes'
 // set, or, for a pattern anchored at the start, its pivot character is
 // missing from where a match would have it (pivot.go). It costs a few
-// string searches, never runs a regexp engine and never fails; Search,
-// Match and MatchString call it first.
-func (re *Regexp) MayMatch(s string) bool {
+// string searches, never runs a regexp engine and never fails. Search,
+// Match and MatchString check the same with maySearch first.
+func (re *Regexp) MayMatch(s string) bool { return re.mayMatch(s, false) }
+
+// maySearch is MayMatch as the searches use it: for a pattern anchored at
+// the start of the text whose prefilter's first step is there too, that
+// step alone (a match starts with one of its texts). The texts after it
+// are left to the matcher, which meets them in order where they are:
+// searching for them first cost more than it saved on the lines that
+// start with the first (the sshd failregexes: 2% of
+// bench/instructions.sh's count).
+func (re *Regexp) maySearch(s string) bool { return re.mayMatch(s, true) }
+
+// mayMatch is MayMatch, or maySearch with firstStep.
+func (re *Regexp) mayMatch(s string, firstStep bool) bool {
 	re.ready()
 	if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
 		return false
@@ -250,33 +262,17 @@ func (re *Regexp) MayMatch(s string) bool {
 	if re.pf == nil {
 		return true
 	}
-	if re.sre.start == startText && re.maxLen >= 0 {
-		// every match lies in the first maxLen characters, at most 4
-		// bytes each: the literals it contains too
-		s = s[:min(len(s), utf8.UTFMax*re.maxLen)]
+	if re.sre.start == startText {
+		if firstStep && re.pf.anchored {
+			return re.pf.mayStart(s)
+		}
+		if re.maxLen >= 0 {
+			// every match lies in the first maxLen characters, at
+			// most 4 bytes each: the literals it contains too
+			s = s[:min(len(s), utf8.UTFMax*re.maxLen)]
+		}
 	}
 	return re.pf.mayMatch(s)
-}
-
-// maySearch is MayMatch as the searches use it: for a pattern anchored at
-// the start of the text whose prefilter's first step is there too, that
-// step alone (a match starts with one of its texts). The texts after it
-// are left to the matcher, which meets them in order where they are:
-// searching for them first cost more than it saved on the lines that
-// start with the first (the sshd failregexes: 2% of
-// bench/instructions.sh's count).
-func (re *Regexp) maySearch(s string) bool {
-	re.ready()
-	if re.pf != nil && re.pf.anchored && re.sre.start == startText {
-		if re.startTest && (len(s) == 0 || re.start[s[0]>>6]&(1<<(s[0]&63)) == 0) {
-			return false
-		}
-		if pv := re.sre.pivot; pv != nil && !pv.near(s, 0) {
-			return false
-		}
-		return re.pf.mayStart(s)
-	}
-	return re.MayMatch(s)
 }
 
 // maxWindowLen bounds the maximum width of a match for which MayMatch
