@@ -386,8 +386,13 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 type fpAlt struct {
 	guard *sreGuard // nil: none
 	g     int       // its index
-	next  int       // the header of the alternative after it
 	body  fpOp
+	// first holds the bytes the guard lets through, later those of the
+	// alternatives after this one (every byte where one has no guard):
+	// copies, so that the choice reads the alternatives' slice alone.
+	first, later [4]uint64
+	anyLater     bool // an alternative after this one has no guard
+	req, replay  bool // the guard has literal text, or marks to replay
 }
 
 // fpBranch makes the op of the BRANCH at pc: the first alternative the
@@ -396,34 +401,70 @@ func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 	code := p.exec
 	var alts []fpAlt
 	for h := pc + 1; code[h] != 0; h = code[h] {
-		a := fpAlt{g: code[h+1], next: code[h], body: b.next(h + 2)}
+		a := fpAlt{g: code[h+1], body: b.next(h + 2), first: allBytes()}
 		if a.g >= 0 {
 			a.guard = &p.guards[a.g]
+			a.first = a.guard.bytes
+			a.req, a.replay = a.guard.req != nil, len(a.guard.marks) > 0
 		}
 		alts = append(alts, a)
+	}
+	for j := len(alts) - 2; j >= 0; j-- {
+		// the bytes some alternative after j can start with (lastAlt)
+		next := &alts[j+1]
+		a := &alts[j]
+		a.anyLater = next.guard == nil || next.anyLater
+		for k := range a.later {
+			a.later[k] = next.first[k] | next.later[k]
+		}
 	}
 	// from[i] tries the alternatives from the ith on: from[0] is the
 	// BRANCH, from[i+1] the other way of a choice of the ith
 	from := make([]fpOp, len(alts)+1)
 	from[len(alts)] = func(m *sreMachine, ptr int) (fpOp, int) { return m.end(fpFail, ptr) }
+	noStale := p.noStale
 	for i := len(alts) - 1; i >= 0; i-- {
 		from[i] = func(m *sreMachine, ptr int) (fpOp, int) {
 			s := m.s
+			if ptr >= len(s) {
+				// only an alternative without a guard can start here
+				for j := i; j < len(alts); j++ {
+					a := &alts[j]
+					if a.guard == nil {
+						if !noStale || a.anyLater {
+							m.pend(from[j+1], ptr)
+						}
+						return a.body, ptr
+					}
+					m.fpReplay(a.g, ptr, m.lastmark)
+				}
+				return m.end(fpFail, ptr)
+			}
+			c := s[ptr]
+			w, bit := c>>6, uint64(1)<<(c&63)
 			for j := i; j < len(alts); j++ {
 				a := &alts[j]
-				if a.guard == nil || a.guard.ok(s, ptr) && (a.guard.req == nil || m.reqOK(a.guard, ptr)) {
-					if !p.noStale || !lastAlt(p, a.next, s, ptr) {
+				if a.first[w]&bit != 0 && (!a.req || m.reqOK(a.guard, ptr)) {
+					// without noStale (or with an alternative after
+					// this one that can start here) the others are
+					// a choice left (lastAlt)
+					if !noStale || a.anyLater || a.later[w]&bit != 0 {
 						m.pend(from[j+1], ptr)
 					}
 					return a.body, ptr
 				}
-				m.fpReplay(a.g, ptr, m.lastmark)
+				if a.replay {
+					m.fpReplay(a.g, ptr, m.lastmark)
+				}
 			}
 			return m.end(fpFail, ptr)
 		}
 	}
 	return from[0]
 }
+
+// allBytes returns the byte set that lets every byte through.
+func allBytes() [4]uint64 { return [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)} }
 
 // fpRepeatOne makes the op of the REPEAT_ONE (or possessive one) at pc.
 func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
