@@ -960,15 +960,22 @@ func (f *Filter) mlfGet(id string, now float64) *fields {
 	if e.expires > now {
 		return e.fields
 	}
-	f.mlfUnset(id)
+	f.mlfForget(id, e.fields)
 	return nil
 }
 
+// mlfUnset removes connection id, if the cache holds it.
 func (f *Filter) mlfUnset(id string) {
-	// Its place in mlfOrder goes stale and is skipped there.
 	if e, ok := f.mlf[id]; ok {
-		f.drop(e.fields)
+		f.mlfForget(id, e.fields)
 	}
+}
+
+// mlfForget removes connection id, whose fields the cache holds as g:
+// mlfUnset without the look-up, for a caller that made it.
+func (f *Filter) mlfForget(id string, g *fields) {
+	// Its place in mlfOrder goes stale and is skipped there.
+	f.drop(g)
 	delete(f.mlf, id)
 }
 
@@ -1026,43 +1033,63 @@ func (f *Filter) dropLines(m []tline) {
 // and a place in mlfOrder that outlives g is stale, whatever its id
 // reads by then, as its seq is no live entry's.
 func (f *Filter) mlfSet(id string, g *fields, now float64) {
-	if len(f.mlf) >= mlfMaxCount {
-		for len(f.mlfOrder) > 0 {
-			ref := f.mlfOrder[0]
-			f.mlfOrder[0] = mlfRef{}
-			f.mlfOrder = f.mlfOrder[1:]
-			old, had := f.mlf[ref.id]
-			if !had || old.seq != ref.seq {
-				continue // forgotten, or stored again later
-			}
-			f.drop(old.fields)
-			delete(f.mlf, ref.id)
-			if old.expires > now && len(f.mlf) < mlfMaxCount {
-				break
-			}
+	f.mlfEvict(now)
+	if e, ok := f.mlf[id]; ok {
+		e.fields, e.expires = g, now+mlfMaxAge
+		f.mlf[id] = e
+		return
+	}
+	f.mlfInsert(id, g, now)
+}
+
+// mlfAdd is mlfSet for a connection the cache does not hold (mlfGet
+// found none): the eviction only removes entries, so the look-up that
+// mlfSet makes after it is left out.
+func (f *Filter) mlfAdd(id string, g *fields, now float64) {
+	f.mlfEvict(now)
+	f.mlfInsert(id, g, now)
+}
+
+// mlfEvict makes room for a connection when the cache is full.
+func (f *Filter) mlfEvict(now float64) {
+	if len(f.mlf) < mlfMaxCount {
+		return
+	}
+	for len(f.mlfOrder) > 0 {
+		ref := f.mlfOrder[0]
+		f.mlfOrder[0] = mlfRef{}
+		f.mlfOrder = f.mlfOrder[1:]
+		old, had := f.mlf[ref.id]
+		if !had || old.seq != ref.seq {
+			continue // forgotten, or stored again later
+		}
+		f.drop(old.fields)
+		delete(f.mlf, ref.id)
+		if old.expires > now && len(f.mlf) < mlfMaxCount {
+			break
 		}
 	}
-	e, ok := f.mlf[id]
-	if !ok {
-		f.mlfSeq++
-		e.seq = f.mlfSeq
-		if len(f.mlfOrder) >= 4*mlfMaxCount {
-			f.compactMLFOrder()
-		}
-		if len(f.mlfOrder) == cap(f.mlfOrder) {
-			// The window runs to the end of its array: it moves to the
-			// front of it, or to a larger array when more than half full.
-			arr := f.mlfOrderArr
-			if len(f.mlfOrder) > cap(arr)/2 {
-				arr = make([]mlfRef, 2*len(f.mlfOrder)+16)
-			}
-			n := copy(arr, f.mlfOrder)
-			clear(arr[n:])
-			f.mlfOrder, f.mlfOrderArr = arr[:n], arr
-		}
-		f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
+}
+
+// mlfInsert stores connection id, which the cache does not hold.
+func (f *Filter) mlfInsert(id string, g *fields, now float64) {
+	f.mlfSeq++
+	e := mlfEntry{fields: g, expires: now + mlfMaxAge, seq: f.mlfSeq}
+	if len(f.mlfOrder) >= 4*mlfMaxCount {
+		f.compactMLFOrder()
 	}
-	e.fields, e.expires = g, now+mlfMaxAge
+	if len(f.mlfOrder) == cap(f.mlfOrder) {
+		// The window runs to the end of its array: it moves to the
+		// front of it, or to a larger array when more than half full.
+		arr := f.mlfOrderArr
+		if len(f.mlfOrder) > cap(arr)/2 {
+			arr = make([]mlfRef, 2*len(f.mlfOrder)+16)
+		}
+		n := copy(arr, f.mlfOrder)
+		clear(arr[n:])
+		f.mlfOrder, f.mlfOrderArr = arr[:n], arr
+	}
+	f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
 	f.mlf[id] = e
 }
 
@@ -1087,6 +1114,11 @@ func (f *Filter) compactMLFOrder() {
 // nothing. fail may be the filter's scratch fields: the fields returned
 // are never those; a new connection's are fresh when not nil, else taken
 // from the slab.
+// Kept out of findFailure, its one caller, which the compiler would
+// otherwise inline it into: findFailure's hot loop then ran 2% slower
+// on bench/regex.sh's log (a larger frame, more spills).
+//
+//go:noinline
 func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched []tline, now float64) *fields {
 	if prev == nil {
 		if fresh == nil {
@@ -1130,11 +1162,11 @@ func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched [
 		g.overNonNil(fail)
 		fail = g
 		if flags&2 != 0 {
-			f.mlfUnset(mlfid)
+			f.mlfForget(mlfid, prev)
 		}
 	} else if flags&2 == 0 {
 		users = fail.addUser(fail.at(slotUser), &f.slab)
-		f.mlfSet(mlfid, fail, now)
+		f.mlfAdd(mlfid, fail, now)
 	} else {
 		f.drop(fail) // forgotten at once: only the failure holds it
 	}

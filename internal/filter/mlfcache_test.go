@@ -66,7 +66,11 @@ func TestMLFCacheMatchesModel(t *testing.T) {
 			id := fmt.Sprintf("c%d", rng.IntN(ids))
 			switch op := rng.IntN(10); {
 			case op < 5:
-				f.mlfSet(id, &fields{}, now)
+				if _, held := model.m[id]; !held && rng.IntN(2) == 0 {
+					f.mlfAdd(id, &fields{}, now) // as the filter stores a new one
+				} else {
+					f.mlfSet(id, &fields{}, now)
+				}
 				model.set(id, now)
 			case op < 8:
 				if got, want := f.mlfGet(id, now) != nil, model.get(id, now); got != want {
