@@ -42,7 +42,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args, err := commandLine(os.Args[0], os.Args[1:])
 	if err == nil {
-		err = run(ctx, args, os.Stdin, os.Stdout, os.Stderr)
+		s := defaultSettings()
+		s.hugeHeap = true
+		err = runWith(ctx, s, args, os.Stdin, os.Stdout, os.Stderr)
 	}
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

@@ -16,6 +16,10 @@ type settings struct {
 	socket    string           // the daemon's control socket when --socket is not given
 	lines     lineMode         // how warden regex hands out the lines of a log (tests)
 	now       func() time.Time // warden regex's clock; nil: time.Now (tests)
+	// hugeHeap: warden regex asks for huge pages for its heap
+	// (hugeheap.Advise); set for the process's own command line, not
+	// for the tests that run commands in theirs.
+	hugeHeap bool
 }
 
 // defaultSettings: the configuration directory is $WARDEN_CONFIG when set,

@@ -1,0 +1,100 @@
+package hugeheap
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// anonHugeKB returns the AnonHugePages of the mapping of /proc/self/smaps
+// that holds addr, in kB, and whether there is one.
+func anonHugeKB(t *testing.T, addr uintptr) (int, bool) {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if lo, hi, ok := strings.Cut(strings.Fields(line)[0], "-"); ok && !strings.HasSuffix(line, ":") {
+			a, err1 := strconv.ParseUint(lo, 16, 64)
+			b, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 == nil && err2 == nil {
+				in = uintptr(a) <= addr && addr < uintptr(b)
+				continue
+			}
+		}
+		if v, ok := strings.CutPrefix(line, "AnonHugePages:"); ok && in {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			if err != nil {
+				t.Fatalf("smaps: %q: %v", line, err)
+			}
+			return kb, true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return 0, false
+}
+
+// TestAdviseBacksTheChunkWithHugePages checks, on Linux, that the chunk
+// Advise reports holds the object it was given, and that the kernel then
+// backs it with huge pages: the heap in use is collapsed.
+func TestAdviseBacksTheChunkWithHugePages(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Advise does nothing outside Linux")
+	}
+	if os.Getpagesize() != pageSize {
+		t.Skipf("page size %d: Advise does nothing", os.Getpagesize())
+	}
+	obj := new([4096]byte) // escapes: Advise takes it as an interface
+	r := Advise(obj)
+	at := uintptr(unsafe.Pointer(obj))
+	if r.Chunk == 0 || r.Chunk > at || at >= r.Chunk+chunkSize || r.Chunk%chunkSize != 0 {
+		t.Fatalf("Advise(%#x) = %+v: not the aligned chunk that holds it", at, r)
+	}
+	if !r.Advised || r.Collapsed == 0 {
+		// MADV_COLLAPSE needs Linux 6.1 and a kernel with THP.
+		msg := "the kernel took no huge pages: " + strconv.FormatBool(r.Advised) + ", " + strconv.Itoa(r.Collapsed) + " collapsed"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	kb, ok := anonHugeKB(t, r.Chunk)
+	if !ok {
+		t.Fatalf("no mapping of /proc/self/smaps holds %#x", r.Chunk)
+	}
+	if kb < hugeSize>>10 {
+		t.Errorf("the chunk's mapping has %d kB of huge pages after %d collapsed, want %d at least", kb, r.Collapsed, hugeSize>>10)
+	}
+	// The memory is as it was: the object still reads what it held.
+	obj[0], obj[4095] = 1, 2
+	if obj[0] != 1 || obj[4095] != 2 {
+		t.Error("the object lost its contents")
+	}
+}
+
+// TestAdviseWithoutAPointer checks that a value Advise cannot place gives
+// the zero Result, and that nil stands for the process's arguments.
+func TestAdviseWithoutAPointer(t *testing.T) {
+	if r := Advise(42); r != (Result{}) {
+		t.Errorf("Advise(42) = %+v, want nothing done", r)
+	}
+	if r := Advise((*int)(nil)); r != (Result{}) {
+		t.Errorf("Advise((*int)(nil)) = %+v, want nothing done", r)
+	}
+	if runtime.GOOS == "linux" && os.Getpagesize() == pageSize {
+		if r := Advise(nil); r.Chunk == 0 {
+			t.Errorf("Advise(nil) = %+v, want the chunk of the arguments", r)
+		}
+	}
+}
