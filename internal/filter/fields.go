@@ -58,10 +58,14 @@ type layout struct {
 	names  []string // by slot
 	index  map[string]int
 	sorted []int // slots in name order
+	// the slots of the names of fail2ban's lists that a regex group may
+	// also have (fields.setSlot), -1 for none: looked up once, not for
+	// each failure
+	matchesSlot, usersSlot int
 }
 
 func newLayout() *layout {
-	l := &layout{index: map[string]int{}}
+	l := &layout{index: map[string]int{}, matchesSlot: -1, usersSlot: -1}
 	for _, n := range fixedSlotNames() {
 		l.slot(n)
 	}
@@ -76,6 +80,12 @@ func (l *layout) slot(name string) int {
 	i := len(l.names)
 	l.names = append(l.names, name)
 	l.index[name] = i
+	switch name {
+	case "matches":
+		l.matchesSlot = i
+	case "users":
+		l.usersSlot = i
+	}
 	return i
 }
 
@@ -180,10 +190,10 @@ func (g *fields) set(slot int, v fval) { g.strs[slot], g.kinds[slot] = v.s, v.ki
 // under the name of one of fail2ban's lists replaces the list.
 func (g *fields) setSlot(slot int, v fval) {
 	g.set(slot, v)
-	switch g.lay.names[slot] {
-	case "matches":
+	switch slot {
+	case g.lay.matchesSlot:
 		g.matches = nil
-	case "users":
+	case g.lay.usersSlot:
 		g.users = nil
 	}
 }
@@ -201,7 +211,7 @@ func (g *fields) del(slot int) { g.set(slot, fval{}) }
 
 func (g *fields) setMatches(m []tline) {
 	g.matches = m
-	if i, ok := g.lay.index["matches"]; ok {
+	if i := g.lay.matchesSlot; i >= 0 {
 		g.del(i)
 	}
 }
@@ -212,7 +222,7 @@ func (g *fields) delMatches() {
 
 func (g *fields) setUsers(u *orderedSet) {
 	g.users = u
-	if i, ok := g.lay.index["users"]; ok {
+	if i := g.lay.usersSlot; i >= 0 {
 		g.del(i)
 	}
 }
