@@ -181,6 +181,32 @@ func TestRegexArguments(t *testing.T) {
 	}
 }
 
+// TestRegexJSONFieldNames checks that --json writes every group's name as
+// it is (emit does not escape names: pyre takes only identifiers), with
+// names that are Unicode letters, digits and underscores, and that a name
+// a JSON string could not hold as it is never gets that far.
+func TestRegexJSONFieldNames(t *testing.T) {
+	line := `Jan 23 21:59:59 pve sshd[1]: login "x\y" failed from 192.0.2.7`
+	out, errs, code := runCLI(t, "regex", "--json", line, `login (?P<usuário_1>\S+) (?P<ñ>failed) from <HOST>`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got struct {
+		Fields map[string]string `json:"fields"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	if got.Fields["usuário_1"] != `"x\y"` || got.Fields["ñ"] != "failed" {
+		t.Errorf("fields %q, want usuário_1 and ñ", got.Fields)
+	}
+	for _, bad := range []string{`(?P<a"b>x)`, `(?P<a\\b>x)`, "(?P<a\tb>x)"} {
+		if _, errs, code := runCLI(t, "regex", "--json", line, bad+" <HOST>"); code == 0 {
+			t.Errorf("group name %q accepted: %s", bad, errs)
+		}
+	}
+}
+
 // TestWriteErrors: every command that writes to standard output reports a
 // failed write and exits 1, on a full device and on a writer that fails
 // after some output (the regex output is buffered: the error surfaces at

@@ -877,8 +877,10 @@ func (r *regexRun) emit(m filter.Failure, line string) {
 			b = append(b, ',')
 		}
 		n++
-		b = appendJSONString(b, fl.Name)
-		b = append(b, ':')
+		// a name needs no escape (filter.Field)
+		b = append(b, '"')
+		b = append(b, fl.Name...)
+		b = append(b, '"', ':')
 		b = appendJSONString(b, fl.Value)
 	}
 	if u := m.Users(); len(u) > 0 {

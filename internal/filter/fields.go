@@ -58,6 +58,7 @@ type layout struct {
 	names  []string // by slot
 	index  map[string]int
 	sorted []int // slots in name order
+	public []int // those of sorted whose names are not internal (isInternal)
 	// the slots of the names of fail2ban's lists that a regex group may
 	// also have (fields.setSlot), -1 for none: looked up once, not for
 	// each failure
@@ -96,6 +97,12 @@ func (l *layout) seal() {
 		l.sorted[i] = i
 	}
 	sort.Slice(l.sorted, func(a, b int) bool { return l.names[l.sorted[a]] < l.names[l.sorted[b]] })
+	l.public = l.public[:0]
+	for _, i := range l.sorted {
+		if !isInternal(l.names[i]) {
+			l.public = append(l.public, i)
+		}
+	}
 }
 
 // What a slot holds.
@@ -389,7 +396,10 @@ func (g *fields) tupleAppend(slot int, v any) {
 	g.set(slot, fval{kind: valTuple})
 }
 
-// Field is one named string field of a failure.
+// Field is one named string field of a failure. Name is a group's name,
+// which pyre accepts only as a Python identifier (letters, digits, marks
+// and underscores), or one of fail2ban's own: a JSON string holds it as
+// it is, with no escape.
 type Field struct{ Name, Value string }
 
 // isInternal names the fields that are not reported.
@@ -400,12 +410,10 @@ func isInternal(name string) bool {
 // appendPublic appends the string fields in name order, without
 // internals.
 func (g *fields) appendPublic(dst []Field) []Field {
-	for _, i := range g.lay.sorted {
-		v := g.at(i)
-		if v.kind != valString || isInternal(g.lay.names[i]) {
-			continue
+	for _, i := range g.lay.public {
+		if g.kinds[i] == valString {
+			dst = append(dst, Field{g.lay.names[i], g.strs[i]})
 		}
-		dst = append(dst, Field{g.lay.names[i], v.s})
 	}
 	return dst
 }
