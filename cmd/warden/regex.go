@@ -280,6 +280,11 @@ func (r *regexRun) quiet() bool { return r.o.quiet() }
 // runRegex).
 const regexGCPercent = 200
 
+// compileRoom is the heap warden regex makes room for in huge pages
+// before it compiles its filter (hugeheap.Grow): the stock sshd filter's
+// 23 regexes allocate 1.8 MB (BenchmarkCompileStockSSHD).
+const compileRoom = 3 << 20
+
 func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	// A run's live heap is small (the compiled filter, the connections'
 	// cache), but compiling the regexes leaves garbage that brings the
@@ -295,11 +300,14 @@ func runRegex(ctx context.Context, s settings, o *regexOpts, stdin io.Reader, st
 		defer debug.SetGCPercent(prev)
 	}
 	if s.hugeHeap {
-		// Most of a run's time on a log of some megabytes went to
+		// Much of a run's time on a log of some megabytes went to
 		// first touches of the heap's pages: huge pages for the chunk
-		// in use now, and below for the one the filter ends in (the
-		// lines' work allocates there). See bench/regex.sh.
+		// in use now, and room in huge pages for compiling the filter
+		// (about 2 MB for sshd's), and below for the chunk the filter
+		// ends in (the lines' work allocates there). See
+		// bench/regex.sh and the hugeheap package.
 		hugeheap.Advise(nil)
+		hugeheap.Grow(compileRoom)
 	}
 	cfgDir := o.config
 	if cfgDir == "" {

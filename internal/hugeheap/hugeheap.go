@@ -18,7 +18,10 @@
 // runtime and the packages' initialisation allocated, and once its filter
 // is compiled, for the chunk the lines' work then allocates in. The heap's
 // later chunks keep the default (the runtime maps each with a mapping of
-// its own). The daemon keeps the default everywhere, as a long-lived
+// its own, which keeps none of the advice), but for one: Grow, between
+// the two, has the runtime map the next chunk when the first has less
+// room left than compiling the filter takes (the heap starts at a random
+// place in its first chunk), and advises it. The daemon keeps the default everywhere, as a long-lived
 // process whose heap comes and goes would gain little and hold more
 // memory.
 //

@@ -3,6 +3,7 @@ package hugeheap
 import (
 	"os"
 	"reflect"
+	"runtime/metrics"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -48,4 +49,28 @@ func madvise(addr uintptr, n int, advice int) error {
 		return e
 	}
 	return nil
+}
+
+// Grow makes sure that the heap has room bytes mapped and free, by the
+// runtime's own statistics, before a phase that allocates about that
+// much: when it has less, it allocates a block larger than all the free
+// memory, which the runtime can place only in a chunk it maps for it, and
+// advises that chunk (Advise). The phase's allocations then fill what was
+// free, and the new chunk after the block. The block is never touched (it
+// costs address space, not memory) and goes with the next collection.
+func Grow(room uint64) Result {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	var free uint64
+	for _, x := range s {
+		if x.Value.Kind() == metrics.KindUint64 {
+			free += x.Value.Uint64()
+		}
+	}
+	if free >= room || os.Getpagesize() != pageSize {
+		return Result{}
+	}
+	// a large object (over 32 KB) takes whole pages of its own
+	block := make([]byte, free+64<<10)
+	return Advise(&block[len(block)-1])
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,5 +97,33 @@ func TestAdviseWithoutAPointer(t *testing.T) {
 		if r := Advise(nil); r.Chunk == 0 {
 			t.Errorf("Advise(nil) = %+v, want the chunk of the arguments", r)
 		}
+	}
+}
+
+// heapFree is the heap's free memory by the runtime's statistics, as Grow
+// reads it.
+func heapFree() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() + s[1].Value.Uint64()
+}
+
+// TestGrowMapsAChunk checks that Grow does nothing when the heap has the
+// room asked for, and maps and advises a new chunk when it has not.
+func TestGrowMapsAChunk(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Getpagesize() != pageSize {
+		t.Skip("Grow does nothing here")
+	}
+	if r := Grow(0); r != (Result{}) {
+		t.Errorf("Grow(0) = %+v, want nothing done", r)
+	}
+	before := heapFree()
+	r := Grow(before + 1)
+	after := heapFree()
+	if r.Chunk == 0 || r.Chunk%chunkSize != 0 || !r.Advised {
+		t.Fatalf("Grow(%d) = %+v: no chunk advised", before+1, r)
+	}
+	if after <= before {
+		t.Errorf("free heap %d before Grow, %d after: no chunk mapped", before, after)
 	}
 }
