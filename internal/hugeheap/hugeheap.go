@@ -11,31 +11,35 @@
 // distributions gives huge pages only to memory that asks for them
 // (/sys/kernel/mm/transparent_hugepage/enabled set to "madvise").
 //
-// Advise asks for them on the chunk that holds a given object, and
+// Advise asks for them on the heap's mapping around a given object (the
+// runtime maps its chunks next to each other, and the kernel keeps
+// adjacent mappings of the same kind as one until one is advised), and
 // collapses the parts of it already in use into huge pages
-// (MADV_COLLAPSE), so that the rest of that chunk faults once per 2 MB.
-// `warden regex` calls it twice: at its start, for the chunk of what the
-// runtime and the packages' initialisation allocated, and once its filter
-// is compiled, for the chunk the lines' work then allocates in. The heap's
-// later chunks keep the default (the runtime maps each with a mapping of
-// its own, which keeps none of the advice), but for one: Grow, between
-// the two, has the runtime map the next chunk when the first has less
-// room left than compiling the filter takes (the heap starts at a random
-// place in its first chunk), and advises it. The daemon keeps the default everywhere, as a long-lived
-// process whose heap comes and goes would gain little and hold more
-// memory.
+// (MADV_COLLAPSE), so that the rest of it faults once per 2 MB.
+// `warden regex` calls it twice: at its start, for what the runtime and
+// the packages' initialisation allocated (the heap starts at a random
+// place in its first chunk, and often already spans two), and once its
+// filter is compiled, for the chunk the lines' work then allocates in.
+// The heap's later chunks keep the default (the runtime maps each with a
+// mapping of its own, which keeps none of the advice), but for one: Grow,
+// between the two, has the runtime map the next chunk when the heap has
+// less room left than compiling the filter takes, and advises it. The
+// daemon keeps the default everywhere, as a long-lived process whose heap
+// comes and goes would gain little and hold more memory.
 //
 // Nothing depends on it: where the kernel refuses (huge pages disabled,
 // a kernel older than 6.1 without MADV_COLLAPSE, another page size), the
-// heap is as it was. An advised chunk holds up to its 4 MB in memory,
-// where its pages in use alone would.
+// heap is as it was. Advised memory is held 2 MB at a time, where its
+// pages in use alone would be: a few megabytes more at most.
 package hugeheap
 
 // Result says what Advise did.
 type Result struct {
-	// Chunk is the address of the heap chunk advised, 0 for none.
-	Chunk uintptr
-	// Advised is true when the kernel took MADV_HUGEPAGE for the chunk.
+	// Start and Size are the memory advised, 2 MB-aligned; Start is 0
+	// for none.
+	Start uintptr
+	Size  int
+	// Advised is true when the kernel took MADV_HUGEPAGE for it.
 	Advised bool
 	// Collapsed counts the 2 MB regions in use collapsed into huge pages.
 	Collapsed int

@@ -1,18 +1,20 @@
 package hugeheap
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"runtime/metrics"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// Advise advises the heap chunk that holds obj, a pointer to a value the
-// heap holds (nil: the process's arguments, which the runtime puts on the
-// heap before any package is initialised), and returns what the kernel
-// took; it never fails.
+// Advise advises the heap mapping that holds obj, a pointer to a value
+// the heap holds (nil: the process's arguments, which the runtime puts on
+// the heap before any package is initialised), up to maxAdvise on each
+// side of it, and returns what the kernel took; it never fails.
 func Advise(obj any) Result {
 	at := uintptr(0)
 	switch v := reflect.ValueOf(obj); {
@@ -24,16 +26,33 @@ func Advise(obj any) Result {
 	if at == 0 || os.Getpagesize() != pageSize {
 		return Result{}
 	}
-	r := Result{Chunk: at &^ (chunkSize - 1)}
-	r.Advised = madvise(r.Chunk, chunkSize, unix.MADV_HUGEPAGE) == nil
+	// The chunk of at, and those the runtime mapped next to it (one
+	// mapping with it until advised): the heap at start-up often spans
+	// two chunks, as it starts at a random place in the first.
+	chunk := at &^ (chunkSize - 1)
+	lo, hi := chunk, chunk+chunkSize
+	if mlo, mhi, ok := mappingOf(at); ok {
+		floor := uintptr(0)
+		if chunk > maxAdvise {
+			floor = chunk - maxAdvise
+		}
+		lo, hi = max(mlo, floor), min(mhi, chunk+chunkSize+maxAdvise)
+	}
+	lo = (lo + hugeSize - 1) &^ (hugeSize - 1)
+	hi &^= hugeSize - 1
+	if hi <= lo {
+		return Result{}
+	}
+	r := Result{Start: lo, Size: int(hi - lo)}
+	r.Advised = madvise(lo, r.Size, unix.MADV_HUGEPAGE) == nil
 	if !r.Advised {
 		return r
 	}
-	// Both halves: the spans of the size classes spread the pages in use
-	// over the chunk, and a region with a page in use gets no huge page
-	// on a later fault. A half with none yet is not collapsed (EINVAL):
-	// its first fault takes a huge page.
-	for h := r.Chunk; h < r.Chunk+chunkSize; h += hugeSize {
+	// Every region: the spans of the size classes spread the pages in
+	// use, and a region with a page in use gets no huge page on a later
+	// fault. A region with none yet is not collapsed (EINVAL): its first
+	// fault takes a huge page.
+	for h := lo; h < hi; h += hugeSize {
 		if madvise(h, hugeSize, unix.MADV_COLLAPSE) == nil {
 			r.Collapsed++
 		}
@@ -41,14 +60,37 @@ func Advise(obj any) Result {
 	return r
 }
 
-// madvise gives advice on the memory from addr (page-aligned) for n
-// bytes. The addresses go to the system call as integers: the memory is
-// the heap's, and no Go pointer is made of them.
-func madvise(addr uintptr, n int, advice int) error {
-	if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, uintptr(n), uintptr(advice)); e != 0 {
-		return e
+// maxAdvise bounds the memory Advise advises on each side of the chunk
+// it starts from.
+const maxAdvise = 2 * chunkSize
+
+// mappingOf returns the bounds of the mapping of /proc/self/maps that
+// holds addr.
+func mappingOf(addr uintptr) (lo, hi uintptr, ok bool) {
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return 0, 0, false
 	}
-	return nil
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		// "lo-hi perms offset dev inode path", in hexadecimal
+		span, _, _ := bytes.Cut(line, []byte(" "))
+		l, h, found := bytes.Cut(span, []byte("-"))
+		if !found {
+			continue
+		}
+		a, err1 := strconv.ParseUint(string(l), 16, 64)
+		z, err2 := strconv.ParseUint(string(h), 16, 64)
+		if err1 == nil && err2 == nil && uintptr(a) <= addr && addr < uintptr(z) {
+			return uintptr(a), uintptr(z), true
+		}
+	}
+	return 0, 0, false
 }
 
 // Grow makes sure that the heap has room bytes mapped and free, by the
@@ -73,4 +115,14 @@ func Grow(room uint64) Result {
 	// a large object (over 32 KB) takes whole pages of its own
 	block := make([]byte, free+64<<10)
 	return Advise(&block[len(block)-1])
+}
+
+// madvise gives advice on the memory from addr (page-aligned) for n
+// bytes. The addresses go to the system call as integers: the memory is
+// the heap's, and no Go pointer is made of them.
+func madvise(addr uintptr, n int, advice int) error {
+	if _, _, e := unix.Syscall(unix.SYS_MADVISE, addr, uintptr(n), uintptr(advice)); e != 0 {
+		return e
+	}
+	return nil
 }

@@ -46,10 +46,10 @@ func anonHugeKB(t *testing.T, addr uintptr) (int, bool) {
 	return 0, false
 }
 
-// TestAdviseBacksTheChunkWithHugePages checks, on Linux, that the chunk
+// TestAdviseBacksTheHeapWithHugePages checks, on Linux, that the memory
 // Advise reports holds the object it was given, and that the kernel then
 // backs it with huge pages: the heap in use is collapsed.
-func TestAdviseBacksTheChunkWithHugePages(t *testing.T) {
+func TestAdviseBacksTheHeapWithHugePages(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Advise does nothing outside Linux")
 	}
@@ -59,8 +59,11 @@ func TestAdviseBacksTheChunkWithHugePages(t *testing.T) {
 	obj := new([4096]byte) // escapes: Advise takes it as an interface
 	r := Advise(obj)
 	at := uintptr(unsafe.Pointer(obj))
-	if r.Chunk == 0 || r.Chunk > at || at >= r.Chunk+chunkSize || r.Chunk%chunkSize != 0 {
-		t.Fatalf("Advise(%#x) = %+v: not the aligned chunk that holds it", at, r)
+	if r.Start == 0 || r.Start > at || at >= r.Start+uintptr(r.Size) || r.Start%hugeSize != 0 || r.Size%hugeSize != 0 {
+		t.Fatalf("Advise(%#x) = %+v: not 2 MB-aligned memory that holds it", at, r)
+	}
+	if lo, hi, ok := mappingOf(at); !ok || r.Start < lo || r.Start+uintptr(r.Size) > hi {
+		t.Errorf("Advise(%#x) = %+v: not within the mapping [%#x, %#x) that holds it", at, r, lo, hi)
 	}
 	if !r.Advised || r.Collapsed == 0 {
 		// MADV_COLLAPSE needs Linux 6.1 and a kernel with THP.
@@ -70,12 +73,12 @@ func TestAdviseBacksTheChunkWithHugePages(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	kb, ok := anonHugeKB(t, r.Chunk)
+	kb, ok := anonHugeKB(t, r.Start)
 	if !ok {
-		t.Fatalf("no mapping of /proc/self/smaps holds %#x", r.Chunk)
+		t.Fatalf("no mapping of /proc/self/smaps holds %#x", r.Start)
 	}
 	if kb < hugeSize>>10 {
-		t.Errorf("the chunk's mapping has %d kB of huge pages after %d collapsed, want %d at least", kb, r.Collapsed, hugeSize>>10)
+		t.Errorf("the advised mapping has %d kB of huge pages after %d collapsed, want %d at least", kb, r.Collapsed, hugeSize>>10)
 	}
 	// The memory is as it was: the object still reads what it held.
 	obj[0], obj[4095] = 1, 2
@@ -94,8 +97,8 @@ func TestAdviseWithoutAPointer(t *testing.T) {
 		t.Errorf("Advise((*int)(nil)) = %+v, want nothing done", r)
 	}
 	if runtime.GOOS == "linux" && os.Getpagesize() == pageSize {
-		if r := Advise(nil); r.Chunk == 0 {
-			t.Errorf("Advise(nil) = %+v, want the chunk of the arguments", r)
+		if r := Advise(nil); r.Start == 0 {
+			t.Errorf("Advise(nil) = %+v, want the memory of the arguments", r)
 		}
 	}
 }
@@ -120,7 +123,7 @@ func TestGrowMapsAChunk(t *testing.T) {
 	before := heapFree()
 	r := Grow(before + 1)
 	after := heapFree()
-	if r.Chunk == 0 || r.Chunk%chunkSize != 0 || !r.Advised {
+	if r.Start == 0 || !r.Advised {
 		t.Fatalf("Grow(%d) = %+v: no chunk advised", before+1, r)
 	}
 	if after <= before {
