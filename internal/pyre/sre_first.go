@@ -662,7 +662,7 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 					if i := strings.IndexByte(s[ptr:ptr+k], '\n'); i >= 0 {
 						c = -1
 					}
-				case sSet, sByte:
+				case sSet, sByte, sGuarded:
 					_, c = m.count(pc+4, ptr, items)
 				}
 				m.steps += items
@@ -901,7 +901,7 @@ func (p *sreProg) leads(repOne, opts []int) map[int]*fpLead {
 	leads := map[int]*fpLead{}
 	add := func(pc int, l fpLead) { leads[pc] = &l }
 	for _, pc := range repOne {
-		if op := p.code[pc]; op != sRepeatOne && (op != sMinRepeatOne || !plainItem(p.code[pc+4])) {
+		if op := p.code[pc]; op != sRepeatOne && (op != sMinRepeatOne || !lazyLeadItem(p.code[pc+4])) {
 			continue
 		}
 		if l := p.leadAt(pc+6, 0); len(l.texts) == 1 && l.texts[0][0] < utf8.RuneSelf {
@@ -925,6 +925,14 @@ func (p *sreProg) leads(repOne, opts []int) map[int]*fpLead {
 func plainItem(op int) bool {
 	return op == sSet || op == sByte || op == sAny || op == sAnyAll
 }
+
+// lazyLeadItem reports whether a MIN_REPEAT_ONE of the item op may be
+// given a lead: a plain item, or a guarded one (one character after
+// lookarounds, as the tempered dot (?:(?! from ).) of the sshd Failed
+// failregex's user name), which fpMinRepeatOne counts over the items
+// before the lead's text (count runs a tempered dot with one string
+// search).
+func lazyLeadItem(op int) bool { return plainItem(op) || op == sGuarded }
 
 // leadAt reads the lead of the code at pc: its literal text through MARKs
 // and JUMPs, then (depth levels down) the texts of a branch's

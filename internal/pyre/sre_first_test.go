@@ -24,6 +24,10 @@ var firstPathPatterns = []string{
 	`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, `^([a-c]*[ab])x`, `^([a-c]*[xb])y`, `^([a-c]*[ab]c)`, `^(\w*\w(?:\w|$))`, `^([\w\-.]*\w)(?:\.x|$)`, `^([\wé]*)\w\.`,
 	// a run before an end anchor, and whether a shorter one can end where it holds
 	`^a(\s*)$`, `(?m)^a(\s*)$`, `^a\s*\Z`,
+	// a lazy tempered dot with the text after it (lazyLeadItem), the
+	// lookahead's text the same as the lead or not, in the way of the
+	// lead or not
+	`^x((?:(?! from ).)*?) from (\w+)`, `^((?:(?!ab).)*?)b`, `^((?:(?!b).)*?)bc`, `((?:(?!x).)*?)ab$`, `^((?:(?!a\n).)*?)a`,
 }
 
 // firstPathInputs are lines for those patterns, and random text.
