@@ -746,7 +746,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			f.preFields = newFields(f.lay)
 		}
 		f.preFields.reset()
-		pre = h.fieldsInto(f.preFields, nil)
+		pre = h.fieldsInto(f.preFields, nil, nil)
 		f.Last.prefContent = pre.at(slotContent)
 		repl, ok := pre.str(slotContent)
 		pre.del(slotContent)
@@ -794,7 +794,11 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 			f.scratch = newFields(f.lay)
 		}
 		f.scratch.reset()
-		fail := h.fieldsInto(f.scratch, pre)
+		var preSlots []int
+		if pre != nil {
+			preSlots = f.pref.written
+		}
+		fail := h.fieldsInto(f.scratch, pre, preSlots)
 		if len(f.ignore) > 0 {
 			i, err := f.ignored(buf, org, h)
 			if err != nil {

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,6 +46,9 @@ type regex struct {
 	slots  []int    // layout slot by group index, -1 for unnamed groups
 	altS   [][2]int // alt and tuple as slots
 	tupleS [][2]int
+	// written lists, once each, the slots the regex's fields can hold:
+	// its named groups' and the alt and tuple fields'
+	written []int
 	// contentGr is the content group of a prefregex (-1 when it has
 	// none); unused on other regexes.
 	contentGr int
@@ -182,13 +186,29 @@ func (r *regex) bind(lay *layout) {
 	for _, p := range r.tuple {
 		r.tupleS = append(r.tupleS, [2]int{lay.slot(p[0]), lay.slot(p[1])})
 	}
+	r.written = r.written[:0]
+	add := func(slot int) {
+		if slot >= 0 && !slices.Contains(r.written, slot) {
+			r.written = append(r.written, slot)
+		}
+	}
+	for _, slot := range r.slots {
+		add(slot)
+	}
+	for _, p := range r.altS {
+		add(p[1])
+	}
+	for _, p := range r.tupleS {
+		add(p[1])
+	}
 }
 
 // fieldsInto fills g, which must be empty, with the match's fields
 // (Python's groupdict(), with the alt_ and tuple_ groups folded into their
-// fields) on top of base (the prefregex's fields, nil for none): the
+// fields) on top of base (the prefregex's fields, nil for none), which
+// holds no slot but those of baseSlots (the prefregex's written): the
 // match's own groups, even those that did not take part, replace base's.
-func (h *hit) fieldsInto(g, base *fields) *fields {
+func (h *hit) fieldsInto(g, base *fields, baseSlots []int) *fields {
 	for i, slot := range h.r.slots {
 		if slot < 0 {
 			continue
@@ -209,8 +229,8 @@ func (h *hit) fieldsInto(g, base *fields) *fields {
 		g.tupleAppend(p[1], v)
 	}
 	if base != nil {
-		for i, k := range base.kinds {
-			if k != valAbsent && g.kinds[i] == valAbsent {
+		for _, i := range baseSlots {
+			if k := base.kinds[i]; k != valAbsent && g.kinds[i] == valAbsent {
 				g.set(i, base.at(i))
 				if k == valTuple {
 					if g.tuples == nil {
