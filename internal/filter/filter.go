@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -442,6 +443,14 @@ func New(opt Options) (*Filter, error) {
 	}
 	for _, r := range f.fail {
 		r.bind(f.lay)
+		r.matchSlots = slices.Clone(r.written)
+		if f.pref != nil {
+			for _, slot := range f.pref.written {
+				if !slices.Contains(r.matchSlots, slot) {
+					r.matchSlots = append(r.matchSlots, slot)
+				}
+			}
+		}
 	}
 	f.lay.seal()
 	f.firstOK = make([]*[256]bool, len(f.fail))
@@ -834,7 +843,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 					fresh = f.slab.fields(f.lay)
 					owner = fresh
 				}
-				matched = f.keepText(owner, fail, matched)
+				matched = f.keepText(owner, fail, fr.matchSlots, matched)
 				mlfid, _ = fail.str(slotMLFID)
 			}
 			fail = f.mergeFailure(mlfid, prev, fresh, fail, matched, now)
@@ -1236,14 +1245,16 @@ func copyLine(l tline) tline {
 
 // keepText makes g's strings and lines' text, where they lie in the
 // line being examined, parts of one copy of it, for Options.ReusedLines;
-// it returns the lines in f's scratch (appendLines copies them out).
+// it returns the lines in f's scratch (appendLines copies them out). g
+// holds strings in slots alone (a failregex's matchSlots: g is what
+// fieldsInto made).
 // With Options.TransientFailures, the copy is owner's text (fields.keep):
 // owner is the connection's fields the cache holds or will hold, into
 // which g is merged or copied, and its text is reused with it; otherwise
 // the copy is cut from f.arena.
 // Strings elsewhere are the filter's own (a joined buffer, the last date
 // text, an address it formatted): they are never overwritten.
-func (f *Filter) keepText(owner, g *fields, lines []tline) []tline {
+func (f *Filter) keepText(owner, g *fields, slots []int, lines []tline) []tline {
 	var kept string // the copy of f.lineMem, made when first needed
 	keep := func(s string) string {
 		off, ok := offsetIn(f.lineMem, s)
@@ -1259,8 +1270,8 @@ func (f *Filter) keepText(owner, g *fields, lines []tline) []tline {
 		}
 		return kept[off : off+len(s)]
 	}
-	for i, k := range g.kinds {
-		if k == valString {
+	for _, i := range slots {
+		if g.kinds[i] == valString {
 			g.strs[i] = keep(g.strs[i])
 		}
 	}
