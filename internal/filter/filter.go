@@ -1279,6 +1279,9 @@ func (f *Filter) keepText(owner, g *fields, slots []int, lines []tline) []tline 
 	for _, l := range lines {
 		f.kept = append(f.kept, tline{keep(l.pre), keep(l.date), keep(l.post)})
 	}
+	if len(g.tuples) == 0 {
+		return f.kept // (ranging over no map still starts an iteration)
+	}
 	for slot, t := range g.tuples {
 		c := make([]any, len(t))
 		for j, v := range t {

@@ -1602,15 +1602,22 @@ func (m *sreMachine) release() {
 func (m *sreMachine) spans(dst []int, start int) []int {
 	n := 2 * (m.prog.ngroups + 1)
 	if cap(dst) < n {
-		dst = make([]int, 0, n)
+		dst = make([]int, n)
 	}
-	dst = append(dst[:0], start, m.sptr)
-	for j := 0; j < 2*m.prog.ngroups; j += 2 {
-		if j+1 <= m.lastmark && m.marks[j] >= 0 && m.marks[j+1] >= 0 {
-			dst = append(dst, m.marks[j], m.marks[j+1])
+	dst = dst[:n]
+	dst[0], dst[1] = start, m.sptr
+	// a group whose marks lastmark covers, set both; the others unset
+	out, marks := dst[2:], m.marks
+	seen := min(max(m.lastmark+1, 0)&^1, len(out), len(marks))
+	for j := 0; j < seen; j += 2 {
+		if a, b := marks[j], marks[j+1]; a >= 0 && b >= 0 {
+			out[j], out[j+1] = a, b
 		} else {
-			dst = append(dst, -1, -1)
+			out[j], out[j+1] = -1, -1
 		}
+	}
+	for j := seen; j < len(out); j++ {
+		out[j] = -1
 	}
 	return dst
 }
