@@ -146,7 +146,8 @@ func clampWidth(lo, hi int64) (int64, int64) { return min(lo, maxRepeat-1), min(
 const satLimit = int64(1) << 62
 
 func satAdd(a, b int64) int64 {
-	if a+b > satLimit {
+	// (a+b itself overflows when both are satLimit)
+	if a > satLimit-b {
 		return satLimit
 	}
 	return a + b

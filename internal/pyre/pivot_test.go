@@ -115,3 +115,30 @@ func FuzzSkip(f *testing.F) {
 		checkSkip(t, re, ref, input)
 	})
 }
+
+// TestSaturatedWidths checks that widths which saturate stay saturated
+// when added: two unbounded repeats of unbounded repeats gave a negative
+// maximum width once (satAdd overflowed), which made a pivot of the "="
+// of `((0*)*(0*)*)=` with a negative window and a panic in its search
+// (a case FuzzFirstPath found, kept in its corpus).
+func TestSaturatedWidths(t *testing.T) {
+	for _, c := range [][3]int64{
+		{satLimit, satLimit, satLimit}, {satLimit, 1, satLimit}, {0, satLimit, satLimit},
+		{satLimit - 1, 1, satLimit}, {2, 3, 5}, {0, 0, 0},
+	} {
+		if got := satAdd(c[0], c[1]); got != c[2] {
+			t.Errorf("satAdd(%d, %d) = %d, want %d", c[0], c[1], got, c[2])
+		}
+	}
+	for _, pattern := range []string{`((0*)*(0*)*)=`, `(?:a*)*(?:b*)*(?:c*)*x`, `((0*)*)+=`} {
+		re := MustCompile(pattern)
+		if pv := re.sre.pivot; pv != nil && (pv.maxPre < pv.minPre || pv.minPre < 0) {
+			t.Errorf("%s: pivot window [%d, %d]", pattern, pv.minPre, pv.maxPre)
+		}
+		for _, s := range []string{"=", "00=", "x", "abcx", "0"} {
+			if _, err := re.Search(s); err != nil {
+				t.Errorf("%s on %q: %v", pattern, s, err)
+			}
+		}
+	}
+}
