@@ -243,8 +243,9 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 		}
 	case sString:
 		lit, next := p.strs[code[pc+1]], b.next(pc+2)
+		short := makeShortLit(lit)
 		return func(m *sreMachine, ptr int) (fpOp, int) {
-			if strings.HasPrefix(m.s[ptr:], lit) {
+			if short.hasPrefixAt(m.s, ptr, lit) {
 				return next, ptr + len(lit)
 			}
 			return m.end(fpFail, ptr)
@@ -501,13 +502,14 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 		}
 	case sPossRepeatOneString:
 		lit, next := p.strs[code[pc+7]], b.next(pc+8)
+		short := makeShortLit(lit)
 		return func(m *sreMachine, ptr int) (fpOp, int) {
 			if lo > len(m.s)-ptr {
 				return m.end(fpFail, ptr)
 			}
 			q, n := run.scan(m, ptr)
 			m.steps += (q - ptr) >> 3
-			if n < 0 || !strings.HasPrefix(m.s[q:], lit) {
+			if n < 0 || !short.hasPrefixAt(m.s, q, lit) {
 				return m.end(fpFail, ptr)
 			}
 			return next, q + len(lit)
