@@ -47,8 +47,9 @@ type regex struct {
 	altS   [][2]int // alt and tuple as slots
 	tupleS [][2]int
 	// written lists, once each, the slots the regex's fields can hold:
-	// its named groups' and the alt and tuple fields'; matchSlots, for a
-	// failregex, those and the prefregex's (fieldsInto's result)
+	// its named groups' in group order, then the alt and tuple fields';
+	// matchSlots, for a failregex, those and the prefregex's
+	// (fieldsInto's result)
 	written, matchSlots []int
 	// contentGr is the content group of a prefregex (-1 when it has
 	// none); unused on other regexes.

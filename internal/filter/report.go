@@ -76,15 +76,9 @@ func (f *Filter) Dict(m Failure) []KeyValue {
 		}
 	}
 	if m.Regex >= 0 && m.Regex < len(f.fail) {
-		r := f.fail[m.Regex]
-		for _, s := range r.slots {
+		// its groups, then its alt_ and tuple_ fields (bind)
+		for _, s := range f.fail[m.Regex].written {
 			add(s)
-		}
-		for _, p := range r.altS {
-			add(p[1])
-		}
-		for _, p := range r.tupleS {
-			add(p[1])
 		}
 	}
 	for i := range g.lay.names {
