@@ -977,15 +977,8 @@ func (f *Filter) mlfGet(id string, now float64) *fields {
 	return nil
 }
 
-// mlfUnset removes connection id, if the cache holds it.
-func (f *Filter) mlfUnset(id string) {
-	if e, ok := f.mlf[id]; ok {
-		f.mlfForget(id, e.fields)
-	}
-}
-
-// mlfForget removes connection id, whose fields the cache holds as g:
-// mlfUnset without the look-up, for a caller that made it.
+// mlfForget removes connection id, whose fields the cache holds as g
+// (the caller looked it up).
 func (f *Filter) mlfForget(id string, g *fields) {
 	// Its place in mlfOrder goes stale and is skipped there.
 	f.drop(g)
@@ -1037,27 +1030,16 @@ func (f *Filter) dropLines(m []tline) {
 	}
 }
 
-// mlfSet stores the fields of connection id. The cache holds at most
-// mlfMaxCount connections: when it is full, the oldest are dropped,
-// expired ones and then one more, as fail2ban's cache does.
+// mlfAdd stores the fields of connection id, which the cache does not
+// hold (mlfGet found none: the filter never stores a connection twice).
+// The cache holds at most mlfMaxCount connections: when it is full, the
+// oldest are dropped, expired ones and then one more, as fail2ban's cache
+// does.
 //
 // With Options.TransientFailures, id is text of g's (keepText, fields.keep),
 // rewritten once g is dropped and reused: the map holds it as long as g,
 // and a place in mlfOrder that outlives g is stale, whatever its id
 // reads by then, as its seq is no live entry's.
-func (f *Filter) mlfSet(id string, g *fields, now float64) {
-	f.mlfEvict(now)
-	if e, ok := f.mlf[id]; ok {
-		e.fields, e.expires = g, now+mlfMaxAge
-		f.mlf[id] = e
-		return
-	}
-	f.mlfInsert(id, g, now)
-}
-
-// mlfAdd is mlfSet for a connection the cache does not hold (mlfGet
-// found none): the eviction only removes entries, so the look-up that
-// mlfSet makes after it is left out.
 func (f *Filter) mlfAdd(id string, g *fields, now float64) {
 	f.mlfEvict(now)
 	f.mlfInsert(id, g, now)

@@ -66,18 +66,20 @@ func TestMLFCacheMatchesModel(t *testing.T) {
 			id := fmt.Sprintf("c%d", rng.IntN(ids))
 			switch op := rng.IntN(10); {
 			case op < 5:
-				if _, held := model.m[id]; !held && rng.IntN(2) == 0 {
-					f.mlfAdd(id, &fields{}, now) // as the filter stores a new one
-				} else {
-					f.mlfSet(id, &fields{}, now)
+				// the filter stores a connection only when it holds
+				// none (mlfGet found nothing)
+				if _, held := model.m[id]; !held {
+					f.mlfAdd(id, &fields{}, now)
+					model.set(id, now)
 				}
-				model.set(id, now)
 			case op < 8:
 				if got, want := f.mlfGet(id, now) != nil, model.get(id, now); got != want {
 					t.Fatalf("seed %d step %d: get(%s) = %v, model %v", seed, step, id, got, want)
 				}
 			default:
-				f.mlfUnset(id)
+				if e, ok := f.mlf[id]; ok {
+					f.mlfForget(id, e.fields)
+				}
 				model.unset(id)
 			}
 			if len(f.mlf) != len(model.m) {
