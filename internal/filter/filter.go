@@ -445,11 +445,7 @@ func New(opt Options) (*Filter, error) {
 		r.bind(f.lay)
 		r.matchSlots = slices.Clone(r.written)
 		if f.pref != nil {
-			for _, slot := range f.pref.written {
-				if !slices.Contains(r.matchSlots, slot) {
-					r.matchSlots = append(r.matchSlots, slot)
-				}
-			}
+			r.matchSlots = addSlots(r.matchSlots, f.pref.written...)
 		}
 	}
 	f.lay.seal()

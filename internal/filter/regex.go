@@ -188,21 +188,24 @@ func (r *regex) bind(lay *layout) {
 	for _, p := range r.tuple {
 		r.tupleS = append(r.tupleS, [2]int{lay.slot(p[0]), lay.slot(p[1])})
 	}
-	r.written = r.written[:0]
-	add := func(slot int) {
-		if slot >= 0 && !slices.Contains(r.written, slot) {
-			r.written = append(r.written, slot)
-		}
-	}
-	for _, slot := range r.slots {
-		add(slot)
-	}
+	r.written = addSlots(r.written[:0], r.slots...)
 	for _, p := range r.altS {
-		add(p[1])
+		r.written = addSlots(r.written, p[1])
 	}
 	for _, p := range r.tupleS {
-		add(p[1])
+		r.written = addSlots(r.written, p[1])
 	}
+}
+
+// addSlots appends to list the slots it does not hold yet, leaving out
+// -1 (an unnamed group's).
+func addSlots(list []int, slots ...int) []int {
+	for _, slot := range slots {
+		if slot >= 0 && !slices.Contains(list, slot) {
+			list = append(list, slot)
+		}
+	}
+	return list
 }
 
 // fieldsInto fills g, which must be empty, with the match's fields

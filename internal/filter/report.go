@@ -66,9 +66,9 @@ func (f *Filter) Dict(m Failure) []KeyValue {
 	for _, s := range late {
 		done[s] = true
 	}
-	users := -1
-	if i, ok := g.lay.index["users"]; ok {
-		users, done[i] = i, true
+	users := g.lay.usersSlot
+	if users >= 0 {
+		done[users] = true
 	}
 	if f.pref != nil {
 		for _, s := range f.pref.slots {
