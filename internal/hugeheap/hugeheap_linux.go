@@ -101,6 +101,18 @@ func mappingOf(addr uintptr) (lo, hi uintptr, ok bool) {
 // free, and the new chunk after the block. The block is never touched (it
 // costs address space, not memory) and goes with the next collection.
 func Grow(room uint64) Result {
+	free := freeHeap()
+	if free >= room || os.Getpagesize() != pageSize {
+		return Result{}
+	}
+	// a large object (over 32 KB) takes whole pages of its own
+	block := make([]byte, free+64<<10)
+	return Advise(&block[len(block)-1])
+}
+
+// freeHeap returns the heap's mapped memory that holds no object, free
+// or released to the kernel (or never touched), by the runtime's metrics.
+func freeHeap() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	metrics.Read(s)
 	var free uint64
@@ -109,12 +121,7 @@ func Grow(room uint64) Result {
 			free += x.Value.Uint64()
 		}
 	}
-	if free >= room || os.Getpagesize() != pageSize {
-		return Result{}
-	}
-	// a large object (over 32 KB) takes whole pages of its own
-	block := make([]byte, free+64<<10)
-	return Advise(&block[len(block)-1])
+	return free
 }
 
 // madvise gives advice on the memory from addr (page-aligned) for n

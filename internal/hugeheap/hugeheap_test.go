@@ -1,10 +1,10 @@
+//go:build linux
+
 package hugeheap
 
 import (
 	"bufio"
 	"os"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,9 +50,6 @@ func anonHugeKB(t *testing.T, addr uintptr) (int, bool) {
 // Advise reports holds the object it was given, and that the kernel then
 // backs it with huge pages: the heap in use is collapsed.
 func TestAdviseBacksTheHeapWithHugePages(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("Advise does nothing outside Linux")
-	}
 	if os.Getpagesize() != pageSize {
 		t.Skipf("page size %d: Advise does nothing", os.Getpagesize())
 	}
@@ -96,33 +93,25 @@ func TestAdviseWithoutAPointer(t *testing.T) {
 	if r := Advise((*int)(nil)); r != (Result{}) {
 		t.Errorf("Advise((*int)(nil)) = %+v, want nothing done", r)
 	}
-	if runtime.GOOS == "linux" && os.Getpagesize() == pageSize {
+	if os.Getpagesize() == pageSize {
 		if r := Advise(nil); r.Start == 0 {
 			t.Errorf("Advise(nil) = %+v, want the memory of the arguments", r)
 		}
 	}
 }
 
-// heapFree is the heap's free memory by the runtime's statistics, as Grow
-// reads it.
-func heapFree() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64() + s[1].Value.Uint64()
-}
-
 // TestGrowMapsAChunk checks that Grow does nothing when the heap has the
 // room asked for, and maps and advises a new chunk when it has not.
 func TestGrowMapsAChunk(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Getpagesize() != pageSize {
-		t.Skip("Grow does nothing here")
+	if os.Getpagesize() != pageSize {
+		t.Skipf("page size %d: Grow does nothing", os.Getpagesize())
 	}
 	if r := Grow(0); r != (Result{}) {
 		t.Errorf("Grow(0) = %+v, want nothing done", r)
 	}
-	before := heapFree()
+	before := freeHeap()
 	r := Grow(before + 1)
-	after := heapFree()
+	after := freeHeap()
 	if r.Start == 0 || !r.Advised {
 		t.Fatalf("Grow(%d) = %+v: no chunk advised", before+1, r)
 	}
