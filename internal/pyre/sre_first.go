@@ -464,6 +464,34 @@ func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 	return from[0]
 }
 
+// shortLit is a literal of one to eight bytes as a little-endian word
+// and the mask of its bytes, tested against eight bytes of the text at
+// once (no call of the runtime's comparison, which costs more than the
+// test itself on such literals); the zero shortLit stands for a longer
+// or empty literal.
+type shortLit struct{ word, mask uint64 }
+
+func makeShortLit(lit string) shortLit {
+	if len(lit) == 0 || len(lit) > 8 {
+		return shortLit{}
+	}
+	var l shortLit
+	for i := 0; i < len(lit); i++ {
+		l.word |= uint64(lit[i]) << (8 * i)
+		l.mask |= 0xff << (8 * i)
+	}
+	return l
+}
+
+// hasPrefixAt reports whether s[ptr:] starts with lit, whose shortLit is
+// l.
+func (l shortLit) hasPrefixAt(s string, ptr int, lit string) bool {
+	if l.mask != 0 && ptr >= 0 && ptr+8 <= len(s) {
+		return load64(s, ptr)&l.mask == l.word
+	}
+	return strings.HasPrefix(s[ptr:], lit)
+}
+
 // allBytes returns the byte set that lets every byte through.
 func allBytes() [4]uint64 { return [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)} }
 
