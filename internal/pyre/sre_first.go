@@ -389,12 +389,19 @@ type fpAlt struct {
 	g     int       // its index
 	body  fpOp
 	// first holds the bytes the guard lets through, later those of the
-	// alternatives after this one (every byte where one has no guard):
-	// copies, so that the choice reads the alternatives' slice alone.
-	first, later [4]uint64
-	anyLater     bool // an alternative after this one has no guard
+	// alternatives after this one: copies, so that the choice reads the
+	// alternatives' slice alone.
+	first, later fpStarts
 	req, replay  bool // the guard has literal text, or marks to replay
 }
+
+// fpStarts is the set of the bytes an alternative can start with, a bit
+// each, and the end of the text (fpAtEnd), where an alternative with no
+// guard alone can start.
+type fpStarts [5]uint64
+
+// fpAtEnd is fpStarts' word and bit of the end of the text.
+const fpAtEnd = 4
 
 // fpBranch makes the op of the BRANCH at pc: the first alternative the
 // guards let through; another one after it is a choice left behind.
@@ -402,21 +409,20 @@ func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 	code := p.exec
 	var alts []fpAlt
 	for h := pc + 1; code[h] != 0; h = code[h] {
-		a := fpAlt{g: code[h+1], body: b.next(h + 2), first: allBytes()}
+		a := fpAlt{g: code[h+1], body: b.next(h + 2)}
 		if a.g >= 0 {
 			a.guard = &p.guards[a.g]
-			a.first = a.guard.bytes
+			copy(a.first[:], a.guard.bytes[:])
 			a.req, a.replay = a.guard.req != nil, len(a.guard.marks) > 0
+		} else {
+			a.first = fpStarts{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0), 1}
 		}
 		alts = append(alts, a)
 	}
 	for j := len(alts) - 2; j >= 0; j-- {
 		// the bytes some alternative after j can start with (lastAlt)
-		next := &alts[j+1]
-		a := &alts[j]
-		a.anyLater = next.guard == nil || next.anyLater
-		for k := range a.later {
-			a.later[k] = next.first[k] | next.later[k]
+		for k := range alts[j].later {
+			alts[j].later[k] = alts[j+1].first[k] | alts[j+1].later[k]
 		}
 	}
 	// from[i] tries the alternatives from the ith on: from[0] is the
@@ -426,30 +432,18 @@ func (p *sreProg) fpBranch(b *fpBuilder, pc int) fpOp {
 	noStale := p.noStale
 	for i := len(alts) - 1; i >= 0; i-- {
 		from[i] = func(m *sreMachine, ptr int) (fpOp, int) {
-			s := m.s
-			if ptr >= len(s) {
-				// only an alternative without a guard can start here
-				for j := i; j < len(alts); j++ {
-					a := &alts[j]
-					if a.guard == nil {
-						if !noStale || a.anyLater {
-							m.pend(from[j+1], ptr)
-						}
-						return a.body, ptr
-					}
-					m.fpReplay(a.g, ptr, m.lastmark)
-				}
-				return m.end(fpFail, ptr)
+			w, bit := fpAtEnd, uint64(1)
+			if s := m.s; ptr < len(s) {
+				c := s[ptr]
+				w, bit = int(c>>6), uint64(1)<<(c&63)
 			}
-			c := s[ptr]
-			w, bit := c>>6, uint64(1)<<(c&63)
 			for j := i; j < len(alts); j++ {
 				a := &alts[j]
 				if a.first[w]&bit != 0 && (!a.req || m.reqOK(a.guard, ptr)) {
 					// without noStale (or with an alternative after
 					// this one that can start here) the others are
 					// a choice left (lastAlt)
-					if !noStale || a.anyLater || a.later[w]&bit != 0 {
+					if !noStale || a.later[w]&bit != 0 {
 						m.pend(from[j+1], ptr)
 					}
 					return a.body, ptr
