@@ -1264,7 +1264,7 @@ func (c *sreCompiler) withReq(g, pc int) int {
 		ng.marks = old.marks
 	} else {
 		// Any character: a match needs one at least, for the text.
-		ng.bytes = allBytes()
+		ng.bytes = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
 	}
 	return c.addGuard(ng)
 }

@@ -486,8 +486,6 @@ func (l shortLit) hasPrefixAt(s string, ptr int, lit string) bool {
 	return strings.HasPrefix(s[ptr:], lit)
 }
 
-// allBytes returns the byte set that lets every byte through.
-func allBytes() [4]uint64 { return [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)} }
 
 // fpRepeatOne makes the op of the REPEAT_ONE (or possessive one) at pc.
 func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
