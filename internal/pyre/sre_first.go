@@ -486,7 +486,6 @@ func (l shortLit) hasPrefixAt(s string, ptr int, lit string) bool {
 	return strings.HasPrefix(s[ptr:], lit)
 }
 
-
 // fpRepeatOne makes the op of the REPEAT_ONE (or possessive one) at pc.
 func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 	code := p.exec
