@@ -1106,8 +1106,9 @@ func (f *Filter) compactMLFOrder() {
 // are never those; a new connection's are fresh when not nil, else taken
 // from the slab.
 // Kept out of findFailure, its one caller, which the compiler would
-// otherwise inline it into: findFailure's hot loop then ran 2% slower
-// on bench/regex.sh's log (a larger frame, more spills).
+// otherwise inline it into: warden regex then ran about 2% slower on
+// bench/regex.sh's log (alternating runs of the two builds; findFailure
+// grew to the larger of the two frames, with more spills).
 //
 //go:noinline
 func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched []tline, now float64) *fields {
