@@ -48,23 +48,28 @@ func normalize(s charSet) charSet {
 func cmpLo(a, b rng) int { return int(a.lo) - int(b.lo) }
 
 // union returns the union of a and b: a new set, or a or b itself when
-// it holds the other (sets are read-only once built).
+// it holds the other (sets are read-only once built). Sets that are not
+// normal (see normal) are merged as they are and normalized.
 func union(a, b charSet) charSet {
-	if normal(a) && normal(b) {
-		switch {
-		case subset(b, a):
-			return a
-		case subset(a, b):
-			return b
-		}
+	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
+		return a
 	}
-	out := make(charSet, 0, len(a)+len(b))
-	if !slices.IsSortedFunc(a, cmpLo) || !slices.IsSortedFunc(b, cmpLo) {
+	if !normal(a) || !normal(b) {
+		out := make(charSet, 0, len(a)+len(b))
 		out = append(out, a...)
 		out = append(out, b...)
 		return normalize(out)
 	}
-	// merge the sorted lists, joining overlapping and adjacent ranges
+	switch {
+	case subset(b, a):
+		return a
+	case subset(a, b):
+		return b
+	}
+	// merge the sorted lists, joining overlapping and adjacent ranges;
+	// once one list is done the other's rest is copied whole (a normal
+	// set's ranges never join)
+	out := make(charSet, 0, len(a)+len(b))
 	add := func(r rng) {
 		if n := len(out); n > 0 && r.lo <= out[n-1].hi+1 {
 			out[n-1].hi = max(out[n-1].hi, r.hi)
@@ -82,13 +87,15 @@ func union(a, b charSet) charSet {
 			j++
 		}
 	}
-	for ; i < len(a); i++ {
-		add(a[i])
+	rest := a[i:]
+	if j < len(b) {
+		rest = b[j:]
 	}
-	for ; j < len(b); j++ {
-		add(b[j])
+	for len(rest) > 0 && len(out) > 0 && rest[0].lo <= out[len(out)-1].hi+1 {
+		add(rest[0])
+		rest = rest[1:]
 	}
-	return out
+	return append(out, rest...)
 }
 
 // negate returns the complement of s over [0, maxRune].
@@ -294,8 +301,19 @@ func normal(s charSet) bool {
 	return true
 }
 
-// subset reports whether every character of a is in b, both normal.
+// subset reports whether every character of a is in b, both normal. A
+// few ranges against many (a class's literals and a Unicode category)
+// are looked up by binary search.
 func subset(a, b charSet) bool {
+	if len(a) <= 4 && len(b) > 32 {
+		for _, r := range a {
+			k, _ := slices.BinarySearchFunc(b, r.lo, func(x rng, c rune) int { return cmpRune(x.hi, c) })
+			if k == len(b) || b[k].lo > r.lo || b[k].hi < r.hi {
+				return false
+			}
+		}
+		return true
+	}
 	j := 0
 	for _, r := range a {
 		for j < len(b) && b[j].hi < r.lo {
@@ -306,6 +324,16 @@ func subset(a, b charSet) bool {
 		}
 	}
 	return true
+}
+
+func cmpRune(x, y rune) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }
 
 // overlaps reports whether a ∩ b is not empty, without building it.

@@ -15,8 +15,12 @@ func TestUnionSharesOnlyWhatHoldsTheOther(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	random := func() charSet {
 		s := randomSet(rnd)
-		if rnd.IntN(2) == 0 {
+		switch rnd.IntN(4) {
+		case 0:
 			s = normalize(s)
+		case 1:
+			// many ranges: subset's binary search, the merge's rest
+			s = normalize(manyRanges(rnd))
 		}
 		return s
 	}
@@ -38,10 +42,17 @@ func TestUnionSharesOnlyWhatHoldsTheOther(t *testing.T) {
 		if !normal(u) {
 			t.Fatalf("%d: union(%v, %v) = %v: not normal", i, a0, b0, u)
 		}
-		for c := rune(-1); c < 80; c++ {
+		aHasB, bHasA := true, true
+		for c := rune(-1); c < 400; c++ {
 			if has(u, c) != (has(a0, c) || has(b0, c)) {
 				t.Fatalf("%d: union(%v, %v) = %v: wrong at %d", i, a0, b0, u, c)
 			}
+			aHasB = aHasB && (has(a0, c) || !has(b0, c))
+			bHasA = bHasA && (has(b0, c) || !has(a0, c))
+		}
+		shares := func(x, y charSet) bool { return len(x) > 0 && len(y) > 0 && &x[0] == &y[0] }
+		if shares(u, a) && !aHasB || shares(u, b) && !bHasA {
+			t.Fatalf("%d: union(%v, %v) returned an argument that does not hold the other", i, a0, b0)
 		}
 		if !slices.Equal(a, a0) || !slices.Equal(b, b0) {
 			t.Fatalf("%d: union changed its arguments: %v, %v (were %v, %v)", i, a, b, a0, b0)
@@ -84,6 +95,17 @@ func TestOverlaps(t *testing.T) {
 			t.Fatalf("%d: overlaps(%v, %v) = %v, want %v", i, a, b, got, want)
 		}
 	}
+}
+
+// manyRanges returns 33 to 80 ranges of code points below 400, in no
+// order, overlapping or not.
+func manyRanges(rnd *rand.Rand) charSet {
+	var s charSet
+	for range 33 + rnd.IntN(48) {
+		lo := rune(rnd.IntN(390))
+		s = append(s, rng{lo, lo + rune(rnd.IntN(4))})
+	}
+	return s
 }
 
 // randomSet returns up to four ranges of small code points, in no order,

@@ -487,11 +487,18 @@ func (c *sreCompiler) op(args ...int) int {
 }
 
 func (c *sreCompiler) set(cs charSet) int {
-	// FNV-1a over the ranges; equal sets are found by comparing them.
-	h := uint64(14695981039346656037)
-	for _, r := range cs {
-		h = (h ^ uint64(uint32(r.lo))) * 1099511628211
-		h = (h ^ uint64(uint32(r.hi))) * 1099511628211
+	// FNV-1a over the length and the first and last ranges (a Unicode
+	// class has hundreds); equal sets are found by comparing them.
+	h := (uint64(14695981039346656037) ^ uint64(len(cs))) * 1099511628211
+	ends := [2]charSet{cs, nil}
+	if len(cs) > 8 {
+		ends = [2]charSet{cs[:4], cs[len(cs)-4:]}
+	}
+	for _, part := range ends {
+		for _, r := range part {
+			h = (h ^ uint64(uint32(r.lo))) * 1099511628211
+			h = (h ^ uint64(uint32(r.hi))) * 1099511628211
+		}
 	}
 	last, ok := c.setIdx[h]
 	if !ok {
@@ -1019,13 +1026,9 @@ func (c *sreCompiler) guardAt(pc int) int {
 	return -1
 }
 
+// addGuard returns the index of guard g in the program, added unless an
+// equal one is there.
 func (c *sreCompiler) addGuard(g sreGuard) int {
-	for i, o := range c.prog.guards {
-		if o.set == g.set && o.b == g.b && slices.Equal(o.marks, g.marks) &&
-			slices.Equal(o.req, g.req) && o.reqAnchored == g.reqAnchored && o.bytes == g.bytes {
-			return i
-		}
-	}
 	switch {
 	case g.set != nil:
 		g.bytes = guardBytes(g.set)
@@ -1033,6 +1036,12 @@ func (c *sreCompiler) addGuard(g sreGuard) int {
 		// set by the caller
 	default:
 		g.bytes[g.b>>6] = 1 << (g.b & 63)
+	}
+	for i := range c.prog.guards {
+		if o := &c.prog.guards[i]; o.set == g.set && o.b == g.b && o.bytes == g.bytes &&
+			o.reqAnchored == g.reqAnchored && slices.Equal(o.marks, g.marks) && slices.Equal(o.req, g.req) {
+			return i
+		}
 	}
 	c.prog.guards = append(c.prog.guards, g)
 	return len(c.prog.guards) - 1
