@@ -414,13 +414,16 @@ func New(opt Options) (*Filter, error) {
 	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
 	f.slab.transient = opt.TransientFailures
 	var err error
+	// The regexes share their tags' expansions: their large character
+	// sets are built once for all of them.
+	shared := &pyre.Shared{}
 	if opt.PrefRegex != "" {
-		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false); err != nil {
+		if f.pref, err = compileRegex(opt.PrefRegex, opt.UseDNS, false, shared); err != nil {
 			return nil, &OptionError{Option: "prefregex", Err: err}
 		}
 	}
 	for i, s := range opt.FailRegex {
-		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1)
+		r, err := compileRegex(s, opt.UseDNS, f.bufSize > 1, shared)
 		if err != nil {
 			return nil, &OptionError{Option: "failregex", Index: i + 1, Err: err}
 		}
@@ -430,7 +433,7 @@ func New(opt Options) (*Filter, error) {
 		f.fail = append(f.fail, r)
 	}
 	for i, s := range opt.IgnoreRegex {
-		r, err := compileRegex(s, opt.UseDNS, false)
+		r, err := compileRegex(s, opt.UseDNS, false, shared)
 		if err != nil {
 			return nil, &OptionError{Option: "ignoreregex", Index: i + 1, Err: err}
 		}

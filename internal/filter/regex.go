@@ -58,7 +58,8 @@ type regex struct {
 }
 
 // compileRegex expands tags and compiles; multiline sets re.MULTILINE.
-func compileRegex(src, useDNS string, multiline bool) (*regex, error) {
+// shared is the filter's, for all its regexes (see pyre.Shared).
+func compileRegex(src, useDNS string, multiline bool, shared *pyre.Shared) (*regex, error) {
 	expanded := ExpandTags(src, useDNS)
 	if strings.TrimLeft(expanded, " \t\n\r\f\v") == "" {
 		return nil, fmt.Errorf("cannot add empty regex")
@@ -68,7 +69,7 @@ func compileRegex(src, useDNS string, multiline bool) (*regex, error) {
 	if multiline {
 		fl |= pyre.Multiline
 	}
-	re, err := pyre.CompileOptions(expanded, pyre.Options{Flags: fl})
+	re, err := pyre.CompileOptions(expanded, pyre.Options{Flags: fl, Shared: shared})
 	if err != nil {
 		return nil, fmt.Errorf("unable to compile regular expression %q: %w", src, err)
 	}

@@ -423,6 +423,10 @@ func classSet(items []classItem, neg bool, fl Flags) charSet {
 		}
 		t = normalize(t)
 		for _, cs := range cats {
+			if len(t) == 0 {
+				t = cs // a category's set is normal: shared as it is
+				continue
+			}
 			t = union(t, cs)
 		}
 		if neg {

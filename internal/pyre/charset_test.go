@@ -69,6 +69,9 @@ func TestCategorySetsShared(t *testing.T) {
 		if &u[0] != &categorySet(c, false)[0] || cap(u) != len(u) {
 			t.Errorf("category %d: not one shared, clipped set", c)
 		}
+		if !normal(u) || !normal(categorySet(c, true)) {
+			t.Errorf("category %d: not normal (classSet shares it as it is)", c)
+		}
 		if sharedRuneSet(u) != sharedRuneSet(categorySet(c, false)) {
 			t.Errorf("category %d: runeSet not shared", c)
 		}

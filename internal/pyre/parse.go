@@ -190,6 +190,8 @@ type parser struct {
 	// cut from: a few allocations per pattern instead of one per node.
 	nodes []node
 	ptrs  []*node
+
+	shared *Shared // the classes' sets across patterns; nil: none
 }
 
 // newNode returns a pointer to a copy of n, cut from the current chunk.
@@ -360,7 +362,14 @@ func (p *parser) checkLookbehindGroup(gid int) error {
 
 // parse parses pattern with the initial flags into the resolved tree.
 func parse(pattern string, flags Flags) (*node, *parser, error) {
+	return parseShared(pattern, flags, nil)
+}
+
+// parseShared is parse, the sets of classes that hold a category looked
+// up in shared (nil: none).
+func parseShared(pattern string, flags Flags, shared *Shared) (*node, *parser, error) {
 	p := &parser{
+		shared:      shared,
 		pattern:     pattern,
 		src:         []rune(pattern),
 		flags:       flags,
@@ -863,6 +872,12 @@ func (p *parser) parseClass(fl Flags) (*node, error) {
 			set = negate(set)
 		}
 		return &node{op: opChars, chars: set}, nil
+	}
+	if p.shared != nil && slices.ContainsFunc(items, func(it classItem) bool { return it.kind == itemCategory }) {
+		// a category makes a large set, the same in every pattern
+		// with this class
+		build := func() charSet { return classSet(items, neg, fl) }
+		return &node{op: opChars, chars: p.shared.class(string(p.src[here:p.tell()]), fl, build)}, nil
 	}
 	return &node{op: opChars, chars: classSet(items, neg, fl)}, nil
 }

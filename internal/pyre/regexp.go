@@ -29,6 +29,12 @@ type Options struct {
 	// (see MayMatch) and the skipping of start positions (pivot.go), for
 	// tests and benchmarks.
 	NoPrefilter bool
+	// Shared, when set, is used and filled by the compilation: patterns
+	// compiled in turn with one Shared build their common large
+	// character sets once (see Shared). Not with Lazy, whose program is
+	// compiled at its first search, from any goroutine: only its parse
+	// uses Shared then.
+	Shared *Shared
 	// Lazy defers the compilation of the matching program to the first
 	// search (or MayMatch, StartBytes): CompileOptions only parses the
 	// pattern, which is what NumSubexp, SubexpNames, SubexpIndex and
@@ -90,6 +96,7 @@ type lazyProgram struct {
 	noPrefilter bool
 	noFuse      bool
 	firstPath   firstPathMode
+	shared      *Shared // nil: none
 }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
@@ -113,7 +120,7 @@ func MustCompile(pattern string) *Regexp {
 
 // CompileOptions compiles pattern with opts.
 func CompileOptions(pattern string, opts Options) (*Regexp, error) {
-	tree, p, err := parse(pattern, opts.Flags)
+	tree, p, err := parseShared(pattern, opts.Flags, opts.Shared)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +148,9 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	case re.perByte < 0:
 		re.perByte = 0
 	}
-	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse, firstPath: opts.firstPath}
+	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse, firstPath: opts.firstPath, shared: opts.Shared}
 	if opts.Lazy {
+		l.shared = nil
 		re.lazy = l
 	} else {
 		re.compileProgram(l)
@@ -175,7 +183,7 @@ func (re *Regexp) compileProgram(l *lazyProgram) {
 	if !l.noPrefilter {
 		re.pf = newPrefilter(l.tree)
 	}
-	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8, l.noFuse)
+	re.sre = compileSRE(l.tree, re.numSubexp, l.width, 2*len(re.pattern)+8, l.noFuse, l.shared)
 	re.sre.firstPath = l.firstPath
 	if !l.noPrefilter {
 		re.skipPositions(l.tree, l.width)

@@ -336,6 +336,7 @@ type sreCompiler struct {
 	setIdx  map[uint64]int
 	setNext []int
 	csets   []charSet // the charSet of each prog.sets entry
+	shared  *Shared   // nil: none
 	flat    []*node   // emitSeq's items, a stack of the nested calls
 	// noStale: marks a failed attempt leaves behind are never read (see
 	// staleMarks).
@@ -364,10 +365,11 @@ type guardedItem struct {
 // the usual patterns take less than two ints per byte of the pattern.
 //
 // With noFuse the program keeps every instruction apart (see fuse), for
-// the tests that compare the two.
-func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int, noFuse bool) *sreProg {
+// the tests that compare the two. shared, when not nil, is the Shared of
+// the patterns compiled together.
+func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeHint int, noFuse bool, shared *Shared) *sreProg {
 	prog := &sreProg{ngroups: ngroups, code: make([]int, 0, codeHint)}
-	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64]int{}, condEnd: map[int]int{}}
+	c := &sreCompiler{prog: prog, width: width, setIdx: map[uint64]int{}, condEnd: map[int]int{}, shared: shared}
 	c.noStale = !staleVisible(tree, nil)
 	c.emit(tree)
 	c.op(sSuccess)
@@ -435,7 +437,7 @@ func compileSRE(tree *node, ngroups int, width func(*node) (int64, int64), codeH
 	if p.start == startText || startsAtBeginning(tree) {
 		budget := 1024
 		if cs, ok := c.firstChars(0, nil, &budget); ok {
-			p.firstOK, p.first = true, guardBytes(newRuneSet(cs))
+			p.firstOK, p.first = true, guardBytes(c.shared.runeSet(cs))
 		}
 	}
 	p.exec = p.code
@@ -505,12 +507,12 @@ func (c *sreCompiler) set(cs charSet) int {
 		last = -1
 	}
 	for i := last; i >= 0; i = c.setNext[i] {
-		if slices.Equal(c.csets[i], cs) {
+		if o := c.csets[i]; len(o) == len(cs) && (len(cs) == 0 || &o[0] == &cs[0] || slices.Equal(o, cs)) {
 			return i
 		}
 	}
 	i := len(c.prog.sets)
-	c.prog.sets = append(c.prog.sets, sharedRuneSet(cs))
+	c.prog.sets = append(c.prog.sets, c.shared.runeSet(cs))
 	c.csets = append(c.csets, cs)
 	c.setNext = append(c.setNext, last)
 	c.setIdx[h] = i
@@ -1155,7 +1157,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			continue
 		case sAt:
 			if c.endNL && isEndAnchor(assertKind(code[pc+1])) {
-				return unionAcc(acc, single('\n')), true
+				return c.unionAcc(acc, single('\n')), true
 			}
 			pc += 2
 			continue
@@ -1167,10 +1169,10 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			continue
 		case sByte, sRune, sSet, sAny:
 			cs, _ := c.itemChars(pc)
-			return unionAcc(acc, cs), true
+			return c.unionAcc(acc, cs), true
 		case sString:
 			r, _ := utf8.DecodeRuneInString(c.prog.strs[code[pc+1]])
-			return unionAcc(acc, single(r)), true
+			return c.unionAcc(acc, single(r)), true
 		case sAnyAll:
 			return nil, false
 		case sRepeatOne, sMinRepeatOne, sPossRepeatOne:
@@ -1181,7 +1183,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = unionAcc(acc, item)
+			acc = c.unionAcc(acc, item)
 			if code[pc+1] > 0 {
 				return acc, true
 			}
@@ -1193,7 +1195,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 				if !ok {
 					return nil, false
 				}
-				acc = unionAcc(acc, cs)
+				acc = c.unionAcc(acc, cs)
 			}
 			return acc, true
 		case sRepeat:
@@ -1202,7 +1204,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = unionAcc(acc, cs)
+			acc = c.unionAcc(acc, cs)
 			if code[pc+1] > 0 {
 				return acc, true
 			}
@@ -1220,7 +1222,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = unionAcc(acc, cs)
+			acc = c.unionAcc(acc, cs)
 			pc = code[pc+1]
 			continue
 		case sGrouprefExists:
@@ -1228,7 +1230,7 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 			if !ok {
 				return nil, false
 			}
-			acc = unionAcc(acc, cs)
+			acc = c.unionAcc(acc, cs)
 			pc = code[pc+2]
 			continue
 		}
@@ -1238,12 +1240,13 @@ func (c *sreCompiler) firstChars(pc int, open []int, budget *int) (charSet, bool
 }
 
 // unionAcc is union for firstChars' accumulator, which returns b itself
-// when acc is empty (no set there is modified).
-func unionAcc(acc, b charSet) charSet {
+// when acc is empty (no set there is modified); large sets' unions are
+// looked up in the Shared.
+func (c *sreCompiler) unionAcc(acc, b charSet) charSet {
 	if len(acc) == 0 {
 		return b
 	}
-	return union(acc, b)
+	return c.shared.union(acc, b)
 }
 
 // withReq returns guard g (an index, or -1 for none) for the code at pc,

@@ -1,0 +1,59 @@
+package pyre
+
+import (
+	"reflect"
+	"testing"
+)
+
+// sharedPatterns are compiled in turn with one Shared: they repeat
+// classes that hold a category (large Unicode sets), alone and in
+// alternations, as a filter's expanded tags do.
+var sharedPatterns = []string{
+	`^(?:(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})|(?P<dns>[\w\-.^_]*\w)) port \d+$`,
+	`from (?:[\w\-.^_]*\w|\[[\d.]+\]) (?:on \S+|port \d+)*\s*$`,
+	`^(?:(?P<ip4>(?:\d{1,3}\.){3}\d{1,3})|(?P<dns>[\w\-.^_]*\w)) port \d+$`,
+	`(?i)user [\w\-.^_]+ [^\W\d]+ from (?:[\w\-.^_]*\w|\S+)`,
+	`(?a)[\w\-.^_]*\w|[\s\d]+x`,
+	`[\w\-.^_]*\w|[\s\d]+x`,
+	`[\w\-.^_]*\w|[\s\d]+x`,
+}
+
+// TestSharedSameProgram checks that patterns compiled with one Shared get
+// the programs they get alone, and that the Shared makes them share
+// their large sets.
+func TestSharedSameProgram(t *testing.T) {
+	var sh Shared
+	var withShared []*Regexp
+	for _, pat := range sharedPatterns {
+		alone, err := Compile(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		re, err := CompileOptions(pat, Options{Shared: &sh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, s := alone.sre, re.sre
+		if !reflect.DeepEqual(a.code, s.code) || !reflect.DeepEqual(a.strs, s.strs) || !reflect.DeepEqual(a.sets, s.sets) ||
+			!reflect.DeepEqual(a.guards, s.guards) || a.first != s.first || a.start != s.start || a.guard != s.guard {
+			t.Errorf("%s: the program differs with a Shared", pat)
+		}
+		for _, text := range []string{"from host-1.example port 22", "1.2.3.4 port 22", "user élan x from 10.0.0.1", " 12x", "é_-x"} {
+			got, gerr := re.Search(text)
+			want, werr := alone.Search(text)
+			if !reflect.DeepEqual(got, want) || (gerr == nil) != (werr == nil) {
+				t.Errorf("%s on %q: %v (%v) with a Shared, %v (%v) alone", pat, text, got, gerr, want, werr)
+			}
+		}
+		withShared = append(withShared, re)
+	}
+	// the third pattern is the first again: every set is the first's
+	for i, rs := range withShared[2].sre.sets {
+		if len(rs.hi) > sharedMin && rs != withShared[0].sre.sets[i] {
+			t.Errorf("set %d of a pattern compiled again: not the first one's", i)
+		}
+	}
+	if len(sh.classes) == 0 || len(sh.unions) == 0 || len(sh.runeSets) == 0 {
+		t.Errorf("the Shared kept %d classes, %d unions, %d tables", len(sh.classes), len(sh.unions), len(sh.runeSets))
+	}
+}
