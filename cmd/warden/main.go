@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // Exit codes.
@@ -94,7 +96,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func runWith(ctx context.Context, s settings, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	out := &checkedWriter{w: stdout}
-	root := newRootCmd(s, stdin, out, stderr)
+	var root *cobra.Command
+	if len(args) > 0 && args[0] == "regex" {
+		root = newRegexRoot(s, stdin, out, stderr)
+	} else {
+		root = newRootCmd(s, stdin, out, stderr)
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	// A failed write explains whatever else went wrong after it.

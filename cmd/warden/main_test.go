@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/wardenipd/warden/internal/f2btest"
 )
@@ -311,5 +315,41 @@ func TestRegexLongAndHostileLines(t *testing.T) {
 	out, errs, code = runCLI(t, "regex", "--json", log, hostile)
 	if code != 0 || !strings.Contains(out, `"ip":"192.0.2.9"`) || !strings.Contains(errs, "warning: line 3 skipped: failregex 1 ran out of steps") {
 		t.Errorf("--json: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}
+
+// TestRegexRootAsWholeTree checks that command lines of the regex command
+// run the same in newRegexRoot's tree, which runWith builds for them, as
+// in the whole tree: output, errors and exit status, usage errors and
+// help included.
+func TestRegexRootAsWholeTree(t *testing.T) {
+	line := "Jan 23 21:59:59 pve pvedaemon[1]: authentication failure; rhost=192.0.2.7 user=root@pam msg=x"
+	seed, _ := filepath.Abs("testdata/seed")
+	exec := func(build func(settings, io.Reader, io.Writer, io.Writer) *cobra.Command, args []string) string {
+		var out, errb bytes.Buffer
+		root := build(defaultSettings(), strings.NewReader(""), &out, &errb)
+		root.SetArgs(args)
+		code := exitCode(root.ExecuteContext(context.Background()), &errb)
+		return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	for _, args := range [][]string{
+		{"regex"},
+		{"regex", "--help"},
+		{"regex", "-h"},
+		{"regex", "--version"},
+		{"regex", "--bogus", line, "sshd"},
+		{"regex", line},
+		{"regex", "a", "b", "c", "d"},
+		{"regex", "--json", "--config", seed, line, "proxmox"},
+		{"regex", "--config", seed, line, "proxmox"},
+		{"regex", "--config", seed, line, "no-such-filter"},
+		{"regex", "--json", line, `rhost=<HOST> user=\S+`, `user=nobody`},
+		{"regex", "--datepattern", "%Q", line, `rhost=<HOST>`},
+		{"regex", "help"},
+	} {
+		whole, cut := exec(newRootCmd, args), exec(newRegexRoot, args)
+		if whole != cut {
+			t.Errorf("%q:\nwhole tree: %s\nregex tree: %s", args, whole, cut)
+		}
 	}
 }
