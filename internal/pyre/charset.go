@@ -1,6 +1,7 @@
 package pyre
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 )
@@ -307,7 +308,7 @@ func normal(s charSet) bool {
 func subset(a, b charSet) bool {
 	if len(a) <= 4 && len(b) > 32 {
 		for _, r := range a {
-			k, _ := slices.BinarySearchFunc(b, r.lo, func(x rng, c rune) int { return cmpRune(x.hi, c) })
+			k, _ := slices.BinarySearchFunc(b, r.lo, func(x rng, c rune) int { return cmp.Compare(x.hi, c) })
 			if k == len(b) || b[k].lo > r.lo || b[k].hi < r.hi {
 				return false
 			}
@@ -324,16 +325,6 @@ func subset(a, b charSet) bool {
 		}
 	}
 	return true
-}
-
-func cmpRune(x, y rune) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 // overlaps reports whether a ∩ b is not empty, without building it.
