@@ -52,9 +52,6 @@ func cmpLo(a, b rng) int { return int(a.lo) - int(b.lo) }
 // it holds the other (sets are read-only once built). Sets that are not
 // normal (see normal) are merged as they are and normalized.
 func union(a, b charSet) charSet {
-	if len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) {
-		return a
-	}
 	if !normal(a) || !normal(b) {
 		out := make(charSet, 0, len(a)+len(b))
 		out = append(out, a...)
@@ -62,6 +59,8 @@ func union(a, b charSet) charSet {
 		return normalize(out)
 	}
 	switch {
+	case len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]):
+		return a
 	case subset(b, a):
 		return a
 	case subset(a, b):
