@@ -26,24 +26,12 @@ fi
 build_warden "$work/warden"
 : > "$work/empty.log"
 
-# count prints the instructions callgrind collects running "$@" (retried:
-# valgrind sometimes stops on an instruction it does not know).
-count() {
-  local out try
-  for try in 1 2 3 4 5; do
-    if out=$(GOGC=off GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 TZ=UTC valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null); then
-      sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' <<< "$out"
-      return
-    fi
-  done
-  echo "callgrind: $1 failed 5 times:" >&2
-  grep -v '^==' <<< "$out" | head -5 >&2
-  return 1
-}
+# with the collector off, in UTC
+export GOGC=off TZ=UTC
 export WARDEN_F2B_CACHE=$cache
-one=$(count "$work/pyre.test" -test.run XXX -test.bench CompileStockSSHD -test.benchtime 1x)
-many=$(count "$work/pyre.test" -test.run XXX -test.bench CompileStockSSHD -test.benchtime 101x)
-start=$(count "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
+one=$(count_instructions "$work/pyre.test" -test.run XXX -test.bench CompileStockSSHD -test.benchtime 1x)
+many=$(count_instructions "$work/pyre.test" -test.run XXX -test.bench CompileStockSSHD -test.benchtime 101x)
+start=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
 echo "code: ${WARDEN_REV:-this tree}"
 echo "compiling the stock sshd filter: $(( (many - one) / 100 )) instructions"
 echo "warden regex start-up (empty log): $start instructions"

@@ -28,24 +28,9 @@ python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines" ${WARDEN_IPV6:+ipv6}
 : > "$work/empty.log"
 
 export TZ=UTC
-# count CMD... prints the instructions callgrind counted for CMD. valgrind
-# does not know RDTSCP, which Go's runtime runs when a lock is contended
-# (more often on a busy machine): a run that dies of it is tried again.
-count() {
-  local out try
-  for try in 1 2 3 4 5; do
-    if out=$(GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null); then
-      sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' <<< "$out"
-      return
-    fi
-  done
-  echo "callgrind: $1 failed 5 times:" >&2
-  grep -v '^==' <<< "$out" | head -5 >&2
-  return 1
-}
-w=$(count "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd)
-ws=$(count "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
-s=$(count "$parser" < "$work/botnet.log")
+w=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd)
+ws=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
+s=$(count_instructions "$parser" < "$work/botnet.log")
 
 python3 - "$lines" "$w" "$ws" "$s" "${WARDEN_IPV6:+, IPv6 attackers}" <<'PY'
 import sys

@@ -48,3 +48,20 @@ sshg_parser() {
   fi
   echo "$parser"
 }
+
+# count_instructions CMD... prints the instructions valgrind's callgrind
+# counted for CMD, run on one thread. valgrind does not know RDTSCP, which
+# Go's runtime runs when a lock is contended (more often on a busy
+# machine): a run that dies of it is tried again.
+count_instructions() {
+  local out try
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    if out=$(GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null); then
+      sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' <<< "$out"
+      return
+    fi
+  done
+  echo "callgrind: $1 failed 10 times:" >&2
+  grep -v '^==' <<< "$out" | head -5 >&2
+  return 1
+}
