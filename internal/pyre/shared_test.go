@@ -33,9 +33,7 @@ func TestSharedSameProgram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, s := alone.sre, re.sre
-		if !reflect.DeepEqual(a.code, s.code) || !reflect.DeepEqual(a.strs, s.strs) || !reflect.DeepEqual(a.sets, s.sets) ||
-			!reflect.DeepEqual(a.guards, s.guards) || a.first != s.first || a.start != s.start || a.guard != s.guard {
+		if !sameProgram(alone.sre, re.sre) {
 			t.Errorf("%s: the program differs with a Shared", pat)
 		}
 		for _, text := range []string{"from host-1.example port 22", "1.2.3.4 port 22", "user élan x from 10.0.0.1", " 12x", "é_-x"} {
@@ -56,4 +54,34 @@ func TestSharedSameProgram(t *testing.T) {
 	if len(sh.classes) == 0 || len(sh.unions) == 0 || len(sh.runeSets) == 0 {
 		t.Errorf("the Shared kept %d classes, %d unions, %d tables", len(sh.classes), len(sh.unions), len(sh.runeSets))
 	}
+}
+
+// sameProgram reports whether two programs have the same code, literals,
+// sets (by content), guards and start conditions.
+func sameProgram(a, s *sreProg) bool {
+	return reflect.DeepEqual(a.code, s.code) && reflect.DeepEqual(a.strs, s.strs) && reflect.DeepEqual(a.sets, s.sets) &&
+		reflect.DeepEqual(a.guards, s.guards) && a.first == s.first && a.firstOK == s.firstOK &&
+		a.start == s.start && a.guard == s.guard && a.prefix == s.prefix
+}
+
+// FuzzShared compiles two patterns in turn, and the first again, with one
+// Shared, and checks that each gets the program it gets alone.
+func FuzzShared(f *testing.F) {
+	for i, p := range sharedPatterns {
+		f.Add(p, sharedPatterns[(i+1)%len(sharedPatterns)])
+	}
+	f.Add(`[\w.-]+|[^\W\d]x`, `(?i)[\w.-]+[\s\d]*`)
+	f.Fuzz(func(t *testing.T, p1, p2 string) {
+		var sh Shared
+		for _, pat := range []string{p1, p2, p1} {
+			alone, err := Compile(pat)
+			re, serr := CompileOptions(pat, Options{Shared: &sh})
+			if (err == nil) != (serr == nil) {
+				t.Fatalf("%q: error %v alone, %v with a Shared", pat, err, serr)
+			}
+			if err == nil && !sameProgram(alone.sre, re.sre) {
+				t.Fatalf("%q: the program differs with a Shared (after %q)", pat, p1)
+			}
+		}
+	})
 }
