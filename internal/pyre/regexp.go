@@ -96,7 +96,7 @@ type lazyProgram struct {
 	noPrefilter bool
 	noFuse      bool
 	firstPath   firstPathMode
-	shared      *Shared // nil: none
+	shared      *Shared // nil: none, and always for a lazy program
 }
 
 // Compile parses a Python re pattern (a str pattern, flags 0).
@@ -148,11 +148,11 @@ func CompileOptions(pattern string, opts Options) (*Regexp, error) {
 	case re.perByte < 0:
 		re.perByte = 0
 	}
-	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse, firstPath: opts.firstPath, shared: opts.Shared}
+	l := &lazyProgram{tree: tree, width: p.width, noPrefilter: opts.NoPrefilter, noFuse: opts.noFuse, firstPath: opts.firstPath}
 	if opts.Lazy {
-		l.shared = nil
 		re.lazy = l
 	} else {
+		l.shared = opts.Shared
 		re.compileProgram(l)
 	}
 	return re, nil

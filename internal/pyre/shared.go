@@ -45,11 +45,9 @@ func refOf(cs charSet) setRef {
 }
 
 // class returns the set of the class written text with flags fl, built
-// by build the first time.
+// by build the first time. Unlike union and runeSet, it needs a Shared:
+// its caller builds the key only when there is one.
 func (sh *Shared) class(text string, fl Flags, build func() charSet) charSet {
-	if sh == nil {
-		return build()
-	}
 	k := classKey{text, fl}
 	if cs, ok := sh.classes[k]; ok {
 		return cs

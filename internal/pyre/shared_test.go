@@ -51,6 +51,12 @@ func TestSharedSameProgram(t *testing.T) {
 			t.Errorf("set %d of a pattern compiled again: not the first one's", i)
 		}
 	}
+	// a lazy program is compiled at its first search, from any
+	// goroutine: it must not keep the Shared
+	lazy, err := CompileOptions(sharedPatterns[0], Options{Shared: &sh, Lazy: true})
+	if err != nil || lazy.lazy == nil || lazy.lazy.shared != nil {
+		t.Errorf("a lazy program keeps the Shared (or is not lazy: %v)", err)
+	}
 	if len(sh.classes) == 0 || len(sh.unions) == 0 || len(sh.runeSets) == 0 {
 		t.Errorf("the Shared kept %d classes, %d unions, %d tables", len(sh.classes), len(sh.unions), len(sh.runeSets))
 	}
