@@ -7,26 +7,30 @@ import (
 
 // This file is the matcher's first path: most searches that match at a
 // position do so on the path match tries first, every alternative, optional
-// body and repeat taking its first choice. match saves a context at each of
-// those choices in case the rest fails; firstPath runs the same
-// instructions in the same order, each compiled into a closure (fpOp), and
-// saves only the latest choice whose other way it can take itself (a
-// pending choice, fpPending).
+// body and repeat taking its first choice, or after taking back a few of
+// those choices. match saves a context at each choice in case the rest
+// fails; firstPath runs the same instructions in the same order, each
+// compiled into a closure (fpOp), and keeps a stack of the choices whose
+// other way it can take itself (pending choices, fpPending): an
+// alternative's later ones, an optional body's tail, a greedy run's
+// shorter ends and a lazy one's longer ones, another item of a repeat.
 //
 // match returns at its first SUCCESS, and on the way there it writes
 // exactly what firstPath writes (the marks, lastmark, the end), so when
 // firstPath reaches SUCCESS the result is match's. When it fails before
 // any choice, match fails at that position too. When it fails after the
-// pending choice and before any other, having written no mark that can be
-// seen since, match goes back to that choice and takes its other way with
-// lastmark restored (the marks above it are then hidden): so does the
-// first path. In every other case (a failure after another choice, or an
-// opcode it does not run: a lazy REPEAT, a repeat inside a repeat or of
-// more than fpRepeatMax items, possessive repeats and atomic groups with a
-// body, lookarounds with a body of their own), it reports that it is not
-// sure, and match runs from the start; firstPath's writes are then
-// hidden, as lastmark starts again at -1 and a mark above lastmark is
-// never read.
+// latest pending choice and before any choice it cannot take back, having
+// written no mark that can be seen since, match goes back to that choice
+// and takes its other way with lastmark restored (the marks above it are
+// then hidden): so does the first path, and again for the pending choice
+// before it when that way fails too, up to fpBacksMax times. In every
+// other case (a failure after a choice it cannot take back, a mark that
+// can be seen or a repeat's next item, or an opcode it does not run: a
+// lazy REPEAT, a repeat inside a repeat or of more than fpRepeatMax items,
+// possessive repeats and atomic groups with a body, lookarounds with a
+// body of their own), it reports that it is not sure, and match runs from
+// the start; firstPath's writes are then hidden, as lastmark starts again
+// at -1 and a mark above lastmark is never read.
 //
 // Where match would try a choice that fails before any choice of its own,
 // and leave no mark that can be seen, the first path passes over it as
@@ -42,9 +46,9 @@ import (
 // shorter end (shorterEnd: $ after \s*).
 //
 // The first path only goes forward in the code but for a repeat's items
-// (a jump back elsewhere is left to match), and what it runs again after
-// taking a choice back takes no choice, so its work is bounded by the
-// program's size times the text's length.
+// (a jump back elsewhere is left to match), and takes at most fpBacksMax
+// choices back, so its work is bounded by the program's size times the
+// text's length.
 
 // firstPathMinTries, firstPathMaxBails, firstPathRetry and
 // firstPathWindow decide when a machine tries the first path: always for
@@ -108,22 +112,27 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 		m.fpTries, m.fpBails = m.fpTries/2, m.fpBails/2
 	}
 	steps := m.steps
-	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpPend.op = -1, 0, nil, nil
+	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpPends = -1, 0, nil, 0
 	op, ptr := m.prog.fpStart, start
-	for {
+	for backs := 0; ; backs++ {
 		for op != nil {
 			op, ptr = op(m, ptr)
 		}
-		pd := &m.fpPend
-		if m.fpEnd != fpFail || pd.op == nil || m.fpChoices != pd.choices {
+		k := m.fpPends - 1
+		if m.fpEnd != fpFail || k < 0 || m.fpChoices != m.fpPend[k].choices {
 			break
 		}
-		// What the pending choice tried failed before any other
-		// choice, and wrote no mark that can be seen: as match does,
-		// restore lastmark and try the other way. (The repeat is as it
-		// was: a repeat's UNTIL settles every pending choice.)
-		m.lastmark, ptr, op = pd.lastmark, pd.ptr, pd.op
-		pd.op = nil
+		if backs == fpBacksMax {
+			m.fpEnd = fpUnsure // match's, which counts its steps
+			break
+		}
+		// What the latest pending choice tried failed before any
+		// other choice, and wrote no mark that can be seen: as match
+		// does, restore lastmark and try the other way. (The repeat is
+		// as it was: a repeat's UNTIL settles every pending choice.)
+		pd := &m.fpPend[k]
+		m.lastmark, ptr, op, m.fpAux = pd.lastmark, pd.ptr, pd.op, pd.aux
+		m.fpPends = k
 	}
 	switch {
 	case m.fpEnd == fpDone:
@@ -151,31 +160,47 @@ func (m *sreMachine) choose() {
 	m.steps++
 }
 
-// fpPending is the first path's pending choice: the latest choice it
-// took where it can still take the other way itself, as long as what it
-// tried fails before any other choice (choices is the count then) and
-// writes no mark that can be seen. op at ptr is the other way, lastmark
-// what it was.
+// fpPending is one of the first path's pending choices: a choice it took
+// where it can still take the other way itself, as long as what it tried
+// fails before any choice it cannot take back (choices is their count
+// then) and writes no mark that can be seen. op at ptr is the other way,
+// with m.fpAux set to aux (what a repeat's op needs to go on: where its
+// shortest run ends, or the items it took), lastmark what it was.
 type fpPending struct {
-	op            fpOp // nil: none
+	op            fpOp
 	ptr, lastmark int
 	choices       int
+	aux           int
 }
 
-// pend takes a choice whose other way is op at ptr: the pending choice
-// before it becomes one the first path cannot take back.
-func (m *sreMachine) pend(op fpOp, ptr int) {
-	if m.fpPend.op != nil {
-		m.choose()
-	}
+// fpBacksMax bounds the pending choices one first path takes back: past
+// that, the search is left to match (whose steps count the work), so
+// that the first path's work stays within a constant times the
+// program's size and the text's length.
+const fpBacksMax = 64
+
+// fpPendMax bounds the pending choices the first path keeps.
+const fpPendMax = 16
+
+// pend takes a choice whose other way is op at ptr.
+func (m *sreMachine) pend(op fpOp, ptr int) { m.pendAux(op, ptr, 0) }
+
+// pendAux takes a choice whose other way is op at ptr, run with m.fpAux
+// set to aux. With fpPendMax pending choices already, those become ones
+// the first path cannot take back.
+func (m *sreMachine) pendAux(op fpOp, ptr, aux int) {
 	m.steps++
-	m.fpPend = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, choices: m.fpChoices}
+	if m.fpPends == len(m.fpPend) {
+		m.settle()
+	}
+	m.fpPend[m.fpPends] = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, choices: m.fpChoices, aux: aux}
+	m.fpPends++
 }
 
-// settle makes the pending choice one the first path cannot take back.
+// settle makes the pending choices ones the first path cannot take back.
 func (m *sreMachine) settle() {
-	if m.fpPend.op != nil {
-		m.fpPend.op = nil
+	if m.fpPends > 0 {
+		m.fpPends = 0
 		m.choose()
 	}
 }
@@ -297,9 +322,9 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 					m.marks[j] = -1
 				}
 				m.lastmark = i
-			} else if m.fpPend.op != nil {
+			} else if m.fpPends > 0 {
 				// a mark that can be seen: match would undo it
-				// before it takes the pending choice's other way
+				// before it takes a pending choice's other way
 				m.settle()
 			}
 			m.marks[i] = ptr
@@ -337,10 +362,20 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 			return body, ptr
 		}
 	case sOptLazy:
-		// the tail first, the body left to try
-		tail := b.next(code[pc+1])
+		// the tail first, the body left to try (when its guard holds)
+		tail, body := b.next(code[pc+1]), b.next(pc+3)
+		var guard *sreGuard
+		if g := code[pc+2]; g >= 0 {
+			guard = &p.guards[g]
+		}
+		other := func(m *sreMachine, ptr int) (fpOp, int) {
+			if guard != nil && !guard.ok(m.s, ptr) {
+				return m.end(fpFail, ptr)
+			}
+			return body, ptr
+		}
 		return func(m *sreMachine, ptr int) (fpOp, int) {
-			m.choose()
+			m.pend(other, ptr)
 			return tail, ptr
 		}
 	case sRepeat:
@@ -544,16 +579,12 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 	if g := code[pc+3]; g >= 0 {
 		guard = &p.guards[g]
 	}
-	// endOnly: the tail starts with the end anchor endKind, so that a
-	// shorter run is worth a choice only where the anchor could hold
-	// (shorterEnd); the tail's writes at the others are never read
-	// (noStale).
 	endKind, endOnly := endAnchorAt(code, pc+6)
 	endOnly = endOnly && p.noStale
+	gr := &fpGreedy{lead: lead, guard: guard, tail: tail, endKind: endKind, endOnly: endOnly}
+	gr.shorter = gr.shorterOp
 	return func(m *sreMachine, ptr int) (fpOp, int) {
-		s := m.s
-		end := len(s)
-		if lo > end-ptr {
+		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
 		}
 		q, n := run.scan(m, ptr)
@@ -561,47 +592,86 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 		if n < 0 {
 			return m.end(fpFail, ptr)
 		}
-		ptr = q
-		if toEnd && ptr == end {
-			return m.end(fpDone, ptr)
+		if toEnd && q == len(m.s) {
+			return m.end(fpDone, q)
 		}
-		if lead != nil && lead.minMark > m.lastmark {
-			t := lead.texts[0]
-			// The longest run after which the tail's text follows:
-			// match tries the longer runs first, and the tail fails on
-			// each before any choice, leaving no mark that can be seen.
-			// Another run the text follows is a choice left.
-			k, more := lastIndexMore(s[n:min(ptr+len(t), end)], t)
-			m.steps += (ptr - n - max(k, 0)) >> 3
-			if k < 0 {
-				return m.end(fpFail, ptr)
-			}
-			if more {
-				m.choose()
-			}
-			return tail, n + k
-		}
-		if guard != nil && !guard.ok(s, ptr) {
-			// the longest run after which the tail can start
-			var k int
-			var ok bool
-			ptr, k, ok = m.lastGuard(guard, n, ptr)
-			m.steps += k
-			if !ok {
-				if len(guard.marks) > 0 {
-					// match replays the tail's marks at each run it
-					// tries (replayMarks): a pending choice's other
-					// way could see them
-					m.settle()
-				}
-				return m.end(fpFail, ptr)
-			}
-		}
-		if ptr > n && (!endOnly || shorterEnd(s, endKind, n, ptr)) {
-			m.choose() // shorter runs are left to try
-		}
-		return tail, ptr
+		return gr.pick(m, q, n)
 	}
+}
+
+// fpGreedy is what the first path needs of a greedy REPEAT_ONE to choose
+// its run.
+type fpGreedy struct {
+	lead    *fpLead   // the tail's, or nil
+	guard   *sreGuard // the tail's, or nil
+	tail    fpOp
+	shorter fpOp // shorterOp
+	// endOnly: the tail starts with the end anchor endKind, so that a
+	// shorter run is worth a choice only where the anchor could hold
+	// (shorterEnd); the tail's writes at the others are never read
+	// (noStale).
+	endKind assertKind
+	endOnly bool
+}
+
+// pick goes on to the tail after the longest run, from n to at most hi,
+// that match tries the tail after; a shorter one is a choice left
+// (shorterOp, with n as its aux).
+func (gr *fpGreedy) pick(m *sreMachine, hi, n int) (fpOp, int) {
+	s := m.s
+	if lead := gr.lead; lead != nil && lead.minMark > m.lastmark {
+		t := lead.texts[0]
+		// The longest run after which the tail's text follows: match
+		// tries the longer runs first, and the tail fails on each
+		// before any choice, leaving no mark that can be seen. Another
+		// run the text follows is a choice left.
+		k, more := lastIndexMore(s[n:min(hi+len(t), len(s))], t)
+		m.steps += (hi - n - max(k, 0)) >> 3
+		if k < 0 {
+			return m.end(fpFail, hi)
+		}
+		if more {
+			m.pendAux(gr.shorter, n+k, n)
+		}
+		return gr.tail, n + k
+	}
+	ptr := hi
+	if guard := gr.guard; guard != nil && !guard.ok(s, ptr) {
+		// the longest run after which the tail can start
+		var k int
+		var ok bool
+		ptr, k, ok = m.lastGuard(guard, n, ptr)
+		m.steps += k
+		if !ok {
+			if len(guard.marks) > 0 {
+				// match replays the tail's marks at each run it
+				// tries (replayMarks): a pending choice's other way
+				// could see them
+				m.settle()
+			}
+			return m.end(fpFail, ptr)
+		}
+	}
+	if ptr > n && (!gr.endOnly || shorterEnd(s, gr.endKind, n, ptr)) {
+		m.pendAux(gr.shorter, ptr, n) // shorter runs are left to try
+	}
+	return gr.tail, ptr
+}
+
+// shorterOp is the op of a greedy run's choice left: the runs shorter
+// than the one that ends at ptr, the shortest ending at m.fpAux.
+func (gr *fpGreedy) shorterOp(m *sreMachine, ptr int) (fpOp, int) {
+	n := m.fpAux
+	if gr.endOnly && (gr.lead == nil || gr.lead.minMark <= m.lastmark) {
+		// the tail fails at once where its end anchor cannot hold (and
+		// what it writes there is never read)
+		e := endBefore(m.s, gr.endKind, n, ptr)
+		if e < 0 {
+			return m.end(fpFail, ptr)
+		}
+		return gr.pick(m, e, n)
+	}
+	return gr.pick(m, prevRune(m.s, ptr), n)
 }
 
 // fpLastOne makes the op of a REPEAT_ONE of run after which only the end
@@ -625,15 +695,22 @@ func fpLastOne(run *fpRun, tail fpOp) fpOp {
 
 // shorterEnd reports whether the end anchor k can hold at a position in
 // [lo, hi) of s.
-func shorterEnd(s string, k assertKind, lo, hi int) bool {
+func shorterEnd(s string, k assertKind, lo, hi int) bool { return endBefore(s, k, lo, hi) >= 0 }
+
+// endBefore returns the last position in [lo, hi) of s where the end
+// anchor k can hold, or -1.
+func endBefore(s string, k assertKind, lo, hi int) int {
 	switch k {
 	case atEndTextOptNL:
-		last := len(s) - 1
-		return last >= lo && last < hi && s[last] == '\n'
+		if last := len(s) - 1; last >= lo && last < hi && s[last] == '\n' {
+			return last
+		}
 	case atEndLine:
-		return strings.IndexByte(s[lo:hi], '\n') >= 0
+		if i := strings.LastIndexByte(s[lo:hi], '\n'); i >= 0 {
+			return lo + i
+		}
 	}
-	return false // \Z: only at the end, which no shorter run reaches
+	return -1 // \Z: only at the end, which no shorter run reaches
 }
 
 // fpMinRepeatOne makes the op of the MIN_REPEAT_ONE at pc.
@@ -648,7 +725,19 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 		guard = &p.guards[g]
 	}
 	lead, item := b.leads[pc], code[pc+4]
-	return func(m *sreMachine, ptr int) (fpOp, int) {
+	// fewest goes on to the tail after the fewest items, from n items
+	// ending at ptr, that match tries the tail after; more items are a
+	// choice left (more, with the items as its aux).
+	var fewest func(m *sreMachine, ptr, n int) (fpOp, int)
+	more := func(m *sreMachine, ptr int) (fpOp, int) {
+		q := m.one(pc+4, ptr)
+		if q < 0 {
+			return m.end(fpFail, ptr)
+		}
+		m.steps++
+		return fewest(m, q, m.fpAux+1)
+	}
+	op := func(m *sreMachine, ptr int) (fpOp, int) {
 		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
 		}
@@ -663,6 +752,9 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 		if toEnd {
 			return m.end(fpDone, ptr)
 		}
+		return fewest(m, ptr, n)
+	}
+	fewest = func(m *sreMachine, ptr, n int) (fpOp, int) {
 		if lead != nil && lead.minMark > m.lastmark {
 			// The fewest items after which the tail's text follows:
 			// match tries the tail after fewer first, and it fails on
@@ -700,10 +792,11 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 			}
 		}
 		if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
-			m.choose() // more items are left to try
+			m.pendAux(more, ptr, n) // more items are left to try
 		}
 		return tail, ptr
 	}
+	return op
 }
 
 // fpFewest is MIN_REPEAT_ONE's loop, for the repeat at pc whose tail's

@@ -39,6 +39,9 @@ func firstPathInputs(r *rand.Rand) []string {
 		"Failed password for invalid user a b from 1.2.3.4 port 22 ssh2\n",
 		"Failed publickey for root from 1.2.3.4 port 22 ssh2: RSA x\n",
 		"Connection closed by authenticating user root 1.2.3.4 port 22 [preauth]\n",
+		// the user name's runs taken back: the last address is the host
+		"Connection closed by authenticating user test 1.2.3.4 port 12345 5.6.7.8 port 46039 [preauth]\n",
+		"Failed password for invalid user test from 1.2.3.4 port 55555 ssh2 from 5.6.7.8 port 58946 ssh2\n",
 		"Disconnected from 1.2.3.4 port 22\n", "Invalid user a from 1.2.3.4 port 5\n",
 		"Invalid user a from b from 1.2.3.4 port 5\n", "Invalid user a\nb from 1.2.3.4\n", "a from b from x", "ab", "abcdxz", "abcdz",
 		"za1xa2y", "xacab", "a def x", "a x", "abcd", "abc", "acd", "xbc", "xac", "aabac", "ab ab", "1.2.3.", "kernel: abc", "foo bar",
@@ -112,9 +115,9 @@ func TestFirstPathDecides(t *testing.T) {
 		{firstPathPatterns[3], "Invalid user a from 1.2.3.4 port 5\n", true, true},
 		{`^Failed \S+ for`, "Accepted password for root\n", false, true},                           // before any choice
 		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2\n", true, true}, // " from " picks the run of [^:]+
-		{`^(\w+)\w`, "abc", true, true},         // the guard picks the run
-		{`^(\w+)ac`, "xacab", true, true},       // the tail's text picks the run
-		{`^(.+)a\d+x`, "za1xa2y", false, false}, // the run gives back after a late failure
+		{`^(\w+)\w`, "abc", true, true},       // the guard picks the run
+		{`^(\w+)ac`, "xacab", true, true},     // the tail's text picks the run
+		{`^(.+)a\d+x`, "za1xa2y", true, true}, // the run gives back after a late failure
 		{firstPathPatterns[1], "Failed password for root from 1.2.3.4 port 22 ssh2: x\n", true, true},
 		{`^a(?: (?:b|c)d)? (\w+)$`, "a bd e", true, true},
 		{`^a(?: (?:b|c)d)? (\w+)$`, "a e", true, true},   // the OPT body fails before any choice: its tail
@@ -122,22 +125,28 @@ func TestFirstPathDecides(t *testing.T) {
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a x", true, true}, // the OPT body's texts are not there
 		{`^a(?: (?:bc|de)f)? (\w+)$`, "a def x", true, true},
 		{`(\w+) \1`, "ab ab", true, true},
-		{`^(?:(a)|b)*c`, "abc", true, true},                                                 // a repeat's items
-		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1 port", true, true}, // the last item fails at once: the tail
-		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1x port", false, false},
-		{`^(?:ab|a)*b`, "ab", false, false},                        // the tail fails after an item that had a choice
-		{`^(?:(?:ab)+c)*d`, "ababcd", false, false},                // a repeat inside a repeat: match's
-		{`^a(.*?) from x`, "a bc from x", true, true},              // the lazy run ends at its tail's text
-		{`^a(.*?) from x`, "a b\nc from x", false, true},           // an item fails before the text
-		{`^a(.*?) from (\w+)$`, "a b from c from d", false, false}, // more items are left to try
+		{`^(?:(a)|b)*c`, "abc", true, true},                                                   // a repeat's items
+		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1 port", true, true},   // the last item fails at once: the tail
+		{`^(?:[0-9a-f]{1,4}::?|::){1,7}[0-9a-f]{1,4} port`, "2001:db8::1x port", false, true}, // every item's tail, in turn
+		{`^(?:ab|a)*b`, "ab", false, false},                                                   // the tail fails after an item that had a choice
+		{`^(?:(?:ab)+c)*d`, "ababcd", false, false},                                           // a repeat inside a repeat: match's
+		{`^a(.*?) from x`, "a bc from x", true, true},                                         // the lazy run ends at its tail's text
+		{`^a(.*?) from x`, "a b\nc from x", false, true},                                      // an item fails before the text
+		{`^a(.*?) from (\w+)$`, "a b from c from d", true, true},                              // more items are taken back
 		// only the end before the name's last character can be followed
 		{`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, "user deploy 1.2.3.4 port 5\n", false, true},
 		{`^(?P<dns>[\w\-.^_]*\w)(?: port \d+)?\s*$`, "user port 5\n", true, true},
 		{`^([a-c]*[ab])x`, "abcax", true, true}, {`^([a-c]*[ab])x`, "abcx", false, true},
 		{`^a\s*$`, "a  b", false, true}, // no shorter run ends where $ holds
 		{`^a\s*$`, "a \n", true, true},
-		{`(?m)^a\s*$`, "a \n b", false, false}, // $ holds before the "\n" in the run
+		{`(?m)^a\s*$`, "a \n b", true, true}, // $ holds before the "\n" in the run: taken back
 		{`^a\s*\Z`, "a \n ", true, true}, {`^a\s*\Z`, "a \nb", false, true},
+		{`^(\w*)(\w*)(\w*),`, "abcdefghijklmnop", false, false}, // more than fpBacksMax choices to take back
+		// more than fpPendMax pending choices: the first ones become
+		// choices the first path cannot take back
+		{strings.Repeat(`(?:ab|a)`, 18) + `c`, strings.Repeat("ab", 18) + "c", true, true},
+		{strings.Repeat(`(?:ab|a)`, 18) + `c`, strings.Repeat("ab", 18) + "d", false, false},
+		{strings.Repeat(`(?:ab|a)`, 8) + `c`, strings.Repeat("ab", 8) + "d", false, true},
 	} {
 		re, err := CompileOptions(c.pattern, Options{firstPath: firstPathAlways})
 		if err != nil {
@@ -151,6 +160,7 @@ func TestFirstPathDecides(t *testing.T) {
 		if ok != c.ok || sure != c.sure {
 			t.Errorf("%q on %q: first path ok %v sure %v, want %v %v", c.pattern, c.input, ok, sure, c.ok, c.sure)
 		}
+		checkFirstPath(t, c.pattern, []string{c.input})
 	}
 }
 
@@ -158,10 +168,10 @@ func TestFirstPathDecides(t *testing.T) {
 // for a pattern whose matches backtrack, but for a retry now and then, and
 // keeps it for one whose matches do not.
 func TestFirstPathAdapts(t *testing.T) {
-	backtracks := MustCompile(`^(.+)a\d+x`).Matcher()
+	backtracks := MustCompile(`^(?:(?:ab)+c)*d`).Matcher() // a repeat inside a repeat
 	straight := MustCompile(firstPathPatterns[0]).Matcher()
 	for range 100 {
-		if loc, err := backtracks.AppendSearch(nil, "za1xa2y"); err != nil || loc == nil {
+		if loc, err := backtracks.AppendSearch(nil, "ababcd"); err != nil || loc == nil {
 			t.Fatalf("backtracking pattern: %v, %v", loc, err)
 		}
 		if loc, err := straight.AppendSearch(nil, " host sshd[1]: Failed password for root\n"); err != nil || loc == nil {
@@ -173,7 +183,7 @@ func TestFirstPathAdapts(t *testing.T) {
 	}
 	// it tries again once every firstPathRetry searches
 	for range firstPathRetry {
-		if _, err := backtracks.AppendSearch(nil, "za1xa2y"); err != nil {
+		if _, err := backtracks.AppendSearch(nil, "ababcd"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -106,12 +106,14 @@ type sreMachine struct {
 	// left to match, fpSkips the searches without it (see firstPathOn).
 	fpTries, fpBails, fpSkips int
 	// fpChoices counts the choices the first path has taken, fpEnd says
-	// how it ended, fpRep is its repeat and fpPend its pending choice
+	// how it ended, fpRep is its repeat and fpPend its pending choices
 	// (see firstPath).
 	fpChoices int
 	fpEnd     int8
 	fpRep     fpRepState
-	fpPend    fpPending
+	fpPend    [fpPendMax]fpPending // fpPends of them
+	fpPends   int
+	fpAux     int // the aux of the pending choice taken back
 }
 
 // reqScan is one scan for a piece of guard text: its leftmost occurrence
