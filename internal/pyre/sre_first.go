@@ -119,7 +119,7 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 			op, ptr = op(m, ptr)
 		}
 		k := m.fpPends - 1
-		if m.fpEnd != fpFail || k < 0 || m.fpChoices != m.fpPend[k].choices {
+		if m.fpEnd != fpFail || k < 0 {
 			break
 		}
 		if backs == fpBacksMax {
@@ -153,24 +153,25 @@ func (m *sreMachine) end(how int8, ptr int) (fpOp, int) {
 	return nil, ptr
 }
 
-// choose records that the first path took a choice: a later failure is
-// not final.
+// choose records that the first path took a choice it cannot take back:
+// a later failure is not final, and the pending choices before it can no
+// longer be taken back either.
 func (m *sreMachine) choose() {
 	m.fpChoices++
+	m.fpPends = 0
 	m.steps++
 }
 
 // fpPending is one of the first path's pending choices: a choice it took
 // where it can still take the other way itself, as long as what it tried
-// fails before any choice it cannot take back (choices is their count
-// then) and writes no mark that can be seen. op at ptr is the other way,
-// with m.fpAux set to aux (what a repeat's op needs to go on: where its
-// shortest run ends, or the items it took), lastmark what it was.
+// fails before any choice it cannot take back (choose, which drops the
+// pending choices) and writes no mark that can be seen. op at ptr is the
+// other way, with m.fpAux set to aux (what a repeat's op needs to go on:
+// where its shortest run ends, or the items it took), lastmark what it
+// was.
 type fpPending struct {
-	op            fpOp
-	ptr, lastmark int
-	choices       int
-	aux           int
+	op                 fpOp
+	ptr, lastmark, aux int
 }
 
 // fpBacksMax bounds the pending choices one first path takes back: past
@@ -193,14 +194,13 @@ func (m *sreMachine) pendAux(op fpOp, ptr, aux int) {
 	if m.fpPends == len(m.fpPend) {
 		m.settle()
 	}
-	m.fpPend[m.fpPends] = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, choices: m.fpChoices, aux: aux}
+	m.fpPend[m.fpPends] = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, aux: aux}
 	m.fpPends++
 }
 
 // settle makes the pending choices ones the first path cannot take back.
 func (m *sreMachine) settle() {
 	if m.fpPends > 0 {
-		m.fpPends = 0
 		m.choose()
 	}
 }
@@ -595,6 +595,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 		if toEnd && q == len(m.s) {
 			return m.end(fpDone, q)
 		}
+		if lead == nil && (guard == nil || guard.ok(m.s, q)) {
+			// the tail after the longest run (gr.pick's commonest case)
+			if q > n && (!endOnly || shorterEnd(m.s, endKind, n, q)) {
+				m.pendAux(gr.shorter, q, n)
+			}
+			return tail, q
+		}
 		return gr.pick(m, q, n)
 	}
 }
@@ -725,19 +732,9 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 		guard = &p.guards[g]
 	}
 	lead, item := b.leads[pc], code[pc+4]
-	// fewest goes on to the tail after the fewest items, from n items
-	// ending at ptr, that match tries the tail after; more items are a
-	// choice left (more, with the items as its aux).
-	var fewest func(m *sreMachine, ptr, n int) (fpOp, int)
-	more := func(m *sreMachine, ptr int) (fpOp, int) {
-		q := m.one(pc+4, ptr)
-		if q < 0 {
-			return m.end(fpFail, ptr)
-		}
-		m.steps++
-		return fewest(m, q, m.fpAux+1)
-	}
-	op := func(m *sreMachine, ptr int) (fpOp, int) {
+	lz := &fpLazy{pc: pc, mx: mx, unbounded: unbounded, g: g, guard: guard, lead: lead, item: item, tail: tail}
+	lz.more = lz.moreOp
+	return func(m *sreMachine, ptr int) (fpOp, int) {
 		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
 		}
@@ -752,51 +749,79 @@ func (p *sreProg) fpMinRepeatOne(b *fpBuilder, pc int) fpOp {
 		if toEnd {
 			return m.end(fpDone, ptr)
 		}
-		return fewest(m, ptr, n)
+		return lz.fewest(m, ptr, n)
 	}
-	fewest = func(m *sreMachine, ptr, n int) (fpOp, int) {
-		if lead != nil && lead.minMark > m.lastmark {
-			// The fewest items after which the tail's text follows:
-			// match tries the tail after fewer first, and it fails on
-			// each before any choice, leaving no mark that can be seen.
-			s := m.s
-			k := strings.Index(s[ptr:], lead.texts[0])
-			if k < 0 {
+}
+
+// fpLazy is what the first path needs of a MIN_REPEAT_ONE to choose its
+// run.
+type fpLazy struct {
+	pc, mx    int
+	unbounded bool
+	g         int       // the tail's guard's index (-1: none)
+	guard     *sreGuard // and the guard, or nil
+	lead      *fpLead   // the tail's, or nil
+	item      int       // the item's opcode
+	tail      fpOp
+	more      fpOp // moreOp
+}
+
+// fewest goes on to the tail after the fewest items, from n items ending
+// at ptr, that match tries the tail after; more items are a choice left
+// (moreOp, with the items as its aux).
+func (lz *fpLazy) fewest(m *sreMachine, ptr, n int) (fpOp, int) {
+	pc, mx, unbounded := lz.pc, lz.mx, lz.unbounded
+	if lead := lz.lead; lead != nil && lead.minMark > m.lastmark {
+		// The fewest items after which the tail's text follows: match
+		// tries the tail after fewer first, and it fails on each
+		// before any choice, leaving no mark that can be seen.
+		s := m.s
+		k := strings.Index(s[ptr:], lead.texts[0])
+		if k < 0 {
+			return m.end(fpFail, ptr)
+		}
+		if k > 0 {
+			items := utf8.RuneCountInString(s[ptr : ptr+k])
+			if !unbounded && n+items > mx {
 				return m.end(fpFail, ptr)
 			}
-			if k > 0 {
-				items := utf8.RuneCountInString(s[ptr : ptr+k])
-				if !unbounded && n+items > mx {
-					return m.end(fpFail, ptr)
+			c := items
+			switch lz.item {
+			case sAny:
+				if i := strings.IndexByte(s[ptr:ptr+k], '\n'); i >= 0 {
+					c = -1
 				}
-				c := items
-				switch item {
-				case sAny:
-					if i := strings.IndexByte(s[ptr:ptr+k], '\n'); i >= 0 {
-						c = -1
-					}
-				case sSet, sByte, sGuarded:
-					_, c = m.count(pc+4, ptr, items)
-				}
-				m.steps += items
-				if c < items {
-					return m.end(fpFail, ptr) // an item fails before the text
-				}
-				ptr, n = ptr+k, n+items
+			case sSet, sByte, sGuarded:
+				_, c = m.count(pc+4, ptr, items)
 			}
-		} else {
-			// the fewest items after which the tail can start
-			ptr, n = m.fpFewest(pc, g, guard, ptr, n)
-			if ptr < 0 {
-				return m.end(fpFail, ptr)
+			m.steps += items
+			if c < items {
+				return m.end(fpFail, ptr) // an item fails before the text
 			}
+			ptr, n = ptr+k, n+items
 		}
-		if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
-			m.pendAux(more, ptr, n) // more items are left to try
+	} else {
+		// the fewest items after which the tail can start
+		ptr, n = m.fpFewest(pc, lz.g, lz.guard, ptr, n)
+		if ptr < 0 {
+			return m.end(fpFail, ptr)
 		}
-		return tail, ptr
 	}
-	return op
+	if (unbounded || n < mx) && m.one(pc+4, ptr) >= 0 {
+		m.pendAux(lz.more, ptr, n) // more items are left to try
+	}
+	return lz.tail, ptr
+}
+
+// moreOp is the op of a lazy run's choice left: another item after the
+// run that ends at ptr, of m.fpAux items, and the fewest after it.
+func (lz *fpLazy) moreOp(m *sreMachine, ptr int) (fpOp, int) {
+	q := m.one(lz.pc+4, ptr)
+	if q < 0 {
+		return m.end(fpFail, ptr)
+	}
+	m.steps++
+	return lz.fewest(m, q, m.fpAux+1)
 }
 
 // fpFewest is MIN_REPEAT_ONE's loop, for the repeat at pc whose tail's
