@@ -112,27 +112,18 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 		m.fpTries, m.fpBails = m.fpTries/2, m.fpBails/2
 	}
 	steps := m.steps
-	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpPends = -1, 0, nil, 0
+	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpTop.op, m.fpPends, m.fpBacks = -1, 0, nil, nil, 0, 0
 	op, ptr := m.prog.fpStart, start
-	for backs := 0; ; backs++ {
+	for {
 		for op != nil {
 			op, ptr = op(m, ptr)
 		}
-		k := m.fpPends - 1
-		if m.fpEnd != fpFail || k < 0 {
+		if m.fpEnd != fpFail || m.fpTop.op == nil {
 			break
 		}
-		if backs == fpBacksMax {
-			m.fpEnd = fpUnsure // match's, which counts its steps
+		if op, ptr = m.takeBack(); op == nil {
 			break
 		}
-		// What the latest pending choice tried failed before any
-		// other choice, and wrote no mark that can be seen: as match
-		// does, restore lastmark and try the other way. (The repeat is
-		// as it was: a repeat's UNTIL settles every pending choice.)
-		pd := &m.fpPend[k]
-		m.lastmark, ptr, op, m.fpAux = pd.lastmark, pd.ptr, pd.op, pd.aux
-		m.fpPends = k
 	}
 	switch {
 	case m.fpEnd == fpDone:
@@ -158,7 +149,7 @@ func (m *sreMachine) end(how int8, ptr int) (fpOp, int) {
 // longer be taken back either.
 func (m *sreMachine) choose() {
 	m.fpChoices++
-	m.fpPends = 0
+	m.fpTop.op, m.fpPends = nil, 0
 	m.steps++
 }
 
@@ -170,37 +161,70 @@ func (m *sreMachine) choose() {
 // where its shortest run ends, or the items it took), lastmark what it
 // was.
 type fpPending struct {
-	op                 fpOp
+	op                 fpOp // nil: none
 	ptr, lastmark, aux int
 }
 
+// The pending choices are a stack: the latest in m.fpTop (op nil for
+// none), those before it in m.fpPend[:m.fpPends], at most fpPendMax.
 // fpBacksMax bounds the pending choices one first path takes back: past
 // that, the search is left to match (whose steps count the work), so
 // that the first path's work stays within a constant times the
 // program's size and the text's length.
-const fpBacksMax = 64
-
-// fpPendMax bounds the pending choices the first path keeps.
-const fpPendMax = 16
+const (
+	fpPendMax  = 16
+	fpBacksMax = 64
+)
 
 // pend takes a choice whose other way is op at ptr.
 func (m *sreMachine) pend(op fpOp, ptr int) { m.pendAux(op, ptr, 0) }
 
 // pendAux takes a choice whose other way is op at ptr, run with m.fpAux
-// set to aux. With fpPendMax pending choices already, those become ones
-// the first path cannot take back.
+// set to aux.
 func (m *sreMachine) pendAux(op fpOp, ptr, aux int) {
-	m.steps++
-	if m.fpPends == len(m.fpPend) {
-		m.settle()
+	if m.fpTop.op != nil {
+		m.pushTop()
 	}
-	m.fpPend[m.fpPends] = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, aux: aux}
+	m.steps++
+	m.fpTop = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, aux: aux}
+}
+
+// pushTop moves the latest pending choice onto the stack, before a later
+// one; with fpPendMax there already, those become choices the first path
+// cannot take back.
+func (m *sreMachine) pushTop() {
+	if m.fpPends == len(m.fpPend) {
+		m.fpChoices++
+		m.fpPends = 0
+	}
+	m.fpPend[m.fpPends] = m.fpTop
 	m.fpPends++
+}
+
+// takeBack takes the latest pending choice back, after what it tried
+// failed before any other choice and wrote no mark that can be seen: as
+// match does, it restores lastmark and returns the other way (the repeat
+// is as it was: a repeat's UNTIL settles every pending choice). It
+// returns a nil op past fpBacksMax, the first path then unsure.
+func (m *sreMachine) takeBack() (fpOp, int) {
+	if m.fpBacks++; m.fpBacks > fpBacksMax {
+		m.fpEnd = fpUnsure // match's, which counts its steps
+		return nil, 0
+	}
+	pd := m.fpTop
+	if m.fpPends > 0 {
+		m.fpPends--
+		m.fpTop = m.fpPend[m.fpPends]
+	} else {
+		m.fpTop.op = nil
+	}
+	m.lastmark, m.fpAux = pd.lastmark, pd.aux
+	return pd.op, pd.ptr
 }
 
 // settle makes the pending choices ones the first path cannot take back.
 func (m *sreMachine) settle() {
-	if m.fpPends > 0 {
+	if m.fpTop.op != nil {
 		m.choose()
 	}
 }
@@ -322,7 +346,7 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 					m.marks[j] = -1
 				}
 				m.lastmark = i
-			} else if m.fpPends > 0 {
+			} else if m.fpTop.op != nil {
 				// a mark that can be seen: match would undo it
 				// before it takes a pending choice's other way
 				m.settle()
@@ -860,9 +884,13 @@ func (m *sreMachine) fpFewest(pc, g int, guard *sreGuard, ptr, n int) (int, int)
 
 // fpReplay applies, as match does, what an attempt skipped by guard g at p
 // would have left in the marks (see replayMarks); match would undo that
-// before it takes the pending choice's other way, so that choice is
-// settled.
+// before it takes a pending choice's other way, so the pending choices
+// are settled. Inside a repeat match replays nothing: its choices there
+// restore the marks.
 func (m *sreMachine) fpReplay(g, p, lastmark int) {
+	if m.fpRep.rep != nil {
+		return
+	}
 	for _, i := range m.prog.guards[g].marks {
 		if i <= lastmark {
 			m.marks[i] = p

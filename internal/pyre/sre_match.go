@@ -111,8 +111,10 @@ type sreMachine struct {
 	fpChoices int
 	fpEnd     int8
 	fpRep     fpRepState
-	fpPend    [fpPendMax]fpPending // fpPends of them
+	fpTop     fpPending            // the latest pending choice
+	fpPend    [fpPendMax]fpPending // fpPends before it
 	fpPends   int
+	fpBacks   int // the pending choices taken back
 	fpAux     int // the aux of the pending choice taken back
 }
 
