@@ -18,7 +18,7 @@ var firstPathPatterns = []string{
 	`(?:a|ab)(c|bcd)(d*)`, `^(\w+)\w`, `(a)?(?(1)b|c)d`, `(\w+) \1`, `(?:x(a)|x(b))c`, `^(?:(a)|b)*c`,
 	`a*?b`, `(?:ab)??a`, `\d+?\.`, `^\s*(\S+)\s*$`, `(?<=a)b|c`, `(?=a)\w+`, `(?:(?!ab).)*b`,
 	`\bfoo\b|bar`, `^a(?: (?:bc|de)f)? (\w+)$`, `^(.+)a\d+x`, `^(\w+)ac`, `^$`, `x*`, `(a|b|c)+?d`, `(?i:ab)c|d`, `^(?:k|kernel: )\w+`, `^(.*?) from \w$`, `^(?:(a)|bx)*b`,
-	`(a(b)(?:c|cd)(?(1)x|y?))z`, // a mark the failed first alternative leaves, seen by the second
+	`(a(b)(?:c|cd)(?(1)x|y?))z`,      // a mark the failed first alternative leaves, seen by the second
 	`^(?:(a)|(b)c|d)*(x(?(3)y|z))?$`, // a guard's skipped marks, not replayed inside a repeat
 	// only the end before the run's last character is followed by the
 	// rest (lastItemOnly), or not (the rest can start with the run's)
