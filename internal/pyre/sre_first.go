@@ -557,7 +557,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			if lo > len(m.s)-ptr {
 				return m.end(fpFail, ptr)
 			}
-			q, n := run.scan(m, ptr)
+			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
+			n := 0
+			if ok {
+				n = run.shortest(ptr, q)
+			} else {
+				q, n = run.scanMore(m, ptr)
+			}
 			m.steps += (q - ptr) >> 3
 			if n < 0 {
 				return m.end(fpFail, ptr)
@@ -571,7 +577,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			if lo > len(s)-ptr {
 				return m.end(fpFail, ptr)
 			}
-			q, n := run.scan(m, ptr)
+			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
+			n := 0
+			if ok {
+				n = run.shortest(ptr, q)
+			} else {
+				q, n = run.scanMore(m, ptr)
+			}
 			m.steps += (q - ptr) >> 3
 			if n < 0 || q >= len(s) || s[q] != c {
 				return m.end(fpFail, ptr)
@@ -585,7 +597,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			if lo > len(m.s)-ptr {
 				return m.end(fpFail, ptr)
 			}
-			q, n := run.scan(m, ptr)
+			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
+			n := 0
+			if ok {
+				n = run.shortest(ptr, q)
+			} else {
+				q, n = run.scanMore(m, ptr)
+			}
 			m.steps += (q - ptr) >> 3
 			if n < 0 || !short.hasPrefixAt(m.s, q, lit) {
 				return m.end(fpFail, ptr)
@@ -611,7 +629,13 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 		if lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
 		}
-		q, n := run.scan(m, ptr)
+		q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
+		n := 0
+		if ok {
+			n = run.shortest(ptr, q)
+		} else {
+			q, n = run.scanMore(m, ptr)
+		}
 		m.steps += (q - ptr) >> 3
 		if n < 0 {
 			return m.end(fpFail, ptr)
@@ -713,7 +737,13 @@ func fpLastOne(run *fpRun, tail fpOp) fpOp {
 		if run.lo > len(m.s)-ptr {
 			return m.end(fpFail, ptr)
 		}
-		q, n := run.scan(m, ptr)
+		q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
+		n := 0
+		if ok {
+			n = run.shortest(ptr, q)
+		} else {
+			q, n = run.scanMore(m, ptr)
+		}
 		m.steps += (q - ptr) >> 3
 		if n < 0 || q == n {
 			return m.end(fpFail, ptr)
@@ -1008,34 +1038,43 @@ func (p *sreProg) fpRunAt(pc int) *fpRun {
 	return r
 }
 
-// scan is countMin for the run at ptr, with match's own scan of an ASCII
-// run of a set or a byte: the end of the longest run, and where the
-// shortest one (lo items) ends, or -1 when there is none.
-func (r *fpRun) scan(m *sreMachine, ptr int) (q, n int) {
-	s := m.s
-	lim := len(s)
-	if r.max < lim-ptr {
-		lim = ptr + r.max
+// A run's scan is countMin for the run at ptr, with match's own scan of
+// an ASCII run of a set or a byte: the end of the longest run, and where
+// the shortest one (lo items) ends, or -1 when there is none. The ops of
+// the runs take a set's ASCII run, the commonest, from setRun, inlined
+// into them by the compiler's budget (profile-guided optimisation, which
+// follows a profile's lines, missed the whole scan once the code had
+// changed since the profile, and the first path lost 2% to the call),
+// and the rest from scanMore.
+
+// setRun returns the end of the run from ptr when it is a set's ASCII run
+// (ok; else scanMore's case: a byte's run, another item, or a non-ASCII
+// character in the run). A table of no byte (not a set) ends it at once.
+func (r *fpRun) setRun(s string, ptr int) (q int, ok bool) {
+	lim := min(len(s), ptr+r.max)
+	q = asciiRun(&r.tbl, s, ptr, lim)
+	return q, r.kind == sSet && (q == lim || s[q] < utf8.RuneSelf)
+}
+
+// shortest returns where the shortest run from ptr ends when the longest
+// ends at q, or -1 when it is shorter than lo items.
+func (r *fpRun) shortest(ptr, q int) int {
+	if q-ptr < r.lo {
+		return -1
 	}
-	switch r.kind {
-	case sSet:
-		q = asciiRun(&r.tbl, s, ptr, lim)
-		if q < lim && s[q] >= utf8.RuneSelf {
-			break // a non-ASCII character: count's case
-		}
-		if q-ptr < r.lo {
-			return q, -1
-		}
-		return q, ptr + r.lo
-	case sByte:
+	return ptr + r.lo
+}
+
+// scanMore is scan for a byte's run or a run with a non-ASCII character.
+func (r *fpRun) scanMore(m *sreMachine, ptr int) (q, n int) {
+	s := m.s
+	lim := min(len(s), ptr+r.max)
+	if r.kind == sByte {
 		q = ptr
 		for q < lim && s[q] == r.b {
 			q++
 		}
-		if q-ptr < r.lo {
-			return q, -1
-		}
-		return q, ptr + r.lo
+		return q, r.shortest(ptr, q)
 	}
 	return m.countMin(r.ipc, ptr, r.max, r.lo)
 }
