@@ -143,6 +143,9 @@ func TestFirstPathDecides(t *testing.T) {
 		{`(?m)^a\s*$`, "a \n b", true, true}, // $ holds before the "\n" in the run: taken back
 		{`^a\s*\Z`, "a \n ", true, true}, {`^a\s*\Z`, "a \nb", false, true},
 		{`^(\w*)(\w*)(\w*),`, "abcdefghijklmnop", false, false}, // more than fpBacksMax choices to take back
+		{`^a(?:b)??c`, "abc", true, true},                       // the lazy optional body, taken back
+		{`^(.+) from (\w+) x`, "a from b x from c", true, true}, // the run's end before an earlier " from "
+		{`^(.+) from (\w+)$`, "a from b from c d", false, true}, // every end before " from " taken back
 		// more than fpPendMax pending choices: the first ones become
 		// choices the first path cannot take back
 		{strings.Repeat(`(?:ab|a)`, 18) + `c`, strings.Repeat("ab", 18) + "c", true, true},
