@@ -12,16 +12,20 @@ f2b=$cache/root
 # builds it (CGO_ENABLED=0), from this tree or, when
 # $WARDEN_REV names a git revision, from that revision's files (to measure
 # the code as it was: `WARDEN_REV=c2f73e0 bench/junk.sh 3` gives the
-# "before" figures the README quotes). Needs $here, the repository.
+# "before" figures the README quotes), with the build flags in
+# $WARDEN_BUILDFLAGS if any (such as -pgo=off). Needs $here, the
+# repository.
 build_warden() {
+  local flags
+  read -r -a flags <<< "${WARDEN_BUILDFLAGS:-}"
   if [ -z "${WARDEN_REV:-}" ]; then
-    (cd "$here" && CGO_ENABLED=0 go build -o "$1" ./cmd/warden)
+    (cd "$here" && CGO_ENABLED=0 go build "${flags[@]}" -o "$1" ./cmd/warden)
     return
   fi
   local src
   src=$(mktemp -d)
   git -C "$here" archive "$WARDEN_REV" | tar -x -C "$src"
-  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -o "$1" ./cmd/warden) || { rm -rf "$src"; return 1; }
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build "${flags[@]}" -o "$1" ./cmd/warden) || { rm -rf "$src"; return 1; }
   rm -rf "$src"
   echo "warden built from revision $WARDEN_REV" >&2
 }
