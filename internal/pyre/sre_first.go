@@ -558,10 +558,8 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 				return m.end(fpFail, ptr)
 			}
 			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
-			n := 0
-			if ok {
-				n = run.shortest(ptr, q)
-			} else {
+			n := run.shortest(ptr, q)
+			if !ok {
 				q, n = run.scanMore(m, ptr)
 			}
 			m.steps += (q - ptr) >> 3
@@ -578,10 +576,8 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 				return m.end(fpFail, ptr)
 			}
 			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
-			n := 0
-			if ok {
-				n = run.shortest(ptr, q)
-			} else {
+			n := run.shortest(ptr, q)
+			if !ok {
 				q, n = run.scanMore(m, ptr)
 			}
 			m.steps += (q - ptr) >> 3
@@ -598,10 +594,8 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 				return m.end(fpFail, ptr)
 			}
 			q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
-			n := 0
-			if ok {
-				n = run.shortest(ptr, q)
-			} else {
+			n := run.shortest(ptr, q)
+			if !ok {
 				q, n = run.scanMore(m, ptr)
 			}
 			m.steps += (q - ptr) >> 3
@@ -630,10 +624,8 @@ func (p *sreProg) fpRepeatOne(b *fpBuilder, pc int) fpOp {
 			return m.end(fpFail, ptr)
 		}
 		q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
-		n := 0
-		if ok {
-			n = run.shortest(ptr, q)
-		} else {
+		n := run.shortest(ptr, q)
+		if !ok {
 			q, n = run.scanMore(m, ptr)
 		}
 		m.steps += (q - ptr) >> 3
@@ -738,10 +730,8 @@ func fpLastOne(run *fpRun, tail fpOp) fpOp {
 			return m.end(fpFail, ptr)
 		}
 		q, ok := run.setRun(m.s, ptr) // scan, its commonest case inlined
-		n := 0
-		if ok {
-			n = run.shortest(ptr, q)
-		} else {
+		n := run.shortest(ptr, q)
+		if !ok {
 			q, n = run.scanMore(m, ptr)
 		}
 		m.steps += (q - ptr) >> 3
