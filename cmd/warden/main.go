@@ -16,6 +16,10 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	// warden regex's heap in huge pages from early in the packages'
+	// initialisation (see the package)
+	_ "github.com/wardenipd/warden/internal/hugeheap/atstart"
 )
 
 // Exit codes.
