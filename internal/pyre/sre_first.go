@@ -112,13 +112,13 @@ func (m *sreMachine) firstPath(start int) (ok, sure bool) {
 		m.fpTries, m.fpBails = m.fpTries/2, m.fpBails/2
 	}
 	steps := m.steps
-	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpTop.op, m.fpPends, m.fpBacks = -1, 0, nil, nil, 0, 0
+	m.lastmark, m.fpChoices, m.fpRep.rep, m.fpPends, m.fpBacks = -1, 0, nil, 0, 0
 	op, ptr := m.prog.fpStart, start
 	for {
 		for op != nil {
 			op, ptr = op(m, ptr)
 		}
-		if m.fpEnd != fpFail || m.fpTop.op == nil {
+		if m.fpEnd != fpFail || m.fpPends == 0 {
 			break
 		}
 		if op, ptr = m.takeBack(); op == nil {
@@ -149,7 +149,7 @@ func (m *sreMachine) end(how int8, ptr int) (fpOp, int) {
 // longer be taken back either.
 func (m *sreMachine) choose() {
 	m.fpChoices++
-	m.fpTop.op, m.fpPends = nil, 0
+	m.fpPends = 0
 	m.steps++
 }
 
@@ -165,8 +165,10 @@ type fpPending struct {
 	ptr, lastmark, aux int
 }
 
-// The pending choices are a stack: the latest in m.fpTop (op nil for
-// none), those before it in m.fpPend[:m.fpPends], at most fpPendMax.
+// The pending choices are a stack, m.fpPend[:m.fpPends], the latest
+// last, at most fpPendMax: a choice taken with fpPendMax there makes
+// those choices the first path cannot take back. Each choice is one
+// store where it goes; the stack is never copied.
 // fpBacksMax bounds the pending choices one first path takes back: past
 // that, the search is left to match (whose steps count the work), so
 // that the first path's work stays within a constant times the
@@ -182,23 +184,14 @@ func (m *sreMachine) pend(op fpOp, ptr int) { m.pendAux(op, ptr, 0) }
 // pendAux takes a choice whose other way is op at ptr, run with m.fpAux
 // set to aux.
 func (m *sreMachine) pendAux(op fpOp, ptr, aux int) {
-	if m.fpTop.op != nil {
-		m.pushTop()
+	n := m.fpPends
+	if n >= fpPendMax {
+		m.fpChoices++
+		n = 0
 	}
 	m.steps++
-	m.fpTop = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, aux: aux}
-}
-
-// pushTop moves the latest pending choice onto the stack, before a later
-// one; with fpPendMax there already, those become choices the first path
-// cannot take back.
-func (m *sreMachine) pushTop() {
-	if m.fpPends == len(m.fpPend) {
-		m.fpChoices++
-		m.fpPends = 0
-	}
-	m.fpPend[m.fpPends] = m.fpTop
-	m.fpPends++
+	m.fpPend[n%fpPendMax] = fpPending{op: op, ptr: ptr, lastmark: m.lastmark, aux: aux}
+	m.fpPends = n + 1
 }
 
 // takeBack takes the latest pending choice back, after what it tried
@@ -211,20 +204,15 @@ func (m *sreMachine) takeBack() (fpOp, int) {
 		m.fpEnd = fpUnsure // match's, which counts its steps
 		return nil, 0
 	}
-	pd := m.fpTop
-	if m.fpPends > 0 {
-		m.fpPends--
-		m.fpTop = m.fpPend[m.fpPends]
-	} else {
-		m.fpTop.op = nil
-	}
+	m.fpPends--
+	pd := &m.fpPend[m.fpPends%fpPendMax]
 	m.lastmark, m.fpAux = pd.lastmark, pd.aux
 	return pd.op, pd.ptr
 }
 
 // settle makes the pending choices ones the first path cannot take back.
 func (m *sreMachine) settle() {
-	if m.fpTop.op != nil {
+	if m.fpPends != 0 {
 		m.choose()
 	}
 }
@@ -346,7 +334,7 @@ func (p *sreProg) fpOpAt(b *fpBuilder, pc int) fpOp {
 					m.marks[j] = -1
 				}
 				m.lastmark = i
-			} else if m.fpTop.op != nil {
+			} else if m.fpPends != 0 {
 				// a mark that can be seen: match would undo it
 				// before it takes a pending choice's other way
 				m.settle()

@@ -111,9 +111,8 @@ type sreMachine struct {
 	fpChoices int
 	fpEnd     int8
 	fpRep     fpRepState
-	fpTop     fpPending            // the latest pending choice
-	fpPend    [fpPendMax]fpPending // fpPends before it
-	fpPends   int
+	fpPend    [fpPendMax]fpPending // fpPends of them, the latest last
+	fpPends   uint
 	fpBacks   int // the pending choices taken back
 	fpAux     int // the aux of the pending choice taken back
 }
