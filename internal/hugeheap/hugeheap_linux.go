@@ -64,13 +64,19 @@ func Advise(obj any) Result {
 // it starts from.
 const maxAdvise = 2 * chunkSize
 
-// mappingOf returns the bounds of the mapping of /proc/self/maps that
-// holds addr.
+// mappingOf returns the bounds of the memory of /proc/self/maps that
+// holds addr: its mapping, and when that is the heap's (anonymous,
+// private, readable and writable), the heap's mappings next to it. The
+// runtime maps each new chunk of the heap next to the last with a
+// mapping of its own, which the kernel keeps apart from an advised one:
+// a chunk mapped after an Advise is the next one's to advise, and the
+// heap's free memory is often there.
 func mappingOf(addr uintptr) (lo, hi uintptr, ok bool) {
 	b, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return 0, 0, false
 	}
+	run, found := false, false // [lo, hi) is a run of heap mappings
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -78,19 +84,52 @@ func mappingOf(addr uintptr) (lo, hi uintptr, ok bool) {
 		} else {
 			b = nil
 		}
-		// "lo-hi perms offset dev inode path", in hexadecimal
-		span, _, _ := bytes.Cut(line, []byte(" "))
-		l, h, found := bytes.Cut(span, []byte("-"))
-		if !found {
+		a, z, anon, parsed := parseMapping(line)
+		if !parsed {
 			continue
 		}
-		a, err1 := strconv.ParseUint(string(l), 16, 64)
-		z, err2 := strconv.ParseUint(string(h), 16, 64)
-		if err1 == nil && err2 == nil && uintptr(a) <= addr && addr < uintptr(z) {
-			return uintptr(a), uintptr(z), true
+		// the lines are in the order of the addresses
+		next := run && anon && a == hi
+		if found && !next {
+			return lo, hi, true
+		}
+		switch {
+		case next:
+			hi = z
+		case anon:
+			lo, hi, run = a, z, true
+		default:
+			run = false
+		}
+		if a <= addr && addr < z {
+			if !anon {
+				return a, z, true
+			}
+			found = true
 		}
 	}
-	return 0, 0, false
+	return lo, hi, found
+}
+
+// parseMapping reads a line of /proc/self/maps, "lo-hi perms offset dev
+// inode path" (bounds in hexadecimal): its bounds, and whether it is
+// anonymous memory the process reads and writes privately.
+func parseMapping(line []byte) (lo, hi uintptr, anon, ok bool) {
+	f := bytes.Fields(line)
+	if len(f) < 5 {
+		return 0, 0, false, false
+	}
+	l, h, found := bytes.Cut(f[0], []byte("-"))
+	if !found {
+		return 0, 0, false, false
+	}
+	a, err1 := strconv.ParseUint(string(l), 16, 64)
+	z, err2 := strconv.ParseUint(string(h), 16, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false, false
+	}
+	anon = string(f[1]) == "rw-p" && string(f[4]) == "0" && len(f) == 5
+	return uintptr(a), uintptr(z), anon, true
 }
 
 // Grow makes sure that the heap has room bytes mapped and free, by the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // anonHugeKB returns the AnonHugePages of the mapping of /proc/self/smaps
@@ -117,5 +119,71 @@ func TestGrowMapsAChunk(t *testing.T) {
 	}
 	if after <= before {
 		t.Errorf("free heap %d before Grow, %d after: no chunk mapped", before, after)
+	}
+}
+
+// TestMappingOfJoinsTheHeapsMappings checks that mappingOf gives the run
+// of anonymous mappings next to each other that holds an address, as the
+// runtime's heap chunks are once one of them is advised: three adjacent
+// mappings the kernel keeps apart (the middle one advised) read as one.
+func TestMappingOfJoinsTheHeapsMappings(t *testing.T) {
+	const n = 3 * hugeSize
+	mem, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(mem) })
+	base := uintptr(unsafe.Pointer(&mem[0]))
+	// a different advice for the middle third splits the mapping in three
+	if err := unix.Madvise(mem[hugeSize:2*hugeSize], unix.MADV_NOHUGEPAGE); err != nil {
+		// a kernel without transparent huge pages
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("madvise: %v", err)
+		}
+		t.Skipf("madvise: %v", err)
+	}
+	for _, at := range []uintptr{base, base + hugeSize + 10, base + n - 1} {
+		lo, hi, ok := mappingOf(at)
+		if !ok || lo > base || hi < base+n {
+			t.Errorf("mappingOf(%#x) = %#x, %#x, %v: want the three mappings [%#x, %#x)", at, lo, hi, ok, base, base+n)
+		}
+	}
+	// a mapping of a file is its own
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file, err := unix.Mmap(int(f.Fd()), 0, pageSize, unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(file) })
+	at := uintptr(unsafe.Pointer(&file[0]))
+	if lo, hi, ok := mappingOf(at); !ok || lo != at || hi != at+pageSize {
+		t.Errorf("mappingOf(%#x) in a file's mapping = %#x, %#x, %v: want the mapping alone", at, lo, hi, ok)
+	}
+}
+
+// TestParseMapping checks the reading of /proc/self/maps lines.
+func TestParseMapping(t *testing.T) {
+	for _, c := range []struct {
+		line     string
+		lo, hi   uintptr
+		anon, ok bool
+	}{
+		{"3016bd800000-3016bdc00000 rw-p 00000000 00:00 0 ", 0x3016bd800000, 0x3016bdc00000, true, true},
+		{"3016bd800000-3016bdc00000 rw-p 00000000 00:00 0", 0x3016bd800000, 0x3016bdc00000, true, true},
+		{"7f0000000000-7f0000001000 ---p 00000000 00:00 0", 0x7f0000000000, 0x7f0000001000, false, true},
+		{"00400000-00ca8000 r-xp 00000000 fd:01 1234 /usr/bin/warden", 0x400000, 0xca8000, false, true},
+		{"7ffd1000-7ffd2000 rw-p 00000000 00:00 0 [stack]", 0x7ffd1000, 0x7ffd2000, false, true},
+		{"01551000-016a0000 rw-p 01151000 fd:01 1234 /usr/bin/warden", 0x1551000, 0x16a0000, false, true},
+		{"garbage", 0, 0, false, false},
+		{"zz-10 rw-p 00000000 00:00 0", 0, 0, false, false},
+	} {
+		lo, hi, anon, ok := parseMapping([]byte(c.line))
+		if lo != c.lo || hi != c.hi || anon != c.anon || ok != c.ok {
+			t.Errorf("parseMapping(%q) = %#x, %#x, %v, %v; want %#x, %#x, %v, %v", c.line, lo, hi, anon, ok, c.lo, c.hi, c.anon, c.ok)
+		}
 	}
 }
