@@ -8,8 +8,10 @@
 #
 # A and B are git revisions, or "." for this tree; FLAGS_A and FLAGS_B
 # are build flags for each (FLAGS_B=-pgo=off measures what the profile
-# gives). LOG is "sshd" (bench/regex.sh's log of LINES lines, the
-# default) or "botnet" (bench/sshguard.sh's).
+# gives), EXPERIMENT_A and EXPERIMENT_B their GOEXPERIMENT (for
+# experiments only: EXPERIMENT_B=norandomizedheapbase64 measures what the
+# heap's randomised base costs). LOG is "sshd" (bench/regex.sh's log of
+# LINES lines, the default) or "botnet" (bench/sshguard.sh's).
 # Usage: bench/alternate.sh A B [ROUNDS [LINES [LOG]]]
 set -euo pipefail
 a=${1:?usage: bench/alternate.sh A B [ROUNDS [LINES [LOG]]]}
@@ -22,13 +24,16 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 . "$here/bench/lib.sh"
-build() { # REV FLAGS OUT
+build() { # REV FLAGS OUT [GOEXPERIMENT]
   local rev=$1
   [ "$rev" != "." ] || rev=
-  WARDEN_REV=$rev WARDEN_BUILDFLAGS=$2 build_warden "$3"
+  (
+    [ -z "${4:-}" ] || export GOEXPERIMENT=$4
+    WARDEN_REV=$rev WARDEN_BUILDFLAGS=$2 build_warden "$3"
+  )
 }
-build "$a" "${FLAGS_A:-}" "$work/a"
-build "$b" "${FLAGS_B:-}" "$work/b"
+build "$a" "${FLAGS_A:-}" "$work/a" "${EXPERIMENT_A:-}"
+build "$b" "${FLAGS_B:-}" "$work/b" "${EXPERIMENT_B:-}"
 case $kind in
 sshd) (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/log" ;;
 botnet) python3 "$here/bench/botnet.py" "$work/log" "$lines" ;;
@@ -37,7 +42,7 @@ esac
 
 export TZ=UTC GOMAXPROCS=1
 pin_one_core
-python3 - "$work" "$rounds" "$f2b/etc/fail2ban" "$a ${FLAGS_A:-}" "$b ${FLAGS_B:-}" <<'PY'
+python3 - "$work" "$rounds" "$f2b/etc/fail2ban" "$a ${FLAGS_A:-}${EXPERIMENT_A:+ GOEXPERIMENT=$EXPERIMENT_A}" "$b ${FLAGS_B:-}${EXPERIMENT_B:+ GOEXPERIMENT=$EXPERIMENT_B}" <<'PY'
 import subprocess, sys, time
 work, rounds, conf, name_a, name_b = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 times = {"a": [], "b": []}
