@@ -15,10 +15,10 @@
 // runtime maps its chunks next to each other, and the kernel keeps
 // adjacent mappings of the same kind as one until one is advised; a chunk
 // mapped after that is a mapping of its own, which the next Advise joins
-// to the others: before it did, one run of bench/regex.sh in five or six
-// had its filter compiled in such a chunk, in 4 KB pages, 300 to 450
-// faults more; about one in fifteen still has, by the heap's randomised
-// base), and
+// to the others: before it did, a run of warden regex now and then had
+// its filter compiled in such a chunk, in 4 KB pages, 300 to 450 faults
+// more, and still does more rarely, by the heap's randomised base:
+// bench/faults.sh counts them run after run), and
 // collapses the parts of it already in use into huge pages
 // (MADV_COLLAPSE), so that the rest of it faults once per 2 MB.
 // `warden regex` calls it twice: at its start, for what the runtime and

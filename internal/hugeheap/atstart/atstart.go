@@ -11,8 +11,9 @@
 // path/filepath), so it runs before most of the heavy ones (75th of
 // warden's 134, before the SQLite library, nftables, net/http and the
 // x/text packages): advised then, their allocations land in huge pages.
-// warden regex on an empty log: about 70 page faults fewer, of 600
-// (perf stat -e page-faults); on bench/regex.sh's log, 1 to 3% less time
+// warden regex on an empty log: a median of 539 page faults instead of
+// 597 (bench/faults.sh 30 at its commit and the one before); on
+// bench/regex.sh's log, 1 to 3% less time
 // (bench/alternate.sh 8007c0e 90a73cb 30, two runs). Other commands, the
 // daemon first, keep the kernel's default (see hugeheap).
 package atstart
