@@ -254,18 +254,6 @@ func (s *orderedSet) add(v string) {
 	s.stale = true
 }
 
-type mlfEntry struct {
-	fields  *fields
-	expires float64
-	seq     uint64 // when it was stored, to tell its place in mlfOrder
-}
-
-// mlfRef is a place in the order of the connections cache.
-type mlfRef struct {
-	id  string
-	seq uint64
-}
-
 // Filter examines the lines of one log for one jail. It keeps state
 // between lines (multi-line buffer, last date, connections by <F-MLFID>)
 // and must be used from one goroutine.
@@ -314,10 +302,7 @@ type Filter struct {
 	droppedLines [][]tline
 	outs         []Failure
 	lineMem      string // the line being examined, as given (keepText)
-	mlf          map[string]mlfEntry
-	mlfOrder     []mlfRef // connections in the order they were stored
-	mlfOrderArr  []mlfRef // the whole array mlfOrder is a window of
-	mlfSeq       uint64
+	mlf          *mlfCache
 	hit          hit              // the last prefregex or failregex match
 	match        datedetect.Match // the date of the current line
 	lineT        time.Time        // the time now of the last line
@@ -411,7 +396,7 @@ func New(opt Options) (*Filter, error) {
 	if now == nil {
 		now = time.Now
 	}
-	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: map[string]mlfEntry{}}
+	f := &Filter{opt: opt, now: now, bufSize: max(opt.MaxLines, 1), mlf: newMLFCache()}
 	f.slab.transient = opt.TransientFailures
 	var err error
 	// The regexes share their tags' expansions: their large character
@@ -832,7 +817,8 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		mlfid, hasMLF := fail.str(slotMLFID)
 		if hasMLF {
 			matched := h.matched
-			prev := f.mlfGet(mlfid, now)
+			mh := f.mlf.hash(mlfid)
+			prev := f.mlfGet(mlfid, mh, now)
 			var fresh *fields
 			if f.opt.ReusedLines && f.bufSize == 1 {
 				// The cache keeps the connection's fields and lines:
@@ -845,7 +831,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 				matched = f.keepText(owner, fail, fr.matchSlots, matched)
 				mlfid, _ = fail.str(slotMLFID)
 			}
-			fail = f.mergeFailure(mlfid, prev, fresh, fail, matched, now)
+			fail = f.mergeFailure(mlfid, mh, prev, fresh, fail, matched, now)
 			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
@@ -963,25 +949,32 @@ func (f *Filter) textToIP(host string) []string {
 	return nil
 }
 
-// mlfGet returns the fields of connection id, or nil.
-func (f *Filter) mlfGet(id string, now float64) *fields {
-	e, ok := f.mlf[id]
-	if !ok {
+// mlfGet returns the fields of connection id, whose hash is h
+// (mlfCache.hash), or nil.
+func (f *Filter) mlfGet(id string, h uint64, now float64) *fields {
+	i := f.mlf.lookup(id, h)
+	if i < 0 {
 		return nil
 	}
-	if e.expires > now {
+	if e := &f.mlf.ents[i]; e.expires > now {
 		return e.fields
 	}
-	f.mlfForget(id, e.fields)
+	f.mlfRemove(i)
 	return nil
 }
 
-// mlfForget removes connection id, whose fields the cache holds as g
-// (the caller looked it up).
-func (f *Filter) mlfForget(id string, g *fields) {
-	// Its place in mlfOrder goes stale and is skipped there.
-	f.drop(g)
-	delete(f.mlf, id)
+// mlfForget removes connection id, whose hash is h, if the cache holds
+// it.
+func (f *Filter) mlfForget(id string, h uint64) {
+	if i := f.mlf.lookup(id, h); i >= 0 {
+		f.mlfRemove(i)
+	}
+}
+
+// mlfRemove removes the cache's entry i.
+func (f *Filter) mlfRemove(i int) {
+	f.drop(f.mlf.ents[i].fields)
+	f.mlf.remove(i)
 }
 
 // drop notes fields the connections cache no longer holds (or never
@@ -1029,74 +1022,26 @@ func (f *Filter) dropLines(m []tline) {
 	}
 }
 
-// mlfAdd stores the fields of connection id, which the cache does not
-// hold (mlfGet found none: the filter never stores a connection twice).
-// The cache holds at most mlfMaxCount connections: when it is full, the
-// oldest are dropped, expired ones and then one more, as fail2ban's cache
-// does.
+// mlfAdd stores the fields of connection id, whose hash is h, which the
+// cache does not hold (mlfGet found none: the filter never stores a
+// connection twice). The cache holds at most mlfMaxCount connections:
+// when it is full, the oldest are dropped, expired ones and then one
+// more, as fail2ban's cache does.
 //
 // With Options.TransientFailures, id is text of g's (keepText, fields.keep),
-// rewritten once g is dropped and reused: the map holds it as long as g,
-// and a place in mlfOrder that outlives g is stale, whatever its id
-// reads by then, as its seq is no live entry's.
-func (f *Filter) mlfAdd(id string, g *fields, now float64) {
-	f.mlfEvict(now)
-	f.mlfInsert(id, g, now)
-}
-
-// mlfEvict makes room for a connection when the cache is full.
-func (f *Filter) mlfEvict(now float64) {
-	if len(f.mlf) < mlfMaxCount {
-		return
-	}
-	for len(f.mlfOrder) > 0 {
-		ref := f.mlfOrder[0]
-		f.mlfOrder[0] = mlfRef{}
-		f.mlfOrder = f.mlfOrder[1:]
-		old, had := f.mlf[ref.id]
-		if !had || old.seq != ref.seq {
-			continue // forgotten, or stored again later
-		}
-		f.drop(old.fields)
-		delete(f.mlf, ref.id)
-		if old.expires > now && len(f.mlf) < mlfMaxCount {
-			break
+// rewritten once g is dropped and reused: the cache holds it as long as g.
+func (f *Filter) mlfAdd(id string, h uint64, g *fields, now float64) {
+	c := f.mlf
+	if c.n >= mlfMaxCount {
+		for c.head >= 0 {
+			expires := c.ents[c.head].expires
+			f.mlfRemove(c.head)
+			if expires > now {
+				break
+			}
 		}
 	}
-}
-
-// mlfInsert stores connection id, which the cache does not hold.
-func (f *Filter) mlfInsert(id string, g *fields, now float64) {
-	f.mlfSeq++
-	e := mlfEntry{fields: g, expires: now + mlfMaxAge, seq: f.mlfSeq}
-	if len(f.mlfOrder) >= 4*mlfMaxCount {
-		f.compactMLFOrder()
-	}
-	if len(f.mlfOrder) == cap(f.mlfOrder) {
-		// The window runs to the end of its array: it moves to the
-		// front of it, or to a larger array when more than half full.
-		arr := f.mlfOrderArr
-		if len(f.mlfOrder) > cap(arr)/2 {
-			arr = make([]mlfRef, 2*len(f.mlfOrder)+16)
-		}
-		n := copy(arr, f.mlfOrder)
-		clear(arr[n:])
-		f.mlfOrder, f.mlfOrderArr = arr[:n], arr
-	}
-	f.mlfOrder = append(f.mlfOrder, mlfRef{id, e.seq})
-	f.mlf[id] = e
-}
-
-// compactMLFOrder drops the stale places from mlfOrder.
-func (f *Filter) compactMLFOrder() {
-	live := f.mlfOrder[:0] // written behind the reads
-	for _, ref := range f.mlfOrder {
-		if e, ok := f.mlf[ref.id]; ok && e.seq == ref.seq {
-			live = append(live, ref)
-		}
-	}
-	clear(f.mlfOrder[len(live):])
-	f.mlfOrder = live
+	c.insert(id, h, g, now+mlfMaxAge)
 }
 
 // mergeFailure correlates the lines of one connection (<F-MLFID>): what a
@@ -1114,7 +1059,7 @@ func (f *Filter) compactMLFOrder() {
 // grew to the larger of the two frames, with more spills).
 //
 //go:noinline
-func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched []tline, now float64) *fields {
+func (f *Filter) mergeFailure(mlfid string, mh uint64, prev, fresh, fail *fields, matched []tline, now float64) *fields {
 	if prev == nil {
 		if fresh == nil {
 			fresh = f.slab.fields(f.lay)
@@ -1157,11 +1102,11 @@ func (f *Filter) mergeFailure(mlfid string, prev, fresh, fail *fields, matched [
 		g.overNonNil(fail)
 		fail = g
 		if flags&2 != 0 {
-			f.mlfForget(mlfid, prev)
+			f.mlfForget(mlfid, mh)
 		}
 	} else if flags&2 == 0 {
 		users = fail.addUser(fail.at(slotUser), &f.slab)
-		f.mlfAdd(mlfid, fail, now)
+		f.mlfAdd(mlfid, mh, fail, now)
 	} else {
 		f.drop(fail) // forgotten at once: only the failure holds it
 	}

@@ -14,13 +14,10 @@ import (
 // entries holds more than its caps.
 func checkMLFBounds(t *testing.T, f *Filter, where string) {
 	t.Helper()
-	if len(f.mlf) > mlfMaxCount {
-		t.Fatalf("%s: %d connections cached, cap %d", where, len(f.mlf), mlfMaxCount)
+	if err := f.mlf.check(); err != nil {
+		t.Fatalf("%s: %v", where, err)
 	}
-	if len(f.mlfOrder) > 4*mlfMaxCount+1 {
-		t.Fatalf("%s: order list of %d", where, len(f.mlfOrder))
-	}
-	for id, e := range f.mlf {
+	for id, e := range f.mlf.entries() {
 		g := e.fields
 		if g.users != nil && len(g.users.items) > mlfMaxUsers {
 			t.Fatalf("%s: connection %s holds %d users, cap %d", where, id, len(g.users.items), mlfMaxUsers)
@@ -144,14 +141,14 @@ func TestMLFCacheCap(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkMLFBounds(t, f, fmt.Sprintf("connection %d", i))
-		if want := min(i+1, mlfMaxCount); len(f.mlf) != want {
-			t.Fatalf("after %d connections, %d cached, want %d", i+1, len(f.mlf), want)
+		if want := min(i+1, mlfMaxCount); f.mlf.n != want {
+			t.Fatalf("after %d connections, %d cached, want %d", i+1, f.mlf.n, want)
 		}
 	}
-	if _, ok := f.mlf[strconv.Itoa(10*mlfMaxCount-mlfMaxCount)]; !ok {
+	if _, ok := f.mlf.entries()[strconv.Itoa(10*mlfMaxCount-mlfMaxCount)]; !ok {
 		t.Errorf("the newest connections are not all cached")
 	}
-	if _, ok := f.mlf[strconv.Itoa(10*mlfMaxCount-mlfMaxCount-1)]; ok {
+	if _, ok := f.mlf.entries()[strconv.Itoa(10*mlfMaxCount-mlfMaxCount-1)]; ok {
 		t.Errorf("an old connection is still cached")
 	}
 
