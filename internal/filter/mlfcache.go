@@ -9,6 +9,13 @@ const (
 	mlfMask  = mlfSlots - 1
 )
 
+// Compile-time checks: a slot holds an entry's index + 1 in a byte, and
+// the table has twice as many slots as entries or more.
+const (
+	_ = uint8(255 - mlfMaxCount)
+	_ = uint(mlfSlots - 2*mlfMaxCount)
+)
+
 // mlfCache is the connections cache (<F-MLFID>): at most mlfMaxCount
 // entries by id, in the order they were stored, the oldest first out. A
 // Go map did the same with four hashes of the id for every new
