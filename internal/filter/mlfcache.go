@@ -9,11 +9,13 @@ const (
 	mlfMask  = mlfSlots - 1
 )
 
-// Compile-time checks: a slot holds an entry's index + 1 in a byte, and
-// the table has twice as many slots as entries or more.
+// Compile-time checks: a slot holds an entry's index + 1 in a byte, the
+// table has twice as many slots as entries or more, and mlfSlots is a
+// power of two (mlfMask).
 const (
 	_ = uint8(255 - mlfMaxCount)
 	_ = uint(mlfSlots - 2*mlfMaxCount)
+	_ = uint(-(mlfSlots & mlfMask))
 )
 
 // mlfCache is the connections cache (<F-MLFID>): at most mlfMaxCount
@@ -28,7 +30,7 @@ const (
 // backward shift (no tombstones), over a fixed array of entries; the ids
 // are hashed with a seed of the cache's own, as an attacker writes them.
 // At most mlfMaxCount of the mlfSlots slots are ever used, so that a
-// look-up reads few slots, and never more than mlfMaxCount.
+// look-up reads few slots, and never more than mlfMaxCount + 1.
 type mlfCache struct {
 	seed  maphash.Seed
 	n     int             // entries held

@@ -53,16 +53,29 @@ func (c *mlfModel) set(id string, now float64) {
 }
 
 // TestMLFCacheMatchesModel runs random stores, look-ups and removals on the
-// filter's connection cache and on the plain model, and compares them.
+// filter's connection cache and on the plain model, and compares them. Half
+// the seeds keep whole seconds, so that entries expire exactly when they
+// are looked up or evicted; the clock now and then jumps past every
+// entry's expiry, or goes back (a log's dates need not grow).
 func TestMLFCacheMatchesModel(t *testing.T) {
-	for seed := uint64(1); seed <= 20; seed++ {
+	for seed := uint64(1); seed <= 40; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		f := &Filter{mlf: newMLFCache()}
 		model := &mlfModel{m: map[string]float64{}}
 		now := 1000.0
 		ids := 50 + rng.IntN(300)
+		whole := seed%2 == 0
 		for step := 0; step < 20000; step++ {
-			now += rng.Float64() * 10
+			switch r := rng.IntN(1000); {
+			case r < 3:
+				now += mlfMaxAge + float64(rng.IntN(100))
+			case r < 20:
+				now -= float64(rng.IntN(2 * mlfMaxAge))
+			case whole:
+				now += float64(rng.IntN(8))
+			default:
+				now += rng.Float64() * 10
+			}
 			id := fmt.Sprintf("c%d", rng.IntN(ids))
 			switch op := rng.IntN(10); {
 			case op < 5:
@@ -152,6 +165,9 @@ func (c *mlfCache) checkHashes(hashes bool) error {
 			return fmt.Errorf("entry %d is both held and free", i)
 		}
 		seen[i] = true
+		if c.ents[i] != (mlfEntry{}) {
+			return fmt.Errorf("free entry %d still holds %q", i, c.ents[i].id)
+		}
 	}
 	used := 0
 	for s, v := range c.slots {
