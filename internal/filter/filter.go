@@ -1182,29 +1182,22 @@ func copyLine(l tline) tline {
 // Strings elsewhere are the filter's own (a joined buffer, the last date
 // text, an address it formatted): they are never overwritten.
 func (f *Filter) keepText(owner, g *fields, slots []int, lines []tline) []tline {
-	var kept string // the copy of f.lineMem, made when first needed
-	keep := func(s string) string {
-		off, ok := offsetIn(f.lineMem, s)
-		if !ok {
-			return s
+	k := keeper{mem: f.lineMem}
+	if k.needed(g, slots, lines) {
+		if f.opt.TransientFailures {
+			k.kept = owner.keep(k.mem)
+		} else {
+			k.kept = f.arena.clone(k.mem) // owner is never reused
 		}
-		if kept == "" {
-			if f.opt.TransientFailures {
-				kept = owner.keep(f.lineMem)
-			} else {
-				kept = f.arena.clone(f.lineMem) // owner is never reused
-			}
-		}
-		return kept[off : off+len(s)]
 	}
 	for _, i := range slots {
 		if g.kinds[i] == valString {
-			g.strs[i] = keep(g.strs[i])
+			g.strs[i] = k.keep(g.strs[i])
 		}
 	}
 	f.kept = f.kept[:0]
 	for _, l := range lines {
-		f.kept = append(f.kept, tline{keep(l.pre), keep(l.date), keep(l.post)})
+		f.kept = append(f.kept, tline{k.keep(l.pre), k.keep(l.date), k.keep(l.post)})
 	}
 	if len(g.tuples) == 0 {
 		return f.kept // (ranging over no map still starts an iteration)
@@ -1213,13 +1206,60 @@ func (f *Filter) keepText(owner, g *fields, slots []int, lines []tline) []tline 
 		c := make([]any, len(t))
 		for j, v := range t {
 			if x, ok := v.(string); ok {
-				v = keep(x)
+				v = k.keep(x)
 			}
 			c[j] = v
 		}
 		g.tuples[slot] = c
 	}
 	return f.kept
+}
+
+// keeper is keepText's copy of the line (kept, of mem): made once, when
+// some string of the failure is part of the line, and read by keep, a
+// method the compiler inlines (a closure that made the copy when first
+// needed was called at each of the dozen strings of a failure).
+type keeper struct{ mem, kept string }
+
+// needed reports whether a string keepText keeps is part of the line.
+func (k *keeper) needed(g *fields, slots []int, lines []tline) bool {
+	for _, i := range slots {
+		if g.kinds[i] == valString && k.in(g.strs[i]) {
+			return true
+		}
+	}
+	for _, l := range lines {
+		if k.in(l.pre) || k.in(l.date) || k.in(l.post) {
+			return true
+		}
+	}
+	for _, t := range g.tuples {
+		for _, v := range t {
+			if x, ok := v.(string); ok && k.in(x) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// in reports whether s is a non-empty part of the line's bytes
+// (offsetIn).
+func (k *keeper) in(s string) bool {
+	_, ok := offsetIn(k.mem, s)
+	return ok
+}
+
+// keep returns s, or its copy when s is part of the line (needed made
+// the copy then).
+func (k *keeper) keep(s string) string {
+	// As offsetIn: only the addresses are compared, and no pointer is
+	// made of the integers; off wraps around below the line.
+	off := uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(k.mem)))
+	if n := uintptr(len(k.mem)); off >= n || uintptr(len(s)) > n-off || len(s) == 0 {
+		return s
+	}
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(k.kept)), off)), len(s))
 }
 
 // offsetIn returns where s starts in mem when s is a non-empty part of

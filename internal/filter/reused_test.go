@@ -28,6 +28,28 @@ func TestOffsetIn(t *testing.T) {
 	if _, ok := offsetIn("", "x"); ok {
 		t.Error("found in nothing")
 	}
+	// keeper.keep, written out for the inliner, agrees with offsetIn: the
+	// copy's part where s is a part of mem, s itself elsewhere.
+	k := keeper{mem: mem, kept: strings.Clone(mem)}
+	var all []string
+	for i := 0; i <= len(whole); i++ {
+		for j := i; j <= len(whole); j++ {
+			all = append(all, whole[i:j], strings.Clone(whole[i:j]))
+		}
+	}
+	for _, s := range all {
+		got := k.keep(s)
+		if off, ok := offsetIn(mem, s); ok {
+			if unsafe.StringData(got) != unsafe.StringData(k.kept[off:]) || got != s {
+				t.Errorf("keep(%q), a part of mem at %d: not the copy's part", s, off)
+			}
+		} else if unsafe.StringData(got) != unsafe.StringData(s) || got != s {
+			t.Errorf("keep(%q), not a part of mem: not itself", s)
+		}
+		if _, ok := offsetIn(mem, s); k.in(s) != ok {
+			t.Errorf("in(%q) = %v, offsetIn %v", s, !ok, ok)
+		}
+	}
 }
 
 // TestReusedLinesAllocs checks that ReusedLines costs a dated line that
