@@ -10,10 +10,12 @@
 # same command on an empty log (its start-up), and of sshguard's
 # `sshg-parser` on the log; it prints them, per line, and the ratio. With
 # WARDEN_REV=REV, Warden is built from that revision (lib.sh); with
-# WARDEN_IPV6=1, the attackers have IPv6 addresses (bench/botnet.py). Go's
-# preemption signals are turned off (GODEBUG=asyncpreemptoff=1): callgrind
-# stops on them.
-# Usage: bench/instructions.sh [LINES]
+# WARDEN_IPV6=1, the attackers have IPv6 addresses (bench/botnet.py); with
+# LOG=sshd, the log is bench/regex.sh's instead (its LINES sshd lines,
+# bench/sshdlog), for the figures quoted of that log. Go's preemption
+# signals are turned off (GODEBUG=asyncpreemptoff=1): callgrind stops on
+# them.
+# Usage: [LOG=sshd] bench/instructions.sh [LINES]
 set -euo pipefail
 lines=${1:-50000}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,18 +26,28 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install -y
 . "$here/bench/lib.sh"
 parser=$(sshg_parser)
 build_warden "$work/warden"
-python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines" ${WARDEN_IPV6:+ipv6}
+case ${LOG:-botnet} in
+botnet)
+  python3 "$here/bench/botnet.py" "$work/log" "$lines" ${WARDEN_IPV6:+ipv6}
+  what="the first $lines lines of bench/sshguard.sh's botnet-style sshd log${WARDEN_IPV6:+, IPv6 attackers}"
+  ;;
+sshd)
+  (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/log"
+  what="bench/regex.sh's log of $lines sshd lines"
+  ;;
+*) echo "LOG is botnet or sshd" >&2; exit 2 ;;
+esac
 : > "$work/empty.log"
 
 export TZ=UTC
-w=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/botnet.log" sshd)
+w=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/log" sshd)
 ws=$(count_instructions "$work/warden" regex --json --config "$f2b/etc/fail2ban" "$work/empty.log" sshd)
-s=$(count_instructions "$parser" < "$work/botnet.log")
+s=$(count_instructions "$parser" < "$work/log")
 
-python3 - "$lines" "$w" "$ws" "$s" "${WARDEN_IPV6:+, IPv6 attackers}" <<'PY'
+python3 - "$lines" "$w" "$ws" "$s" "$what" <<'PY'
 import sys
 n, w, ws, s = (int(x) for x in sys.argv[1:5])
-print("input: the first %d lines of bench/sshguard.sh's botnet-style sshd log%s" % (n, sys.argv[5]))
+print("input: %s" % sys.argv[5])
 print("%-44s %14s %12s" % ("", "instructions", "a line"))
 print("%-44s %14d %12.0f" % ("warden regex --json, stock sshd", w, (w - ws) / n))
 print("%-44s %14d" % ("  of which start-up (the same on an empty log)", ws))
