@@ -34,11 +34,7 @@ build() { # REV FLAGS OUT [GOEXPERIMENT]
 }
 build "$a" "${FLAGS_A:-}" "$work/a" "${EXPERIMENT_A:-}"
 build "$b" "${FLAGS_B:-}" "$work/b" "${EXPERIMENT_B:-}"
-case $kind in
-sshd) (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/log" ;;
-botnet) python3 "$here/bench/botnet.py" "$work/log" "$lines" ;;
-*) echo "LOG is sshd or botnet" >&2; exit 2 ;;
-esac
+bench_log "$kind" "$lines" "$work/log"
 
 export TZ=UTC GOMAXPROCS=1
 pin_one_core

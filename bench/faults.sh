@@ -26,7 +26,7 @@ command -v perf >/dev/null || { echo "perf is needed (apt-get install -y linux-p
   [ -z "${EXPERIMENT:-}" ] || export GOEXPERIMENT=$EXPERIMENT
   build_warden "$work/warden"
 )
-(cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/sshd.log"
+bench_log sshd "$lines" "$work/sshd.log"
 : > "$work/empty.log"
 
 export TZ=UTC GOMAXPROCS=1

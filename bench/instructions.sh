@@ -26,17 +26,9 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install -y
 . "$here/bench/lib.sh"
 parser=$(sshg_parser)
 build_warden "$work/warden"
-case ${LOG:-botnet} in
-botnet)
-  python3 "$here/bench/botnet.py" "$work/log" "$lines" ${WARDEN_IPV6:+ipv6}
-  what="the first $lines lines of bench/sshguard.sh's botnet-style sshd log${WARDEN_IPV6:+, IPv6 attackers}"
-  ;;
-sshd)
-  (cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/log"
-  what="bench/regex.sh's log of $lines sshd lines"
-  ;;
-*) echo "LOG is botnet or sshd" >&2; exit 2 ;;
-esac
+bench_log "${LOG:-botnet}" "$lines" "$work/log"
+what="the first $lines lines of bench/sshguard.sh's botnet-style sshd log${WARDEN_IPV6:+, IPv6 attackers}"
+[ "${LOG:-botnet}" = botnet ] || what="bench/regex.sh's log of $lines sshd lines"
 : > "$work/empty.log"
 
 export TZ=UTC

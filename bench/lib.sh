@@ -30,6 +30,18 @@ build_warden() {
   echo "warden built from revision $WARDEN_REV" >&2
 }
 
+# bench_log KIND LINES OUT writes one of the benchmarks' logs: "sshd",
+# bench/regex.sh's LINES sshd lines (bench/sshdlog), or "botnet",
+# bench/sshguard.sh's botnet-style log (bench/botnet.py; with
+# WARDEN_IPV6=1 its attackers have IPv6 addresses).
+bench_log() {
+  case $1 in
+  sshd) (cd "$here" && go run ./bench/sshdlog "$f2b" "$2") > "$3" ;;
+  botnet) python3 "$here/bench/botnet.py" "$3" "$2" ${WARDEN_IPV6:+ipv6} ;;
+  *) echo "the log is sshd or botnet, not $1" >&2; return 2 ;;
+  esac
+}
+
 # pin_one_core pins this shell, and so every command it starts from then
 # on, to CPU 0 (when taskset is there), so that Warden and fail2ban are
 # timed on one core each without a taskset process started inside each

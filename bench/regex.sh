@@ -26,7 +26,7 @@ trap 'rm -rf "$work"' EXIT
 pkg=$f2b/usr/lib/python3/dist-packages
 build_warden "$work/warden"
 
-(cd "$here" && go run ./bench/sshdlog "$f2b" "$lines") > "$work/sshd.log"
+bench_log sshd "$lines" "$work/sshd.log"
 
 export TZ=UTC
 # Several rounds, the two tools alternating, so that a slow spell of the

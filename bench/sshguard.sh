@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 parser=$(sshg_parser)
 build_warden "$work/warden"
 
-python3 "$here/bench/botnet.py" "$work/botnet.log" "$lines"
+bench_log botnet "$lines" "$work/botnet.log"
 
 export TZ=UTC
 : > "$work/times"
