@@ -818,7 +818,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 		if hasMLF {
 			matched := h.matched
 			mh := f.mlf.hash(mlfid)
-			prev := f.mlfGet(mlfid, mh, now)
+			prev, mi := f.mlfGet(mlfid, mh, now)
 			var fresh *fields
 			if f.opt.ReusedLines && f.bufSize == 1 {
 				// The cache keeps the connection's fields and lines:
@@ -831,7 +831,7 @@ func (f *Filter) findFailure(tl tline, date float64, dated, noDate bool, now flo
 				matched = f.keepText(owner, fail, fr.matchSlots, matched)
 				mlfid, _ = fail.str(slotMLFID)
 			}
-			fail = f.mergeFailure(mlfid, mh, prev, fresh, fail, matched, now)
+			fail = f.mergeFailure(mlfid, mh, mi, prev, fresh, fail, matched, now)
 			if fail.truthy(slotNoFail) && !f.opt.CheckAllRegex {
 				return out, nil
 			}
@@ -950,25 +950,18 @@ func (f *Filter) textToIP(host string) []string {
 }
 
 // mlfGet returns the fields of connection id, whose hash is h
-// (mlfCache.hash), or nil.
-func (f *Filter) mlfGet(id string, h uint64, now float64) *fields {
+// (mlfCache.hash), and their entry in the cache (for mlfRemove, until the
+// cache changes), or nil and -1.
+func (f *Filter) mlfGet(id string, h uint64, now float64) (*fields, int) {
 	i := f.mlf.lookup(id, h)
 	if i < 0 {
-		return nil
+		return nil, -1
 	}
 	if e := &f.mlf.ents[i]; e.expires > now {
-		return e.fields
+		return e.fields, i
 	}
 	f.mlfRemove(i)
-	return nil
-}
-
-// mlfForget removes connection id, whose hash is h, if the cache holds
-// it.
-func (f *Filter) mlfForget(id string, h uint64) {
-	if i := f.mlf.lookup(id, h); i >= 0 {
-		f.mlfRemove(i)
-	}
+	return nil, -1
 }
 
 // mlfRemove removes the cache's entry i.
@@ -1050,7 +1043,8 @@ func (f *Filter) mlfAdd(id string, h uint64, g *fields, now float64) {
 // lists of lines (matches) may be extended in place: they only grow, and
 // every holder of a shorter slice of the same array still sees its own
 // lines. prev is what the cache holds of the connection (mlfGet), nil if
-// nothing. fail may be the filter's scratch fields: the fields returned
+// nothing, in its entry mi; mh is mlfid's hash, to store a new
+// connection. fail may be the filter's scratch fields: the fields returned
 // are never those; a new connection's are fresh when not nil, else taken
 // from the slab.
 // Kept out of findFailure, its one caller, which the compiler would
@@ -1059,7 +1053,7 @@ func (f *Filter) mlfAdd(id string, h uint64, g *fields, now float64) {
 // grew to the larger of the two frames, with more spills).
 //
 //go:noinline
-func (f *Filter) mergeFailure(mlfid string, mh uint64, prev, fresh, fail *fields, matched []tline, now float64) *fields {
+func (f *Filter) mergeFailure(mlfid string, mh uint64, mi int, prev, fresh, fail *fields, matched []tline, now float64) *fields {
 	if prev == nil {
 		if fresh == nil {
 			fresh = f.slab.fields(f.lay)
@@ -1102,7 +1096,7 @@ func (f *Filter) mergeFailure(mlfid string, mh uint64, prev, fresh, fail *fields
 		g.overNonNil(fail)
 		fail = g
 		if flags&2 != 0 {
-			f.mlfForget(mlfid, mh)
+			f.mlfRemove(mi)
 		}
 	} else if flags&2 == 0 {
 		users = fail.addUser(fail.at(slotUser), &f.slab)

@@ -86,11 +86,13 @@ func TestMLFCacheMatchesModel(t *testing.T) {
 					model.set(id, now)
 				}
 			case op < 8:
-				if got, want := f.mlfGet(id, f.mlf.hash(id), now) != nil, model.get(id, now); got != want {
+				if got, want := mlfHeld(f, id, now), model.get(id, now); got != want {
 					t.Fatalf("seed %d step %d: get(%s) = %v, model %v", seed, step, id, got, want)
 				}
 			default:
-				f.mlfForget(id, f.mlf.hash(id))
+				if i := f.mlf.lookup(id, f.mlf.hash(id)); i >= 0 {
+					f.mlfRemove(i)
+				}
 				model.unset(id)
 			}
 			if f.mlf.n != len(model.m) {
@@ -228,4 +230,11 @@ func TestMLFCacheProbeRuns(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mlfHeld reports whether the filter's cache holds connection id now
+// (mlfGet, which drops it when expired).
+func mlfHeld(f *Filter, id string, now float64) bool {
+	g, _ := f.mlfGet(id, f.mlf.hash(id), now)
+	return g != nil
 }
